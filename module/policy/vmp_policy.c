@@ -1,0 +1,1015 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmpager paging policies: which resident frame to evict next.
+ *
+ * Kernel/user-neutral (see vmp_policy.h): the same file is compiled into
+ * vmpager.ko, the host unit tests and the trace simulator, so the numbers in
+ * docs/policy.md are the numbers of the code that runs in the kernel.
+ *
+ *		The problem
+ *
+ * The pool has nframes frames. When a fault needs a frame and none is free,
+ * the pager asks victim() for a frame to write out. The pager reports what
+ * it can see: a page brought in (insert), a fault or a write on a resident
+ * page (reference), a page freed by its owner (remove). vmpager cannot read
+ * the accessed bits of the PTEs cheaply, so "reference" is as good as the
+ * pager's signals make it; every policy here only needs those events.
+ *
+ * The measure is the number of misses relative to Belady's OPT on the
+ * classic LIRS traces (userspace/sim/vmpsim, table in docs/policy.md).
+ *
+ *		Lists
+ *
+ * All policies keep resident frames on index-linked lists made of the
+ * caller's struct vmp_pnode (prev/next are frame numbers, VMP_NIL ends).
+ * Every list runs from head (hot, newest) to tail (the victim end):
+ *
+ *	head -> [f] <-> [f] <-> ... <-> [f] <- tail	  victim() looks here
+ *
+ * Invariants, for every policy:
+ *  - a frame held by the policy has pnode.list == the index of exactly one
+ *    entry of vmp_policy.lists[], and lists[i].len counts them;
+ *  - a frame returned by victim() has pnode.list == VMP_PL_DETACHED until
+ *    evicted() or putback(); it is on no list;
+ *  - held == sum of lists[i].len + detached frames;
+ *  - a frame not held has pnode.list == VMP_PL_NONE (after evicted, remove).
+ *
+ *		FIFO
+ *
+ * One list, "fifo". insert() adds at the head, victim() takes the tail,
+ * reference() does nothing. Shows Belady's anomaly (test_policy.c).
+ *
+ *		CLOCK
+ *
+ * One list, "clock", used as the clock face: the tail is the hand.
+ * reference() sets VMP_PN_REF. victim() looks at the tail: with REF set the
+ * frame gets its second chance (REF cleared, moved to the head, counted in
+ * stats.scans), else it is the victim. Terminates within len + 1 steps.
+ *
+ *		LRU
+ *
+ * One list, "lru": reference() moves the frame to the head. Exact LRU, for
+ * comparison: a loop one block larger than the cache misses every time.
+ *
+ *		LRU2: the Linux active/inactive lists
+ *
+ * The page frame reclaim algorithm of Linux (mm/vmscan.c, mm/swap.c,
+ * mm/workingset.c), reduced to what vmpager can observe:
+ *
+ *	     insert                         refault with distance <= active
+ *	       |                                         |
+ *	       v        2nd reference                    v
+ *	 +-inactive-+  (REF already set)   +---------active----------+
+ *	 | head     | -------------------> | head                    |
+ *	 |          |                      |                   tail  | REF: clear,
+ *	 |     tail | <------------------- |                         | rotate
+ *	 +----------+  demote when         +-------------------------+
+ *	      |        inactive * inactive_ratio < active
+ *	      v
+ *	   victim (REF at the tail: activate instead)
+ *
+ *  - lists[0] is "active", lists[1] is "inactive".
+ *  - reference(): on the inactive list the first reference sets VMP_PN_REF,
+ *    the second promotes to the active head (mark_page_accessed); on the
+ *    active list it sets VMP_PN_REF.
+ *  - victim() first rebalances: while inactive_is_low, i.e.
+ *    lists[1].len * inactive_ratio < lists[0].len, the active tail is
+ *    demoted to the inactive head (REF clear) or, with REF set, rotated to
+ *    the active head with REF cleared (the PTE-young second chance of
+ *    shrink_active_list). Linux computes the ratio as int_sqrt(10 * GiB of
+ *    the LRU), 1 below 1 GiB; here it is the field inactive_ratio, default
+ *    1, which the caller may set (vmpager: from the pool size).
+ *    Then the inactive tail is the victim, unless REF is set: then it was
+ *    referenced since it came in and is activated (folio_check_references).
+ *  - Refault distance (mm/workingset.c): nonresident_age counts evictions
+ *    and activations. evicted() stores the age in a ghost entry (aux);
+ *    insert() of a key with a ghost computes distance = age now - age then,
+ *    the number of pages that left the inactive list meanwhile. If
+ *    distance <= lists[0].len, the page would have stayed resident had the
+ *    active list been shorter: it goes straight to the active head.
+ *
+ *		ARC
+ *
+ * Adaptive replacement cache (Megiddo and Modha, FAST 2003):
+ *
+ *	  B1 (ghosts) <- T1 (seen once) | T2 (seen twice+) -> B2 (ghosts)
+ *	  <------- arc_p ------------>
+ *
+ *  - lists[0] is T1, lists[1] is T2; glists[0] is B1, glists[1] is B2,
+ *    ghost aux says which (0 or 1).
+ *  - insert(): a key in B1 grows arc_p by max(1, |B2| / |B1|), one in B2
+ *    shrinks it by max(1, |B1| / |B2|); both enter the T2 head. A new key
+ *    enters the T1 head. reference() moves to the T2 head.
+ *  - victim(): the T1 tail if |T1| > arc_p (or T2 is empty), else the T2
+ *    tail. (The paper also takes T1 when |T1| == p and the missing key is
+ *    in B2; victim() does not know the missing key, so it does not.)
+ *  - evicted() remembers the key in B1 or B2 after the list it left, then
+ *    keeps |T1| + |B1| <= nframes - 1 (room for the page coming in) by
+ *    dropping the B1 tail; when all nghost == nframes entries are used the
+ *    B2 tail (else the B1 tail) is recycled: |B1| + |B2| <= nframes.
+ *
+ *		LIRS
+ *
+ * Low inter-reference recency set (Jiang and Zhang, SIGMETRICS 2002). A
+ * block's IRR is the number of other blocks referenced between its last two
+ * references. Blocks with a small IRR are LIR and stay resident; the others
+ * (HIR) get a small share of the frames, so a one-time scan only ever
+ * passes through that share.
+ *
+ *	 stack S (recency, slinks[])            queue Q = lists[1] "hir"
+ *	 top    L h L n L L h n L   bottom      head  h h h  tail -> victim
+ *	        ^ bottom is always LIR (pruned)
+ *	 L: LIR frame (lists[0] "lir", only counted: its order is S's)
+ *	 h: resident HIR frame, in Q, and in S if VMP_PN_IN_S
+ *	 n: non-resident HIR block: a ghost entry, in S only
+ *
+ *  - S holds nframes + nghost nodes in slinks[]: node i < nframes is frame
+ *    i, node nframes + g is ghost g. s_top/s_bottom are node numbers.
+ *  - Invariant: the bottom of S is a LIR frame, or S is empty (lirs_prune
+ *    removes HIR frames and ghosts from the bottom after every change).
+ *  - Invariant: lists[0].len <= lir_max = nframes - max(1, nframes / 100)
+ *    (the paper's 1% HIR share).
+ *  - Every LIR frame is in S; a ghost is always in S (it is forgotten when
+ *    pruned); a resident HIR frame is in S iff VMP_PN_IN_S.
+ *  - insert() of a key with a ghost (its IRR is less than the recency of the
+ *    bottom LIR block): the frame takes the ghost's place in S, becomes LIR
+ *    and moves to the top; the bottom LIR is demoted to the Q head and S is
+ *    pruned. Any other insert() is a HIR frame at the top of S and the Q
+ *    head, except while fewer than lir_max frames are LIR (start-up).
+ *  - reference() of a LIR frame moves it to the top (prune if it was the
+ *    bottom). Of a HIR frame in S: it becomes LIR (as a refault). Of a HIR
+ *    frame not in S: pushed on S, moved to the Q head.
+ *  - victim() is the Q tail (if Q is empty, the bottom LIR is demoted
+ *    first). evicted() turns the frame's S node, if any, into a ghost.
+ *  - Ghosts are bounded: at most nghost == nframes; they are also kept on
+ *    glists[0] in creation order and the oldest is recycled when all are in
+ *    use. Ghost entries are found by key through an open hash with chains
+ *    (buckets[] of size a power of two >= nghost).
+ *
+ *		Memory
+ *
+ * The caller's pnode array (12 bytes per frame) plus vmp_policy_mem_size():
+ * FIFO, CLOCK, LRU need nothing; LRU2 and ARC need nframes ghosts (24 bytes)
+ * and the buckets (4 bytes, rounded up to a power of two); LIRS also needs
+ * the S links for frames and ghosts (2 * 8 bytes per frame).
+ *
+ *		Switching policy
+ *
+ * vmp_policy_drain() removes frames coldest first; the caller inserts them
+ * into the new policy in that order. The old policy's history is dropped.
+ */
+
+#include "vmp_policy.h"
+
+#define LRU2_ACTIVE	0
+#define LRU2_INACTIVE	1
+#define ARC_T1		0
+#define ARC_T2		1
+#define LIRS_LIR	0
+#define LIRS_HIR	1
+
+static const char *const policy_names[VMP_POL_NR] = {
+	[VMP_POL_FIFO] = "fifo",
+	[VMP_POL_CLOCK] = "clock",
+	[VMP_POL_LRU] = "lru",
+	[VMP_POL_LRU2] = "lru2",
+	[VMP_POL_ARC] = "arc",
+	[VMP_POL_LIRS] = "lirs",
+};
+
+static const char *const list_names[VMP_POL_NR][VMP_POL_MAX_LISTS] = {
+	[VMP_POL_FIFO] = { "fifo" },
+	[VMP_POL_CLOCK] = { "clock" },
+	[VMP_POL_LRU] = { "lru" },
+	[VMP_POL_LRU2] = { "active", "inactive" },
+	[VMP_POL_ARC] = { "t1", "t2" },
+	[VMP_POL_LIRS] = { "lir", "hir" },
+};
+
+static const u8 nr_lists[VMP_POL_NR] = {
+	[VMP_POL_FIFO] = 1, [VMP_POL_CLOCK] = 1, [VMP_POL_LRU] = 1,
+	[VMP_POL_LRU2] = 2, [VMP_POL_ARC] = 2, [VMP_POL_LIRS] = 2,
+};
+
+const char *vmp_policy_name(enum vmp_policy_kind k)
+{
+	if ((unsigned int)k >= VMP_POL_NR)
+		return "?";
+	return policy_names[k];
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	while (*a && *a == *b) {
+		a++;
+		b++;
+	}
+	return *a == *b;
+}
+
+int vmp_policy_by_name(const char *name)
+{
+	int k;
+
+	if (!name)
+		return -1;
+	for (k = 0; k < VMP_POL_NR; k++)
+		if (str_eq(name, policy_names[k]))
+			return k;
+	return -1;
+}
+
+/* ---- memory layout ---------------------------------------------------- */
+
+static u32 ghosts_for(enum vmp_policy_kind k, u32 nframes)
+{
+	switch (k) {
+	case VMP_POL_LRU2:
+	case VMP_POL_ARC:
+	case VMP_POL_LIRS:
+		return nframes;
+	default:
+		return 0;
+	}
+}
+
+static u32 hash_bits_for(u32 nghost)
+{
+	u32 bits = 1;
+
+	while (bits < 31 && ((u32)1 << bits) < nghost)
+		bits++;
+	return bits;
+}
+
+size_t vmp_policy_mem_size(enum vmp_policy_kind k, u32 nframes)
+{
+	u32 ng = ghosts_for(k, nframes);
+	size_t sz;
+
+	if (!ng)
+		return 0;
+	sz = (size_t)ng * sizeof(struct vmp_ghost);
+	sz += ((size_t)1 << hash_bits_for(ng)) * sizeof(u32);
+	if (k == VMP_POL_LIRS)
+		sz += ((size_t)nframes + ng) * sizeof(struct vmp_slink);
+	return sz;
+}
+
+int vmp_policy_init(struct vmp_policy *p, enum vmp_policy_kind k, u32 nframes,
+		    void *node_base, size_t stride, void *mem)
+{
+	char *m = mem;
+	u32 i, nb;
+
+	if ((unsigned int)k >= VMP_POL_NR || !nframes || nframes >= VMP_NIL / 2 ||
+	    !node_base || stride < sizeof(struct vmp_pnode))
+		return -1;
+	if (vmp_policy_mem_size(k, nframes) && !mem)
+		return -1;
+
+	*p = (struct vmp_policy){ 0 };
+	p->kind = k;
+	p->nframes = nframes;
+	p->node_base = node_base;
+	p->stride = stride;
+	for (i = 0; i < VMP_POL_MAX_LISTS; i++) {
+		p->lists[i].head = p->lists[i].tail = VMP_NIL;
+		p->glists[i].head = p->glists[i].tail = VMP_NIL;
+	}
+	p->ghost_free = VMP_NIL;
+	p->s_top = p->s_bottom = VMP_NIL;
+	p->inactive_ratio = 1;
+
+	p->nghost = ghosts_for(k, nframes);
+	if (p->nghost) {
+		p->hash_bits = hash_bits_for(p->nghost);
+		nb = (u32)1 << p->hash_bits;
+		p->ghosts = (struct vmp_ghost *)m;
+		m += (size_t)p->nghost * sizeof(struct vmp_ghost);
+		p->buckets = (u32 *)m;
+		m += (size_t)nb * sizeof(u32);
+		for (i = 0; i < nb; i++)
+			p->buckets[i] = VMP_NIL;
+		/* free list in index order, so entries are used 0, 1, 2... */
+		for (i = p->nghost; i-- > 0;) {
+			p->ghosts[i].next = p->ghost_free;
+			p->ghost_free = i;
+		}
+	}
+	if (k == VMP_POL_LIRS) {
+		p->slinks = (struct vmp_slink *)m;
+		i = nframes / 100;
+		if (i < 1)
+			i = 1;
+		p->lir_max = nframes > i ? nframes - i : 1;
+	}
+	return 0;
+}
+
+/* ---- frame lists ------------------------------------------------------- */
+
+static void pl_add_head(struct vmp_policy *p, u32 l, u32 f)
+{
+	struct vmp_plist *L = &p->lists[l];
+	struct vmp_pnode *n = vmp_pnode(p, f);
+
+	n->list = (u8)l;
+	n->prev = VMP_NIL;
+	n->next = L->head;
+	if (L->head != VMP_NIL)
+		vmp_pnode(p, L->head)->prev = f;
+	else
+		L->tail = f;
+	L->head = f;
+	L->len++;
+}
+
+/* Unlink @f from the list it is on; leaves n->list for the caller to set. */
+static void pl_del(struct vmp_policy *p, u32 f)
+{
+	struct vmp_pnode *n = vmp_pnode(p, f);
+	struct vmp_plist *L = &p->lists[n->list];
+
+	if (n->prev != VMP_NIL)
+		vmp_pnode(p, n->prev)->next = n->next;
+	else
+		L->head = n->next;
+	if (n->next != VMP_NIL)
+		vmp_pnode(p, n->next)->prev = n->prev;
+	else
+		L->tail = n->prev;
+	L->len--;
+	n->prev = n->next = VMP_NIL;
+}
+
+static void pl_move_head(struct vmp_policy *p, u32 l, u32 f)
+{
+	pl_del(p, f);
+	pl_add_head(p, l, f);
+}
+
+/* Take @f off its list and mark it detached, remembering where it was. */
+static void pl_detach(struct vmp_policy *p, u32 f)
+{
+	struct vmp_pnode *n = vmp_pnode(p, f);
+
+	n->aux = n->list;
+	pl_del(p, f);
+	n->list = VMP_PL_DETACHED;
+	p->stats.victims++;
+}
+
+/* ---- ghost history ----------------------------------------------------- */
+
+static u32 g_hash(const struct vmp_policy *p, u64 key)
+{
+	return (u32)((key * 0x9e3779b97f4a7c15ULL) >> (64 - p->hash_bits));
+}
+
+static u32 g_lookup(const struct vmp_policy *p, u64 key)
+{
+	u32 g;
+
+	if (!p->nghost)
+		return VMP_NIL;
+	for (g = p->buckets[g_hash(p, key)]; g != VMP_NIL; g = p->ghosts[g].hnext)
+		if (p->ghosts[g].key == key)
+			return g;
+	return VMP_NIL;
+}
+
+/* Forget ghost @g, which is on glists[@gl]; the LIRS caller unlinks S. */
+static void g_free(struct vmp_policy *p, u32 gl, u32 g)
+{
+	struct vmp_ghost *e = &p->ghosts[g];
+	struct vmp_plist *L = &p->glists[gl];
+	u32 *pp = &p->buckets[g_hash(p, e->key)];
+
+	while (*pp != g)
+		pp = &p->ghosts[*pp].hnext;
+	*pp = e->hnext;
+
+	if (e->prev != VMP_NIL)
+		p->ghosts[e->prev].next = e->next;
+	else
+		L->head = e->next;
+	if (e->next != VMP_NIL)
+		p->ghosts[e->next].prev = e->prev;
+	else
+		L->tail = e->prev;
+	L->len--;
+
+	e->next = p->ghost_free;
+	p->ghost_free = g;
+}
+
+/* Remember @key at the head of glists[@gl]; a free entry must exist. */
+static u32 g_alloc(struct vmp_policy *p, u32 gl, u64 key, u32 aux)
+{
+	struct vmp_plist *L = &p->glists[gl];
+	u32 g = p->ghost_free;
+	struct vmp_ghost *e = &p->ghosts[g];
+	u32 h = g_hash(p, key);
+
+	p->ghost_free = e->next;
+	e->key = key;
+	e->aux = aux;
+	e->hnext = p->buckets[h];
+	p->buckets[h] = g;
+	e->prev = VMP_NIL;
+	e->next = L->head;
+	if (L->head != VMP_NIL)
+		p->ghosts[L->head].prev = g;
+	else
+		L->tail = g;
+	L->head = g;
+	L->len++;
+	return g;
+}
+
+u32 vmp_policy_nr_ghosts(const struct vmp_policy *p)
+{
+	return p->glists[0].len + p->glists[1].len;
+}
+
+/* ---- LRU2 -------------------------------------------------------------- */
+
+static void lru2_activate(struct vmp_policy *p, u32 f)
+{
+	vmp_pnode(p, f)->flags &= ~VMP_PN_REF;
+	pl_move_head(p, LRU2_ACTIVE, f);
+	p->stats.activations++;
+	p->nonresident_age++;
+}
+
+static bool lru2_inactive_is_low(const struct vmp_policy *p)
+{
+	return (u64)p->lists[LRU2_INACTIVE].len * p->inactive_ratio <
+	       p->lists[LRU2_ACTIVE].len;
+}
+
+static void lru2_insert(struct vmp_policy *p, u32 f, u64 key)
+{
+	u32 g = g_lookup(p, key);
+	u32 dist;
+
+	pl_add_head(p, LRU2_INACTIVE, f);
+	if (g == VMP_NIL)
+		return;
+	p->stats.refaults++;
+	dist = p->nonresident_age - p->ghosts[g].aux;
+	g_free(p, 0, g);
+	if (dist <= p->lists[LRU2_ACTIVE].len)
+		lru2_activate(p, f);
+}
+
+static void lru2_reference(struct vmp_policy *p, u32 f)
+{
+	struct vmp_pnode *n = vmp_pnode(p, f);
+
+	if (n->list == LRU2_INACTIVE && (n->flags & VMP_PN_REF))
+		lru2_activate(p, f);
+	else
+		n->flags |= VMP_PN_REF;
+}
+
+static int lru2_victim(struct vmp_policy *p, u32 *frame)
+{
+	struct vmp_pnode *n;
+	u32 f;
+
+	for (;;) {
+		while (p->lists[LRU2_ACTIVE].len && lru2_inactive_is_low(p)) {
+			f = p->lists[LRU2_ACTIVE].tail;
+			n = vmp_pnode(p, f);
+			p->stats.scans++;
+			if (n->flags & VMP_PN_REF) {
+				n->flags &= ~VMP_PN_REF;
+				pl_move_head(p, LRU2_ACTIVE, f);
+				continue;
+			}
+			pl_move_head(p, LRU2_INACTIVE, f);
+			p->stats.deactivations++;
+		}
+		f = p->lists[LRU2_INACTIVE].tail;
+		if (f == VMP_NIL)
+			return -1;
+		n = vmp_pnode(p, f);
+		p->stats.scans++;
+		if (n->flags & VMP_PN_REF) {
+			lru2_activate(p, f);
+			continue;
+		}
+		pl_detach(p, f);
+		*frame = f;
+		return 0;
+	}
+}
+
+static void lru2_evicted(struct vmp_policy *p, u64 key)
+{
+	p->nonresident_age++;
+	if (p->ghost_free == VMP_NIL)
+		g_free(p, 0, p->glists[0].tail);
+	g_alloc(p, 0, key, p->nonresident_age);
+}
+
+/* ---- ARC --------------------------------------------------------------- */
+
+static void arc_insert(struct vmp_policy *p, u32 f, u64 key)
+{
+	u32 g = g_lookup(p, key);
+	u32 b1 = p->glists[0].len, b2 = p->glists[1].len, d;
+
+	if (g == VMP_NIL) {
+		pl_add_head(p, ARC_T1, f);
+		return;
+	}
+	p->stats.refaults++;
+	p->stats.activations++;
+	if (p->ghosts[g].aux == 0) {
+		d = b1 >= b2 ? 1 : b2 / b1;
+		p->arc_p = p->arc_p + d > p->nframes ? p->nframes : p->arc_p + d;
+	} else {
+		d = b2 >= b1 ? 1 : b1 / b2;
+		p->arc_p = p->arc_p > d ? p->arc_p - d : 0;
+	}
+	g_free(p, p->ghosts[g].aux, g);
+	pl_add_head(p, ARC_T2, f);
+}
+
+static void arc_reference(struct vmp_policy *p, u32 f)
+{
+	if (vmp_pnode(p, f)->list == ARC_T1)
+		p->stats.activations++;
+	pl_move_head(p, ARC_T2, f);
+}
+
+static int arc_victim(struct vmp_policy *p, u32 *frame)
+{
+	u32 t1 = p->lists[ARC_T1].len;
+	u32 f;
+
+	if (t1 && (t1 > p->arc_p || !p->lists[ARC_T2].len))
+		f = p->lists[ARC_T1].tail;
+	else
+		f = p->lists[ARC_T2].tail;
+	if (f == VMP_NIL)
+		return -1;
+	p->stats.scans++;
+	pl_detach(p, f);
+	*frame = f;
+	return 0;
+}
+
+static void arc_evicted(struct vmp_policy *p, u32 from, u64 key)
+{
+	u32 gl = from == ARC_T1 ? 0 : 1;
+
+	if (p->ghost_free == VMP_NIL) {
+		if (p->glists[1].len)
+			g_free(p, 1, p->glists[1].tail);
+		else
+			g_free(p, 0, p->glists[0].tail);
+	}
+	g_alloc(p, gl, key, gl);
+	while (p->glists[0].len &&
+	       p->lists[ARC_T1].len + p->glists[0].len > p->nframes - 1)
+		g_free(p, 0, p->glists[0].tail);
+}
+
+/* ---- LIRS -------------------------------------------------------------- */
+
+static void s_del(struct vmp_policy *p, u32 id)
+{
+	struct vmp_slink *s = &p->slinks[id];
+
+	if (s->prev != VMP_NIL)
+		p->slinks[s->prev].next = s->next;
+	else
+		p->s_top = s->next;
+	if (s->next != VMP_NIL)
+		p->slinks[s->next].prev = s->prev;
+	else
+		p->s_bottom = s->prev;
+}
+
+static void s_push(struct vmp_policy *p, u32 id)
+{
+	struct vmp_slink *s = &p->slinks[id];
+
+	s->prev = VMP_NIL;
+	s->next = p->s_top;
+	if (p->s_top != VMP_NIL)
+		p->slinks[p->s_top].prev = id;
+	else
+		p->s_bottom = id;
+	p->s_top = id;
+}
+
+/* Node @to takes the place of node @from in S. */
+static void s_replace(struct vmp_policy *p, u32 from, u32 to)
+{
+	struct vmp_slink *s = &p->slinks[from];
+
+	p->slinks[to] = *s;
+	if (s->prev != VMP_NIL)
+		p->slinks[s->prev].next = to;
+	else
+		p->s_top = to;
+	if (s->next != VMP_NIL)
+		p->slinks[s->next].prev = to;
+	else
+		p->s_bottom = to;
+}
+
+static bool lirs_node_is_lir(const struct vmp_policy *p, u32 id)
+{
+	return id < p->nframes && vmp_pnode(p, id)->list == LIRS_LIR;
+}
+
+/* Restore "the bottom of S is LIR": drop HIR frames and ghosts below it. */
+static void lirs_prune(struct vmp_policy *p)
+{
+	u32 id;
+
+	while ((id = p->s_bottom) != VMP_NIL && !lirs_node_is_lir(p, id)) {
+		s_del(p, id);
+		p->stats.scans++;
+		if (id >= p->nframes)
+			g_free(p, 0, id - p->nframes);
+		else
+			vmp_pnode(p, id)->flags &= ~VMP_PN_IN_S;
+	}
+}
+
+/* The bottom LIR frame becomes a resident HIR frame at the head of Q. */
+static void lirs_demote_bottom(struct vmp_policy *p)
+{
+	struct vmp_pnode *n;
+	u32 f;
+
+	lirs_prune(p);
+	f = p->s_bottom;
+	if (f == VMP_NIL)
+		return;
+	n = vmp_pnode(p, f);
+	s_del(p, f);
+	n->flags &= ~VMP_PN_IN_S;
+	p->lists[LIRS_LIR].len--;
+	pl_add_head(p, LIRS_HIR, f);
+	p->stats.deactivations++;
+	lirs_prune(p);
+}
+
+/* @f, already in S, becomes LIR at the top of S. */
+static void lirs_make_lir(struct vmp_policy *p, u32 f)
+{
+	struct vmp_pnode *n = vmp_pnode(p, f);
+
+	s_del(p, f);
+	s_push(p, f);
+	n->flags |= VMP_PN_IN_S;
+	n->list = LIRS_LIR;
+	p->lists[LIRS_LIR].len++;
+	p->stats.activations++;
+	if (p->lists[LIRS_LIR].len > p->lir_max)
+		lirs_demote_bottom(p);
+	else
+		lirs_prune(p);
+}
+
+static void lirs_insert(struct vmp_policy *p, u32 f, u64 key)
+{
+	struct vmp_pnode *n = vmp_pnode(p, f);
+	u32 g = g_lookup(p, key);
+
+	n->flags = 0;
+	if (g != VMP_NIL) {
+		p->stats.refaults++;
+		s_replace(p, p->nframes + g, f);
+		g_free(p, 0, g);
+		lirs_make_lir(p, f);
+		return;
+	}
+	s_push(p, f);
+	n->flags = VMP_PN_IN_S;
+	if (p->lists[LIRS_LIR].len < p->lir_max) {
+		n->list = LIRS_LIR;
+		p->lists[LIRS_LIR].len++;
+		n->prev = n->next = VMP_NIL;
+	} else {
+		pl_add_head(p, LIRS_HIR, f);
+	}
+}
+
+static void lirs_reference(struct vmp_policy *p, u32 f)
+{
+	struct vmp_pnode *n = vmp_pnode(p, f);
+	bool was_bottom = p->s_bottom == f;
+
+	if (n->list == LIRS_LIR) {
+		s_del(p, f);
+		s_push(p, f);
+		if (was_bottom)
+			lirs_prune(p);
+		return;
+	}
+	if (n->flags & VMP_PN_IN_S) {
+		pl_del(p, f);
+		lirs_make_lir(p, f);
+		return;
+	}
+	s_push(p, f);
+	n->flags |= VMP_PN_IN_S;
+	pl_move_head(p, LIRS_HIR, f);
+}
+
+static int lirs_victim(struct vmp_policy *p, u32 *frame)
+{
+	u32 f;
+
+	if (!p->lists[LIRS_HIR].len) {
+		if (!p->lists[LIRS_LIR].len)
+			return -1;
+		lirs_demote_bottom(p);
+	}
+	f = p->lists[LIRS_HIR].tail;
+	if (f == VMP_NIL)
+		return -1;
+	p->stats.scans++;
+	pl_detach(p, f);
+	*frame = f;
+	return 0;
+}
+
+static void lirs_evicted(struct vmp_policy *p, u32 f, u64 key)
+{
+	struct vmp_pnode *n = vmp_pnode(p, f);
+	u32 g;
+
+	if (!(n->flags & VMP_PN_IN_S))
+		return;
+	if (p->ghost_free == VMP_NIL) {
+		g = p->glists[0].tail;
+		s_del(p, p->nframes + g);
+		g_free(p, 0, g);
+	}
+	g = g_alloc(p, 0, key, 0);
+	s_replace(p, f, p->nframes + g);
+	n->flags &= ~VMP_PN_IN_S;
+}
+
+static void lirs_remove(struct vmp_policy *p, u32 f)
+{
+	struct vmp_pnode *n = vmp_pnode(p, f);
+
+	if (n->list == LIRS_LIR)
+		p->lists[LIRS_LIR].len--;
+	else if (n->list == LIRS_HIR)
+		pl_del(p, f);
+	if (n->flags & VMP_PN_IN_S) {
+		s_del(p, f);
+		n->flags &= ~VMP_PN_IN_S;
+		lirs_prune(p);
+	}
+}
+
+/* ---- the events -------------------------------------------------------- */
+
+void vmp_policy_insert(struct vmp_policy *p, u32 frame, u64 key)
+{
+	struct vmp_pnode *n = vmp_pnode(p, frame);
+
+	n->flags = 0;
+	n->aux = 0;
+	p->held++;
+	p->stats.inserts++;
+	switch (p->kind) {
+	case VMP_POL_LRU2:
+		lru2_insert(p, frame, key);
+		break;
+	case VMP_POL_ARC:
+		arc_insert(p, frame, key);
+		break;
+	case VMP_POL_LIRS:
+		lirs_insert(p, frame, key);
+		break;
+	default:
+		pl_add_head(p, 0, frame);
+		break;
+	}
+}
+
+void vmp_policy_reference(struct vmp_policy *p, u32 frame)
+{
+	struct vmp_pnode *n = vmp_pnode(p, frame);
+
+	if (unlikely(n->list >= nr_lists[p->kind]))
+		return;		/* detached or not held: nothing to age */
+	p->stats.references++;
+	switch (p->kind) {
+	case VMP_POL_FIFO:
+		break;
+	case VMP_POL_CLOCK:
+		n->flags |= VMP_PN_REF;
+		break;
+	case VMP_POL_LRU:
+		pl_move_head(p, 0, frame);
+		break;
+	case VMP_POL_LRU2:
+		lru2_reference(p, frame);
+		break;
+	case VMP_POL_ARC:
+		arc_reference(p, frame);
+		break;
+	case VMP_POL_LIRS:
+		lirs_reference(p, frame);
+		break;
+	default:
+		break;
+	}
+}
+
+void vmp_policy_remove(struct vmp_policy *p, u32 frame)
+{
+	struct vmp_pnode *n = vmp_pnode(p, frame);
+
+	if (n->list == VMP_PL_NONE)
+		return;
+	p->stats.removes++;
+	p->held--;
+	if (p->kind == VMP_POL_LIRS)
+		lirs_remove(p, frame);
+	else if (n->list != VMP_PL_DETACHED)
+		pl_del(p, frame);
+	n->list = VMP_PL_NONE;
+	n->flags = 0;
+}
+
+int vmp_policy_victim(struct vmp_policy *p, u32 *frame)
+{
+	struct vmp_pnode *n;
+	u32 f, budget;
+
+	switch (p->kind) {
+	case VMP_POL_LRU2:
+		return lru2_victim(p, frame);
+	case VMP_POL_ARC:
+		return arc_victim(p, frame);
+	case VMP_POL_LIRS:
+		return lirs_victim(p, frame);
+	case VMP_POL_CLOCK:
+		budget = p->lists[0].len + 1;
+		while ((f = p->lists[0].tail) != VMP_NIL && budget--) {
+			n = vmp_pnode(p, f);
+			p->stats.scans++;
+			if (!(n->flags & VMP_PN_REF))
+				break;
+			n->flags &= ~VMP_PN_REF;
+			pl_move_head(p, 0, f);
+		}
+		break;
+	default:
+		f = p->lists[0].tail;
+		p->stats.scans++;
+		break;
+	}
+	if (f == VMP_NIL)
+		return -1;
+	pl_detach(p, f);
+	*frame = f;
+	return 0;
+}
+
+void vmp_policy_evicted(struct vmp_policy *p, u32 frame, u64 key)
+{
+	struct vmp_pnode *n = vmp_pnode(p, frame);
+
+	if (unlikely(n->list != VMP_PL_DETACHED))
+		return;
+	p->stats.evictions++;
+	switch (p->kind) {
+	case VMP_POL_LRU2:
+		lru2_evicted(p, key);
+		break;
+	case VMP_POL_ARC:
+		arc_evicted(p, n->aux, key);
+		break;
+	case VMP_POL_LIRS:
+		lirs_evicted(p, frame, key);
+		break;
+	default:
+		break;
+	}
+	p->held--;
+	n->list = VMP_PL_NONE;
+	n->flags = 0;
+}
+
+void vmp_policy_putback(struct vmp_policy *p, u32 frame)
+{
+	struct vmp_pnode *n = vmp_pnode(p, frame);
+	u32 from = n->aux;
+
+	if (unlikely(n->list != VMP_PL_DETACHED))
+		return;
+	p->stats.putbacks++;
+	switch (p->kind) {
+	case VMP_POL_ARC:
+		pl_add_head(p, ARC_T2, frame);
+		break;
+	case VMP_POL_LIRS:
+		pl_add_head(p, LIRS_HIR, frame);
+		lirs_reference(p, frame);
+		break;
+	default:
+		/* LRU2: back on the inactive head; the next look activates */
+		pl_add_head(p, from, frame);
+		n->flags |= VMP_PN_REF;
+		break;
+	}
+}
+
+int vmp_policy_drain(struct vmp_policy *p, u32 *frame)
+{
+	u32 f = VMP_NIL;
+
+	switch (p->kind) {
+	case VMP_POL_LRU2:
+		f = p->lists[LRU2_INACTIVE].tail;
+		if (f == VMP_NIL)
+			f = p->lists[LRU2_ACTIVE].tail;
+		break;
+	case VMP_POL_ARC:
+		f = p->lists[ARC_T1].tail;
+		if (f == VMP_NIL)
+			f = p->lists[ARC_T2].tail;
+		break;
+	case VMP_POL_LIRS:
+		f = p->lists[LIRS_HIR].tail;
+		if (f == VMP_NIL)
+			f = p->s_bottom;	/* LIR, or S is empty */
+		if (f != VMP_NIL && f >= p->nframes)
+			return -1;		/* broken invariant */
+		break;
+	default:
+		f = p->lists[0].tail;
+		break;
+	}
+	if (f == VMP_NIL)
+		return -1;
+	vmp_policy_remove(p, f);
+	*frame = f;
+	return 0;
+}
+
+/* ---- introspection ----------------------------------------------------- */
+
+u32 vmp_policy_nr_lists(const struct vmp_policy *p)
+{
+	return nr_lists[p->kind];
+}
+
+const char *vmp_policy_list_name(const struct vmp_policy *p, u32 i)
+{
+	if (i >= nr_lists[p->kind])
+		return "?";
+	return list_names[p->kind][i];
+}
+
+u32 vmp_policy_list_len(const struct vmp_policy *p, u32 i)
+{
+	if (i >= nr_lists[p->kind])
+		return 0;
+	return p->lists[i].len;
+}
+
+/* LIRS "lir" list: the LIR frames in S order, from node @id on. */
+static u32 lirs_next_lir(const struct vmp_policy *p, u32 id)
+{
+	while (id != VMP_NIL && !lirs_node_is_lir(p, id))
+		id = p->slinks[id].next;
+	return id;
+}
+
+u32 vmp_policy_list_first(const struct vmp_policy *p, u32 i)
+{
+	if (i >= nr_lists[p->kind])
+		return VMP_NIL;
+	if (p->kind == VMP_POL_LIRS && i == LIRS_LIR)
+		return lirs_next_lir(p, p->s_top);
+	return p->lists[i].head;
+}
+
+u32 vmp_policy_list_next(const struct vmp_policy *p, u32 frame)
+{
+	const struct vmp_pnode *n = vmp_pnode(p, frame);
+
+	if (n->list >= nr_lists[p->kind])
+		return VMP_NIL;
+	if (p->kind == VMP_POL_LIRS && n->list == LIRS_LIR)
+		return lirs_next_lir(p, p->slinks[frame].next);
+	return n->next;
+}

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * vmpager user ABI: the one contract between vmpager.ko, vmpagerd, vmpagerctl,
+ * the client library and the tests.
+ *
+ * /dev/vmpager: every open() creates a new, empty memory object. mmap() of the
+ * fd (MAP_SHARED or MAP_PRIVATE) maps the object; the object grows to cover
+ * what is mapped, up to the max_obj_pages module parameter. The ioctls below
+ * are issued on such an fd. All sizes are in pages unless named *_bytes.
+ *
+ * Compatibility: fields are only ever appended to structures; the ioctl
+ * number encodes the structure size, and VMPAGER_IOC_VERSION reports the ABI
+ * version. Counters are indexed by enum vmpager_stat_id; new counters are
+ * appended and nr_stats says how many the running module filled in.
+ */
+#ifndef _UAPI_LINUX_VMPAGER_H
+#define _UAPI_LINUX_VMPAGER_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define VMPAGER_VERSION_MAJOR	1
+#define VMPAGER_VERSION_MINOR	0
+
+#define VMPAGER_DEVICE		"/dev/vmpager"
+#define VMPAGER_MAX_ORDER	10	/* buddy orders 0..VMPAGER_MAX_ORDER */
+#define VMPAGER_NR_ORDERS	(VMPAGER_MAX_ORDER + 1)
+
+/*
+ * Counters, indexed into vmpager_global_info.stats[]. New counters are only
+ * appended. Their names (module/vmp_stat_names.h) are what debugfs "stats"
+ * and vmpagerctl print; docs/debugfs.md describes each.
+ */
+enum vmpager_stat_id {
+	VMPAGER_STAT_faults,	/* page faults handled by the fault handler */
+	VMPAGER_STAT_faults_minor,	/* faults served from a resident frame */
+	VMPAGER_STAT_faults_major,	/* faults that needed swap-in I/O */
+	VMPAGER_STAT_faults_zero,	/* first-touch faults served by a zeroed frame */
+	VMPAGER_STAT_faults_retry,	/* faults retried after losing a race */
+	VMPAGER_STAT_mkwrite,	/* first writes to a clean shared page */
+	VMPAGER_STAT_alloc_ok,	/* frames allocated from the buddy allocator */
+	VMPAGER_STAT_alloc_fail,	/* frame allocations that found no free block */
+	VMPAGER_STAT_frees,	/* frames returned to the buddy allocator */
+	VMPAGER_STAT_oom_sigbus,	/* faults answered with SIGBUS: pool exhausted */
+	VMPAGER_STAT_range_sigbus,	/* faults answered with SIGBUS: beyond object size */
+	VMPAGER_STAT_unmaps,	/* unmap_mapping_pages calls (TLB shootdowns) */
+	VMPAGER_STAT_orphaned,	/* frames given up because someone kept a reference */
+	VMPAGER_STAT_objects_created,	/* memory objects created */
+	VMPAGER_STAT_objects_freed,	/* memory objects freed */
+	VMPAGER_STAT_buddy_splits,	/* buddy blocks split */
+	VMPAGER_STAT_buddy_merges,	/* buddy blocks coalesced */
+	VMPAGER_NR_STATS
+};
+
+#define VMPAGER_STATS_MAX	128	/* room in struct vmpager_global_info */
+
+struct vmpager_version {
+	__u32 major;
+	__u32 minor;
+	__u32 page_size;
+	__u32 max_order;
+};
+
+/* VMPAGER_IOC_OBJ_INFO: the object behind this fd. */
+struct vmpager_obj_info {
+	__u64 id;		/* unique object id, as in debugfs "objects" */
+	__u64 size;		/* pages covered by mappings so far */
+	__u64 max_size;		/* max_obj_pages at creation */
+	__u64 resident;		/* pages held in pool frames */
+	__u64 swapped;		/* pages held in swap slots */
+	__u64 mappers;		/* live VMAs mapping the object */
+	__u64 faults;		/* faults served for this object */
+	__u64 reserved[8];
+};
+
+/* VMPAGER_IOC_GLOBAL_INFO: the pool and every counter. */
+struct vmpager_global_info {
+	__u64 pool_pages;	/* frames taken at load */
+	__u64 free_pages;	/* frames free in the buddy allocator */
+	__u64 resident_pages;	/* frames holding object pages */
+	__u64 orphaned_pages;	/* frames given up (see stats) */
+	__u64 nr_free[VMPAGER_NR_ORDERS]; /* free blocks per order */
+	__u64 frame_meta_bytes;	/* module metadata bytes per frame */
+	__u64 nr_objects;	/* live objects */
+	__u64 max_obj_pages;	/* current per-object limit */
+	__u32 nr_stats;		/* entries of stats[] the module filled */
+	__u32 reserved32;
+	__u64 reserved[8];
+	__u64 stats[VMPAGER_STATS_MAX];	/* indexed by enum vmpager_stat_id */
+};
+
+#define VMPAGER_IOC_MAGIC	0xB6
+
+/* Read the ABI version. Any fd. */
+#define VMPAGER_IOC_VERSION	_IOR(VMPAGER_IOC_MAGIC, 0x00, struct vmpager_version)
+/* Read this fd's object. */
+#define VMPAGER_IOC_OBJ_INFO	_IOR(VMPAGER_IOC_MAGIC, 0x01, struct vmpager_obj_info)
+/* Read the pool and counters. Any fd. */
+#define VMPAGER_IOC_GLOBAL_INFO	_IOR(VMPAGER_IOC_MAGIC, 0x02, struct vmpager_global_info)
+/* Zero the counters. CAP_SYS_ADMIN. */
+#define VMPAGER_IOC_RESET_STATS	_IO(VMPAGER_IOC_MAGIC, 0x03)
+
+#endif /* _UAPI_LINUX_VMPAGER_H */

@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmpager debugfs: /sys/kernel/debug/vmpager/. Every file prints a header
+ * line and then one record per line; docs/debugfs.md describes each column.
+ * Dumps build their text in seq_file's kernel buffer and take the pool lock
+ * for one record at a time, so reading never holds up faults for long.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "vmp_internal.h"
+#include "vmp_stat_names.h"
+
+static struct dentry *vmp_debugfs_dir;
+
+static int stats_show(struct seq_file *m, void *v)
+{
+	u64 vals[VMPAGER_NR_STATS];
+	unsigned int i;
+
+	BUILD_BUG_ON(ARRAY_SIZE(vmp_stat_names) != VMPAGER_NR_STATS);
+	vmp_stats_snapshot(vals, VMPAGER_NR_STATS);
+	seq_puts(m, "counter value\n");
+	for (i = 0; i < VMPAGER_NR_STATS; i++)
+		seq_printf(m, "%s %llu\n", vmp_stat_names[i], vals[i]);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(stats);
+
+static int pool_show(struct seq_file *m, void *v)
+{
+	u64 free_pages, resident, orphaned;
+
+	spin_lock(&vmp_pool.lock);
+	free_pages = vmp_pool.buddy.free_pages;
+	resident = vmp_pool.resident;
+	orphaned = vmp_pool.orphaned;
+	spin_unlock(&vmp_pool.lock);
+	seq_puts(m, "key value\n");
+	seq_printf(m, "pool_pages %u\n", vmp_pool.nframes);
+	seq_printf(m, "free_pages %llu\n", free_pages);
+	seq_printf(m, "resident_pages %llu\n", resident);
+	seq_printf(m, "orphaned_pages %llu\n", orphaned);
+	seq_printf(m, "chunks %u\n", vmp_pool.nr_chunks);
+	seq_printf(m, "frame_meta_bytes %zu\n", vmp_frame_meta_bytes());
+	seq_printf(m, "frame_table_bytes %zu\n",
+		   (size_t)vmp_pool.nframes * vmp_frame_meta_bytes());
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(pool);
+
+static int buddyinfo_show(struct seq_file *m, void *v)
+{
+	u64 nr_free[VMP_NR_ORDERS];
+	unsigned int k;
+
+	spin_lock(&vmp_pool.lock);
+	for (k = 0; k < VMP_NR_ORDERS; k++)
+		nr_free[k] = vmp_pool.buddy.nr_free[k];
+	spin_unlock(&vmp_pool.lock);
+	seq_puts(m, "order free_blocks\n");
+	for (k = 0; k < VMP_NR_ORDERS; k++)
+		seq_printf(m, "%u %llu\n", k, nr_free[k]);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(buddyinfo);
+
+/* ---- frames: one line per frame ---- */
+
+static void *frames_start(struct seq_file *m, loff_t *pos)
+{
+	if (*pos == 0)
+		return SEQ_START_TOKEN;
+	return *pos <= vmp_pool.nframes ? pos : NULL;
+}
+
+static void *frames_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	++*pos;
+	return *pos <= vmp_pool.nframes ? pos : NULL;
+}
+
+static void frames_stop(struct seq_file *m, void *v)
+{
+}
+
+static int frames_show(struct seq_file *m, void *v)
+{
+	struct vmp_frame fr;
+	struct page *page;
+	char flags[8];
+	u64 obj_id = 0;
+	u32 frame;
+	int n = 0;
+
+	if (v == SEQ_START_TOKEN) {
+		seq_puts(m, "frame flags order obj index count mapcount\n");
+		return 0;
+	}
+	frame = *(loff_t *)v - 1;
+	page = vmp_frame_page(frame);
+	spin_lock(&vmp_pool.lock);
+	fr = vmp_pool.frames[frame];
+	/* obj stays valid while its frames are USED: they hold the pool lock */
+	if (fr.flags & VMP_FRAME_USED)
+		obj_id = fr.obj->id;
+	spin_unlock(&vmp_pool.lock);
+
+	if (fr.flags & VMP_FRAME_FREE)
+		flags[n++] = 'F';
+	if (fr.flags & VMP_FRAME_USED)
+		flags[n++] = 'U';
+	if (fr.flags & VMP_FRAME_ORPHAN)
+		flags[n++] = 'O';
+	if (fr.flags & VMP_FRAME_USED) {
+		if (PageLocked(page))
+			flags[n++] = 'L';
+		if (PageDirty(page))
+			flags[n++] = 'D';
+		if (PageReferenced(page))
+			flags[n++] = 'R';
+	}
+	if (!n)
+		flags[n++] = '.';
+	flags[n] = '\0';
+	if (fr.flags & VMP_FRAME_USED)
+		seq_printf(m, "%u %s - %llu %u %d %d\n", frame, flags, obj_id,
+			   fr.index, page_count(page), page_mapcount(page));
+	else if (fr.flags & VMP_FRAME_FREE)
+		seq_printf(m, "%u %s %u - - - -\n", frame, flags, fr.order);
+	else
+		seq_printf(m, "%u %s - - - - -\n", frame, flags);
+	return 0;
+}
+
+static const struct seq_operations frames_sops = {
+	.start = frames_start,
+	.next = frames_next,
+	.stop = frames_stop,
+	.show = frames_show,
+};
+DEFINE_SEQ_ATTRIBUTE(frames);
+
+/* ---- objects and their mappers ---- */
+
+static int objects_show(struct seq_file *m, void *v)
+{
+	struct vmpager_obj_info info;
+	struct vmp_obj *obj;
+
+	seq_puts(m, "id size resident swapped mappers faults\n");
+	mutex_lock(&vmp_objs_lock);
+	list_for_each_entry(obj, &vmp_objs, node) {
+		vmp_obj_info(obj, &info);
+		seq_printf(m, "%llu %llu %llu %llu %llu %llu\n", info.id,
+			   info.size, info.resident, info.swapped,
+			   info.mappers, info.faults);
+	}
+	mutex_unlock(&vmp_objs_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(objects);
+
+static int mappers_show(struct seq_file *m, void *v)
+{
+	struct vmp_obj *obj;
+	struct vmp_vma *rec;
+
+	seq_puts(m, "id pid start end pgoff kind\n");
+	mutex_lock(&vmp_objs_lock);
+	list_for_each_entry(obj, &vmp_objs, node) {
+		i_mmap_lock_read(obj->mapping);
+		mutex_lock(&obj->lock);
+		list_for_each_entry(rec, &obj->vmas, node) {
+			struct vm_area_struct *vma = rec->vma;
+
+			seq_printf(m, "%llu %d %#lx %#lx %lu %s\n", obj->id,
+				   vmp_mm_pid(vma->vm_mm), vma->vm_start,
+				   vma->vm_end, vma->vm_pgoff,
+				   (vma->vm_flags & VM_SHARED) ? "shared" :
+				   "private");
+		}
+		mutex_unlock(&obj->lock);
+		i_mmap_unlock_read(obj->mapping);
+	}
+	mutex_unlock(&vmp_objs_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(mappers);
+
+/* ---- rmap: write a frame number, read who maps it ---- */
+
+struct rmap_state {
+	u32 frame;
+	bool set;
+};
+
+static void rmap_print(struct vm_area_struct *vma, unsigned long addr,
+		       void *arg)
+{
+	struct seq_file *m = arg;
+
+	seq_printf(m, "%d %#lx %s\n", vmp_mm_pid(vma->vm_mm), addr,
+		   (vma->vm_flags & VM_SHARED) ? "shared" : "private");
+}
+
+static int rmap_show(struct seq_file *m, void *v)
+{
+	struct rmap_state *st = m->private;
+	struct vmp_obj *obj, *cur;
+	struct vmp_frame fr;
+	bool live = false;
+
+	if (!st->set) {
+		seq_puts(m, "# write a frame number to this file, then read it\n");
+		return 0;
+	}
+	mutex_lock(&vmp_objs_lock);
+	spin_lock(&vmp_pool.lock);
+	fr = vmp_pool.frames[st->frame];
+	spin_unlock(&vmp_pool.lock);
+	obj = (fr.flags & VMP_FRAME_USED) ? fr.obj : NULL;
+	/* objects leave vmp_objs before their frames are released */
+	list_for_each_entry(cur, &vmp_objs, node)
+		if (cur == obj)
+			live = true;
+	seq_printf(m, "# frame %u obj %llu index %u\n", st->frame,
+		   live ? obj->id : 0, live ? fr.index : 0);
+	seq_puts(m, "pid vaddr kind\n");
+	if (live)
+		vmp_obj_rmap_walk(obj, fr.index, rmap_print, m);
+	mutex_unlock(&vmp_objs_lock);
+	return 0;
+}
+
+static int rmap_open(struct inode *inode, struct file *file)
+{
+	struct rmap_state *st = kzalloc(sizeof(*st), GFP_KERNEL);
+	int ret;
+
+	if (!st)
+		return -ENOMEM;
+	ret = single_open(file, rmap_show, st);
+	if (ret)
+		kfree(st);
+	return ret;
+}
+
+static ssize_t rmap_write(struct file *file, const char __user *ubuf,
+			  size_t len, loff_t *ppos)
+{
+	struct seq_file *m = file->private_data;
+	struct rmap_state *st = m->private;
+	u32 frame;
+	int ret;
+
+	ret = kstrtou32_from_user(ubuf, len, 0, &frame);
+	if (ret)
+		return ret;
+	if (frame >= vmp_pool.nframes)
+		return -EINVAL;
+	st->frame = frame;
+	st->set = true;
+	return len;
+}
+
+static int rmap_release(struct inode *inode, struct file *file)
+{
+	struct seq_file *m = file->private_data;
+
+	kfree(m->private);
+	return single_release(inode, file);
+}
+
+static const struct file_operations rmap_fops = {
+	.owner = THIS_MODULE,
+	.open = rmap_open,
+	.read = seq_read,
+	.write = rmap_write,
+	.llseek = seq_lseek,
+	.release = rmap_release,
+};
+
+void vmp_debugfs_init(void)
+{
+	struct dentry *d = debugfs_create_dir("vmpager", NULL);
+
+	vmp_debugfs_dir = d;
+	debugfs_create_file("stats", 0400, d, NULL, &stats_fops);
+	debugfs_create_file("pool", 0400, d, NULL, &pool_fops);
+	debugfs_create_file("buddyinfo", 0400, d, NULL, &buddyinfo_fops);
+	debugfs_create_file("frames", 0400, d, NULL, &frames_fops);
+	debugfs_create_file("objects", 0400, d, NULL, &objects_fops);
+	debugfs_create_file("mappers", 0400, d, NULL, &mappers_fops);
+	debugfs_create_file("rmap", 0600, d, NULL, &rmap_fops);
+}
+
+void vmp_debugfs_exit(void)
+{
+	debugfs_remove_recursive(vmp_debugfs_dir);
+	vmp_debugfs_dir = NULL;
+}

@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmpager memory objects: what one open() of /dev/vmpager creates.
+ *
+ * The fault path returns a pool page in vmf->page, locked and with a
+ * reference for the core mm, so mappings get ordinary PTEs: mapcount and the
+ * file rmap are kept by the core mm, MAP_PRIVATE copy-on-write is the core
+ * mm's do_cow_fault/wp_page_copy, and get_user_pages users (O_DIRECT,
+ * process_vm_readv, ptrace) work unchanged.
+ *
+ * Reverse map: the kernel's own i_mmap tree of obj->mapping finds every PTE
+ * for unmap_mapping_pages(); it is not exported for walking, so each object
+ * also keeps the list of its live VMAs (vm_ops open/close) to answer "which
+ * (pid, address) map page @index" for inspection.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+
+#include "vmp_internal.h"
+
+/* vmp_objs_lock: the object list, vmp_nr_objs; outermost vmpager lock */
+DEFINE_MUTEX(vmp_objs_lock);
+LIST_HEAD(vmp_objs);
+unsigned long vmp_nr_objs;
+static atomic64_t vmp_next_id = ATOMIC64_INIT(0);
+
+static const struct address_space_operations vmp_aops = {
+	.dirty_folio = noop_dirty_folio,
+};
+
+static const struct vm_operations_struct vmp_vm_ops;
+
+struct vmp_obj *vmp_obj_create(struct super_block *sb)
+{
+	struct vmp_obj *obj;
+	struct inode *inode;
+	int ret;
+
+	obj = kzalloc(sizeof(*obj), GFP_KERNEL);
+	if (!obj)
+		return ERR_PTR(-ENOMEM);
+	inode = alloc_anon_inode(sb);
+	if (IS_ERR(inode)) {
+		ret = PTR_ERR(inode);
+		goto free_obj;
+	}
+	inode->i_mapping->a_ops = &vmp_aops;
+	obj->inode = inode;
+	obj->mapping = inode->i_mapping;
+	obj->id = atomic64_inc_return(&vmp_next_id);
+	obj->max_size = READ_ONCE(vmp_max_obj_pages);
+	xa_init(&obj->pages);
+	mutex_init(&obj->lock);
+	INIT_LIST_HEAD(&obj->vmas);
+	atomic_long_set(&obj->resident, 0);
+	atomic_long_set(&obj->faults, 0);
+
+	mutex_lock(&vmp_objs_lock);
+	list_add_tail(&obj->node, &vmp_objs);
+	vmp_nr_objs++;
+	mutex_unlock(&vmp_objs_lock);
+	vmp_count(VMPAGER_STAT_objects_created);
+	return obj;
+
+free_obj:
+	kfree(obj);
+	return ERR_PTR(ret);
+}
+
+/*
+ * Called from ->release: the last file reference is gone, and every VMA holds
+ * one, so nothing maps the object any more.
+ */
+void vmp_obj_destroy(struct vmp_obj *obj)
+{
+	struct page *page;
+	unsigned long index;
+
+	mutex_lock(&vmp_objs_lock);
+	list_del(&obj->node);
+	vmp_nr_objs--;
+	mutex_unlock(&vmp_objs_lock);
+
+	WARN_ON_ONCE(!list_empty(&obj->vmas));
+	xa_for_each(&obj->pages, index, page) {
+		xa_erase(&obj->pages, index);
+		if (xa_is_value(page))
+			continue;
+		atomic_long_dec(&obj->resident);
+		vmp_frame_release(page);
+	}
+	xa_destroy(&obj->pages);
+	iput(obj->inode);
+	vmp_count(VMPAGER_STAT_objects_freed);
+	kfree(obj);
+}
+
+/* ---- the VMA list ---- */
+
+static void vmp_vma_add(struct vmp_obj *obj, struct vm_area_struct *vma,
+			struct vmp_vma *rec)
+{
+	rec->vma = vma;
+	vma->vm_private_data = rec;
+	mutex_lock(&obj->lock);
+	list_add_tail(&rec->node, &obj->vmas);
+	obj->nr_vmas++;
+	mutex_unlock(&obj->lock);
+}
+
+/*
+ * ->open: a new VMA copied from one of ours (fork, split, mremap move).
+ * It cannot fail, and the record is a few bytes: __GFP_NOFAIL.
+ */
+static void vmp_vm_open(struct vm_area_struct *vma)
+{
+	struct vmp_obj *obj = vma->vm_file->private_data;
+	struct vmp_vma *rec = kmalloc(sizeof(*rec), GFP_KERNEL | __GFP_NOFAIL);
+
+	vmp_vma_add(obj, vma, rec);
+}
+
+static void vmp_vm_close(struct vm_area_struct *vma)
+{
+	struct vmp_obj *obj = vma->vm_file->private_data;
+	struct vmp_vma *rec = vma->vm_private_data;
+
+	if (WARN_ON_ONCE(!rec || rec->vma != vma))
+		return;
+	mutex_lock(&obj->lock);
+	list_del(&rec->node);
+	obj->nr_vmas--;
+	mutex_unlock(&obj->lock);
+	vma->vm_private_data = NULL;
+	kfree(rec);
+}
+
+int vmp_obj_mmap(struct vmp_obj *obj, struct vm_area_struct *vma)
+{
+	pgoff_t end = vma->vm_pgoff + vma_pages(vma);
+	struct vmp_vma *rec;
+
+	if (end < vma->vm_pgoff || end > obj->max_size)
+		return -EFBIG;
+	rec = kmalloc(sizeof(*rec), GFP_KERNEL);
+	if (!rec)
+		return -ENOMEM;
+	/* growth by in-place mremap has no callback: forbid it */
+	vma->vm_flags |= VM_DONTEXPAND;
+	vma->vm_ops = &vmp_vm_ops;
+	vmp_vma_add(obj, vma, rec);
+	mutex_lock(&obj->lock);
+	if (end > obj->size)
+		WRITE_ONCE(obj->size, end);
+	mutex_unlock(&obj->lock);
+	return 0;
+}
+
+pid_t vmp_mm_pid(struct mm_struct *mm)
+{
+	pid_t pid = 0;
+#ifdef CONFIG_MEMCG
+	struct task_struct *task;
+
+	rcu_read_lock();
+	task = rcu_dereference(mm->owner);
+	if (task)
+		pid = task_tgid_nr(task);
+	rcu_read_unlock();
+#endif
+	return pid;
+}
+
+/*
+ * Visit every VMA mapping page @index of @obj with the address it sits at.
+ * i_mmap_rwsem keeps vm_start/vm_end/vm_pgoff stable (split and mremap
+ * change them under its write side); obj->lock keeps the list.
+ */
+void vmp_obj_rmap_walk(struct vmp_obj *obj, pgoff_t index, vmp_rmap_fn fn,
+		       void *arg)
+{
+	struct vmp_vma *rec;
+
+	i_mmap_lock_read(obj->mapping);
+	mutex_lock(&obj->lock);
+	list_for_each_entry(rec, &obj->vmas, node) {
+		struct vm_area_struct *vma = rec->vma;
+
+		if (index < vma->vm_pgoff ||
+		    index >= vma->vm_pgoff + vma_pages(vma))
+			continue;
+		fn(vma, vma->vm_start + ((index - vma->vm_pgoff) << PAGE_SHIFT),
+		   arg);
+	}
+	mutex_unlock(&obj->lock);
+	i_mmap_unlock_read(obj->mapping);
+}
+
+void vmp_obj_info(struct vmp_obj *obj, struct vmpager_obj_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->id = obj->id;
+	info->max_size = obj->max_size;
+	info->resident = atomic_long_read(&obj->resident);
+	info->faults = atomic_long_read(&obj->faults);
+	mutex_lock(&obj->lock);
+	info->size = obj->size;
+	info->mappers = obj->nr_vmas;
+	mutex_unlock(&obj->lock);
+}
+
+/* ---- the fault path ---- */
+
+/*
+ * Find or create page @index of @obj. Returns it locked, with a reference
+ * for the caller, or an ERR_PTR: -ENOMEM when the pool has no free frame.
+ * *zero tells whether it was freshly zero-filled.
+ */
+static struct page *vmp_obj_get_page(struct vmp_obj *obj, pgoff_t index,
+				     bool *zero)
+{
+	struct page *page, *old;
+
+retry:
+	xa_lock(&obj->pages);
+	page = xa_load(&obj->pages, index);
+	if (page)
+		get_page(page);
+	xa_unlock(&obj->pages);
+
+	if (page) {
+		lock_page(page);
+		/*
+		 * Re-check the slot under the page lock: whoever takes a page
+		 * out of obj->pages holds its lock while doing so.
+		 */
+		if (unlikely(xa_load(&obj->pages, index) != page)) {
+			unlock_page(page);
+			put_page(page);
+			vmp_count(VMPAGER_STAT_faults_retry);
+			goto retry;
+		}
+		*zero = false;
+		return page;
+	}
+
+	page = vmp_frame_alloc(obj, index);
+	if (!page)
+		return ERR_PTR(-ENOMEM);
+	get_page(page);		/* the fault's reference */
+	__SetPageLocked(page);	/* nobody else can see it yet */
+	old = xa_cmpxchg(&obj->pages, index, NULL, page, GFP_KERNEL);
+	if (unlikely(old)) {
+		/* another fault filled the slot first, or no memory */
+		__ClearPageLocked(page);
+		put_page(page);
+		vmp_frame_release(page);
+		if (xa_is_err(old))
+			return ERR_PTR(xa_err(old));
+		vmp_count(VMPAGER_STAT_faults_retry);
+		goto retry;
+	}
+	atomic_long_inc(&obj->resident);
+	*zero = true;
+	return page;
+}
+
+static vm_fault_t vmp_fault(struct vm_fault *vmf)
+{
+	struct vmp_obj *obj = vmf->vma->vm_file->private_data;
+	struct page *page;
+	bool zero;
+
+	vmp_count(VMPAGER_STAT_faults);
+	atomic_long_inc(&obj->faults);
+	if (unlikely(vmf->pgoff >= READ_ONCE(obj->size))) {
+		vmp_count(VMPAGER_STAT_range_sigbus);
+		return VM_FAULT_SIGBUS;
+	}
+	page = vmp_obj_get_page(obj, vmf->pgoff, &zero);
+	if (IS_ERR(page)) {
+		if (PTR_ERR(page) == -ENOMEM) {
+			vmp_count(VMPAGER_STAT_oom_sigbus);
+			return VM_FAULT_SIGBUS;
+		}
+		return vmf_error(PTR_ERR(page));
+	}
+	vmp_count(zero ? VMPAGER_STAT_faults_zero : VMPAGER_STAT_faults_minor);
+	vmf->page = page;
+	return VM_FAULT_LOCKED;
+}
+
+/* First write to a clean page of a shared writable mapping. */
+static vm_fault_t vmp_page_mkwrite(struct vm_fault *vmf)
+{
+	struct vmp_obj *obj = vmf->vma->vm_file->private_data;
+	struct page *page = vmf->page;
+
+	lock_page(page);
+	if (page->mapping != obj->mapping) {
+		/* the page left the object under us: fault again */
+		unlock_page(page);
+		return VM_FAULT_NOPAGE;
+	}
+	set_page_dirty(page);
+	vmp_count(VMPAGER_STAT_mkwrite);
+	return VM_FAULT_LOCKED;
+}
+
+static const struct vm_operations_struct vmp_vm_ops = {
+	.open = vmp_vm_open,
+	.close = vmp_vm_close,
+	.fault = vmp_fault,
+	.page_mkwrite = vmp_page_mkwrite,
+};

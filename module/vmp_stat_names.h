@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * Names of the vmpager counters of enum vmpager_stat_id, shared by the module
+ * (debugfs "stats") and the userspace tools, so both print the same names.
+ * Designated initializers keep each name next to its id; users check at build
+ * time that the table covers VMPAGER_NR_STATS.
+ */
+#ifndef _VMP_STAT_NAMES_H
+#define _VMP_STAT_NAMES_H
+
+#include "uapi/vmpager.h"
+
+static const char *const vmp_stat_names[] = {
+	[VMPAGER_STAT_faults] = "faults",
+	[VMPAGER_STAT_faults_minor] = "faults_minor",
+	[VMPAGER_STAT_faults_major] = "faults_major",
+	[VMPAGER_STAT_faults_zero] = "faults_zero",
+	[VMPAGER_STAT_faults_retry] = "faults_retry",
+	[VMPAGER_STAT_mkwrite] = "mkwrite",
+	[VMPAGER_STAT_alloc_ok] = "alloc_ok",
+	[VMPAGER_STAT_alloc_fail] = "alloc_fail",
+	[VMPAGER_STAT_frees] = "frees",
+	[VMPAGER_STAT_oom_sigbus] = "oom_sigbus",
+	[VMPAGER_STAT_range_sigbus] = "range_sigbus",
+	[VMPAGER_STAT_unmaps] = "unmaps",
+	[VMPAGER_STAT_orphaned] = "orphaned",
+	[VMPAGER_STAT_objects_created] = "objects_created",
+	[VMPAGER_STAT_objects_freed] = "objects_freed",
+	[VMPAGER_STAT_buddy_splits] = "buddy_splits",
+	[VMPAGER_STAT_buddy_merges] = "buddy_merges",
+};
+
+#endif /* _VMP_STAT_NAMES_H */
