@@ -22,7 +22,7 @@ endif
 KERNEL ?= stock
 DEPS := $(TOP)/selftests/qemu/deps.sh
 
-.PHONY: all deps module userspace selftests host-check guest-check check run \
+.PHONY: all deps module modules modules-clean userspace selftests host-check guest-check check run \
 	kernel install uninstall clean dkms-check bench
 
 all: module userspace selftests
@@ -30,8 +30,14 @@ all: module userspace selftests
 deps:
 	@$(DEPS)
 
-module: deps
+module: deps modules
+
+# The module alone, no dependency check (what dkms.conf runs).
+modules:
 	$(MAKE) -C $(KDIR) M=$(TOP) modules
+
+modules-clean:
+	$(MAKE) -C $(KDIR) M=$(TOP) clean
 
 userspace: deps
 	$(MAKE) -C userspace/sim

@@ -23,9 +23,9 @@
 # After QEMU exits, console.log is checked for kernel splats (patterns in splat_re
 # below). Each splat is attributed with the "vmpager-ktap: begin/end NAME" markers to
 # the test that was running ("kmemleak scan" for the kmemleak section, "boot" before
-# the first test, "after NAME" between tests), and one record per attribution is
-# appended to ktap.log and printed:
-#     not ok - NAME # splat: <first splat line>
+# the first test; between two tests, to the one that just ended), and one record per
+# test is appended to ktap.log and printed:
+#     not ok - NAME # splat: <first splat line> [console.log:LINE]
 # A guest that never printed "vmpager-ktap: done" adds
 #     not ok - NAME # guest did not finish ...      or
 #     not ok - NAME # guest timed out after Ts ...
@@ -84,7 +84,7 @@ mkdir -p "$logdir" || exit 2
 console=$logdir/console.log ktap=$logdir/ktap.log
 rm -f "$console" "$ktap" "$logdir/records"
 
-append="console=ttyS0 loglevel=7 panic=-1 printk.devkmsg=on vmp.plan=/tests/plan vmp.kmemleak=1 vmp.suite=$label"
+append="console=ttyS0 loglevel=7 panic=-1 printk.devkmsg=on vmp.plan=/tests/plan vmp.kmemleak=1"
 [ $interactive = 1 ] && append="$append vmp.shell=1"
 [ -n "$extra" ] && append="$append $extra"
 
@@ -104,7 +104,7 @@ printf '%s\n' "$*" > "$logdir/cmdline"
 echo "run-guest: booting $kernel (logs in $logdir)" >&2
 start=$(date +%s)
 # timeout(1) puts QEMU in its own process group: forward our own interruption.
-timeout "$total" "$@" > "$logdir/qemu.log" 2>&1 < /dev/null &
+timeout -k 10 "$total" "$@" > "$logdir/qemu.log" 2>&1 < /dev/null &
 qpid=$!
 trap 'kill -TERM $qpid 2>/dev/null; wait $qpid; exit 130' INT TERM HUP
 # Stream the guest's KTAP while it runs. QEMU creates the file when it starts.
@@ -132,41 +132,47 @@ fi
 # The splat checker: attribute every splat line of the console log to a test.
 splat_re='WARNING:|BUG:|Oops|KASAN|possible circular locking|inconsistent lock state|suspicious RCU usage|kmemleak: .* new suspected memory leaks|unreferenced object|general protection fault|Kernel panic|sleeping function called from invalid context|[Bb]ad page state'
 tr -d '\r' < "$console" | awk -v re="$splat_re" -v timed_out=$timed_out -v total="$total" -v qrc=$qrc '
-	function note(name, line, n) {
-		if (!(name in first)) { order[++nnames] = name; first[name] = line; firstno[name] = n }
+	function note(name, line, n, after) {
+		if (!(name in first)) {
+			order[++nnames] = name; first[name] = line; firstno[name] = n
+			why[name] = after ? "splat after the test ended" : "splat"
+		}
 		count[name]++
 	}
+	BEGIN { cur = ""; last = ""; section = "boot"; done = 0 }
 	{
 		i = index($0, "vmpager-ktap: ")
 		if (i) {
 			m = substr($0, i + 14)
-			if (m ~ /^begin /) { where = substr(m, 7); last = where; next }
-			if (m ~ /^end /) { where = "after " substr(m, 5); next }
-			if (m == "kmemleak begin") { where = "kmemleak scan"; next }
-			if (m == "kmemleak end") { where = "after kmemleak scan"; next }
-			if (m == "done") { done = 1; next }
+			if (m ~ /^begin /) { cur = last = substr(m, 7); section = "" }
+			else if (m ~ /^end /) cur = ""
+			else if (m == "kmemleak begin") section = "kmemleak scan"
+			else if (m == "kmemleak end") section = "after kmemleak scan"
+			else if (m == "done") done = 1
 			next
 		}
 		if ($0 ~ re) {
 			line = $0
 			sub(/^\[ *[0-9]+\.[0-9]+\] /, "", line)   # printk time stamp
 			sub(/^\[ *[TC][0-9]+\] /, "", line)       # printk caller id
-			note(where, line, NR)
+			if (cur != "") note(cur, line, NR, 0)
+			else if (section != "") note(section, line, NR, 0)
+			else note(last, line, NR, 1)
 		}
 	}
-	BEGIN { where = "boot"; last = ""; done = 0 }
 	END {
 		for (k = 1; k <= nnames; k++) {
 			name = order[k]
 			more = count[name] > 1 ? " (+" count[name] - 1 " more splat lines)" : ""
-			printf "not ok - %s # splat: %s%s [console.log:%d]\n", name, first[name], more, firstno[name]
+			printf "not ok - %s # %s: %s%s [console.log:%d]\n", name, why[name], first[name], more, firstno[name]
 		}
 		if (!done) {
-			name = last != "" ? last : (where != "boot" ? where : "boot")
+			name = last != "" ? last : "boot"
+			state = last == "" ? "no test had begun" : (cur != "" ? "test " cur " was running" : "after test " last " ended")
 			if (timed_out)
-				printf "not ok - %s # guest timed out after %ss (%s)\n", name, total, last != "" ? "test " last " was running" : "no test had begun"
+				printf "not ok - %s # guest timed out after %ss (%s)\n", name, total, state
 			else
-				printf "not ok - %s # guest did not finish: no \"vmpager-ktap: done\" (QEMU exit %d, %s)\n", name, qrc, last != "" ? "last test begun: " last : "no test had begun"
+				printf "not ok - %s # guest did not finish: no \"vmpager-ktap: done\" (QEMU exit %d, %s)\n", name, qrc, state
 		}
 	}' > "$logdir/records"
 

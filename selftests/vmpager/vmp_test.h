@@ -4,7 +4,12 @@
  * syscall, ioctl wrappers, page-unique patterns, signal probing, children,
  * fd passing, capabilities, debugfs/sysfs access and a buddy allocator model.
  *
- * Include after kselftest_harness.h. Nothing here uses ASSERT_* except the
+ * Includes kselftest_harness.h (test files include only this header). The
+ * 6.1 harness has unused parameters in its own code and in the TEST()/TEST_F()
+ * expansions, so -Wunused-parameter is switched off for files including it
+ * (the build keeps -Wall -Wextra -Werror otherwise).
+ *
+ * Nothing here uses ASSERT_* except the
  * VMP_FIXTURE()/VMP_TEARDOWN() macros, so the helpers are safe in forked
  * children (which must never ASSERT: that would longjmp into the harness and
  * run the fixture teardown in the child). Children report with VMP_CHILD_CHECK
@@ -23,6 +28,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -35,6 +41,9 @@
 #include <linux/magic.h>
 
 #include "vmpager.h"
+
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "kselftest_harness.h"
 
 #define VMP_DEFAULT_KO	"/modules/vmpager.ko"
 #define VMP_SYSFS	"/sys/module/vmpager"
@@ -233,12 +242,20 @@ static inline int vmp_global(struct vmpager_global_info *gi)
 	return ret;
 }
 
-/* Counter names, in enum vmpager_stat_id order. */
+/* Counter names (as debugfs "stats" prints them), by enum vmpager_stat_id. */
 static inline const char *vmp_stat_name(unsigned int i)
 {
-#define __VMP_STAT_NAME(name, desc) #name,
-	static const char *const names[] = { VMPAGER_STATS(__VMP_STAT_NAME) };
-#undef __VMP_STAT_NAME
+#define __VMP_N(x) [VMPAGER_STAT_##x] = #x
+	static const char *const names[VMPAGER_NR_STATS] = {
+		__VMP_N(faults), __VMP_N(faults_minor), __VMP_N(faults_major),
+		__VMP_N(faults_zero), __VMP_N(faults_retry), __VMP_N(mkwrite),
+		__VMP_N(alloc_ok), __VMP_N(alloc_fail), __VMP_N(frees),
+		__VMP_N(oom_sigbus), __VMP_N(range_sigbus), __VMP_N(unmaps),
+		__VMP_N(orphaned), __VMP_N(objects_created),
+		__VMP_N(objects_freed), __VMP_N(buddy_splits),
+		__VMP_N(buddy_merges),
+	};
+#undef __VMP_N
 	return i < VMPAGER_NR_STATS ? names[i] : NULL;
 }
 
@@ -247,7 +264,7 @@ static inline int vmp_stat_index(const char *name)
 	unsigned int i;
 
 	for (i = 0; i < VMPAGER_NR_STATS; i++)
-		if (!strcmp(vmp_stat_name(i), name))
+		if (vmp_stat_name(i) && !strcmp(vmp_stat_name(i), name))
 			return i;
 	return -1;
 }
@@ -396,6 +413,14 @@ static inline int vmp_try_read(const void *addr, uint64_t *val, siginfo_t *si)
 		_exit(100);						\
 	}								\
 } while (0)
+
+/* For children expected to die of a signal: no core file in the test dir. */
+static inline void vmp_no_core(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	setrlimit(RLIMIT_CORE, &rl);
+}
 
 /* waitpid, retrying EINTR: the raw status, or -1. */
 static inline int vmp_wait(pid_t pid)

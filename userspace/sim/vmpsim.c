@@ -24,6 +24,7 @@
 #include "vmp_policy.h"
 
 #define MAX_SIZES	32
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 struct trace {
 	const char *path;
@@ -52,7 +53,7 @@ static void usage(FILE *f)
 		fprintf(f, " %s", vmp_policy_name(k));
 	fprintf(f, " (default all; OPT is always run)\n"
 		"without -c, known traces use their usual size:");
-	for (size_t i = 0; i < sizeof(default_sizes) / sizeof(default_sizes[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(default_sizes); i++)
 		fprintf(f, " %s@%u", default_sizes[i].name, default_sizes[i].size);
 	fprintf(f, "\n");
 }
@@ -503,31 +504,36 @@ int main(int argc, char **argv)
 		}
 		fprintf(csv, "trace,size,policy,refs,misses,ratio_to_opt\n");
 	}
-	printf("%-10s %7s  %-6s %9s  %s\n", "trace", "size", "policy", "misses",
-	       "misses/OPT");
 	for (int a = optind; a < argc; a++) {
 		struct trace t = { .path = argv[a] };
 
 		trace_name(&t);
+		if (trace_load(&t)) {
+			free(t.keys);
+			free(t.ids);
+			ret = 1;
+			break;
+		}
 		if (nsizes) {
 			memcpy(tsizes, sizes, sizeof(sizes));
 			ntsizes = nsizes;
 		} else {
 			ntsizes = 0;
-			for (size_t i = 0; i < sizeof(default_sizes) / sizeof(default_sizes[0]); i++)
+			for (size_t i = 0; i < ARRAY_SIZE(default_sizes); i++)
 				if (!strcmp(t.name, default_sizes[i].name))
 					tsizes[ntsizes++] = default_sizes[i].size;
 			if (!ntsizes) {
 				fprintf(stderr, "vmpsim: %s: no default cache size for trace '%s'; give -c\n",
 					t.path, t.name);
+				free(t.keys);
+				free(t.ids);
 				ret = 1;
 				break;
 			}
 		}
-		if (trace_load(&t)) {
-			ret = 1;
-			break;
-		}
+		if (a == optind)
+			printf("%-10s %7s  %-6s %9s  %s\n", "trace", "size", "policy",
+			       "misses", "misses/OPT");
 		for (int s = 0; s < ntsizes; s++) {
 			long long om = run_opt(&t, tsizes[s]);
 

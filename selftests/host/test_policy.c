@@ -1,0 +1,549 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Proves the paging policies evict what their definitions say, on hand-worked cases. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kselftest.h"
+#include "vmp_policy.h"
+
+/* Like vmpager's 32-byte frame descriptor: the pnode is embedded, stride 32. */
+struct frame_desc {
+	u64 owner;
+	struct vmp_pnode node;
+	u32 pad[3];
+};
+
+enum { F_FREE, F_HELD, F_DETACHED };
+
+struct rig {
+	struct vmp_policy p;
+	struct frame_desc *fd;
+	void *mem;
+	u32 n;
+	u8 *state;
+	u64 *key;
+	char why[160];
+};
+
+static int rig_init(struct rig *r, enum vmp_policy_kind k, u32 n)
+{
+	size_t msz = vmp_policy_mem_size(k, n);
+
+	memset(r, 0, sizeof(*r));
+	r->n = n;
+	r->fd = malloc(n * sizeof(*r->fd));
+	r->mem = msz ? malloc(msz) : NULL;
+	r->state = calloc(n, 1);
+	r->key = calloc(n, sizeof(*r->key));
+	if (!r->fd || (msz && !r->mem) || !r->state || !r->key)
+		return -1;
+	/* garbage, to prove init and insert need no zeroed memory */
+	memset(r->fd, 0xa5, n * sizeof(*r->fd));
+	if (r->mem)
+		memset(r->mem, 0x5a, msz);
+	return vmp_policy_init(&r->p, k, n, &r->fd[0].node, sizeof(*r->fd),
+			       r->mem);
+}
+
+static void rig_free(struct rig *r)
+{
+	free(r->fd);
+	free(r->mem);
+	free(r->state);
+	free(r->key);
+}
+
+static struct vmp_pnode *node(struct rig *r, u32 f)
+{
+	return &r->fd[f].node;
+}
+
+#define FAIL(...) do { snprintf(r->why, sizeof(r->why), __VA_ARGS__); return -1; } while (0)
+
+/*
+ * The invariant checker: every held frame is on exactly one list (walked
+ * through the introspection API), list lengths match, detached and free
+ * frames are on none, ghosts are bounded; for LIRS the stack S is walked.
+ */
+static int check(struct rig *r)
+{
+	struct vmp_policy *p = &r->p;
+	u32 *seen = calloc(r->n, sizeof(u32));
+	u32 i, f, cnt, total = 0, detached = 0, prev;
+
+	if (!seen)
+		FAIL("oom");
+	for (i = 0; i < vmp_policy_nr_lists(p); i++) {
+		cnt = 0;
+		prev = VMP_NIL;
+		for (f = vmp_policy_list_first(p, i); f != VMP_NIL;
+		     f = vmp_policy_list_next(p, f)) {
+			if (f >= r->n || ++cnt > r->n) {
+				free(seen);
+				FAIL("list %u: bad frame %u or cycle", i, f);
+			}
+			if (seen[f]++) {
+				free(seen);
+				FAIL("frame %u on two lists", f);
+			}
+			if (node(r, f)->list != i || r->state[f] != F_HELD) {
+				free(seen);
+				FAIL("frame %u on list %u has list %u state %u", f,
+				     i, node(r, f)->list, r->state[f]);
+			}
+			if (!(p->kind == VMP_POL_LIRS && i == 0) &&
+			    node(r, f)->prev != prev) {
+				free(seen);
+				FAIL("frame %u: prev %u, expected %u", f,
+				     node(r, f)->prev, prev);
+			}
+			prev = f;
+		}
+		if (!(p->kind == VMP_POL_LIRS && i == 0) && p->lists[i].tail != prev) {
+			free(seen);
+			FAIL("list %u: tail %u, last walked %u", i, p->lists[i].tail, prev);
+		}
+		if (cnt != vmp_policy_list_len(p, i)) {
+			free(seen);
+			FAIL("list %u: walked %u, len %u", i, cnt, vmp_policy_list_len(p, i));
+		}
+		total += cnt;
+	}
+	for (f = 0; f < r->n; f++) {
+		if (r->state[f] == F_HELD && !seen[f]) {
+			free(seen);
+			FAIL("held frame %u on no list", f);
+		}
+		if (r->state[f] == F_DETACHED) {
+			detached++;
+			if (node(r, f)->list != VMP_PL_DETACHED) {
+				free(seen);
+				FAIL("detached frame %u has list %u", f, node(r, f)->list);
+			}
+		}
+		if (r->state[f] == F_FREE && node(r, f)->list != VMP_PL_NONE &&
+		    r->fd[f].node.list != 0xa5) {
+			free(seen);
+			FAIL("free frame %u has list %u", f, node(r, f)->list);
+		}
+	}
+	free(seen);
+	if (p->held != total + detached)
+		FAIL("held %u != %u listed + %u detached", p->held, total, detached);
+	if (vmp_policy_nr_ghosts(p) > p->nghost || p->nghost > r->n)
+		FAIL("ghosts %u > bound %u", vmp_policy_nr_ghosts(p), p->nghost);
+	if (p->kind == VMP_POL_LIRS) {
+		u32 id, ghosts = 0, lir = 0, in_s = 0, steps = 0, last = VMP_NIL;
+
+		for (id = p->s_top; id != VMP_NIL; id = p->slinks[id].next) {
+			if (++steps > r->n + p->nghost)
+				FAIL("S: cycle");
+			if (p->slinks[id].prev != last)
+				FAIL("S: node %u prev %u != %u", id, p->slinks[id].prev, last);
+			last = id;
+			if (id >= r->n) {
+				ghosts++;
+				continue;
+			}
+			if (node(r, id)->list == 0)
+				lir++;
+			else if (!(node(r, id)->flags & VMP_PN_IN_S))
+				FAIL("S: frame %u without IN_S", id);
+			in_s++;
+		}
+		if (p->s_bottom != last)
+			FAIL("S: bottom %u != %u", p->s_bottom, last);
+		if (last != VMP_NIL && (last >= r->n || node(r, last)->list != 0))
+			FAIL("S: bottom %u is not LIR", last);
+		if (ghosts != vmp_policy_nr_ghosts(p))
+			FAIL("S: %u ghosts, table %u", ghosts, vmp_policy_nr_ghosts(p));
+		if (lir != p->lists[0].len || lir > p->lir_max)
+			FAIL("S: %u LIR, len %u max %u", lir, p->lists[0].len, p->lir_max);
+		for (f = 0, cnt = 0; f < r->n; f++)
+			if (r->state[f] != F_FREE && (node(r, f)->flags & VMP_PN_IN_S))
+				cnt++;
+		if (cnt != in_s)
+			FAIL("S: %u frames, %u flagged IN_S", in_s, cnt);
+	}
+	return 0;
+}
+
+/* The pager's part: replay @refs, evicting through the policy. */
+static long replay(struct rig *r, const u64 *refs, size_t nrefs, u64 *victims,
+		   size_t *nvict)
+{
+	long misses = 0;
+	size_t i, nv = 0;
+	u32 f, free_f;
+
+	for (i = 0; i < nrefs; i++) {
+		free_f = VMP_NIL;
+		for (f = 0; f < r->n; f++) {
+			if (r->state[f] == F_FREE && free_f == VMP_NIL)
+				free_f = f;
+			if (r->state[f] == F_HELD && r->key[f] == refs[i])
+				break;
+		}
+		if (f < r->n) {
+			vmp_policy_reference(&r->p, f);
+		} else {
+			misses++;
+			if (free_f != VMP_NIL) {
+				f = free_f;
+			} else {
+				if (vmp_policy_victim(&r->p, &f))
+					return -1;
+				r->state[f] = F_DETACHED;
+				if (check(r))
+					return -1;
+				vmp_policy_evicted(&r->p, f, r->key[f]);
+				if (victims)
+					victims[nv++] = r->key[f];
+			}
+			r->key[f] = refs[i];
+			r->state[f] = F_HELD;
+			vmp_policy_insert(&r->p, f, refs[i]);
+		}
+		if (check(r))
+			return -1;
+	}
+	if (nvict)
+		*nvict = nv;
+	return misses;
+}
+
+static bool same(const u64 *a, const u64 *b, size_t n)
+{
+	return !memcmp(a, b, n * sizeof(*a));
+}
+
+static const u64 anomaly[] = { 1, 2, 3, 4, 1, 2, 5, 1, 2, 3, 4, 5 };
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static void test_fifo_belady_anomaly(void)
+{
+	struct rig r3, r4;
+	long m3, m4;
+
+	rig_init(&r3, VMP_POL_FIFO, 3);
+	rig_init(&r4, VMP_POL_FIFO, 4);
+	m3 = replay(&r3, anomaly, N(anomaly), NULL, NULL);
+	m4 = replay(&r4, anomaly, N(anomaly), NULL, NULL);
+	ksft_test_result(m3 == 9 && m4 == 10,
+			 "fifo: Belady's anomaly, 9 misses with 3 frames, 10 with 4 (got %ld, %ld)%s\n",
+			 m3, m4, m3 < 0 ? r3.why : r4.why);
+	rig_free(&r3);
+	rig_free(&r4);
+}
+
+/* 1 2 3 1 4 5 with 3 frames; who leaves, in order. */
+static void test_victims(enum vmp_policy_kind k, const u64 *refs, size_t n,
+			 const u64 *want, size_t nwant, long want_misses,
+			 const char *what)
+{
+	u64 v[64];
+	size_t nv = 0;
+	struct rig r;
+	long m;
+
+	rig_init(&r, k, 3);
+	m = replay(&r, refs, n, v, &nv);
+	ksft_test_result(m == want_misses && nv == nwant && same(v, want, nv),
+			 "%s: %s (misses %ld)%s\n", vmp_policy_name(k), what, m, r.why);
+	rig_free(&r);
+}
+
+static void test_clock_second_chance(void)
+{
+	static const u64 refs[] = { 1, 2, 3, 1, 4, 5 };
+	static const u64 clock_v[] = { 2, 3 }, fifo_v[] = { 1, 2 };
+	static const u64 lru_refs[] = { 1, 2, 3, 1, 4, 2 }, lru_v[] = { 2, 3 };
+
+	test_victims(VMP_POL_CLOCK, refs, N(refs), clock_v, 2, 5,
+		     "second chance spares the referenced oldest page");
+	test_victims(VMP_POL_FIFO, refs, N(refs), fifo_v, 2, 5,
+		     "evicts the oldest page despite its reference");
+	test_victims(VMP_POL_LRU, lru_refs, N(lru_refs), lru_v, 2, 5,
+		     "evicts the least recently used page");
+}
+
+/* LIRS with 3 frames (lir_max 2), worked by hand in docs/policy.md. */
+static void test_lirs_hand(void)
+{
+	static const u64 refs[] = { 1, 2, 3, 4, 3, 1, 5 };
+	static const u64 want[] = { 3, 4, 1 };
+	u64 v[8];
+	size_t nv = 0;
+	struct rig r;
+	long m;
+	u32 f0, f1;
+	bool ok;
+
+	rig_init(&r, VMP_POL_LIRS, 3);
+	m = replay(&r, refs, N(refs), v, &nv);
+	f0 = vmp_policy_list_first(&r.p, 0);
+	f1 = f0 == VMP_NIL ? VMP_NIL : vmp_policy_list_next(&r.p, f0);
+	ok = m == 6 && nv == 3 && same(v, want, 3) &&
+	     r.p.lists[0].len == 2 && r.p.lists[1].len == 1 &&
+	     f0 != VMP_NIL && r.key[f0] == 3 && f1 != VMP_NIL && r.key[f1] == 2 &&
+	     r.key[vmp_policy_list_first(&r.p, 1)] == 5 &&
+	     vmp_policy_nr_ghosts(&r.p) == 2 && r.p.stats.refaults == 1;
+	ksft_test_result(ok, "lirs: hand-worked 1 2 3 4 3 1 5: victims 3 4 1, LIR {3,2}, HIR {5}%s\n",
+			 r.why);
+	rig_free(&r);
+}
+
+static void test_lru2_promote_demote(void)
+{
+	struct rig r;
+	u32 f, v = VMP_NIL;
+	bool ok = true;
+
+	rig_init(&r, VMP_POL_LRU2, 4);
+	for (f = 0; f < 4; f++) {
+		r.key[f] = 10 + f;
+		r.state[f] = F_HELD;
+		vmp_policy_insert(&r.p, f, 10 + f);
+	}
+	ok &= r.p.lists[1].len == 4 && r.p.lists[0].len == 0;
+	vmp_policy_reference(&r.p, 0);
+	ok &= r.p.lists[0].len == 0 && (node(&r, 0)->flags & VMP_PN_REF);
+	vmp_policy_reference(&r.p, 0);		/* second reference: promote */
+	ok &= r.p.lists[0].len == 1 && node(&r, 0)->list == 0;
+	for (f = 1; f < 3; f++) {
+		vmp_policy_reference(&r.p, f);
+		vmp_policy_reference(&r.p, f);
+	}
+	ok &= r.p.lists[0].len == 3 && r.p.stats.activations == 3;
+	ok &= !check(&r);
+	/* inactive 1 < active 3: frame 0 (active tail) is demoted, 3 evicted */
+	ok &= vmp_policy_victim(&r.p, &v) == 0 && v == 3;
+	r.state[3] = F_DETACHED;
+	ok &= r.p.stats.deactivations == 1 && node(&r, 0)->list == 1;
+	ok &= !check(&r);
+	vmp_policy_evicted(&r.p, 3, 13);
+	r.state[3] = F_FREE;
+	/* quick refault: distance 0 <= active size, goes straight to active */
+	vmp_policy_insert(&r.p, 3, 13);
+	r.state[3] = F_HELD;
+	ok &= r.p.stats.refaults == 1 && node(&r, 3)->list == 0;
+	ok &= !check(&r);
+	ksft_test_result(ok, "lru2: promotion on 2nd reference, demotion when inactive is low, refault activation%s\n",
+			 r.why);
+	rig_free(&r);
+}
+
+/*
+ * A hot set of 5 pages used 4 times over, then a one-time scan of 100 new
+ * pages, then the hot set again: with 10 frames LRU has lost the hot set,
+ * a scan-resistant policy keeps it.
+ */
+static void test_scan_resistance(enum vmp_policy_kind k, bool resists)
+{
+	u64 refs[200];
+	size_t n = 0, i, j;
+	long before, after;
+	struct rig r;
+
+	for (j = 0; j < 4; j++)
+		for (i = 0; i < 5; i++)
+			refs[n++] = i;
+	for (i = 0; i < 100; i++)
+		refs[n++] = 1000 + i;
+	rig_init(&r, k, 10);
+	before = replay(&r, refs, n, NULL, NULL);
+	for (i = 0; i < 5; i++)
+		refs[i] = i;
+	after = replay(&r, refs, 5, NULL, NULL);
+	if (resists)
+		ksft_test_result(before == 105 && after == 0,
+				 "%s: hot set survives a one-time scan (%ld, %ld misses)%s\n",
+				 vmp_policy_name(k), before, after, r.why);
+	else
+		ksft_test_result(before == 105 && after == 5,
+				 "%s: one-time scan flushes the hot set (%ld, %ld misses)%s\n",
+				 vmp_policy_name(k), before, after, r.why);
+	rig_free(&r);
+}
+
+/* A random mix of every event, checked after each: lists stay consistent. */
+static u64 rnd_state = 88172645463325252ULL;
+static u64 rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state;
+}
+
+static int churn(struct rig *r, int steps, u32 keyspace, u32 *max_ghosts)
+{
+	u32 f, g;
+	int s;
+
+	for (s = 0; s < steps; s++) {
+		u32 op = rnd() % 100;
+
+		f = rnd() % r->n;
+		if (op < 35) {			/* fault: insert somewhere */
+			if (r->state[f] != F_FREE) {
+				if (vmp_policy_victim(&r->p, &f)) {
+					snprintf(r->why, sizeof(r->why), "no victim");
+					return -1;
+				}
+				if (r->state[f] != F_HELD) {
+					snprintf(r->why, sizeof(r->why), "victim %u not held", f);
+					return -1;
+				}
+				r->state[f] = F_DETACHED;
+				if (check(r))
+					return -1;
+				if (rnd() % 8 == 0) {
+					vmp_policy_putback(&r->p, f);
+					r->state[f] = F_HELD;
+					continue;
+				}
+				vmp_policy_evicted(&r->p, f, r->key[f]);
+				r->state[f] = F_FREE;
+			}
+			r->key[f] = rnd() % keyspace;
+			r->state[f] = F_HELD;
+			vmp_policy_insert(&r->p, f, r->key[f]);
+		} else if (op < 90) {
+			if (r->state[f] == F_HELD)
+				vmp_policy_reference(&r->p, f);
+		} else if (r->state[f] == F_HELD) {
+			vmp_policy_remove(&r->p, f);
+			r->state[f] = F_FREE;
+		}
+		if (check(r))
+			return -1;
+		g = vmp_policy_nr_ghosts(&r->p);
+		if (g > *max_ghosts)
+			*max_ghosts = g;
+	}
+	return 0;
+}
+
+static void test_churn(enum vmp_policy_kind k)
+{
+	u32 maxg = 0;
+	struct rig r;
+	int ret;
+
+	rig_init(&r, k, 16);
+	ret = churn(&r, 20000, 200, &maxg);
+	ksft_test_result(!ret && maxg <= 16,
+			 "%s: insert/reference/remove/victim/putback keep lists consistent, ghosts <= 16 (max %u)%s\n",
+			 vmp_policy_name(k), maxg, r.why);
+	rig_free(&r);
+}
+
+/* Fill policy @a, drain it into @b: every frame moves, hot ones stay hot. */
+static void test_switch(enum vmp_policy_kind a, enum vmp_policy_kind b)
+{
+	struct rig r, s;
+	u32 f, maxg = 0, moved = 0, order[32];
+	bool ok = true;
+	int ret;
+
+	rig_init(&r, a, 32);
+	rig_init(&s, b, 32);
+	ret = churn(&r, 3000, 100, &maxg);
+	/* resolve nothing: churn leaves no detached frame behind */
+	while (!ret && vmp_policy_drain(&r.p, &f) == 0) {
+		if (r.state[f] != F_HELD || moved >= 32) {
+			ok = false;
+			break;
+		}
+		r.state[f] = F_FREE;
+		order[moved++] = f;
+		s.key[f] = r.key[f];
+		s.state[f] = F_HELD;
+		vmp_policy_insert(&s.p, f, s.key[f]);
+		if (check(&r) || check(&s)) {
+			ok = false;
+			break;
+		}
+	}
+	ok &= !ret && r.p.held == 0 && s.p.held == moved;
+	for (f = 0; f < 32; f++)
+		ok &= r.state[f] == F_FREE;
+	/* LRU to LRU keeps the order: the first drained is the first victim */
+	if (ok && a == VMP_POL_LRU && b == VMP_POL_LRU && moved)
+		ok &= vmp_policy_victim(&s.p, &f) == 0 && f == order[0];
+	ksft_test_result(ok, "switch %s -> %s: drain moves all %u frames, coldest first%s%s\n",
+			 vmp_policy_name(a), vmp_policy_name(b), moved, r.why, s.why);
+	rig_free(&r);
+	rig_free(&s);
+}
+
+static void test_names(void)
+{
+	bool ok = true;
+	int k;
+
+	for (k = 0; k < VMP_POL_NR; k++)
+		ok &= vmp_policy_by_name(vmp_policy_name(k)) == k;
+	ok &= vmp_policy_by_name("lr") == -1 && vmp_policy_by_name("lruu") == -1 &&
+	      vmp_policy_by_name("") == -1 && vmp_policy_by_name(NULL) == -1;
+	ok &= vmp_policy_mem_size(VMP_POL_FIFO, 1000) == 0 &&
+	      vmp_policy_mem_size(VMP_POL_LIRS, 1000) > 0;
+	ok &= VMP_POLICY_DEFAULT == VMP_POL_LIRS;
+	ksft_test_result(ok, "names round-trip, unknown names are -1, memory sizes\n");
+}
+
+static void test_empty(void)
+{
+	struct rig r;
+	bool ok = true;
+	u32 f;
+	int k;
+
+	for (k = 0; k < VMP_POL_NR; k++) {
+		rig_init(&r, k, 1);
+		ok &= vmp_policy_victim(&r.p, &f) == -1;
+		ok &= vmp_policy_drain(&r.p, &f) == -1;
+		r.key[0] = 7;
+		r.state[0] = F_HELD;
+		vmp_policy_insert(&r.p, 0, 7);
+		ok &= vmp_policy_victim(&r.p, &f) == 0 && f == 0;
+		r.state[0] = F_DETACHED;
+		ok &= !check(&r);
+		vmp_policy_evicted(&r.p, 0, 7);
+		r.state[0] = F_FREE;
+		ok &= !check(&r);
+		vmp_policy_insert(&r.p, 0, 7);
+		r.state[0] = F_HELD;
+		ok &= !check(&r);
+		rig_free(&r);
+	}
+	ksft_test_result(ok, "every policy: empty has no victim, a 1-frame pool works\n");
+}
+
+int main(void)
+{
+	int k;
+
+	ksft_print_header();
+	ksft_set_plan(1 + 3 + 1 + 1 + 4 + VMP_POL_NR + 4 + 2);
+
+	test_fifo_belady_anomaly();
+	test_clock_second_chance();
+	test_lirs_hand();
+	test_lru2_promote_demote();
+	test_scan_resistance(VMP_POL_LRU, false);
+	test_scan_resistance(VMP_POL_CLOCK, false);
+	test_scan_resistance(VMP_POL_ARC, true);
+	test_scan_resistance(VMP_POL_LIRS, true);
+	for (k = 0; k < VMP_POL_NR; k++)
+		test_churn(k);
+	test_switch(VMP_POL_LRU, VMP_POL_LRU);
+	test_switch(VMP_POL_LIRS, VMP_POL_LRU2);
+	test_switch(VMP_POL_ARC, VMP_POL_LIRS);
+	test_switch(VMP_POL_LRU2, VMP_POL_CLOCK);
+	test_names();
+	test_empty();
+	ksft_finished();
+}
