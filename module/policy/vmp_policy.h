@@ -47,7 +47,8 @@ enum vmp_policy_kind {
  * Per-frame policy state. The caller owns an array of these (or embeds one in
  * each of its frame descriptors, reached by base + frame * stride). The policy
  * owns the contents while the frame is held by it (inserted and not yet
- * evicted or removed); the caller only zeroes nothing and reads nothing.
+ * evicted or removed); the caller need not initialise it and must not
+ * write it (reading list/flags for a debugfs dump is fine).
  */
 struct vmp_pnode {
 	u32 prev;		/* towards the head of the list; VMP_NIL ends */

@@ -268,7 +268,14 @@ static void test_clock_second_chance(void)
 		     "evicts the least recently used page");
 }
 
-/* LIRS with 3 frames (lir_max 2), worked by hand in docs/policy.md. */
+/*
+ * LIRS with 3 frames (lir_max 2), by hand; S top first, g = ghost:
+ *  1 2: LIR, S = 2 1.  3: HIR, S = 3 2 1, Q = 3.
+ *  4: evict 3 (ghost), 4 HIR: S = 4 g3 2 1, Q = 4.
+ *  3: evict 4 (ghost); g3 hit: 3 LIR, bottom LIR 1 demoted: S = 3 g4 2, Q = 1.
+ *  1: hit, HIR not in S: S = 1 3 g4 2.  5: evict 1 (ghost), S = 5 g1 3 g4 2.
+ * Victims 3 4 1, 6 misses, LIR {3, 2}, HIR {5}, 2 ghosts, 1 refault.
+ */
 static void test_lirs_hand(void)
 {
 	static const u64 refs[] = { 1, 2, 3, 4, 3, 1, 5 };

@@ -222,9 +222,10 @@ TEST_F(basic, reset_stats)
 	/* As root: every counter reads 0, gauges unchanged. */
 	ASSERT_EQ(0, ioctl(fd, VMPAGER_IOC_RESET_STATS));
 	ASSERT_EQ(0, vmp_global_fd(fd, &gi));
-	for (i = 0; i < gi.nr_stats && i < VMPAGER_STATS_MAX; i++)
+	for (i = 0; i < gi.nr_stats && i < VMPAGER_STATS_MAX; i++) {
 		EXPECT_EQ(0ULL, gi.stats[i]) TH_LOG("counter %u (%s)", i,
 						   vmp_stat_name(i) ?: "?");
+	}
 	EXPECT_EQ(4ULL, gi.resident_pages);
 	EXPECT_EQ((__u64)POOL - 4, gi.free_pages);
 	EXPECT_EQ(1ULL, gi.nr_objects);
