@@ -84,7 +84,7 @@ mkdir -p "$logdir" || exit 2
 console=$logdir/console.log ktap=$logdir/ktap.log
 rm -f "$console" "$ktap" "$logdir/records"
 
-append="console=ttyS0 loglevel=7 panic=-1 printk.devkmsg=on vmp.plan=/tests/plan vmp.kmemleak=1"
+append="console=ttyS0 loglevel=7 printk.time=1 panic=-1 printk.devkmsg=on vmp.plan=/tests/plan vmp.kmemleak=1"
 [ $interactive = 1 ] && append="$append vmp.shell=1"
 [ -n "$extra" ] && append="$append $extra"
 

@@ -583,10 +583,11 @@ static inline int vmp_model_alloc(struct vmp_buddy_model *m)
  */
 #define VMP_TEARDOWN() do {						\
 	int __r = vmp_loaded() ? vmp_unload_wait(2000) : 0;		\
-	if (_metadata->passed && !_metadata->skip)			\
+	if (_metadata->passed && !_metadata->skip) {			\
 		EXPECT_EQ(0, __r)					\
 			TH_LOG("unload after the test failed: %s",	\
 			       strerror(-__r));				\
+	}								\
 } while (0)
 
 #define VMP_FIXTURE(fname, params)					\
