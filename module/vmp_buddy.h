@@ -25,7 +25,8 @@
 #define VMP_FRAME_FREE		0x0001	/* head of a free buddy block */
 #define VMP_FRAME_USED		0x0002	/* holds a page of an object */
 #define VMP_FRAME_ORPHAN	0x0004	/* given up: someone kept a reference */
-#define VMP_FRAME_ONLIST	0x0008	/* on a policy list (pn is live) */
+#define VMP_FRAME_ONLIST	0x0008	/* held by the policy, not detached */
+#define VMP_FRAME_RA		0x0010	/* read ahead, not yet faulted on */
 
 struct vmp_obj;
 
@@ -46,6 +47,8 @@ struct vmp_frame {
 	u8 order;			/* VMP_FRAME_FREE: block order */
 	u8 max_order;			/* order of the chunk, invariant */
 	struct vmp_pnode pn;		/* policy list node, owned by the policy */
+	u32 slot;			/* VMP_FRAME_USED: swap slot holding this
+					 * page's contents, or VMP_NIL */
 };
 
 struct vmp_buddy {

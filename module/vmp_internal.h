@@ -19,12 +19,17 @@
  *   vmp_objs_lock (mutex: global object list)
  *     mapping->i_mmap_rwsem (read, only for rmap dumps)
  *       obj->lock (mutex: size, VMA list)
- *         page lock (PG_locked)
- *           obj->pages xa_lock
- *           vmp_pool.lock (spinlock: buddy, frame table)
+ *   vmp_policy_lock (rwsem: read by reclaim passes, write by policy switch)
+ *     page lock (PG_locked)
+ *       obj->pages xa_lock
+ *       vmp_pool.lock (spinlock: buddy, frame table, policy)
+ *         vmp_swap.lock (spinlock: slot bitmap)
  *
  * The fault handler takes a page lock with no vmpager lock held, then at
- * most obj->pages' xa_lock and the pool lock, never a mutex.
+ * most obj->pages' xa_lock and the pool lock, never a mutex; it may run a
+ * reclaim pass (vmp_policy_lock read) before it takes any page lock.
+ * Reclaim takes page locks with trylock_page() under the pool lock, the
+ * one place the page lock nests inside it, so it can never wait there.
  */
 #ifndef _VMP_INTERNAL_H
 #define _VMP_INTERNAL_H
@@ -37,8 +42,13 @@
 #include <linux/spinlock.h>
 #include <linux/xarray.h>
 
+#include <linux/bvec.h>
+#include <linux/completion.h>
+#include <linux/fs.h>
+
 #include "uapi/vmpager.h"
 #include "vmp_buddy.h"
+#include "policy/vmp_policy.h"
 
 /* Module parameters (vmp_main.c). */
 extern unsigned int vmp_pool_pages;		/* invariant after load */
@@ -75,6 +85,16 @@ struct vmp_pool {
 	u64 orphaned;			/* protected by lock */
 	struct vmp_chunk *chunks;	/* invariant after load */
 	u32 nr_chunks;			/* invariant after load */
+	u32 max_chunks;			/* room in chunks[], invariant */
+	struct vmp_policy pol;		/* protected by lock */
+	void *pol_mem;			/* policy history; vmp_policy_lock */
+	size_t pol_bytes;		/* size of pol_mem; vmp_policy_lock */
+	u32 wmark_min;			/* WRITE_ONCE by vmp_watermarks_set */
+	u32 wmark_low;			/* WRITE_ONCE by vmp_watermarks_set */
+	u32 wmark_high;			/* WRITE_ONCE by vmp_watermarks_set */
+	u32 ra_window;			/* swap readahead pages, WRITE_ONCE */
+	bool kthread_busy;		/* the kthread is reclaiming */
+	atomic_t fail_allocs;		/* fault injection: fail next N allocs */
 };
 
 extern struct vmp_pool vmp_pool;
@@ -83,8 +103,66 @@ int vmp_pool_init(unsigned int nframes);
 void vmp_pool_exit(void);
 struct page *vmp_frame_page(u32 frame);
 struct page *vmp_frame_alloc(struct vmp_obj *obj, pgoff_t index);
+struct page *vmp_frame_alloc_noreclaim(struct vmp_obj *obj, pgoff_t index);
 void vmp_frame_release(struct page *page);
 size_t vmp_frame_meta_bytes(void);
+
+/* ---- reclaim (vmp_reclaim.c) ---- */
+extern struct rw_semaphore vmp_policy_lock;
+int vmp_reclaim_init(void);
+void vmp_reclaim_exit(void);
+int vmp_policy_setup(int kind);
+int vmp_policy_switch(int kind);
+unsigned long vmp_reclaim(unsigned long nr);
+void vmp_reclaim_before_alloc(void);
+int vmp_watermarks_set(u32 min, u32 low, u32 high);
+
+/* ---- swap (vmp_swap.c) ---- */
+#define VMP_MAX_SWAPFILES	8
+
+struct vmp_swap_file {
+	struct file *file;		/* invariant after load */
+	u32 first;			/* first slot, invariant */
+	u32 nslots;			/* invariant */
+	bool direct;			/* opened O_DIRECT, invariant */
+};
+
+struct vmp_swap {
+	spinlock_t lock;		/* bitmap, used, cursor */
+	unsigned long *bitmap;		/* protected by lock */
+	u32 nslots;			/* invariant after load */
+	u32 used;			/* protected by lock */
+	u32 cursor;			/* next-fit start, protected by lock */
+	int nfiles;			/* invariant after load */
+	struct vmp_swap_file files[VMP_MAX_SWAPFILES];
+	atomic_t fail_reads;		/* fault injection: fail next N reads */
+	atomic_t fail_writes;		/* fault injection: fail next N writes */
+};
+
+extern struct vmp_swap vmp_swap;
+
+/* A set of I/Os in flight; the submitter waits for all of them. */
+struct vmp_batch {
+	atomic_t pending;
+	struct completion done;
+};
+
+struct vmp_io {
+	struct kiocb iocb;
+	struct bio_vec bv;
+	struct page *page;
+	u32 slot;
+	int result;			/* 0 or -errno, set on completion */
+	struct vmp_batch *batch;
+};
+
+int vmp_swap_init(const char *paths, u32 pages_per_file);
+void vmp_swap_exit(void);
+int vmp_slot_alloc(u32 *slot);
+void vmp_slot_free(u32 slot);
+void vmp_batch_init(struct vmp_batch *b);
+void vmp_io_submit(struct vmp_batch *b, struct vmp_io *io, int rw);
+void vmp_batch_wait(struct vmp_batch *b);
 
 static inline u32 vmp_page_frame(struct page *page)
 {
@@ -108,6 +186,7 @@ struct vmp_obj {
 	struct list_head vmas;		/* struct vmp_vma, protected by lock */
 	unsigned int nr_vmas;		/* protected by lock */
 	atomic_long_t resident;		/* pages in frames */
+	atomic_long_t swapped;		/* pages only in swap slots */
 	atomic_long_t faults;		/* faults served */
 	struct list_head node;		/* on vmp_objs, protected by vmp_objs_lock */
 };
@@ -116,6 +195,7 @@ extern struct mutex vmp_objs_lock;
 extern struct list_head vmp_objs;	/* protected by vmp_objs_lock */
 extern unsigned long vmp_nr_objs;	/* protected by vmp_objs_lock */
 
+u64 vmp_page_key(struct vmp_obj *obj, pgoff_t index);
 struct vmp_obj *vmp_obj_create(struct super_block *sb);
 void vmp_obj_destroy(struct vmp_obj *obj);
 int vmp_obj_mmap(struct vmp_obj *obj, struct vm_area_struct *vma);

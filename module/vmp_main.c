@@ -27,7 +27,7 @@
 unsigned int vmp_pool_pages = 4096;
 module_param_named(pool_pages, vmp_pool_pages, uint, 0444);
 MODULE_PARM_DESC(pool_pages,
-		 "frames taken for the pool at load (multiple of 64; default 4096 = 16 MiB)");
+		 "frames taken for the pool at load (32..2^28; default 4096 = 16 MiB)");
 
 unsigned long vmp_max_obj_pages = 262144;
 
@@ -52,6 +52,21 @@ module_param_cb(max_obj_pages, &vmp_max_obj_pages_ops, &vmp_max_obj_pages, 0644)
 MODULE_PARM_DESC(max_obj_pages,
 		 "largest object, in pages, for objects opened afterwards (1..2^32-1; default 262144 = 1 GiB)");
 
+static char *vmp_policy_param;
+module_param_named(policy, vmp_policy_param, charp, 0444);
+MODULE_PARM_DESC(policy,
+		 "replacement policy at load: fifo, clock, lru, lru2, arc, lirs (default lirs); debugfs policy switches at run time");
+
+static char *vmp_swapfile;
+module_param_named(swapfile, vmp_swapfile, charp, 0444);
+MODULE_PARM_DESC(swapfile,
+		 "swap files, comma separated (created mode 0600 and preallocated); none: no swap");
+
+static unsigned int vmp_swap_pages;
+module_param_named(swap_pages, vmp_swap_pages, uint, 0444);
+MODULE_PARM_DESC(swap_pages,
+		 "slots per swap file, in pages (default 4 * pool_pages)");
+
 /* ---- statistics ---- */
 
 struct vmp_stats __percpu *vmp_stats;
@@ -61,7 +76,8 @@ void vmp_stats_snapshot(u64 *out, unsigned int n)
 {
 	unsigned int i, cpu;
 
-	n = min_t(unsigned int, n, VMPAGER_NR_STATS);
+	if (WARN_ON_ONCE(n != VMPAGER_NR_STATS))
+		n = min_t(unsigned int, n, VMPAGER_NR_STATS);
 	for (i = 0; i < n; i++)
 		out[i] = 0;
 	for_each_possible_cpu(cpu) {
@@ -70,11 +86,16 @@ void vmp_stats_snapshot(u64 *out, unsigned int n)
 		for (i = 0; i < n; i++)
 			out[i] += READ_ONCE(s->v[i]);
 	}
+	/* the buddy and the policy count under the pool lock themselves */
 	spin_lock(&vmp_pool.lock);
-	if (VMPAGER_STAT_buddy_splits < n)
+	if (n == VMPAGER_NR_STATS) {
 		out[VMPAGER_STAT_buddy_splits] = vmp_pool.buddy.splits;
-	if (VMPAGER_STAT_buddy_merges < n)
 		out[VMPAGER_STAT_buddy_merges] = vmp_pool.buddy.merges;
+		out[VMPAGER_STAT_activations] = vmp_pool.pol.stats.activations;
+		out[VMPAGER_STAT_deactivations] =
+			vmp_pool.pol.stats.deactivations;
+		out[VMPAGER_STAT_refaults] = vmp_pool.pol.stats.refaults;
+	}
 	spin_unlock(&vmp_pool.lock);
 }
 
@@ -87,6 +108,7 @@ void vmp_stats_reset(void)
 	spin_lock(&vmp_pool.lock);
 	vmp_pool.buddy.splits = 0;
 	vmp_pool.buddy.merges = 0;
+	memset(&vmp_pool.pol.stats, 0, sizeof(vmp_pool.pol.stats));
 	spin_unlock(&vmp_pool.lock);
 }
 
@@ -217,27 +239,51 @@ static struct miscdevice vmp_misc = {
 
 static int __init vmp_init(void)
 {
+	int kind = VMP_POLICY_DEFAULT;
 	int ret;
 
+	if (vmp_policy_param && *vmp_policy_param) {
+		kind = vmp_policy_by_name(vmp_policy_param);
+		if (kind < 0) {
+			pr_err("policy=%s: unknown (fifo, clock, lru, lru2, arc, lirs)\n",
+			       vmp_policy_param);
+			return -EINVAL;
+		}
+	}
 	vmp_stats = alloc_percpu(struct vmp_stats);
 	if (!vmp_stats)
 		return -ENOMEM;
 	ret = vmp_pool_init(vmp_pool_pages);
 	if (ret)
 		goto free_stats;
-	ret = simple_pin_fs(&vmp_fs_type, &vmp_mnt, &vmp_mnt_count);
+	ret = vmp_policy_setup(kind);
 	if (ret)
 		goto exit_pool;
+	ret = vmp_swap_init(vmp_swapfile,
+			    vmp_swap_pages ? vmp_swap_pages : 4 * vmp_pool_pages);
+	if (ret)
+		goto exit_pool;
+	ret = vmp_reclaim_init();
+	if (ret)
+		goto exit_swap;
+	ret = simple_pin_fs(&vmp_fs_type, &vmp_mnt, &vmp_mnt_count);
+	if (ret)
+		goto exit_reclaim;
 	vmp_debugfs_init();
 	ret = misc_register(&vmp_misc);
 	if (ret)
 		goto exit_debugfs;
-	pr_info("ready: /dev/vmpager, max_obj_pages=%lu\n", vmp_max_obj_pages);
+	pr_info("ready: /dev/vmpager, policy %s, %u swap slots, max_obj_pages=%lu\n",
+		vmp_policy_name(kind), vmp_swap.nslots, vmp_max_obj_pages);
 	return 0;
 
 exit_debugfs:
 	vmp_debugfs_exit();
 	simple_release_fs(&vmp_mnt, &vmp_mnt_count);
+exit_reclaim:
+	vmp_reclaim_exit();
+exit_swap:
+	vmp_swap_exit();
 exit_pool:
 	vmp_pool_exit();
 free_stats:
@@ -250,7 +296,9 @@ static void __exit vmp_exit(void)
 	misc_deregister(&vmp_misc);
 	vmp_debugfs_exit();
 	simple_release_fs(&vmp_mnt, &vmp_mnt_count);
+	vmp_reclaim_exit();
 	vmp_pool_exit();
+	vmp_swap_exit();
 	free_percpu(vmp_stats);
 }
 

@@ -58,6 +58,7 @@ struct vmp_obj *vmp_obj_create(struct super_block *sb)
 	mutex_init(&obj->lock);
 	INIT_LIST_HEAD(&obj->vmas);
 	atomic_long_set(&obj->resident, 0);
+	atomic_long_set(&obj->swapped, 0);
 	atomic_long_set(&obj->faults, 0);
 
 	mutex_lock(&vmp_objs_lock);
@@ -78,8 +79,8 @@ free_obj:
  */
 void vmp_obj_destroy(struct vmp_obj *obj)
 {
-	struct page *page;
 	unsigned long index;
+	void *entry;
 
 	mutex_lock(&vmp_objs_lock);
 	list_del(&obj->node);
@@ -87,10 +88,33 @@ void vmp_obj_destroy(struct vmp_obj *obj)
 	mutex_unlock(&vmp_objs_lock);
 
 	WARN_ON_ONCE(!list_empty(&obj->vmas));
-	xa_for_each(&obj->pages, index, page) {
-		xa_erase(&obj->pages, index);
-		if (xa_is_value(page))
+	xa_for_each(&obj->pages, index, entry) {
+		struct page *page;
+
+again:
+		xa_lock(&obj->pages);
+		entry = xa_load(&obj->pages, index);
+		if (entry && !xa_is_value(entry))
+			get_page(entry);
+		xa_unlock(&obj->pages);
+		if (!entry)
 			continue;
+		if (xa_is_value(entry)) {
+			xa_erase(&obj->pages, index);
+			vmp_slot_free(xa_to_value(entry));
+			continue;
+		}
+		/* reclaim may hold the page: it changes the slot under its lock */
+		page = entry;
+		lock_page(page);
+		if (xa_load(&obj->pages, index) != page) {
+			unlock_page(page);
+			put_page(page);
+			goto again;
+		}
+		xa_erase(&obj->pages, index);
+		unlock_page(page);
+		put_page(page);
 		atomic_long_dec(&obj->resident);
 		vmp_frame_release(page);
 	}
@@ -207,6 +231,7 @@ void vmp_obj_info(struct vmp_obj *obj, struct vmpager_obj_info *info)
 	info->id = obj->id;
 	info->max_size = obj->max_size;
 	info->resident = atomic_long_read(&obj->resident);
+	info->swapped = atomic_long_read(&obj->swapped);
 	info->faults = atomic_long_read(&obj->faults);
 	mutex_lock(&obj->lock);
 	info->size = obj->size;
@@ -216,21 +241,167 @@ void vmp_obj_info(struct vmp_obj *obj, struct vmpager_obj_info *info)
 
 /* ---- the fault path ---- */
 
+enum vmp_fault_kind { VMP_MINOR, VMP_ZERO, VMP_MAJOR };
+
+#define VMP_MAX_RA	16
+
+/* The object holds @page now: let the policy see it. */
+static void vmp_frame_activate(struct vmp_obj *obj, struct page *page,
+			       pgoff_t index, bool ra)
+{
+	u32 frame = vmp_page_frame(page);
+
+	spin_lock(&vmp_pool.lock);
+	vmp_policy_insert(&vmp_pool.pol, frame, vmp_page_key(obj, index));
+	vmp_pool.frames[frame].flags |= VMP_FRAME_ONLIST |
+					(ra ? VMP_FRAME_RA : 0);
+	spin_unlock(&vmp_pool.lock);
+}
+
+/* A resident page was touched (minor fault, first write): a reference. */
+static void vmp_frame_touch(struct page *page)
+{
+	u32 frame = vmp_page_frame(page);
+	struct vmp_frame *fr = &vmp_pool.frames[frame];
+	bool ra_hit = false;
+
+	spin_lock(&vmp_pool.lock);
+	if (fr->flags & VMP_FRAME_ONLIST)
+		vmp_policy_reference(&vmp_pool.pol, frame);
+	if (fr->flags & VMP_FRAME_RA) {
+		fr->flags &= ~VMP_FRAME_RA;
+		ra_hit = true;
+	}
+	spin_unlock(&vmp_pool.lock);
+	if (ra_hit)
+		vmp_count(VMPAGER_STAT_readahead_hits);
+}
+
+static void vmp_frame_set_slot(struct page *page, u32 slot)
+{
+	spin_lock(&vmp_pool.lock);
+	vmp_pool.frames[vmp_page_frame(page)].slot = slot;
+	spin_unlock(&vmp_pool.lock);
+}
+
 /*
- * Find or create page @index of @obj. Returns it locked, with a reference
- * for the caller, or an ERR_PTR: -ENOMEM when the pool has no free frame.
- * *zero tells whether it was freshly zero-filled.
+ * Install a frame for swapped page @index, locked and not yet up to date.
+ * Returns the page, or NULL if there is no frame or the slot changed.
+ */
+static struct page *vmp_install_swapped(struct vmp_obj *obj, pgoff_t index,
+					void *entry, bool reclaim)
+{
+	struct page *page;
+	void *old;
+
+	page = reclaim ? vmp_frame_alloc(obj, index) :
+			 vmp_frame_alloc_noreclaim(obj, index);
+	if (!page)
+		return NULL;
+	__SetPageLocked(page);
+	ClearPageUptodate(page);
+	vmp_frame_set_slot(page, xa_to_value(entry));
+	old = xa_cmpxchg(&obj->pages, index, entry, page,
+			 reclaim ? GFP_KERNEL : GFP_NOWAIT);
+	if (old != entry) {
+		vmp_frame_set_slot(page, VMP_NIL);	/* the slot is not ours */
+		__ClearPageLocked(page);
+		vmp_frame_release(page);
+		return NULL;
+	}
+	atomic_long_dec(&obj->swapped);
+	atomic_long_inc(&obj->resident);
+	return page;
+}
+
+/*
+ * Read locked page @page (index @index, its frame's slot says where) from
+ * swap, and, if @ra, up to ra_window following pages of the object that are
+ * in swap too, in one batch. Read-ahead pages are unlocked and put on the
+ * policy's lists here. Returns 0 or -EIO for @page itself; a page whose read
+ * failed stays in the object, not up to date, and is read again by the next
+ * fault on it.
+ */
+static int vmp_swap_in_locked(struct vmp_obj *obj, struct page *page,
+			      pgoff_t index, bool ra)
+{
+	u32 window = ra ? min_t(u32, READ_ONCE(vmp_pool.ra_window), VMP_MAX_RA) : 0;
+	struct vmp_io *io;
+	struct vmp_batch batch;
+	u32 i, n = 1;
+	int ret;
+
+	io = kmalloc_array(1 + window, sizeof(*io), GFP_KERNEL);
+	if (!io)
+		return -ENOMEM;
+	io[0].page = page;
+	io[0].slot = vmp_pool.frames[vmp_page_frame(page)].slot;
+	for (i = 1; i <= window; i++) {
+		pgoff_t idx = index + i;
+		struct page *rp;
+		void *entry;
+
+		if (idx >= READ_ONCE(obj->size))
+			break;
+		/* read ahead only into frames that are free anyway */
+		if (READ_ONCE(vmp_pool.buddy.free_pages) <=
+		    READ_ONCE(vmp_pool.wmark_low))
+			break;
+		entry = xa_load(&obj->pages, idx);
+		if (!xa_is_value(entry))
+			break;
+		rp = vmp_install_swapped(obj, idx, entry, false);
+		if (!rp)
+			break;
+		io[n].page = rp;
+		io[n].slot = xa_to_value(entry);
+		n++;
+	}
+	vmp_batch_init(&batch);
+	for (i = 0; i < n; i++)
+		vmp_io_submit(&batch, &io[i], READ);
+	vmp_batch_wait(&batch);
+
+	for (i = 0; i < n; i++) {
+		if (io[i].result) {
+			vmp_count(VMPAGER_STAT_read_errors);
+			pr_warn_ratelimited("swap read of slot %u failed (%d)\n",
+					    io[i].slot, io[i].result);
+		} else {
+			SetPageUptodate(io[i].page);
+			vmp_count(VMPAGER_STAT_swap_ins);
+		}
+		if (i) {
+			vmp_count(VMPAGER_STAT_readahead);
+			vmp_frame_activate(obj, io[i].page, index + i, true);
+			unlock_page(io[i].page);
+		}
+	}
+	ret = io[0].result ? -EIO : 0;
+	kfree(io);
+	return ret;
+}
+
+/*
+ * Find, create or swap in page @index of @obj. Returns it locked, with a
+ * reference for the caller, or an ERR_PTR: -ENOMEM when no frame could be
+ * had, -EIO when its swap read failed. *kind says how it was served.
  */
 static struct page *vmp_obj_get_page(struct vmp_obj *obj, pgoff_t index,
-				     bool *zero)
+				     enum vmp_fault_kind *kind)
 {
-	struct page *page, *old;
+	struct page *page;
+	void *entry, *old;
+	int ret;
 
 retry:
 	xa_lock(&obj->pages);
-	page = xa_load(&obj->pages, index);
-	if (page)
+	entry = xa_load(&obj->pages, index);
+	page = NULL;
+	if (entry && !xa_is_value(entry)) {
+		page = entry;
 		get_page(page);
+	}
 	xa_unlock(&obj->pages);
 
 	if (page) {
@@ -245,7 +416,38 @@ retry:
 			vmp_count(VMPAGER_STAT_faults_retry);
 			goto retry;
 		}
-		*zero = false;
+		if (unlikely(!PageUptodate(page))) {
+			/* an earlier swap-in of it failed: read again */
+			ret = vmp_swap_in_locked(obj, page, index, false);
+			if (ret) {
+				unlock_page(page);
+				put_page(page);
+				return ERR_PTR(ret);
+			}
+			*kind = VMP_MAJOR;
+			return page;
+		}
+		vmp_frame_touch(page);
+		*kind = VMP_MINOR;
+		return page;
+	}
+
+	if (xa_is_value(entry)) {
+		page = vmp_install_swapped(obj, index, entry, true);
+		if (!page) {
+			if (xa_load(&obj->pages, index) != entry)
+				goto retry;	/* someone else swapped it in */
+			return ERR_PTR(-ENOMEM);
+		}
+		get_page(page);		/* the fault's reference */
+		ret = vmp_swap_in_locked(obj, page, index, true);
+		vmp_frame_activate(obj, page, index, false);
+		if (ret) {
+			unlock_page(page);
+			put_page(page);
+			return ERR_PTR(ret);
+		}
+		*kind = VMP_MAJOR;
 		return page;
 	}
 
@@ -266,15 +468,21 @@ retry:
 		goto retry;
 	}
 	atomic_long_inc(&obj->resident);
-	*zero = true;
+	vmp_frame_activate(obj, page, index, false);
+	*kind = VMP_ZERO;
 	return page;
 }
 
 static vm_fault_t vmp_fault(struct vm_fault *vmf)
 {
 	struct vmp_obj *obj = vmf->vma->vm_file->private_data;
+	static const enum vmpager_stat_id stat[] = {
+		[VMP_MINOR] = VMPAGER_STAT_faults_minor,
+		[VMP_ZERO] = VMPAGER_STAT_faults_zero,
+		[VMP_MAJOR] = VMPAGER_STAT_faults_major,
+	};
+	enum vmp_fault_kind kind;
 	struct page *page;
-	bool zero;
 
 	vmp_count(VMPAGER_STAT_faults);
 	atomic_long_inc(&obj->faults);
@@ -282,17 +490,16 @@ static vm_fault_t vmp_fault(struct vm_fault *vmf)
 		vmp_count(VMPAGER_STAT_range_sigbus);
 		return VM_FAULT_SIGBUS;
 	}
-	page = vmp_obj_get_page(obj, vmf->pgoff, &zero);
+	page = vmp_obj_get_page(obj, vmf->pgoff, &kind);
 	if (IS_ERR(page)) {
-		if (PTR_ERR(page) == -ENOMEM) {
+		if (PTR_ERR(page) == -ENOMEM)
 			vmp_count(VMPAGER_STAT_oom_sigbus);
-			return VM_FAULT_SIGBUS;
-		}
-		return vmf_error(PTR_ERR(page));
+		/* -EIO: a failed swap read; only this access gets SIGBUS */
+		return VM_FAULT_SIGBUS;
 	}
-	vmp_count(zero ? VMPAGER_STAT_faults_zero : VMPAGER_STAT_faults_minor);
+	vmp_count(stat[kind]);
 	vmf->page = page;
-	return VM_FAULT_LOCKED;
+	return VM_FAULT_LOCKED | (kind == VMP_MAJOR ? VM_FAULT_MAJOR : 0);
 }
 
 /* First write to a clean page of a shared writable mapping. */
@@ -308,6 +515,7 @@ static vm_fault_t vmp_page_mkwrite(struct vm_fault *vmf)
 		return VM_FAULT_NOPAGE;
 	}
 	set_page_dirty(page);
+	vmp_frame_touch(page);
 	vmp_count(VMPAGER_STAT_mkwrite);
 	return VM_FAULT_LOCKED;
 }

@@ -26,7 +26,9 @@
 
 #include "vmp_internal.h"
 
-#define VMP_MIN_CHUNK_ORDER	6
+#define VMP_MIN_CHUNK_ORDER	6	/* failed chunks split down to this */
+#define VMP_MIN_POOL		32
+#define VMP_MAX_POOL		(1U << 28)	/* 1 TiB of 4 KiB frames */
 
 struct vmp_pool vmp_pool;
 
@@ -62,7 +64,8 @@ static int vmp_pool_take_chunk(u32 first, unsigned int order)
 
 	page = alloc_pages(gfp, order);
 	if (!page) {
-		if (order <= VMP_MIN_CHUNK_ORDER)
+		if (order <= VMP_MIN_CHUNK_ORDER ||
+		    vmp_pool.nr_chunks + 2 > vmp_pool.max_chunks)
 			return -ENOMEM;
 		ret = vmp_pool_take_chunk(first, order - 1);
 		if (ret)
@@ -108,27 +111,32 @@ int vmp_pool_init(unsigned int nframes)
 	unsigned int order;
 	int ret;
 
-	if (nframes < (1U << VMP_MIN_CHUNK_ORDER) ||
-	    nframes % (1U << VMP_MIN_CHUNK_ORDER)) {
-		pr_err("pool_pages=%u: must be a non-zero multiple of %u\n",
-		       nframes, 1U << VMP_MIN_CHUNK_ORDER);
+	if (nframes < VMP_MIN_POOL || nframes > VMP_MAX_POOL) {
+		pr_err("pool_pages=%u: must be %u..%u\n", nframes,
+		       VMP_MIN_POOL, VMP_MAX_POOL);
 		return -EINVAL;
 	}
 	spin_lock_init(&vmp_pool.lock);
 	vmp_pool.nframes = nframes;
 	vmp_pool.resident = 0;
 	vmp_pool.orphaned = 0;
+	atomic_set(&vmp_pool.fail_allocs, 0);
 	vmp_pool.frames = kvcalloc(nframes, sizeof(*vmp_pool.frames),
 				   GFP_KERNEL);
 	if (!vmp_pool.frames)
 		return -ENOMEM;
-	max_chunks = nframes >> VMP_MIN_CHUNK_ORDER;
+	/*
+	 * At most one chunk per order for the natural split, plus the halves
+	 * of failed allocations, which are never smaller than the minimum.
+	 */
+	max_chunks = (nframes >> VMP_MIN_CHUNK_ORDER) + VMP_NR_ORDERS;
 	vmp_pool.chunks = kvcalloc(max_chunks, sizeof(*vmp_pool.chunks),
 				   GFP_KERNEL);
 	ret = -ENOMEM;
 	if (!vmp_pool.chunks)
 		goto free_frames;
 	vmp_pool.nr_chunks = 0;
+	vmp_pool.max_chunks = max_chunks;
 	vmp_buddy_init(&vmp_pool.buddy, vmp_pool.frames, nframes);
 
 	while (first < nframes) {
@@ -168,22 +176,26 @@ void vmp_pool_exit(void)
 		       free_pages, vmp_pool.orphaned, vmp_pool.nframes);
 	WARN_ON_ONCE(vmp_buddy_check(&vmp_pool.buddy));
 	vmp_pool_put_chunks();
+	kvfree(vmp_pool.pol_mem);
 	kvfree(vmp_pool.chunks);
 	kvfree(vmp_pool.frames);
 }
 
 /*
- * Take a zeroed frame for page @index of @obj. Returns the frame's page with
- * the pool's single reference, mapping and index set, or NULL if the buddy
- * allocator has no free frame.
+ * Take a zeroed frame for page @index of @obj without reclaiming. Returns the
+ * frame's page with the pool's single reference, mapping and index set, or
+ * NULL if the buddy allocator has no free frame. The caller inserts it into
+ * the policy once the object holds it (vmp_frame_activate() in vmp_obj.c).
  */
-struct page *vmp_frame_alloc(struct vmp_obj *obj, pgoff_t index)
+struct page *vmp_frame_alloc_noreclaim(struct vmp_obj *obj, pgoff_t index)
 {
 	struct vmp_frame *fr;
 	struct page *page;
 	u32 frame;
-	int ret;
+	int ret = -1;
 
+	if (unlikely(atomic_add_unless(&vmp_pool.fail_allocs, -1, 0)))
+		goto fail;
 	spin_lock(&vmp_pool.lock);
 	ret = vmp_buddy_alloc(&vmp_pool.buddy, 0, &frame);
 	if (!ret) {
@@ -191,9 +203,11 @@ struct page *vmp_frame_alloc(struct vmp_obj *obj, pgoff_t index)
 		fr->flags = VMP_FRAME_USED;
 		fr->obj = obj;
 		fr->index = (u32)index;
+		fr->slot = VMP_NIL;
 		vmp_pool.resident++;
 	}
 	spin_unlock(&vmp_pool.lock);
+fail:
 	if (ret) {
 		vmp_count(VMPAGER_STAT_alloc_fail);
 		return NULL;
@@ -209,6 +223,24 @@ struct page *vmp_frame_alloc(struct vmp_obj *obj, pgoff_t index)
 	return page;
 }
 
+/* The same, reclaiming first when below the watermarks, and on failure. */
+struct page *vmp_frame_alloc(struct vmp_obj *obj, pgoff_t index)
+{
+	struct page *page;
+	int tries;
+
+	for (tries = 0; tries < 4; tries++) {
+		vmp_reclaim_before_alloc();
+		page = vmp_frame_alloc_noreclaim(obj, index);
+		if (page)
+			return page;
+		vmp_count(VMPAGER_STAT_reclaim_direct);
+		if (!vmp_reclaim(8))
+			break;
+	}
+	return NULL;
+}
+
 /*
  * Give a frame back. The caller has removed @page from its object, so no
  * new reference can be taken through the object; the page must be unmapped.
@@ -219,6 +251,8 @@ void vmp_frame_release(struct page *page)
 {
 	u32 frame = vmp_page_frame(page);
 	bool orphan = page_count(page) != 1 || page_mapped(page);
+	struct vmp_frame *fr = &vmp_pool.frames[frame];
+	u32 slot;
 
 	page->mapping = NULL;
 	page->index = 0;
@@ -228,6 +262,10 @@ void vmp_frame_release(struct page *page)
 	ClearPageActive(page);
 
 	spin_lock(&vmp_pool.lock);
+	if (fr->flags & VMP_FRAME_ONLIST)
+		vmp_policy_remove(&vmp_pool.pol, frame);
+	slot = fr->slot;
+	fr->slot = VMP_NIL;
 	vmp_pool.resident--;
 	if (orphan) {
 		vmp_pool.frames[frame].flags = VMP_FRAME_ORPHAN;
@@ -237,6 +275,8 @@ void vmp_frame_release(struct page *page)
 		vmp_buddy_free(&vmp_pool.buddy, frame, 0);
 	}
 	spin_unlock(&vmp_pool.lock);
+	if (slot != VMP_NIL)
+		vmp_slot_free(slot);
 
 	if (orphan) {
 		vmp_count(VMPAGER_STAT_orphaned);

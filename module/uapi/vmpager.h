@@ -49,6 +49,25 @@ enum vmpager_stat_id {
 	VMPAGER_STAT_objects_freed,	/* memory objects freed */
 	VMPAGER_STAT_buddy_splits,	/* buddy blocks split */
 	VMPAGER_STAT_buddy_merges,	/* buddy blocks coalesced */
+	VMPAGER_STAT_swap_ins,		/* pages read from swap (incl. readahead) */
+	VMPAGER_STAT_swap_outs,		/* pages written to swap */
+	VMPAGER_STAT_reclaim_runs,	/* reclaim passes (kthread and direct) */
+	VMPAGER_STAT_reclaim_direct,	/* reclaim passes run by a faulting task */
+	VMPAGER_STAT_reclaim_scans,	/* victims the policy offered */
+	VMPAGER_STAT_evict_zero,	/* never-written pages dropped, no I/O */
+	VMPAGER_STAT_evict_clean,	/* clean pages with a valid swap copy dropped */
+	VMPAGER_STAT_evict_written,	/* dirty pages written out, then freed */
+	VMPAGER_STAT_evict_busy,	/* victims skipped: locked, mapped or pinned */
+	VMPAGER_STAT_evict_noswap,	/* dirty victims kept: no swap or swap full */
+	VMPAGER_STAT_activations,	/* policy promotions to its hot set */
+	VMPAGER_STAT_deactivations,	/* policy demotions from its hot set */
+	VMPAGER_STAT_refaults,		/* faults on pages found in ghost history */
+	VMPAGER_STAT_readahead,		/* pages read ahead of a swap-in fault */
+	VMPAGER_STAT_readahead_hits,	/* faults served by a read-ahead page */
+	VMPAGER_STAT_read_errors,	/* swap reads that failed (fault -> SIGBUS) */
+	VMPAGER_STAT_write_errors,	/* swap writes that failed (page kept dirty) */
+	VMPAGER_STAT_swap_full,		/* slot allocations that found no free slot */
+	VMPAGER_STAT_kthread_wakeups,	/* reclaim kthread woken below low */
 	VMPAGER_NR_STATS
 };
 

@@ -1,8 +1,10 @@
 #!/bin/sh
 # Proves the guest test bench catches failures: exit codes, timeouts, kernel WARNINGs, hung and crashed guests.
 #
-# usage: test_runner.sh [-q]
+# usage: test_runner.sh [-q] [-K DEBUG_KERNEL_BUILD_DIR]
 #   -q  host-only checks of ktap-run.sh / ktap-summary.sh (no QEMU, about 5 s)
+#   -K  also case 4 on the debug kernel (build-kernel.sh's output directory): a WARNING
+#       and a kmemleak report (vmp_splat.ko leak=1) are both caught (about 40 s)
 # Without -q it also builds selftests/qemu/splat (a module that WARNs on load) against
 # the stock Debian kernel's headers and boots three guests on that kernel (about a
 # minute under TCG):
@@ -19,7 +21,14 @@ top=$(cd "$here/../.." && pwd)
 lib=$top/selftests/lib
 work=$top/build/test-runner
 quick=0
-[ "${1:-}" = -q ] && quick=1
+debug=
+while getopts qK: opt; do
+	case $opt in
+	q) quick=1 ;;
+	K) debug=$OPTARG ;;
+	*) echo "usage: test_runner.sh [-q] [-K DEBUG_KERNEL_BUILD_DIR]" >&2; exit 2 ;;
+	esac
+done
 
 n=0
 nfail=0
@@ -242,6 +251,34 @@ check "case 3: run-guest exits non-zero" [ $rc != 0 ]
 check "case 3: the crash is a splat during crash" grep -q '^FAIL case3/crash: splat: .*\(Kernel panic\|Oops\|BUG:\)' "$c3.summary"
 check "case 3: the unfinished guest is reported" grep -q '^FAIL case3/crash: guest did not finish.*test crash was running' "$c3.summary"
 check "case 3: summary is exactly 1 passed, 1 failed" [ "$(tail -n 1 "$c3.summary")" = "1 passed, 1 failed" ]
+
+# ---- guest case 4 (with -K): the debug kernel catches a WARNING and a leak --------
+if [ -n "$debug" ]; then
+	mkdir -p "$work/splat-debug"
+	cp "$here/splat/vmp_splat.c" "$here/splat/Kbuild" "$work/splat-debug/"
+	make -s -C "$debug" M="$work/splat-debug" modules > "$work/splat-debug/build.log" 2>&1
+	check "case 4: splat module builds for the debug kernel" [ -f "$work/splat-debug/vmp_splat.ko" ] ||
+		show "$work/splat-debug/build.log"
+	cat > "$work/case4.plan" <<'EOF'
+# test_runner.sh case 4: WARNING and kmemleak on the debug kernel
+pass 10 true
+warn 60 insmod /modules/vmp_splat.ko && rmmod vmp_splat
+leak 60 insmod /modules/vmp_splat.ko leak=1
+EOF
+	"$here/mkinitramfs.sh" -o "$work/case4.cpio.gz" -p "$work/case4.plan" -k "$work/splat-debug"
+	c4=$work/case4
+	t0=$(now)
+	"$here/run-guest.sh" -k "$debug/arch/x86/boot/bzImage" -i "$work/case4.cpio.gz" -n case4 -l "$c4" -t 300 > "$c4.out" 2> "$c4.err"
+	rc=$?
+	echo "# case 4: run-guest took $(( $(now) - t0 ))s; logs in $c4"
+	sh "$lib/ktap-summary.sh" "$c4/ktap.log" > "$c4.summary"
+	sed 's/^/# summary: /' "$c4.summary"
+	check "case 4: run-guest exits non-zero" [ $rc != 0 ]
+	check "case 4: warn reported as a splat" grep -q '^FAIL case4/warn: splat: WARNING: .*vmp_splat' "$c4.summary"
+	check "case 4: the leak reported by the kmemleak scan" \
+		grep -q '^FAIL case4/kmemleak scan: splat: kmemleak: .* new suspected memory leaks' "$c4.summary"
+	check "case 4: summary is exactly 2 passed, 2 failed" [ "$(tail -n 1 "$c4.summary")" = "2 passed, 2 failed" ]
+fi
 
 echo "1..$n"
 [ $nfail = 0 ]

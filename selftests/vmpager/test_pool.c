@@ -83,7 +83,7 @@ TEST(buddy_odd_pool_sizes)
 VMP_FIXTURE(pool2048, "pool_pages=2048 max_obj_pages=4096")
 
 /* Allocate the whole pool page by page, checking the exact state on the way. */
-TEST_F(pool2048, buddy_split_exact)
+TEST_F_TIMEOUT(pool2048, buddy_split_exact, 60)
 {
 	static const unsigned int checkpoints[] = {
 		1, 2, 3, 5, 64, 1000, 1023, 1024, 1025, 1500, 2047, 2048
@@ -216,7 +216,7 @@ TEST_F(pool2048, buddy_merge_exact)
  * The parent holds 256 pages; a child maps 4096 and writes page by page: it
  * must die of SIGBUS at exactly the first page the pool cannot back.
  */
-TEST_F(pool2048, exhaustion_kills_child)
+TEST_F_TIMEOUT(pool2048, exhaustion_kills_child, 60)
 {
 	struct vmpager_global_info g0, g1;
 	volatile uint64_t *progress;
@@ -284,7 +284,7 @@ TEST_F(pool2048, exhaustion_kills_child)
  * parent's resident pages still work, even after MADV_DONTNEED; the child's
  * SIGBUS has BUS_ADRERR and the faulting address, for a write and for a read.
  */
-TEST_F(pool2048, exhaustion_while_full)
+TEST_F_TIMEOUT(pool2048, exhaustion_while_full, 60)
 {
 	struct vmpager_global_info g0, g1;
 	struct { uint64_t base, addr[2]; int code[2], sig[2]; } *rep;

@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmpager reclaim: keeps free frames between the watermarks by evicting the
+ * pages the policy (module/policy/) chooses.
+ *
+ * Watermarks on free frames, min < low < high (debugfs "watermarks"): an
+ * allocation that finds fewer than low free wakes the reclaim kthread, which
+ * evicts until high are free; an allocation that finds fewer than min (or
+ * none) reclaims directly, in the faulting task, before it allocates.
+ *
+ * Evicting one victim (the policy detaches it under pool->lock):
+ *   1. trylock its page, still under pool->lock; a locked page is busy
+ *      (being faulted, read or written): put it back;
+ *   2. re-check that the object still holds the page (a dying object
+ *      erases its pages under the page lock, so it waits for us);
+ *   3. skip mlocked and maybe-DMA-pinned pages;
+ *   4. unmap_mapping_pages() removes it from every process (one TLB
+ *      shootdown), moving PTE dirty and young bits to the page;
+ *   5. only the pool's reference may remain: anything else (a fault that
+ *      took a reference and waits for the lock, a GUP pin) means busy;
+ *   6. never written since zero-fill: drop it, the slot becomes empty and
+ *      the next touch zero-fills again; clean with a valid swap copy: drop it
+ *      and point the slot at the copy (swap-cache semantics); dirty: write it
+ *      to a new swap slot (its old copy is stale and freed), and only when
+ *      the write succeeded point the slot at the copy and free the frame.
+ *      A failed write leaves the page resident and dirty, back on the lists.
+ * The page stays locked from step 1 until its slot is updated, so a fault on
+ * it waits and then finds either the page or the swap entry.
+ *
+ * vmp_policy_lock (rwsem): reclaim passes take it for read, a policy switch
+ * for write, so no frame is detached while the policy changes.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kthread.h>
+#include <linux/pagemap.h>
+#include <linux/rwsem.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <linux/wait.h>
+
+#include "vmp_internal.h"
+
+#define VMP_RECLAIM_BATCH	32
+
+DECLARE_RWSEM(vmp_policy_lock);
+static struct task_struct *vmp_kthread;
+static DECLARE_WAIT_QUEUE_HEAD(vmp_kthread_wq);
+
+u64 vmp_page_key(struct vmp_obj *obj, pgoff_t index)
+{
+	return (obj->id << 32) | (u32)index;
+}
+
+/* ---- the policy, under pool->lock ---- */
+
+int vmp_policy_setup(int kind)
+{
+	size_t bytes = vmp_policy_mem_size(kind, vmp_pool.nframes);
+	void *mem = NULL;
+
+	if (bytes) {
+		mem = kvmalloc(bytes, GFP_KERNEL);
+		if (!mem)
+			return -ENOMEM;
+	}
+	if (vmp_policy_init(&vmp_pool.pol, kind, vmp_pool.nframes,
+			    &vmp_pool.frames[0].pn, sizeof(struct vmp_frame),
+			    mem)) {
+		kvfree(mem);
+		return -EINVAL;
+	}
+	vmp_pool.pol_mem = mem;
+	vmp_pool.pol_bytes = bytes;
+	return 0;
+}
+
+/*
+ * Switch policy at run time: move every held frame, coldest first, into a
+ * fresh policy of @kind. Ghost history is not carried over.
+ */
+int vmp_policy_switch(int kind)
+{
+	struct vmp_policy *newp, *oldp;
+	size_t bytes = vmp_policy_mem_size(kind, vmp_pool.nframes);
+	void *mem = NULL, *oldmem;
+	u32 f;
+	int ret = -ENOMEM;
+
+	newp = kmalloc(sizeof(*newp), GFP_KERNEL);
+	oldp = kmalloc(sizeof(*oldp), GFP_KERNEL);
+	if (bytes)
+		mem = kvmalloc(bytes, GFP_KERNEL);
+	if (!newp || !oldp || (bytes && !mem))
+		goto out;
+	down_write(&vmp_policy_lock);
+	spin_lock(&vmp_pool.lock);
+	*oldp = vmp_pool.pol;
+	ret = -EINVAL;
+	if (vmp_policy_init(&vmp_pool.pol, kind, vmp_pool.nframes,
+			    &vmp_pool.frames[0].pn, sizeof(struct vmp_frame),
+			    mem)) {
+		vmp_pool.pol = *oldp;
+		goto unlock;
+	}
+	/* the frames' pnodes are shared: drain one, then insert it */
+	while (!vmp_policy_drain(oldp, &f)) {
+		struct vmp_frame *fr = &vmp_pool.frames[f];
+
+		vmp_policy_insert(&vmp_pool.pol, f,
+				  vmp_page_key(fr->obj, fr->index));
+	}
+	oldmem = vmp_pool.pol_mem;
+	vmp_pool.pol_mem = mem;
+	vmp_pool.pol_bytes = bytes;
+	mem = oldmem;
+	ret = 0;
+unlock:
+	spin_unlock(&vmp_pool.lock);
+	up_write(&vmp_policy_lock);
+out:
+	kvfree(mem);
+	kfree(oldp);
+	kfree(newp);
+	return ret;
+}
+
+/* ---- eviction ---- */
+
+struct vmp_victim {
+	struct vmp_io io;		/* io.page, io.slot: the write, if any */
+	struct vmp_obj *obj;
+	pgoff_t index;
+	u32 frame;
+};
+
+/* Put a detached frame back on the policy's lists. */
+static void vmp_putback(u32 frame)
+{
+	spin_lock(&vmp_pool.lock);
+	vmp_policy_putback(&vmp_pool.pol, frame);
+	vmp_pool.frames[frame].flags |= VMP_FRAME_ONLIST;
+	spin_unlock(&vmp_pool.lock);
+}
+
+/*
+ * The page left the object: point the object's slot at @entry (a swap
+ * value, or NULL for "zero"), let the policy remember it, unlock the page and
+ * free the frame.
+ */
+static void vmp_evict_finish(struct vmp_victim *v, void *entry)
+{
+	struct page *page = v->io.page;
+
+	if (entry) {
+		xa_store(&v->obj->pages, v->index, entry, GFP_NOFS);
+		atomic_long_inc(&v->obj->swapped);
+	} else {
+		xa_erase(&v->obj->pages, v->index);
+	}
+	atomic_long_dec(&v->obj->resident);
+	spin_lock(&vmp_pool.lock);
+	vmp_policy_evicted(&vmp_pool.pol, v->frame,
+			   vmp_page_key(v->obj, v->index));
+	vmp_pool.frames[v->frame].slot = VMP_NIL;
+	spin_unlock(&vmp_pool.lock);
+	unlock_page(page);
+	vmp_frame_release(page);
+}
+
+/*
+ * Steps 1-6 above for one victim. Returns 1 if it was freed at once, 0 if a
+ * write was queued on @batch (v is then in use), -EAGAIN if it was put back,
+ * -ENOENT if the policy holds nothing.
+ */
+static int vmp_evict_one(struct vmp_batch *batch, struct vmp_victim *v)
+{
+	struct vmp_frame *fr;
+	struct page *page;
+	u32 frame, slot;
+
+	spin_lock(&vmp_pool.lock);
+	if (vmp_policy_victim(&vmp_pool.pol, &frame)) {
+		spin_unlock(&vmp_pool.lock);
+		return -ENOENT;
+	}
+	vmp_count(VMPAGER_STAT_reclaim_scans);
+	fr = &vmp_pool.frames[frame];
+	fr->flags &= ~VMP_FRAME_ONLIST;
+	page = vmp_frame_page(frame);
+	if (!trylock_page(page)) {
+		vmp_policy_putback(&vmp_pool.pol, frame);
+		fr->flags |= VMP_FRAME_ONLIST;
+		spin_unlock(&vmp_pool.lock);
+		vmp_count(VMPAGER_STAT_evict_busy);
+		return -EAGAIN;
+	}
+	v->obj = fr->obj;
+	v->index = fr->index;
+	v->frame = frame;
+	v->io.page = page;
+	slot = fr->slot;
+	spin_unlock(&vmp_pool.lock);
+
+	if (xa_load(&v->obj->pages, v->index) != page) {
+		/* the object is being torn down and waits for this lock */
+		spin_lock(&vmp_pool.lock);
+		vmp_policy_evicted(&vmp_pool.pol, frame, 0);
+		spin_unlock(&vmp_pool.lock);
+		unlock_page(page);
+		return -EAGAIN;
+	}
+	if (PageMlocked(page) || page_maybe_dma_pinned(page))
+		goto busy;
+	unmap_mapping_pages(v->obj->mapping, v->index, 1, false);
+	vmp_count(VMPAGER_STAT_unmaps);
+	if (page_mapped(page) || page_count(page) != 1)
+		goto busy;
+
+	if (!PageDirty(page) && PageUptodate(page)) {
+		if (slot == VMP_NIL) {
+			vmp_count(VMPAGER_STAT_evict_zero);
+			vmp_evict_finish(v, NULL);
+		} else {
+			vmp_count(VMPAGER_STAT_evict_clean);
+			vmp_evict_finish(v, xa_mk_value(slot));
+		}
+		return 1;
+	}
+	if (!PageUptodate(page)) {
+		/* a failed swap-in left it: the copy is still in its slot */
+		vmp_count(VMPAGER_STAT_evict_clean);
+		vmp_evict_finish(v, xa_mk_value(slot));
+		return 1;
+	}
+	/* dirty: the old copy, if any, is stale */
+	if (!vmp_swap.nslots)
+		goto noswap;
+	if (slot != VMP_NIL) {
+		vmp_slot_free(slot);
+		spin_lock(&vmp_pool.lock);
+		vmp_pool.frames[frame].slot = VMP_NIL;
+		spin_unlock(&vmp_pool.lock);
+	}
+	if (vmp_slot_alloc(&v->io.slot))
+		goto noswap;
+	ClearPageDirty(page);
+	vmp_io_submit(batch, &v->io, WRITE);
+	return 0;
+
+noswap:
+	vmp_count(VMPAGER_STAT_evict_noswap);
+	unlock_page(page);
+	vmp_putback(frame);
+	return -EAGAIN;
+busy:
+	vmp_count(VMPAGER_STAT_evict_busy);
+	unlock_page(page);
+	vmp_putback(frame);
+	return -EAGAIN;
+}
+
+/* A queued write completed: finish the eviction or keep the page dirty. */
+static int vmp_evict_written(struct vmp_victim *v)
+{
+	if (!v->io.result) {
+		vmp_count(VMPAGER_STAT_swap_outs);
+		vmp_count(VMPAGER_STAT_evict_written);
+		vmp_evict_finish(v, xa_mk_value(v->io.slot));
+		return 1;
+	}
+	vmp_count(VMPAGER_STAT_write_errors);
+	pr_warn_ratelimited("swap write of slot %u failed (%d): page kept dirty\n",
+			    v->io.slot, v->io.result);
+	vmp_slot_free(v->io.slot);
+	SetPageDirty(v->io.page);
+	unlock_page(v->io.page);
+	vmp_putback(v->frame);
+	return 0;
+}
+
+/*
+ * Try to free @nr frames. Returns how many were freed. Gives up after
+ * looking at every held frame a few times without progress.
+ */
+unsigned long vmp_reclaim(unsigned long nr)
+{
+	struct vmp_victim *v;
+	unsigned long freed = 0, tries, budget;
+	struct vmp_batch batch;
+	int i, n, ret;
+
+	v = kmalloc_array(VMP_RECLAIM_BATCH, sizeof(*v), GFP_NOFS);
+	if (!v)
+		return 0;
+	vmp_count(VMPAGER_STAT_reclaim_runs);
+	down_read(&vmp_policy_lock);
+	budget = 2 * (unsigned long)vmp_pool.nframes + nr;
+	for (tries = 0; freed < nr && tries < budget;) {
+		vmp_batch_init(&batch);
+		n = 0;
+		while (n < VMP_RECLAIM_BATCH && freed < nr && tries < budget) {
+			tries++;
+			ret = vmp_evict_one(&batch, &v[n]);
+			if (ret == -ENOENT) {
+				tries = budget;
+				break;
+			}
+			if (ret == 1)
+				freed++;
+			else if (ret == 0)
+				n++;
+			if (ret == 0 && freed + n >= nr)
+				break;
+		}
+		vmp_batch_wait(&batch);
+		for (i = 0; i < n; i++)
+			freed += vmp_evict_written(&v[i]);
+		if (!n && freed < nr && tries >= budget)
+			break;
+	}
+	up_read(&vmp_policy_lock);
+	kfree(v);
+	return freed;
+}
+
+/* ---- watermarks and the kthread ---- */
+
+static u64 vmp_free_frames(void)
+{
+	return READ_ONCE(vmp_pool.buddy.free_pages);
+}
+
+/* Called before each frame allocation. */
+void vmp_reclaim_before_alloc(void)
+{
+	u64 nfree = vmp_free_frames();
+
+	if (nfree < READ_ONCE(vmp_pool.wmark_min)) {
+		vmp_count(VMPAGER_STAT_reclaim_direct);
+		vmp_reclaim(VMP_RECLAIM_BATCH);
+	}
+	if (nfree < READ_ONCE(vmp_pool.wmark_low) && vmp_kthread &&
+	    !READ_ONCE(vmp_pool.kthread_busy)) {
+		vmp_count(VMPAGER_STAT_kthread_wakeups);
+		wake_up(&vmp_kthread_wq);
+	}
+}
+
+static int vmp_reclaim_thread(void *arg)
+{
+	while (!kthread_should_stop()) {
+		wait_event_interruptible(vmp_kthread_wq, kthread_should_stop() ||
+			vmp_free_frames() < READ_ONCE(vmp_pool.wmark_low));
+		if (kthread_should_stop())
+			break;
+		WRITE_ONCE(vmp_pool.kthread_busy, true);
+		while (!kthread_should_stop()) {
+			u64 nfree = vmp_free_frames();
+			u64 high = READ_ONCE(vmp_pool.wmark_high);
+
+			if (nfree >= high ||
+			    !vmp_reclaim(min_t(u64, high - nfree, 256)))
+				break;
+			cond_resched();
+		}
+		WRITE_ONCE(vmp_pool.kthread_busy, false);
+		/* no progress possible (nothing evictable): don't spin */
+		if (vmp_free_frames() < READ_ONCE(vmp_pool.wmark_low))
+			schedule_timeout_interruptible(HZ / 10);
+	}
+	return 0;
+}
+
+int vmp_watermarks_set(u32 min, u32 low, u32 high)
+{
+	if (!(min < low && low < high && high <= vmp_pool.nframes / 2))
+		return -EINVAL;
+	WRITE_ONCE(vmp_pool.wmark_min, min);
+	WRITE_ONCE(vmp_pool.wmark_low, low);
+	WRITE_ONCE(vmp_pool.wmark_high, high);
+	wake_up(&vmp_kthread_wq);
+	return 0;
+}
+
+int vmp_reclaim_init(void)
+{
+	u32 n = vmp_pool.nframes;
+
+	/* defaults: 1/64, 2/64, 3/64 of the pool, at least 4, 8, 16 frames */
+	vmp_pool.wmark_min = max(n / 64, 4U);
+	vmp_pool.wmark_low = max(n / 32, 8U);
+	vmp_pool.wmark_high = max(3 * n / 64, 16U);
+	vmp_pool.ra_window = 8;
+	vmp_kthread = kthread_run(vmp_reclaim_thread, NULL, "vmpager_reclaim");
+	if (IS_ERR(vmp_kthread)) {
+		int ret = PTR_ERR(vmp_kthread);
+
+		vmp_kthread = NULL;
+		return ret;
+	}
+	return 0;
+}
+
+void vmp_reclaim_exit(void)
+{
+	if (vmp_kthread)
+		kthread_stop(vmp_kthread);
+	vmp_kthread = NULL;
+}
