@@ -12,6 +12,7 @@
 #include <linux/pagemap.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 
 #include "vmp_internal.h"
@@ -287,6 +288,196 @@ static const struct file_operations rmap_fops = {
 	.release = rmap_release,
 };
 
+/* ---- reclaim and swap state ---- */
+
+static int swap_show(struct seq_file *m, void *v)
+{
+	u32 used, cursor;
+	int i;
+
+	spin_lock(&vmp_swap.lock);
+	used = vmp_swap.used;
+	cursor = vmp_swap.cursor;
+	spin_unlock(&vmp_swap.lock);
+	seq_puts(m, "key value\n");
+	seq_printf(m, "slots %u\n", vmp_swap.nslots);
+	seq_printf(m, "used %u\n", used);
+	seq_printf(m, "free %u\n", vmp_swap.nslots - used);
+	seq_printf(m, "cursor %u\n", cursor);
+	seq_puts(m, "file first slots io path\n");
+	for (i = 0; i < vmp_swap.nfiles; i++) {
+		struct vmp_swap_file *sf = &vmp_swap.files[i];
+
+		seq_printf(m, "%d %u %u %s ", i, sf->first, sf->nslots,
+			   sf->direct ? "direct" : "buffered");
+		seq_file_path(m, sf->file, " \t\n\\");
+		seq_putc(m, '\n');
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(swap);
+
+/* The policy's lists, hot end first; one frame per line. */
+static int lru_show(struct seq_file *m, void *v)
+{
+	struct vmp_policy *p = &vmp_pool.pol;
+	u32 i, f, n, nl;
+
+	down_read(&vmp_policy_lock);
+	spin_lock(&vmp_pool.lock);
+	nl = vmp_policy_nr_lists(p);
+	seq_printf(m, "# policy %s, %u ghosts, watermarks %u %u %u, free %llu\n",
+		   vmp_policy_name(p->kind), vmp_policy_nr_ghosts(p),
+		   vmp_pool.wmark_min, vmp_pool.wmark_low, vmp_pool.wmark_high,
+		   vmp_pool.buddy.free_pages);
+	for (i = 0; i < nl; i++)
+		seq_printf(m, "# list %s %u\n", vmp_policy_list_name(p, i),
+			   vmp_policy_list_len(p, i));
+	seq_puts(m, "list pos frame obj index ref\n");
+	for (i = 0; i < nl; i++) {
+		n = 0;
+		for (f = vmp_policy_list_first(p, i); f != VMP_NIL;
+		     f = vmp_policy_list_next(p, f)) {
+			struct vmp_frame *fr = &vmp_pool.frames[f];
+
+			seq_printf(m, "%s %u %u %llu %u %d\n",
+				   vmp_policy_list_name(p, i), n++, f,
+				   fr->obj ? fr->obj->id : 0, fr->index,
+				   !!(fr->pn.flags & VMP_PN_REF));
+		}
+	}
+	spin_unlock(&vmp_pool.lock);
+	up_read(&vmp_policy_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(lru);
+
+/* ---- tunables: each validates the whole write or changes nothing ---- */
+
+static ssize_t knob_input(const char __user *ubuf, size_t len, char *buf,
+			  size_t size)
+{
+	if (len == 0 || len >= size)
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	strim(buf);
+	return 0;
+}
+
+static int policy_show(struct seq_file *m, void *v)
+{
+	int k, cur;
+
+	down_read(&vmp_policy_lock);
+	cur = vmp_pool.pol.kind;
+	up_read(&vmp_policy_lock);
+	for (k = 0; k < VMP_POL_NR; k++)
+		seq_printf(m, k == cur ? "[%s]%s" : "%s%s", vmp_policy_name(k),
+			   k == VMP_POL_NR - 1 ? "\n" : " ");
+	return 0;
+}
+
+static int policy_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, policy_show, NULL);
+}
+
+static ssize_t policy_write(struct file *file, const char __user *ubuf,
+			    size_t len, loff_t *ppos)
+{
+	char buf[16];
+	int kind, ret;
+
+	ret = knob_input(ubuf, len, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	kind = vmp_policy_by_name(buf);
+	if (kind < 0)
+		return -EINVAL;
+	ret = vmp_policy_switch(kind);
+	return ret ? ret : len;
+}
+
+static const struct file_operations policy_fops = {
+	.owner = THIS_MODULE,
+	.open = policy_open,
+	.read = seq_read,
+	.write = policy_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
+static int watermarks_show(struct seq_file *m, void *v)
+{
+	seq_puts(m, "min low high\n");
+	seq_printf(m, "%u %u %u\n", READ_ONCE(vmp_pool.wmark_min),
+		   READ_ONCE(vmp_pool.wmark_low), READ_ONCE(vmp_pool.wmark_high));
+	return 0;
+}
+
+static int watermarks_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, watermarks_show, NULL);
+}
+
+static ssize_t watermarks_write(struct file *file, const char __user *ubuf,
+				size_t len, loff_t *ppos)
+{
+	u32 min, low, high;
+	char buf[64];
+	int ret;
+
+	ret = knob_input(ubuf, len, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	if (sscanf(buf, "%u %u %u", &min, &low, &high) != 3)
+		return -EINVAL;
+	ret = vmp_watermarks_set(min, low, high);
+	return ret ? ret : len;
+}
+
+static const struct file_operations watermarks_fops = {
+	.owner = THIS_MODULE,
+	.open = watermarks_open,
+	.read = seq_read,
+	.write = watermarks_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
+static int readahead_get(void *data, u64 *val)
+{
+	*val = READ_ONCE(vmp_pool.ra_window);
+	return 0;
+}
+
+static int readahead_set(void *data, u64 val)
+{
+	if (val > 16)
+		return -EINVAL;
+	WRITE_ONCE(vmp_pool.ra_window, val);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(readahead_fops, readahead_get, readahead_set, "%llu\n");
+
+/* fail_*: the next N operations of that kind fail (fault injection). */
+static int fail_get(void *data, u64 *val)
+{
+	*val = atomic_read((atomic_t *)data);
+	return 0;
+}
+
+static int fail_set(void *data, u64 val)
+{
+	if (val > INT_MAX)
+		return -EINVAL;
+	atomic_set((atomic_t *)data, val);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(fail_fops, fail_get, fail_set, "%llu\n");
+
 void vmp_debugfs_init(void)
 {
 	struct dentry *d = debugfs_create_dir("vmpager", NULL);
@@ -299,6 +490,18 @@ void vmp_debugfs_init(void)
 	debugfs_create_file("objects", 0400, d, NULL, &objects_fops);
 	debugfs_create_file("mappers", 0400, d, NULL, &mappers_fops);
 	debugfs_create_file("rmap", 0600, d, NULL, &rmap_fops);
+	debugfs_create_file("swap", 0400, d, NULL, &swap_fops);
+	debugfs_create_file("lru", 0400, d, NULL, &lru_fops);
+	debugfs_create_file("policy", 0600, d, NULL, &policy_fops);
+	debugfs_create_file("watermarks", 0600, d, NULL, &watermarks_fops);
+	debugfs_create_file_unsafe("readahead", 0600, d, NULL,
+				   &readahead_fops);
+	debugfs_create_file_unsafe("fail_reads", 0600, d,
+				   &vmp_swap.fail_reads, &fail_fops);
+	debugfs_create_file_unsafe("fail_writes", 0600, d,
+				   &vmp_swap.fail_writes, &fail_fops);
+	debugfs_create_file_unsafe("fail_allocs", 0600, d,
+				   &vmp_pool.fail_allocs, &fail_fops);
 }
 
 void vmp_debugfs_exit(void)

@@ -94,8 +94,12 @@ void vmp_obj_destroy(struct vmp_obj *obj)
 again:
 		xa_lock(&obj->pages);
 		entry = xa_load(&obj->pages, index);
-		if (entry && !xa_is_value(entry))
-			get_page(entry);
+		if (entry && !xa_is_value(entry) && !get_page_unless_zero(entry)) {
+			/* reclaim froze it while changing the slot */
+			xa_unlock(&obj->pages);
+			cpu_relax();
+			goto again;
+		}
 		xa_unlock(&obj->pages);
 		if (!entry)
 			continue;
@@ -400,7 +404,12 @@ retry:
 	page = NULL;
 	if (entry && !xa_is_value(entry)) {
 		page = entry;
-		get_page(page);
+		if (!get_page_unless_zero(page)) {
+			/* reclaim froze it while changing the slot */
+			xa_unlock(&obj->pages);
+			cpu_relax();
+			goto retry;
+		}
 	}
 	xa_unlock(&obj->pages);
 

@@ -17,7 +17,8 @@
  *   4. unmap_mapping_pages() removes it from every process (one TLB
  *      shootdown), moving PTE dirty and young bits to the page;
  *   5. only the pool's reference may remain: anything else (a fault that
- *      took a reference and waits for the lock, a GUP pin) means busy;
+ *      took a reference and waits for the lock, a GUP pin) means busy; the
+ *      count is checked again, frozen, when the slot changes (below);
  *   6. never written since zero-fill: drop it, the slot becomes empty and
  *      the next touch zero-fills again; clean with a valid swap copy: drop it
  *      and point the slot at the copy (swap-cache semantics); dirty: write it
@@ -145,20 +146,36 @@ static void vmp_putback(u32 frame)
 }
 
 /*
- * The page left the object: point the object's slot at @entry (a swap
+ * Take the page out of the object: point the object's slot at @entry (a swap
  * value, or NULL for "zero"), let the policy remember it, unlock the page and
- * free the frame.
+ * free the frame. The refcount is frozen at the pool's single reference
+ * around the slot update, so no fault can take a new reference in between
+ * (faults and teardown take theirs with get_page_unless_zero() under the
+ * xa_lock, and retry). If a fault already holds one and waits for the lock,
+ * the page stays: clean, with @keep_slot as its valid swap copy. Returns
+ * true if the frame was freed.
  */
-static void vmp_evict_finish(struct vmp_victim *v, void *entry)
+static bool vmp_evict_finish(struct vmp_victim *v, void *entry, u32 keep_slot)
 {
 	struct page *page = v->io.page;
 
+	if (!page_ref_freeze(page, 1)) {
+		spin_lock(&vmp_pool.lock);
+		vmp_pool.frames[v->frame].slot = keep_slot;
+		vmp_policy_putback(&vmp_pool.pol, v->frame);
+		vmp_pool.frames[v->frame].flags |= VMP_FRAME_ONLIST;
+		spin_unlock(&vmp_pool.lock);
+		unlock_page(page);
+		vmp_count(VMPAGER_STAT_evict_busy);
+		return false;
+	}
 	if (entry) {
 		xa_store(&v->obj->pages, v->index, entry, GFP_NOFS);
 		atomic_long_inc(&v->obj->swapped);
 	} else {
 		xa_erase(&v->obj->pages, v->index);
 	}
+	page_ref_unfreeze(page, 1);
 	atomic_long_dec(&v->obj->resident);
 	spin_lock(&vmp_pool.lock);
 	vmp_policy_evicted(&vmp_pool.pol, v->frame,
@@ -167,6 +184,7 @@ static void vmp_evict_finish(struct vmp_victim *v, void *entry)
 	spin_unlock(&vmp_pool.lock);
 	unlock_page(page);
 	vmp_frame_release(page);
+	return true;
 }
 
 /*
@@ -218,20 +236,17 @@ static int vmp_evict_one(struct vmp_batch *batch, struct vmp_victim *v)
 	if (page_mapped(page) || page_count(page) != 1)
 		goto busy;
 
-	if (!PageDirty(page) && PageUptodate(page)) {
+	if (!PageDirty(page) || !PageUptodate(page)) {
+		/* clean, or a failed swap-in whose copy is still in its slot */
 		if (slot == VMP_NIL) {
+			if (!vmp_evict_finish(v, NULL, slot))
+				return -EAGAIN;
 			vmp_count(VMPAGER_STAT_evict_zero);
-			vmp_evict_finish(v, NULL);
 		} else {
+			if (!vmp_evict_finish(v, xa_mk_value(slot), slot))
+				return -EAGAIN;
 			vmp_count(VMPAGER_STAT_evict_clean);
-			vmp_evict_finish(v, xa_mk_value(slot));
 		}
-		return 1;
-	}
-	if (!PageUptodate(page)) {
-		/* a failed swap-in left it: the copy is still in its slot */
-		vmp_count(VMPAGER_STAT_evict_clean);
-		vmp_evict_finish(v, xa_mk_value(slot));
 		return 1;
 	}
 	/* dirty: the old copy, if any, is stale */
@@ -266,8 +281,9 @@ static int vmp_evict_written(struct vmp_victim *v)
 {
 	if (!v->io.result) {
 		vmp_count(VMPAGER_STAT_swap_outs);
+		if (!vmp_evict_finish(v, xa_mk_value(v->io.slot), v->io.slot))
+			return 0;
 		vmp_count(VMPAGER_STAT_evict_written);
-		vmp_evict_finish(v, xa_mk_value(v->io.slot));
 		return 1;
 	}
 	vmp_count(VMPAGER_STAT_write_errors);

@@ -129,9 +129,7 @@ while read -r name t cmd; do
 	fi
 	echo "# ktap-run: begin $name (timeout ${t}s)"
 	kmsg "begin $name"
-	start=$(date +%s)
 	run_one "$t" "$cmd" < /dev/null
-	secs=$(( $(date +%s) - start ))
 	if [ $timed_out = 1 ]; then
 		echo "not ok $n $name # TIMEOUT after ${t}s"
 		failed=$((failed + 1))

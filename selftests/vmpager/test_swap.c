@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Proves data survives overcommit through reclaim and swap under every policy, and each swap error path. */
+#include "vmp_test.h"
+
+#define POOL	256
+#define NPG	(4 * POOL)
+#define SWAPF	"/tmp/vmp-test.swap"
+#define DFS	"/sys/kernel/debug/vmpager"
+
+/* "key value" line of a debugfs file, or -1. */
+static long long dfs_value(const char *file, const char *key)
+{
+	char path[128], *buf, *line, *save = NULL;
+	long long v = -1;
+	size_t kl = strlen(key);
+
+	snprintf(path, sizeof(path), DFS "/%s", file);
+	buf = vmp_read_file(path);
+	if (!buf)
+		return -1;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		if (!strncmp(line, key, kl) && line[kl] == ' ')
+			v = atoll(line + kl + 1);
+	free(buf);
+	return v;
+}
+
+static int load_with_swap(const char *policy, unsigned int swap_pages)
+{
+	char params[256];
+
+	unlink(SWAPF);
+	snprintf(params, sizeof(params),
+		 "pool_pages=%d swapfile=%s swap_pages=%u policy=%s", POOL,
+		 SWAPF, swap_pages, policy);
+	return vmp_load(params);
+}
+
+/* After every object is gone: no slot in use, every frame free, unload. */
+static void expect_clean_unload(struct __test_metadata *_metadata)
+{
+	struct vmpager_global_info gi;
+
+	EXPECT_EQ(0, dfs_value("swap", "used"));
+	ASSERT_EQ(0, vmp_global(&gi));
+	EXPECT_EQ((__u64)POOL, gi.free_pages);
+	EXPECT_EQ(0, vmp_unload());
+	unlink(SWAPF);
+}
+
+FIXTURE(overcommit) {
+	int fd;
+	char *p;
+};
+
+FIXTURE_VARIANT(overcommit) {
+	const char *policy;
+};
+
+FIXTURE_VARIANT_ADD(overcommit, fifo) { .policy = "fifo" };
+FIXTURE_VARIANT_ADD(overcommit, clock) { .policy = "clock" };
+FIXTURE_VARIANT_ADD(overcommit, lru2) { .policy = "lru2" };
+FIXTURE_VARIANT_ADD(overcommit, arc) { .policy = "arc" };
+FIXTURE_VARIANT_ADD(overcommit, lirs) { .policy = "lirs" };
+
+FIXTURE_SETUP(overcommit)
+{
+	int r = load_with_swap(variant->policy, 4 * NPG);
+
+	ASSERT_EQ(0, r) TH_LOG("load: %s", strerror(-r));
+	self->fd = vmp_open();
+	ASSERT_LE(0, self->fd);
+	self->p = vmp_map(self->fd, 0, NPG, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, self->p);
+}
+
+FIXTURE_TEARDOWN(overcommit)
+{
+	munmap(self->p, NPG * PG);
+	close(self->fd);
+	expect_clean_unload(_metadata);
+}
+
+/* Two processes write disjoint halves of a 4x-pool mapping, then each reads all. */
+TEST_F(overcommit, shared_two_writers_fork)
+{
+	struct vmpager_global_info a, b;
+	pid_t pid;
+
+	ASSERT_EQ(0, vmp_global_fd(self->fd, &a));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		vmp_fill(self->p + NPG / 2 * PG, NPG / 2, NPG / 2, 0x51);
+		_exit(0);
+	}
+	vmp_fill(self->p, 0, NPG / 2, 0x51);
+	ASSERT_EQ(0, vmp_wait(pid));
+	EXPECT_EQ(-1, vmp_check(self->p, 0, NPG, 0x51));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(vmp_check(self->p, 0, NPG, 0x51) == -1 ? 0 : 1);
+	EXPECT_EQ(0, vmp_wait(pid));
+	ASSERT_EQ(0, vmp_global_fd(self->fd, &b));
+	EXPECT_LT(0ULL, DST(a, b, swap_outs));
+	EXPECT_LT(0ULL, DST(a, b, faults_major));
+	EXPECT_EQ(0ULL, DST(a, b, oom_sigbus));
+	EXPECT_EQ(0ULL, DST(a, b, read_errors));
+	EXPECT_GE((__u64)POOL, b.resident_pages);
+}
+
+/* Random rewrites with generations: the latest write of every page survives. */
+TEST_F(overcommit, random_rewrites)
+{
+	static unsigned char gen[NPG];
+	uint64_t rng = 12345;
+	unsigned int i, pg;
+	long bad = -1;
+
+	memset(gen, 0, sizeof(gen));
+	for (i = 0; i < 3 * NPG; i++) {
+		rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+		pg = (rng >> 33) % NPG;
+		gen[pg]++;
+		vmp_fill(self->p + (size_t)pg * PG, pg, 1, 0x100 + gen[pg]);
+	}
+	for (pg = 0; pg < NPG && bad < 0; pg++) {
+		if (gen[pg])
+			bad = vmp_check(self->p + (size_t)pg * PG, pg, 1,
+					0x100 + gen[pg]);
+		else
+			bad = vmp_check_zero(self->p + (size_t)pg * PG, 1);
+		if (bad >= 0)
+			TH_LOG("page %u (gen %u) bad at word %ld", pg, gen[pg], bad);
+	}
+	EXPECT_EQ(-1, bad);
+}
+
+/* Object contents written through MAP_SHARED read back through MAP_PRIVATE, whose writes stay private. */
+TEST_F(overcommit, private_reads_swapped_object)
+{
+	char *q;
+
+	vmp_fill(self->p, 0, NPG, 0x77);
+	q = vmp_map(self->fd, 0, NPG, MAP_PRIVATE);
+	ASSERT_NE(MAP_FAILED, q);
+	EXPECT_EQ(-1, vmp_check(q, 0, NPG, 0x77));
+	vmp_fill(q, 0, 16, 0x78);		/* COW copies, not the object */
+	EXPECT_EQ(-1, vmp_check(self->p, 0, NPG, 0x77));
+	EXPECT_EQ(-1, vmp_check(q, 0, 16, 0x78));
+	munmap(q, NPG * PG);
+}
+
+/* Deterministic error paths: FIFO evicts in fault order. */
+FIXTURE(swaperr) {
+	int fd;
+	char *p;
+};
+
+FIXTURE_SETUP(swaperr)
+{
+	int r = load_with_swap("fifo", 4 * NPG);
+
+	ASSERT_EQ(0, r) TH_LOG("load: %s", strerror(-r));
+	self->fd = vmp_open();
+	ASSERT_LE(0, self->fd);
+	self->p = vmp_map(self->fd, 0, NPG, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, self->p);
+}
+
+FIXTURE_TEARDOWN(swaperr)
+{
+	vmp_write_file(DFS "/fail_reads", "0");
+	vmp_write_file(DFS "/fail_writes", "0");
+	vmp_write_file(DFS "/fail_allocs", "0");
+	munmap(self->p, NPG * PG);
+	close(self->fd);
+	expect_clean_unload(_metadata);
+}
+
+/* Failed swap writes keep the page resident and dirty: nothing is lost. */
+TEST_F(swaperr, write_errors_lose_nothing)
+{
+	struct vmpager_global_info a, b;
+
+	ASSERT_EQ(0, vmp_global_fd(self->fd, &a));
+	ASSERT_EQ(0, vmp_write_file(DFS "/fail_writes", "20"));
+	vmp_fill(self->p, 0, NPG, 0x44);
+	EXPECT_EQ(-1, vmp_check(self->p, 0, NPG, 0x44));
+	ASSERT_EQ(0, vmp_global_fd(self->fd, &b));
+	EXPECT_EQ(20ULL, DST(a, b, write_errors));
+	EXPECT_LT(0ULL, DST(a, b, swap_outs));
+}
+
+/* A failed swap read gives SIGBUS to that access only; the next access reads it fine. */
+TEST_F(swaperr, read_error_sigbus_then_retry)
+{
+	struct vmpager_global_info a, b;
+	siginfo_t si;
+	uint64_t v;
+	pid_t pid;
+	int st;
+
+	vmp_fill(self->p, 0, NPG, 0x55);
+	ASSERT_EQ(0, vmp_global_fd(self->fd, &a));
+	ASSERT_LT(0ULL, ST(a, swap_outs));
+	ASSERT_EQ(0, vmp_write_file(DFS "/fail_reads", "1"));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		/* page 0 was evicted first (FIFO); its read is the first I/O */
+		st = vmp_try_read(self->p, &v, &si);
+		_exit(st == SIGBUS ? 0 : 1);
+	}
+	EXPECT_EQ(0, vmp_wait(pid));
+	ASSERT_EQ(0, vmp_global_fd(self->fd, &b));
+	EXPECT_EQ(1ULL, DST(a, b, read_errors));
+	EXPECT_EQ(-1, vmp_check(self->p, 0, NPG, 0x55));
+}
+
+/*
+ * FIFO: the first read pass evicts the dirty pages (written once) and reads
+ * everything back clean; the second pass then evicts only clean pages with
+ * valid swap copies (no writes at all) and reads ahead sequentially.
+ */
+TEST_F(swaperr, clean_drop_and_readahead)
+{
+	struct vmpager_global_info a, b;
+
+	vmp_fill(self->p, 0, NPG, 0x33);
+	EXPECT_EQ(-1, vmp_check(self->p, 0, NPG, 0x33));
+	ASSERT_EQ(0, vmp_global_fd(self->fd, &a));
+	EXPECT_EQ(-1, vmp_check(self->p, 0, NPG, 0x33));
+	ASSERT_EQ(0, vmp_global_fd(self->fd, &b));
+	EXPECT_EQ(0ULL, DST(a, b, swap_outs));	/* reads never write */
+	EXPECT_LT(0ULL, DST(a, b, evict_clean));
+	EXPECT_LT(0ULL, DST(a, b, readahead));
+	EXPECT_LT(0ULL, DST(a, b, readahead_hits));
+	EXPECT_GT(DST(a, b, swap_ins), DST(a, b, faults_major));
+}
+
+/* Swap full: the overrunning child gets SIGBUS, the data already written survives. */
+TEST(swap_full_sigbus)
+{
+	struct vmpager_global_info gi;
+	siginfo_t si;
+	char *p;
+	pid_t pid;
+	int fd, r;
+
+	r = load_with_swap("fifo", 64);
+	ASSERT_EQ(0, r) TH_LOG("load: %s", strerror(-r));
+	fd = vmp_open();
+	ASSERT_LE(0, fd);
+	p = vmp_map(fd, 0, POOL / 2, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, p);
+	vmp_fill(p, 0, POOL / 2, 0x66);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		/* its own object, 4x the pool: pool and swap run out */
+		int cfd = vmp_open();
+		char *c = vmp_map(cfd, 0, NPG, MAP_SHARED);
+
+		vmp_no_core();
+		if (c == MAP_FAILED)
+			_exit(2);
+		for (size_t i = 0; i < NPG; i++)
+			if (vmp_try_write(c + i * PG, 1, &si) == SIGBUS)
+				_exit(0);
+		_exit(1);
+	}
+	EXPECT_EQ(0, vmp_wait(pid));
+	ASSERT_EQ(0, vmp_global_fd(fd, &gi));
+	EXPECT_LT(0ULL, ST(gi, swap_full));
+	EXPECT_LT(0ULL, ST(gi, oom_sigbus));
+	/* the child's object died with it: the parent's data is all there */
+	EXPECT_EQ(-1, vmp_check(p, 0, POOL / 2, 0x66));
+	munmap(p, POOL / 2 * PG);
+	close(fd);
+	expect_clean_unload(_metadata);
+}
+
+/* Bad swap files are refused at load with a clear errno. */
+TEST(bad_swapfile_refused)
+{
+	int fd;
+
+	fd = open(SWAPF, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	ASSERT_LE(0, fd);
+	fchmod(fd, 0644);
+	close(fd);
+	EXPECT_EQ(-EACCES, vmp_load("pool_pages=256 swapfile=" SWAPF));
+	EXPECT_FALSE(vmp_loaded());
+	unlink(SWAPF);
+	/* not a regular file or block device (/proc refuses O_CREAT|O_RDWR) */
+	EXPECT_GT(0, vmp_load("pool_pages=256 swapfile=/proc/self/status"));
+	EXPECT_EQ(-EINVAL, vmp_load("pool_pages=256 policy=nosuch"));
+	EXPECT_FALSE(vmp_loaded());
+}
+
+TEST_HARNESS_MAIN
