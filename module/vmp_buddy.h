@@ -47,8 +47,7 @@ struct vmp_frame {
 	u8 order;			/* VMP_FRAME_FREE: block order */
 	u8 max_order;			/* order of the chunk, invariant */
 	struct vmp_pnode pn;		/* policy list node, owned by the policy */
-	u32 slot;			/* VMP_FRAME_USED: swap slot holding this
-					 * page's contents, or VMP_NIL */
+	u32 slot;			/* VMP_FRAME_USED: valid swap copy */
 };
 
 struct vmp_buddy {
