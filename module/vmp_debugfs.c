@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmpager debugfs: /sys/kernel/debug/vmpager/. Every file prints a header
- * line and then one record per line; docs/debugfs.md describes each column.
- * Dumps build their text in seq_file's kernel buffer and take the pool lock
- * for one record at a time, so reading never holds up faults for long.
+ * vmpager debugfs: /sys/kernel/debug/vmpager/. Tables print a header line
+ * and then one record per line; single-value knobs print just the value.
+ * docs/debugfs.md describes each column. Dumps build their text in
+ * seq_file's kernel buffer, never copying to userspace under a lock; frames
+ * takes the pool lock one record at a time, lru for the whole walk of the
+ * policy's lists (bounded by pool_pages).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

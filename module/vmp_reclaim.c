@@ -105,6 +105,8 @@ int vmp_policy_switch(int kind)
 		vmp_pool.pol = *oldp;
 		goto unlock;
 	}
+	/* the counters only grow: carry them over */
+	vmp_pool.pol.stats = oldp->stats;
 	/* the frames' pnodes are shared: drain one, then insert it */
 	while (!vmp_policy_drain(oldp, &f)) {
 		struct vmp_frame *fr = &vmp_pool.frames[f];

@@ -8,9 +8,9 @@
  * what is mapped, up to the max_obj_pages module parameter. The ioctls below
  * are issued on such an fd. All sizes are in pages unless named *_bytes.
  *
- * Compatibility: fields are only ever appended to structures; the ioctl
- * number encodes the structure size, and VMPAGER_IOC_VERSION reports the ABI
- * version. Counters are indexed by enum vmpager_stat_id; new counters are
+ * Compatibility: the ioctl numbers (which encode the structure sizes) never
+ * change; structures grow only into their reserved fields, which read as
+ * zero until used, and VMPAGER_IOC_VERSION reports the ABI version. Counters are indexed by enum vmpager_stat_id; new counters are
  * appended and nr_stats says how many the running module filled in.
  */
 #ifndef _UAPI_LINUX_VMPAGER_H
