@@ -9,7 +9,7 @@ tarball=${KSRC_TARBALL:-/usr/src/linux-source-6.1.tar.xz}
 b=$top/build/buildcheck
 echo "TAP version 13"
 echo "1..3"
-rm -rf "$b"; mkdir -p "$b/mod"
+rm -rf "$b/mod"; mkdir -p "$b/mod"
 cp -a "$top/Kbuild" "$top/module" "$b/mod/"
 make -C "$kdir" M="$b/mod" W=1 C=1 modules >"$b/build.log" 2>&1
 rc=$?
