@@ -28,7 +28,7 @@ static int stats_show(struct seq_file *m, void *v)
 	unsigned int i;
 
 	BUILD_BUG_ON(ARRAY_SIZE(vmp_stat_names) != VMPAGER_NR_STATS);
-	vmp_stats_snapshot(vals, VMPAGER_NR_STATS);
+	vmp_stats_snapshot(vals);
 	seq_puts(m, "counter value\n");
 	for (i = 0; i < VMPAGER_NR_STATS; i++)
 		seq_printf(m, "%s %llu\n", vmp_stat_names[i], vals[i]);

@@ -66,7 +66,7 @@ static inline void vmp_count(enum vmpager_stat_id id)
 	this_cpu_inc(vmp_stats->v[id]);
 }
 
-void vmp_stats_snapshot(u64 *out, unsigned int n);
+void vmp_stats_snapshot(u64 out[VMPAGER_NR_STATS]);
 void vmp_stats_reset(void);
 
 /* ---- the pool (vmp_pool.c) ---- */
@@ -114,6 +114,7 @@ void vmp_reclaim_exit(void);
 int vmp_policy_setup(int kind);
 int vmp_policy_switch(int kind);
 unsigned long vmp_reclaim(unsigned long nr);
+unsigned long vmp_reclaim_direct(unsigned long nr);
 void vmp_reclaim_before_alloc(void);
 int vmp_watermarks_set(u32 min, u32 low, u32 high);
 

@@ -71,31 +71,26 @@ MODULE_PARM_DESC(swap_pages,
 
 struct vmp_stats __percpu *vmp_stats;
 
-/* Sum the per-cpu counters into @out[0..n); the buddy keeps its own two. */
-void vmp_stats_snapshot(u64 *out, unsigned int n)
+/* Sum the per-cpu counters into @out; the buddy and the policy keep theirs. */
+void vmp_stats_snapshot(u64 out[VMPAGER_NR_STATS])
 {
 	unsigned int i, cpu;
 
-	if (WARN_ON_ONCE(n != VMPAGER_NR_STATS))
-		n = min_t(unsigned int, n, VMPAGER_NR_STATS);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < VMPAGER_NR_STATS; i++)
 		out[i] = 0;
 	for_each_possible_cpu(cpu) {
 		struct vmp_stats *s = per_cpu_ptr(vmp_stats, cpu);
 
-		for (i = 0; i < n; i++)
+		for (i = 0; i < VMPAGER_NR_STATS; i++)
 			out[i] += READ_ONCE(s->v[i]);
 	}
-	/* the buddy and the policy count under the pool lock themselves */
+	/* these count under the pool lock themselves */
 	spin_lock(&vmp_pool.lock);
-	if (n == VMPAGER_NR_STATS) {
-		out[VMPAGER_STAT_buddy_splits] = vmp_pool.buddy.splits;
-		out[VMPAGER_STAT_buddy_merges] = vmp_pool.buddy.merges;
-		out[VMPAGER_STAT_activations] = vmp_pool.pol.stats.activations;
-		out[VMPAGER_STAT_deactivations] =
-			vmp_pool.pol.stats.deactivations;
-		out[VMPAGER_STAT_refaults] = vmp_pool.pol.stats.refaults;
-	}
+	out[VMPAGER_STAT_buddy_splits] = vmp_pool.buddy.splits;
+	out[VMPAGER_STAT_buddy_merges] = vmp_pool.buddy.merges;
+	out[VMPAGER_STAT_activations] = vmp_pool.pol.stats.activations;
+	out[VMPAGER_STAT_deactivations] = vmp_pool.pol.stats.deactivations;
+	out[VMPAGER_STAT_refaults] = vmp_pool.pol.stats.refaults;
 	spin_unlock(&vmp_pool.lock);
 }
 
@@ -173,7 +168,7 @@ static void vmp_global_info(struct vmpager_global_info *gi)
 	mutex_unlock(&vmp_objs_lock);
 	BUILD_BUG_ON(VMPAGER_NR_STATS > VMPAGER_STATS_MAX);
 	gi->nr_stats = VMPAGER_NR_STATS;
-	vmp_stats_snapshot(gi->stats, VMPAGER_NR_STATS);
+	vmp_stats_snapshot(gi->stats);
 }
 
 static long vmp_ioctl(struct file *file, unsigned int cmd, unsigned long arg)

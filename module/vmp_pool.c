@@ -223,20 +223,20 @@ fail:
 	return page;
 }
 
-/* The same, reclaiming first when below the watermarks, and on failure. */
+/*
+ * The same, reclaiming first when below the watermarks, and directly when no
+ * frame is free (a few times, while reclaim makes progress).
+ */
 struct page *vmp_frame_alloc(struct vmp_obj *obj, pgoff_t index)
 {
 	struct page *page;
 	int tries;
 
+	vmp_reclaim_before_alloc();
 	for (tries = 0; tries < 4; tries++) {
-		vmp_reclaim_before_alloc();
 		page = vmp_frame_alloc_noreclaim(obj, index);
-		if (page)
+		if (page || !vmp_reclaim_direct(8))
 			return page;
-		vmp_count(VMPAGER_STAT_reclaim_direct);
-		if (!vmp_reclaim(8))
-			break;
 	}
 	return NULL;
 }

@@ -83,17 +83,16 @@ int vmp_policy_setup(int kind)
  */
 int vmp_policy_switch(int kind)
 {
-	struct vmp_policy *newp, *oldp;
+	struct vmp_policy *oldp;
 	size_t bytes = vmp_policy_mem_size(kind, vmp_pool.nframes);
 	void *mem = NULL, *oldmem;
 	u32 f;
 	int ret = -ENOMEM;
 
-	newp = kmalloc(sizeof(*newp), GFP_KERNEL);
 	oldp = kmalloc(sizeof(*oldp), GFP_KERNEL);
 	if (bytes)
 		mem = kvmalloc(bytes, GFP_KERNEL);
-	if (!newp || !oldp || (bytes && !mem))
+	if (!oldp || (bytes && !mem))
 		goto out;
 	down_write(&vmp_policy_lock);
 	spin_lock(&vmp_pool.lock);
@@ -125,7 +124,6 @@ unlock:
 out:
 	kvfree(mem);
 	kfree(oldp);
-	kfree(newp);
 	return ret;
 }
 
@@ -350,15 +348,20 @@ static u64 vmp_free_frames(void)
 	return READ_ONCE(vmp_pool.buddy.free_pages);
 }
 
-/* Called before each frame allocation. */
+/* Reclaim in the allocating task; returns the frames freed. */
+unsigned long vmp_reclaim_direct(unsigned long nr)
+{
+	vmp_count(VMPAGER_STAT_reclaim_direct);
+	return vmp_reclaim(nr);
+}
+
+/* Called once before a frame allocation. */
 void vmp_reclaim_before_alloc(void)
 {
 	u64 nfree = vmp_free_frames();
 
-	if (nfree < READ_ONCE(vmp_pool.wmark_min)) {
-		vmp_count(VMPAGER_STAT_reclaim_direct);
-		vmp_reclaim(VMP_RECLAIM_BATCH);
-	}
+	if (nfree < READ_ONCE(vmp_pool.wmark_min))
+		vmp_reclaim_direct(VMP_RECLAIM_BATCH);
 	if (nfree < READ_ONCE(vmp_pool.wmark_low) && vmp_kthread &&
 	    !READ_ONCE(vmp_pool.kthread_busy)) {
 		vmp_count(VMPAGER_STAT_kthread_wakeups);

@@ -41,6 +41,12 @@ static int vmp_swap_open_one(const char *path, u32 npages)
 	struct file *file;
 	struct inode *inode;
 	loff_t size = (loff_t)npages << PAGE_SHIFT;
+
+	/* slots are u32; VMP_NIL (~0) is never a slot */
+	if ((u64)vmp_swap.nslots + npages >= VMP_NIL) {
+		pr_err("swap file %s: more than 2^32 - 1 slots in all\n", path);
+		return -E2BIG;
+	}
 	bool direct = true;
 	int ret;
 
@@ -98,10 +104,6 @@ int vmp_swap_init(const char *paths, u32 pages_per_file)
 	spin_lock_init(&vmp_swap.lock);
 	if (!paths || !*paths)
 		return 0;
-	if (!pages_per_file) {
-		pr_err("swap_pages must be > 0\n");
-		return -EINVAL;
-	}
 	buf = kstrdup(paths, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;

@@ -64,7 +64,7 @@ enum vmpager_stat_id {
 	VMPAGER_STAT_refaults,		/* faults on pages found in ghost history */
 	VMPAGER_STAT_readahead,		/* pages read ahead of a swap-in fault */
 	VMPAGER_STAT_readahead_hits,	/* faults served by a read-ahead page */
-	VMPAGER_STAT_read_errors,	/* swap reads that failed (fault -> SIGBUS) */
+	VMPAGER_STAT_read_errors,	/* swap reads that failed (faulting access: SIGBUS) */
 	VMPAGER_STAT_write_errors,	/* swap writes that failed (page kept dirty) */
 	VMPAGER_STAT_swap_full,		/* slot allocations that found no free slot */
 	VMPAGER_STAT_kthread_wakeups,	/* reclaim kthread woken below low */

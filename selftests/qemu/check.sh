@@ -25,7 +25,6 @@ phase "guest runner self-test"
 selftests/qemu/test_runner.sh 2>&1 | tee "$logs/runner.ktap"
 phase "guest suite, stock kernel"
 selftests/qemu/guest-suite.sh -K stock | tee "$logs/guest-stock.ktap"
-phase "debug kernel (cached after the first build)"
 phase "guest suite, debug kernel"
 selftests/qemu/guest-suite.sh -K debug | tee "$logs/guest-debug.ktap"
 
