@@ -25,7 +25,18 @@ while getopts K:D:rbo:t: opt; do
 	esac
 done
 
+# One guest (and its build tree) at a time on this machine: runs from several shells
+# or agents queue here instead of clobbering build/kmod-* and sharing 2 cores.
+lockdir=${XDG_CACHE_HOME:-$HOME/.cache}/vmpager
+mkdir -p "$lockdir"
+exec 9>"$lockdir/guest.lock"
+if ! flock -n 9; then
+	echo "guest-suite: another guest run holds $lockdir/guest.lock; waiting" >&2
+	flock 9
+fi
+
 append=
+extra_kos=()
 case $K in
 stock)
 	kver=$(ls -d /lib/modules/*-amd64/build 2>/dev/null | sort -V | tail -n 1 | cut -d/ -f4)
@@ -33,6 +44,17 @@ stock)
 	image=/boot/vmlinuz-$kver
 	kdir=/lib/modules/$kver/build
 	tag=stock
+	# The scratch disk's driver and filesystem are modules on Debian's kernel.
+	insmods=
+	for m in drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci_modern_dev \
+		drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci drivers/block/virtio_blk \
+		lib/crc16 fs/mbcache fs/jbd2/jbd2 crypto/crc32c_generic fs/ext4/ext4; do
+		f=/lib/modules/$kver/kernel/$m.ko
+		[ -r "$f" ] || continue
+		extra_kos+=(-m "$f")
+		insmods=$insmods${insmods:+,}$(basename "$m")
+	done
+	[ -z "$insmods" ] || append="vmp.insmod=$insmods"
 	;;
 debug)
 	kdir=$("$top/selftests/qemu/build-kernel.sh")
@@ -63,18 +85,43 @@ fi
 
 # Static test and tool binaries (kernel-independent).
 bin=$top/build/guest/bin
-make -s -C "$top/selftests/vmpager" O="$bin" >&2
-make -s -C "$top/userspace/tools" O="$bin" >&2
+# Each directory of selftests/qemu/guest-dirs builds its static guest binaries
+# with "make -C DIR O=BIN" (the default target must build them into O).
+mkdir -p "$bin"
+grep -v '^#' "$top/selftests/qemu/guest-dirs" | while read -r d; do
+	[ -n "$d" ] || continue
+	make -s -C "$top/$d" O="$bin" >&2 || { echo "guest-suite: building $d failed" >&2; exit 1; }
+done
 cp "$top/selftests/qemu/demo.sh" "$bin/"
 
+# The check plan is selftests/vmpager/plan followed by every other
+# selftests/*/plan (one per suite: its owner adds lines there, nowhere else).
 case $mode in
-check) plan=$top/selftests/vmpager/plan; total=${total:-900} ;;
-run) plan=$top/selftests/qemu/run.plan; total=${total:-600} ;;
-bench) plan=$top/userspace/bench/plan; total=${total:-1800} ;;
+check) plans=("$top/selftests/vmpager/plan")
+	for f in "$top"/selftests/*/plan; do
+		[ "$f" = "$top/selftests/vmpager/plan" ] || plans+=("$f")
+	done ;;
+run) plans=("$top/selftests/qemu/run.plan") ;;
+bench) plans=("$top/userspace/bench/plan") ;;
 esac
+plan=$top/build/guest/$tag-$mode.plan
+cat "${plans[@]}" > "$plan"
+# Whole-run timeout: the sum of the per-test ones plus boot and kmemleak time.
+if [ -z "$total" ]; then
+	total=$(awk '!/^#/ && NF >= 3 { s += ($2 ~ /^[0-9]+$/ ? $2 : 45) } END { print s + 180 }' "$plan")
+fi
 [ -z "$only" ] || append="$append vmp.only=$only"
 
 initrd=$top/build/guest/$tag-$mode.cpio.gz
-"$top/selftests/qemu/mkinitramfs.sh" -o "$initrd" -p "$plan" -k "$kb/vmpager.ko" -b "$bin" >&2
-exec "$top/selftests/qemu/run-guest.sh" -k "$image" -i "$initrd" \
+"$top/selftests/qemu/mkinitramfs.sh" -o "$initrd" -p "$plan" -k "$kb/vmpager.ko" -b "$bin" \
+	"${extra_kos[@]}" >&2
+
+# A fresh ext4 scratch disk: /init mounts it on /mnt/disk and exports
+# VMP_DIRECT_DIR, so O_DIRECT swap files and the kernel's own swap have a real
+# block device under them (tmpfs has neither O_DIRECT nor swapfile support).
+disk=$top/build/guest/$tag-$mode-disk.img
+rm -f "$disk"
+truncate -s "${VMP_DISK_MB:-1024}M" "$disk"
+mkfs.ext4 -q -F "$disk" >&2 || { echo "guest-suite: mkfs.ext4 failed (apt-get install e2fsprogs)" >&2; exit 1; }
+exec "$top/selftests/qemu/run-guest.sh" -k "$image" -i "$initrd" -d "$disk" \
 	-l "$top/build/logs/guest-$tag-$mode" -t "$total" -n "guest-$tag" -a "$append"
