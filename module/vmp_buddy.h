@@ -27,6 +27,7 @@
 #define VMP_FRAME_ORPHAN	0x0004	/* given up: someone kept a reference */
 #define VMP_FRAME_ONLIST	0x0008	/* held by the policy, not detached */
 #define VMP_FRAME_RA		0x0010	/* read ahead, not yet faulted on */
+#define VMP_FRAME_SOFT		0x0020	/* soft-unmapped, not touched since */
 
 struct vmp_obj;
 

@@ -294,26 +294,42 @@ static const struct file_operations rmap_fops = {
 
 static int swap_show(struct seq_file *m, void *v)
 {
-	u32 used, cursor;
-	int i;
+	struct vmp_swap_area areas[VMP_MAX_SWAPAREAS];
+	u32 used, nslots;
+	int i, n, f;
 
+	n = smp_load_acquire(&vmp_swap.nareas);
 	spin_lock(&vmp_swap.lock);
 	used = vmp_swap.used;
-	cursor = vmp_swap.cursor;
+	nslots = vmp_swap.nslots;
+	memcpy(areas, vmp_swap.areas, n * sizeof(areas[0]));
 	spin_unlock(&vmp_swap.lock);
 	seq_puts(m, "key value\n");
-	seq_printf(m, "slots %u\n", vmp_swap.nslots);
+	seq_printf(m, "slots %u\n", nslots);
 	seq_printf(m, "used %u\n", used);
-	seq_printf(m, "free %u\n", vmp_swap.nslots - used);
-	seq_printf(m, "cursor %u\n", cursor);
-	seq_puts(m, "file first slots io path\n");
-	for (i = 0; i < vmp_swap.nfiles; i++) {
-		struct vmp_swap_file *sf = &vmp_swap.files[i];
+	seq_printf(m, "free %u\n", nslots - used);
+	seq_printf(m, "areas %d\n", n);
+	seq_printf(m, "server %s\n", vmp_srv_state_name());
+	seq_puts(m, "area kind first slots used cursor state files\n");
+	for (i = 0; i < n; i++) {
+		struct vmp_swap_area *a = &areas[i];
 
-		seq_printf(m, "%d %u %u %s ", i, sf->first, sf->nslots,
-			   sf->direct ? "direct" : "buffered");
-		seq_file_path(m, sf->file, " \t\n\\");
-		seq_putc(m, '\n');
+		seq_printf(m, "%d %s %u %u %u %u %s %u\n", i,
+			   a->kind == VMP_AREA_SERVER ? "server" : "files",
+			   a->first, a->nslots, a->used, a->cursor,
+			   a->online ? "online" : "offline", a->nfiles);
+	}
+	seq_puts(m, "file area slots io path\n");
+	for (i = 0; i < n; i++) {
+		for (f = 0; f < areas[i].nfiles; f++) {
+			struct vmp_swap_file *sf =
+				&vmp_swap.files[areas[i].file0 + f];
+
+			seq_printf(m, "%d %d %u %s ", areas[i].file0 + f, i,
+				   sf->nslots, sf->direct ? "direct" : "buffered");
+			seq_file_path(m, sf->file, " \t\n\\");
+			seq_putc(m, '\n');
+		}
 	}
 	return 0;
 }
@@ -464,6 +480,21 @@ static int readahead_set(void *data, u64 val)
 }
 DEFINE_DEBUGFS_ATTRIBUTE(readahead_fops, readahead_get, readahead_set, "%llu\n");
 
+static int soft_unmap_get(void *data, u64 *val)
+{
+	*val = READ_ONCE(vmp_pool.soft_unmap);
+	return 0;
+}
+
+static int soft_unmap_set(void *data, u64 val)
+{
+	if (val > 1)
+		return -EINVAL;
+	WRITE_ONCE(vmp_pool.soft_unmap, val);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(soft_unmap_fops, soft_unmap_get, soft_unmap_set, "%llu\n");
+
 /* fail_*: the next N operations of that kind fail (fault injection). */
 static int fail_get(void *data, u64 *val)
 {
@@ -492,12 +523,15 @@ void vmp_debugfs_init(void)
 	debugfs_create_file("objects", 0400, d, NULL, &objects_fops);
 	debugfs_create_file("mappers", 0400, d, NULL, &mappers_fops);
 	debugfs_create_file("rmap", 0600, d, NULL, &rmap_fops);
+	debugfs_create_file("walk", 0600, d, NULL, &vmp_walk_fops);
 	debugfs_create_file("swap", 0400, d, NULL, &swap_fops);
 	debugfs_create_file("lru", 0400, d, NULL, &lru_fops);
 	debugfs_create_file("policy", 0600, d, NULL, &policy_fops);
 	debugfs_create_file("watermarks", 0600, d, NULL, &watermarks_fops);
 	debugfs_create_file_unsafe("readahead", 0600, d, NULL,
 				   &readahead_fops);
+	debugfs_create_file_unsafe("soft_unmap", 0600, d, NULL,
+				   &soft_unmap_fops);
 	debugfs_create_file_unsafe("fail_reads", 0600, d,
 				   &vmp_swap.fail_reads, &fail_fops);
 	debugfs_create_file_unsafe("fail_writes", 0600, d,

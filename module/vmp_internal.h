@@ -94,6 +94,7 @@ struct vmp_pool {
 	u32 wmark_high;			/* WRITE_ONCE by vmp_watermarks_set */
 	u32 ra_window;			/* swap readahead pages, WRITE_ONCE */
 	bool kthread_busy;		/* the kthread is reclaiming */
+	bool soft_unmap;		/* soft-unmap aging on, WRITE_ONCE */
 	atomic_t fail_allocs;		/* fault injection: fail next N allocs */
 };
 
@@ -113,29 +114,50 @@ int vmp_reclaim_init(void);
 void vmp_reclaim_exit(void);
 int vmp_policy_setup(int kind);
 int vmp_policy_switch(int kind);
-unsigned long vmp_reclaim(unsigned long nr);
+unsigned long vmp_reclaim(unsigned long nr, bool direct);
 unsigned long vmp_reclaim_direct(unsigned long nr);
 void vmp_reclaim_before_alloc(void);
 int vmp_watermarks_set(u32 min, u32 low, u32 high);
 
 /* ---- swap (vmp_swap.c) ---- */
-#define VMP_MAX_SWAPFILES	8
+#define VMP_MAX_SWAPFILES	16
+#define VMP_MAX_SWAPAREAS	16
 
 struct vmp_swap_file {
-	struct file *file;		/* invariant after load */
-	u32 first;			/* first slot, invariant */
-	u32 nslots;			/* invariant */
+	struct file *file;		/* invariant once published */
+	u32 nslots;			/* slots this file holds, invariant */
 	bool direct;			/* opened O_DIRECT, invariant */
 };
 
-struct vmp_swap {
-	spinlock_t lock;		/* bitmap, used, cursor */
-	unsigned long *bitmap;		/* protected by lock */
-	u32 nslots;			/* invariant after load */
-	u32 used;			/* protected by lock */
+enum vmp_area_kind { VMP_AREA_FILES, VMP_AREA_SERVER };
+
+/*
+ * A range of slots with one backend: files striped page by page (slot s of
+ * the area is in file s % nfiles at page s / nfiles), or the userspace swap
+ * server (vmp_uring.c). Areas are only ever appended; nareas is published
+ * with release semantics once the area and its files are filled in.
+ */
+struct vmp_swap_area {
+	u32 first;			/* first slot, invariant */
+	u32 nslots;			/* invariant */
+	u32 used;			/* protected by vmp_swap.lock */
 	u32 cursor;			/* next-fit start, protected by lock */
-	int nfiles;			/* invariant after load */
+	enum vmp_area_kind kind;	/* invariant */
+	bool online;			/* protected by lock; server areas only go offline */
+	u8 file0;			/* FILES: first of its files, invariant */
+	u8 nfiles;			/* FILES: invariant */
+};
+
+struct vmp_swap {
+	spinlock_t lock;		/* bitmap, used, nslots, area used/cursor/online */
+	unsigned long *bitmap;		/* protected by lock (replaced on growth) */
+	u32 nslots;			/* protected by lock; READ_ONCE for a glance */
+	u32 used;			/* protected by lock */
+	struct mutex add_lock;		/* serializes adding areas */
+	int nfiles;			/* protected by add_lock; acquire via nareas */
+	int nareas;			/* written under add_lock with release */
 	struct vmp_swap_file files[VMP_MAX_SWAPFILES];
+	struct vmp_swap_area areas[VMP_MAX_SWAPAREAS];
 	atomic_t fail_reads;		/* fault injection: fail next N reads */
 	atomic_t fail_writes;		/* fault injection: fail next N writes */
 };
@@ -153,14 +175,34 @@ struct vmp_io {
 	struct bio_vec bv;
 	struct page *page;
 	u32 slot;
+	int rw;				/* READ or WRITE */
 	int result;			/* 0 or -errno, set on completion */
+	u64 start_ns;			/* submission time (tracepoints) */
+	unsigned long queued;		/* server backend: jiffies when queued */
 	struct vmp_batch *batch;
+	struct list_head node;		/* server backend: queued requests */
 };
 
 int vmp_swap_init(const char *paths, u32 pages_per_file);
 void vmp_swap_exit(void);
+int vmp_swap_add_fd(int fd, u64 pages);
+int vmp_swap_add_server(u32 nslots, u32 *first);
+void vmp_swap_area_set_online(u32 first, bool online);
+bool vmp_swap_configured(void);
 int vmp_slot_alloc(u32 *slot);
 void vmp_slot_free(u32 slot);
+void vmp_io_complete_one(struct vmp_io *io, long ret);
+
+/* ---- the userspace swap server backend (vmp_uring.c) ---- */
+struct io_uring_cmd;
+void vmp_srv_submit(struct vmp_io *io);
+int vmp_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags);
+int vmp_srv_attach(struct file *file, const struct vmpager_srv_attach *a);
+int vmp_srv_detach(struct file *file);
+void vmp_srv_release(struct file *file);
+bool vmp_srv_is_server_mm(struct mm_struct *mm);
+const char *vmp_srv_state_name(void);
+const struct file_operations *vmp_misc_fops(void);
 void vmp_batch_init(struct vmp_batch *b);
 void vmp_io_submit(struct vmp_batch *b, struct vmp_io *io, int rw);
 void vmp_batch_wait(struct vmp_batch *b);
@@ -169,6 +211,22 @@ static inline u32 vmp_page_frame(struct page *page)
 {
 	return (u32)page_private(page);
 }
+
+/* Policy counters before a policy call, to trace what the call moved. */
+struct vmp_pol_snap {
+	u64 act, deact, refault;
+};
+
+static inline void vmp_pol_snap(struct vmp_pol_snap *s)
+{
+	s->act = vmp_pool.pol.stats.activations;
+	s->deact = vmp_pool.pol.stats.deactivations;
+	s->refault = vmp_pool.pol.stats.refaults;
+}
+
+/* Called after the pool lock is dropped, with the snapshot taken under it. */
+void vmp_pol_trace(const struct vmp_pol_snap *before,
+		   const struct vmp_pol_snap *after, u32 frame, u64 key);
 
 /* ---- objects (vmp_obj.c) ---- */
 struct vmp_vma {
@@ -208,9 +266,12 @@ typedef void (*vmp_rmap_fn)(struct vm_area_struct *vma, unsigned long addr,
 void vmp_obj_rmap_walk(struct vmp_obj *obj, pgoff_t index, vmp_rmap_fn fn,
 		       void *arg);
 pid_t vmp_mm_pid(struct mm_struct *mm);
+bool vmp_vma_is_ours(struct vm_area_struct *vma);
+bool vmp_mm_maps_device(struct mm_struct *mm);
 
 /* ---- debugfs (vmp_debugfs.c) ---- */
 void vmp_debugfs_init(void);
 void vmp_debugfs_exit(void);
+extern const struct file_operations vmp_walk_fops;	/* vmp_walk.c */
 
 #endif /* _VMP_INTERNAL_H */

@@ -139,12 +139,16 @@ static int vmp_open(struct inode *inode, struct file *file)
 
 static int vmp_release(struct inode *inode, struct file *file)
 {
+	vmp_srv_release(file);
 	vmp_obj_destroy(file->private_data);
 	return 0;
 }
 
 static int vmp_mmap(struct file *file, struct vm_area_struct *vma)
 {
+	/* a server faulting on its own device could wait on itself */
+	if (vmp_srv_is_server_mm(current->mm))
+		return -EPERM;
 	return vmp_obj_mmap(file->private_data, vma);
 }
 
@@ -210,6 +214,26 @@ static long vmp_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			return -EPERM;
 		vmp_stats_reset();
 		return 0;
+	case VMPAGER_IOC_SWAP_ADD: {
+		struct vmpager_swap_add sa;
+
+		if (!capable(CAP_SYS_ADMIN))
+			return -EPERM;
+		if (copy_from_user(&sa, uarg, sizeof(sa)))
+			return -EFAULT;
+		if (sa.flags || sa.reserved[0] || sa.reserved[1])
+			return -EINVAL;
+		return vmp_swap_add_fd(sa.fd, sa.pages);
+	}
+	case VMPAGER_IOC_SRV_ATTACH: {
+		struct vmpager_srv_attach sa;
+
+		if (copy_from_user(&sa, uarg, sizeof(sa)))
+			return -EFAULT;
+		return vmp_srv_attach(file, &sa);
+	}
+	case VMPAGER_IOC_SRV_DETACH:
+		return vmp_srv_detach(file);
 	default:
 		return -ENOTTY;
 	}
@@ -220,10 +244,16 @@ static const struct file_operations vmp_fops = {
 	.open = vmp_open,
 	.release = vmp_release,
 	.mmap = vmp_mmap,
+	.uring_cmd = vmp_uring_cmd,
 	.unlocked_ioctl = vmp_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,
 };
+
+const struct file_operations *vmp_misc_fops(void)
+{
+	return &vmp_fops;
+}
 
 static struct miscdevice vmp_misc = {
 	.minor = MISC_DYNAMIC_MINOR,
@@ -269,7 +299,7 @@ static int __init vmp_init(void)
 	if (ret)
 		goto exit_debugfs;
 	pr_info("ready: /dev/vmpager, policy %s, %u swap slots, max_obj_pages=%lu\n",
-		vmp_policy_name(kind), vmp_swap.nslots, vmp_max_obj_pages);
+		vmp_policy_name(kind), READ_ONCE(vmp_swap.nslots), vmp_max_obj_pages);
 	return 0;
 
 exit_debugfs:

@@ -19,9 +19,11 @@
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/sched.h>
+#include <linux/sched/clock.h>
 #include <linux/slab.h>
 
 #include "vmp_internal.h"
+#include "vmp_trace.h"
 
 /* vmp_objs_lock: the object list, vmp_nr_objs; outermost vmpager lock */
 DEFINE_MUTEX(vmp_objs_lock);
@@ -245,40 +247,72 @@ void vmp_obj_info(struct vmp_obj *obj, struct vmpager_obj_info *info)
 
 /* ---- the fault path ---- */
 
-enum vmp_fault_kind { VMP_MINOR, VMP_ZERO, VMP_MAJOR };
+/* the order of VMP_TRACE_FAULT_KINDS in vmp_trace.h */
+enum vmp_fault_kind { VMP_MINOR, VMP_ZERO, VMP_MAJOR, VMP_TRACE_SIGBUS };
 
 #define VMP_MAX_RA	16
+
+void vmp_pol_trace(const struct vmp_pol_snap *b, const struct vmp_pol_snap *a,
+		   u32 frame, u64 key)
+{
+	if (a->act != b->act)
+		trace_vmpager_activate(frame, key, a->act - b->act);
+	if (a->deact != b->deact)
+		trace_vmpager_deactivate(frame, key, a->deact - b->deact);
+	if (a->refault != b->refault)
+		trace_vmpager_refault(frame, key, a->refault - b->refault);
+}
 
 /* The object holds @page now: let the policy see it. */
 static void vmp_frame_activate(struct vmp_obj *obj, struct page *page,
 			       pgoff_t index, bool ra)
 {
 	u32 frame = vmp_page_frame(page);
+	u64 key = vmp_page_key(obj, index);
+	struct vmp_pol_snap b, a;
 
 	spin_lock(&vmp_pool.lock);
-	vmp_policy_insert(&vmp_pool.pol, frame, vmp_page_key(obj, index));
+	vmp_pol_snap(&b);
+	vmp_policy_insert(&vmp_pool.pol, frame, key);
+	vmp_pol_snap(&a);
 	vmp_pool.frames[frame].flags |= VMP_FRAME_ONLIST |
 					(ra ? VMP_FRAME_RA : 0);
 	spin_unlock(&vmp_pool.lock);
+	vmp_pol_trace(&b, &a, frame, key);
 }
 
-/* A resident page was touched (minor fault, first write): a reference. */
+/*
+ * A resident page was touched (minor fault, first write): a reference. A
+ * touch of a soft-unmapped page is what soft-unmap aging samples.
+ */
 static void vmp_frame_touch(struct page *page)
 {
 	u32 frame = vmp_page_frame(page);
 	struct vmp_frame *fr = &vmp_pool.frames[frame];
-	bool ra_hit = false;
+	bool ra_hit = false, soft = false;
+	struct vmp_pol_snap b, a;
+	u64 key;
 
 	spin_lock(&vmp_pool.lock);
+	vmp_pol_snap(&b);
 	if (fr->flags & VMP_FRAME_ONLIST)
 		vmp_policy_reference(&vmp_pool.pol, frame);
+	vmp_pol_snap(&a);
+	key = vmp_page_key(fr->obj, fr->index);
 	if (fr->flags & VMP_FRAME_RA) {
 		fr->flags &= ~VMP_FRAME_RA;
 		ra_hit = true;
 	}
+	if (fr->flags & VMP_FRAME_SOFT) {
+		fr->flags &= ~VMP_FRAME_SOFT;
+		soft = true;
+	}
 	spin_unlock(&vmp_pool.lock);
+	vmp_pol_trace(&b, &a, frame, key);
 	if (ra_hit)
 		vmp_count(VMPAGER_STAT_readahead_hits);
+	if (soft)
+		vmp_count(VMPAGER_STAT_soft_refs);
 }
 
 static void vmp_frame_set_slot(struct page *page, u32 slot)
@@ -490,6 +524,7 @@ static vm_fault_t vmp_fault(struct vm_fault *vmf)
 		[VMP_ZERO] = VMPAGER_STAT_faults_zero,
 		[VMP_MAJOR] = VMPAGER_STAT_faults_major,
 	};
+	u64 t0 = trace_vmpager_fault_enabled() ? local_clock() : 0;
 	enum vmp_fault_kind kind;
 	struct page *page;
 
@@ -497,16 +532,25 @@ static vm_fault_t vmp_fault(struct vm_fault *vmf)
 	atomic_long_inc(&obj->faults);
 	if (unlikely(vmf->pgoff >= READ_ONCE(obj->size))) {
 		vmp_count(VMPAGER_STAT_range_sigbus);
+		if (t0)
+			trace_vmpager_fault(obj->id, vmf->pgoff, VMP_TRACE_SIGBUS,
+					    -ERANGE, local_clock() - t0);
 		return VM_FAULT_SIGBUS;
 	}
 	page = vmp_obj_get_page(obj, vmf->pgoff, &kind);
 	if (IS_ERR(page)) {
 		if (PTR_ERR(page) == -ENOMEM)
 			vmp_count(VMPAGER_STAT_oom_sigbus);
+		if (t0)
+			trace_vmpager_fault(obj->id, vmf->pgoff, VMP_TRACE_SIGBUS,
+					    PTR_ERR(page), local_clock() - t0);
 		/* -EIO: a failed swap read; only this access gets SIGBUS */
 		return VM_FAULT_SIGBUS;
 	}
 	vmp_count(stat[kind]);
+	if (t0)
+		trace_vmpager_fault(obj->id, vmf->pgoff, kind, 0,
+				    local_clock() - t0);
 	vmf->page = page;
 	return VM_FAULT_LOCKED | (kind == VMP_MAJOR ? VM_FAULT_MAJOR : 0);
 }
@@ -527,6 +571,29 @@ static vm_fault_t vmp_page_mkwrite(struct vm_fault *vmf)
 	vmp_frame_touch(page);
 	vmp_count(VMPAGER_STAT_mkwrite);
 	return VM_FAULT_LOCKED;
+}
+
+bool vmp_vma_is_ours(struct vm_area_struct *vma)
+{
+	return vma->vm_ops == &vmp_vm_ops;
+}
+
+/* Does @mm map any object of the device? */
+bool vmp_mm_maps_device(struct mm_struct *mm)
+{
+	struct vm_area_struct *vma;
+	bool ret = false;
+	VMA_ITERATOR(vmi, mm, 0);
+
+	mmap_read_lock(mm);
+	for_each_vma(vmi, vma) {
+		if (vmp_vma_is_ours(vma)) {
+			ret = true;
+			break;
+		}
+	}
+	mmap_read_unlock(mm);
+	return ret;
 }
 
 static const struct vm_operations_struct vmp_vm_ops = {

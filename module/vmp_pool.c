@@ -235,7 +235,8 @@ struct page *vmp_frame_alloc(struct vmp_obj *obj, pgoff_t index)
 	vmp_reclaim_before_alloc();
 	for (tries = 0; tries < 4; tries++) {
 		page = vmp_frame_alloc_noreclaim(obj, index);
-		if (page || !vmp_reclaim_direct(8))
+		/* watermarks 0 0 0: the exact cache, one eviction per miss */
+		if (page || !vmp_reclaim_direct(READ_ONCE(vmp_pool.wmark_high) ? 8 : 1))
 			return page;
 	}
 	return NULL;

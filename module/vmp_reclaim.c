@@ -14,6 +14,13 @@
  *   2. re-check that the object still holds the page (a dying object
  *      erases its pages under the page lock, so it waits for us);
  *   3. skip mlocked and maybe-DMA-pinned pages;
+ *   3a. soft-unmap aging (debugfs "soft_unmap", on by default): a victim
+ *      that is still mapped and was not soft-unmapped since its last touch
+ *      is unmapped but kept. If the unmap found a young PTE (PG_referenced,
+ *      set by the zap) that is a reference: putback(). Otherwise requeue():
+ *      one more trip down the lists, flagged SOFT; touching it meanwhile is
+ *      a cheap minor fault that the policy sees as a reference, and if it
+ *      comes up again untouched it is evicted;
  *   4. unmap_mapping_pages() removes it from every process (one TLB
  *      shootdown), moving PTE dirty and young bits to the page;
  *   5. only the pool's reference may remain: anything else (a fault that
@@ -42,8 +49,11 @@
 #include <linux/wait.h>
 
 #include "vmp_internal.h"
+#include "vmp_trace.h"
 
 #define VMP_RECLAIM_BATCH	32
+
+enum { EV_ZERO, EV_CLEAN, EV_WRITTEN, EV_BUSY, EV_NOSWAP, EV_WERR };
 
 DECLARE_RWSEM(vmp_policy_lock);
 static struct task_struct *vmp_kthread;
@@ -198,11 +208,15 @@ static int vmp_evict_one(struct vmp_batch *batch, struct vmp_victim *v)
 	struct page *page;
 	u32 frame, slot;
 
+	struct vmp_pol_snap b, a;
+
 	spin_lock(&vmp_pool.lock);
+	vmp_pol_snap(&b);
 	if (vmp_policy_victim(&vmp_pool.pol, &frame)) {
 		spin_unlock(&vmp_pool.lock);
 		return -ENOENT;
 	}
+	vmp_pol_snap(&a);
 	vmp_count(VMPAGER_STAT_reclaim_scans);
 	fr = &vmp_pool.frames[frame];
 	fr->flags &= ~VMP_FRAME_ONLIST;
@@ -220,6 +234,7 @@ static int vmp_evict_one(struct vmp_batch *batch, struct vmp_victim *v)
 	v->io.page = page;
 	slot = fr->slot;
 	spin_unlock(&vmp_pool.lock);
+	vmp_pol_trace(&b, &a, frame, vmp_page_key(v->obj, v->index));
 
 	if (xa_load(&v->obj->pages, v->index) != page) {
 		/* the object is being torn down and waits for this lock */
@@ -231,6 +246,26 @@ static int vmp_evict_one(struct vmp_batch *batch, struct vmp_victim *v)
 	}
 	if (PageMlocked(page) || page_maybe_dma_pinned(page))
 		goto busy;
+	if (READ_ONCE(vmp_pool.soft_unmap) && page_mapped(page) &&
+	    !(READ_ONCE(fr->flags) & VMP_FRAME_SOFT)) {
+		bool young;
+
+		unmap_mapping_pages(v->obj->mapping, v->index, 1, false);
+		vmp_count(VMPAGER_STAT_unmaps);
+		vmp_count(VMPAGER_STAT_soft_unmaps);
+		young = TestClearPageReferenced(page);
+		spin_lock(&vmp_pool.lock);
+		if (young) {
+			vmp_policy_putback(&vmp_pool.pol, frame);
+		} else {
+			vmp_policy_requeue(&vmp_pool.pol, frame);
+			fr->flags |= VMP_FRAME_SOFT;
+		}
+		fr->flags |= VMP_FRAME_ONLIST;
+		spin_unlock(&vmp_pool.lock);
+		unlock_page(page);
+		return -EAGAIN;
+	}
 	unmap_mapping_pages(v->obj->mapping, v->index, 1, false);
 	vmp_count(VMPAGER_STAT_unmaps);
 	if (page_mapped(page) || page_count(page) != 1)
@@ -242,15 +277,19 @@ static int vmp_evict_one(struct vmp_batch *batch, struct vmp_victim *v)
 			if (!vmp_evict_finish(v, NULL, slot))
 				return -EAGAIN;
 			vmp_count(VMPAGER_STAT_evict_zero);
+			trace_vmpager_evict(v->obj->id, v->index, frame, EV_ZERO,
+					    slot);
 		} else {
 			if (!vmp_evict_finish(v, xa_mk_value(slot), slot))
 				return -EAGAIN;
 			vmp_count(VMPAGER_STAT_evict_clean);
+			trace_vmpager_evict(v->obj->id, v->index, frame, EV_CLEAN,
+					    slot);
 		}
 		return 1;
 	}
 	/* dirty: the old copy, if any, is stale */
-	if (!vmp_swap.nslots)
+	if (!vmp_swap_configured())
 		goto noswap;
 	if (slot != VMP_NIL) {
 		vmp_slot_free(slot);
@@ -266,11 +305,13 @@ static int vmp_evict_one(struct vmp_batch *batch, struct vmp_victim *v)
 
 noswap:
 	vmp_count(VMPAGER_STAT_evict_noswap);
+	trace_vmpager_evict(v->obj->id, v->index, frame, EV_NOSWAP, VMP_NIL);
 	unlock_page(page);
 	vmp_putback(frame);
 	return -EAGAIN;
 busy:
 	vmp_count(VMPAGER_STAT_evict_busy);
+	trace_vmpager_evict(v->obj->id, v->index, frame, EV_BUSY, VMP_NIL);
 	unlock_page(page);
 	vmp_putback(frame);
 	return -EAGAIN;
@@ -284,9 +325,12 @@ static int vmp_evict_written(struct vmp_victim *v)
 		if (!vmp_evict_finish(v, xa_mk_value(v->io.slot), v->io.slot))
 			return 0;
 		vmp_count(VMPAGER_STAT_evict_written);
+		trace_vmpager_evict(v->obj->id, v->index, v->frame, EV_WRITTEN,
+				    v->io.slot);
 		return 1;
 	}
 	vmp_count(VMPAGER_STAT_write_errors);
+	trace_vmpager_evict(v->obj->id, v->index, v->frame, EV_WERR, v->io.slot);
 	pr_warn_ratelimited("swap write of slot %u failed (%d): page kept dirty\n",
 			    v->io.slot, v->io.result);
 	vmp_slot_free(v->io.slot);
@@ -300,7 +344,27 @@ static int vmp_evict_written(struct vmp_victim *v)
  * Try to free @nr frames. Returns how many were freed. Gives up after
  * looking at every held frame a few times without progress.
  */
-unsigned long vmp_reclaim(unsigned long nr)
+static unsigned long vmp_reclaim_one_pass(unsigned long nr,
+					  unsigned long *scanned);
+
+unsigned long vmp_reclaim(unsigned long nr, bool direct)
+{
+	unsigned long freed, scanned = 0;
+	u64 t0 = 0;
+
+	if (trace_vmpager_reclaim_begin_enabled()) {
+		t0 = ktime_get_ns();
+		trace_vmpager_reclaim_begin(nr, READ_ONCE(vmp_pool.buddy.free_pages),
+					    direct);
+	}
+	freed = vmp_reclaim_one_pass(nr, &scanned);
+	if (t0)
+		trace_vmpager_reclaim_end(freed, scanned, ktime_get_ns() - t0);
+	return freed;
+}
+
+static unsigned long vmp_reclaim_one_pass(unsigned long nr,
+					  unsigned long *scanned)
 {
 	struct vmp_victim *v;
 	unsigned long freed = 0, tries, budget;
@@ -336,6 +400,7 @@ unsigned long vmp_reclaim(unsigned long nr)
 		if (!n && freed < nr && tries >= budget)
 			break;
 	}
+	*scanned = tries;
 	up_read(&vmp_policy_lock);
 	kfree(v);
 	return freed;
@@ -352,7 +417,7 @@ static u64 vmp_free_frames(void)
 unsigned long vmp_reclaim_direct(unsigned long nr)
 {
 	vmp_count(VMPAGER_STAT_reclaim_direct);
-	return vmp_reclaim(nr);
+	return vmp_reclaim(nr, true);
 }
 
 /* Called once before a frame allocation. */
@@ -382,7 +447,7 @@ static int vmp_reclaim_thread(void *arg)
 			u64 high = READ_ONCE(vmp_pool.wmark_high);
 
 			if (nfree >= high ||
-			    !vmp_reclaim(min_t(u64, high - nfree, 256)))
+			    !vmp_reclaim(min_t(u64, high - nfree, 256), false))
 				break;
 			cond_resched();
 		}
@@ -394,9 +459,15 @@ static int vmp_reclaim_thread(void *arg)
 	return 0;
 }
 
+/*
+ * min < low < high <= pool/2; or 0 0 0: no background reclaim, and a frame
+ * is evicted only when an allocation finds none free, one at a time (the
+ * exact fixed-size cache of the simulator, for trace replay).
+ */
 int vmp_watermarks_set(u32 min, u32 low, u32 high)
 {
-	if (!(min < low && low < high && high <= vmp_pool.nframes / 2))
+	if (!(min < low && low < high && high <= vmp_pool.nframes / 2) &&
+	    (min || low || high))
 		return -EINVAL;
 	WRITE_ONCE(vmp_pool.wmark_min, min);
 	WRITE_ONCE(vmp_pool.wmark_low, low);
@@ -414,6 +485,7 @@ int vmp_reclaim_init(void)
 	vmp_pool.wmark_low = max(n / 32, 8U);
 	vmp_pool.wmark_high = max(3 * n / 64, 16U);
 	vmp_pool.ra_window = 8;
+	vmp_pool.soft_unmap = true;
 	vmp_kthread = kthread_run(vmp_reclaim_thread, NULL, "vmpager_reclaim");
 	if (IS_ERR(vmp_kthread)) {
 		int ret = PTR_ERR(vmp_kthread);

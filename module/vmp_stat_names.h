@@ -47,6 +47,11 @@ static const char *const vmp_stat_names[] = {
 	[VMPAGER_STAT_write_errors] = "write_errors",
 	[VMPAGER_STAT_swap_full] = "swap_full",
 	[VMPAGER_STAT_kthread_wakeups] = "kthread_wakeups",
+	[VMPAGER_STAT_srv_requests] = "srv_requests",
+	[VMPAGER_STAT_srv_failed] = "srv_failed",
+	[VMPAGER_STAT_srv_deaths] = "srv_deaths",
+	[VMPAGER_STAT_soft_unmaps] = "soft_unmaps",
+	[VMPAGER_STAT_soft_refs] = "soft_refs",
 };
 
 #endif /* _VMP_STAT_NAMES_H */

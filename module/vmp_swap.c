@@ -1,17 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmpager swap: slots on files, and the in-kernel I/O backend.
+ * vmpager swap: slots, swap areas, and the in-kernel I/O backend.
  *
- * Files: the swapfile= module parameter names one or more files (comma
- * separated). Each is opened O_DIRECT when its filesystem allows (regular
- * files on ext4/xfs..., block devices) and buffered otherwise (tmpfs), must
- * not be accessible to group or others, and is preallocated with
- * vfs_fallocate() to swap_pages pages, because extending direct writes are
- * synchronous on ext4. Their slots are concatenated: slot s lives in the file
- * whose [first, first + nslots) holds it, at offset (s - first) pages.
+ * Areas: the slot space is a sequence of areas, each with one backend.
+ * A files area is the set of files given together -- the swapfile= module
+ * parameter (comma separated) at load, or one file per VMPAGER_IOC_SWAP_ADD
+ * ioctl -- striped page by page: slot s of the area lives in file
+ * s % nfiles at page s / nfiles, so a run of consecutive slots spreads over
+ * every file while each file still sees sequential offsets. A server area
+ * is the userspace io_uring swap server's (vmp_uring.c). Areas are appended,
+ * never removed before unload.
  *
- * Slots: a bitmap with a next-fit cursor, so that consecutive evictions get
- * consecutive slots and the writes form sequential runs ("clustering").
+ * Files are opened O_DIRECT when their filesystem allows (ext4, xfs, block
+ * devices) and buffered otherwise (tmpfs), must not be accessible to group
+ * or others, and are preallocated with vfs_fallocate() because extending
+ * direct writes are synchronous on ext4.
+ *
+ * Slots: one bitmap over all areas; each area has its own next-fit cursor,
+ * so consecutive evictions get consecutive slots and the writes form
+ * sequential runs ("clustering"). Allocation prefers an online server area,
+ * then files areas in order; an offline (dead) server area gets no new
+ * slots, which is how writes fail over to the in-kernel files.
  *
  * I/O: each page moves with one kiocb over a one-entry bio_vec iterator on
  * the pool page itself (zero copy), submitted with vfs_iocb_iter_read/write
@@ -26,29 +35,75 @@
 #include <linux/falloc.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/sched/clock.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uio.h>
 
 #include "vmp_internal.h"
+#include "vmp_trace.h"
 
 struct vmp_swap vmp_swap;
 
-static int vmp_swap_open_one(const char *path, u32 npages)
+/*
+ * Check and preallocate an opened swap file; fills @sf. @npages 0 means the
+ * file's current size. Consumes @file on error.
+ */
+static int vmp_swap_setup_file(struct vmp_swap_file *sf, struct file *file,
+			       const char *what, u64 npages, bool direct)
 {
-	struct vmp_swap_file *sf = &vmp_swap.files[vmp_swap.nfiles];
+	struct inode *inode = file_inode(file);
+	int ret;
+
+	ret = -EINVAL;
+	if (!S_ISREG(inode->i_mode) && !S_ISBLK(inode->i_mode)) {
+		pr_err("swap file %s: not a regular file or block device\n", what);
+		goto close;
+	}
+	ret = -EACCES;
+	if (inode->i_mode & 0077) {
+		pr_err("swap file %s: mode %04o lets others read swapped pages; chmod 600 it\n",
+		       what, inode->i_mode & 07777);
+		goto close;
+	}
+	if (!npages)
+		npages = i_size_read(file->f_mapping->host) >> PAGE_SHIFT;
+	ret = -EINVAL;
+	if (!npages) {
+		pr_err("swap file %s: no size given and the file is empty\n", what);
+		goto close;
+	}
+	ret = -E2BIG;
+	if (npages >= VMP_NIL) {
+		pr_err("swap file %s: %llu pages, more than 2^32 - 2\n", what, npages);
+		goto close;
+	}
+	if (S_ISREG(inode->i_mode)) {
+		ret = vfs_fallocate(file, 0, 0, (loff_t)npages << PAGE_SHIFT);
+		if (ret) {
+			pr_err("swap file %s: preallocating %llu pages failed (%d)\n",
+			       what, npages, ret);
+			goto close;
+		}
+	} else {
+		npages = min_t(u64, npages,
+			       i_size_read(file->f_mapping->host) >> PAGE_SHIFT);
+	}
+	sf->file = file;
+	sf->nslots = npages;
+	sf->direct = direct;
+	return 0;
+close:
+	fput(file);
+	return ret;
+}
+
+static int vmp_swap_open_path(struct vmp_swap_file *sf, const char *path,
+			      u32 npages)
+{
 	int flags = O_RDWR | O_CREAT | O_LARGEFILE | O_NOATIME;
 	struct file *file;
-	struct inode *inode;
-	loff_t size = (loff_t)npages << PAGE_SHIFT;
-
-	/* slots are u32; VMP_NIL (~0) is never a slot */
-	if ((u64)vmp_swap.nslots + npages >= VMP_NIL) {
-		pr_err("swap file %s: more than 2^32 - 1 slots in all\n", path);
-		return -E2BIG;
-	}
 	bool direct = true;
-	int ret;
 
 	file = filp_open(path, flags | O_DIRECT, 0600);
 	if (IS_ERR(file) && PTR_ERR(file) == -EINVAL) {
@@ -59,76 +114,204 @@ static int vmp_swap_open_one(const char *path, u32 npages)
 		pr_err("swap file %s: open failed (%ld)\n", path, PTR_ERR(file));
 		return PTR_ERR(file);
 	}
-	inode = file_inode(file);
-	ret = -EINVAL;
-	if (!S_ISREG(inode->i_mode) && !S_ISBLK(inode->i_mode)) {
-		pr_err("swap file %s: not a regular file or block device\n", path);
-		goto close;
-	}
-	ret = -EACCES;
-	if (inode->i_mode & 0077) {
-		pr_err("swap file %s: mode %04o lets others read swapped pages; chmod 600 it\n",
-		       path, inode->i_mode & 07777);
-		goto close;
-	}
-	if (S_ISREG(inode->i_mode)) {
-		ret = vfs_fallocate(file, 0, 0, size);
-		if (ret) {
-			pr_err("swap file %s: preallocating %lld bytes failed (%d)\n",
-			       path, size, ret);
-			goto close;
-		}
-	} else if (i_size_read(file->f_mapping->host) < size) {
-		npages = i_size_read(file->f_mapping->host) >> PAGE_SHIFT;
-	}
-	sf->file = file;
-	sf->first = vmp_swap.nslots;
-	sf->nslots = npages;
-	sf->direct = direct;
-	vmp_swap.nslots += npages;
-	vmp_swap.nfiles++;
-	pr_info("swap file %s: %u slots, %s I/O\n", path, npages,
-		direct ? "direct" : "buffered (no O_DIRECT on this filesystem)");
-	return 0;
-
-close:
-	filp_close(file, NULL);
-	return ret;
+	return vmp_swap_setup_file(sf, file, path, npages, direct);
 }
 
+/*
+ * Append an area of @nslots slots: grow the bitmap, then publish the area.
+ * Called under add_lock, with the area's files (if any) already in
+ * vmp_swap.files[file0 .. file0 + nfiles).
+ */
+static int vmp_swap_publish(enum vmp_area_kind kind, u32 nslots, int file0,
+			    int nfiles, u32 *first)
+{
+	struct vmp_swap_area *a;
+	unsigned long *nb, *ob;
+	u32 old;
+
+	lockdep_assert_held(&vmp_swap.add_lock);
+	if (vmp_swap.nareas == VMP_MAX_SWAPAREAS)
+		return -E2BIG;
+	old = READ_ONCE(vmp_swap.nslots);
+	if ((u64)old + nslots >= VMP_NIL) {
+		pr_err("swap: more than 2^32 - 2 slots in all\n");
+		return -E2BIG;
+	}
+	nb = bitmap_zalloc(old + nslots, GFP_KERNEL);
+	if (!nb)
+		return -ENOMEM;
+	a = &vmp_swap.areas[vmp_swap.nareas];
+	a->first = old;
+	a->nslots = nslots;
+	a->used = 0;
+	a->cursor = 0;
+	a->kind = kind;
+	a->file0 = file0;
+	a->nfiles = nfiles;
+	a->online = true;
+	spin_lock(&vmp_swap.lock);
+	ob = vmp_swap.bitmap;
+	if (ob)
+		bitmap_copy(nb, ob, old);
+	vmp_swap.bitmap = nb;
+	vmp_swap.nslots = old + nslots;
+	/* pairs with smp_load_acquire() in vmp_swap_area_of() */
+	smp_store_release(&vmp_swap.nareas, vmp_swap.nareas + 1);
+	spin_unlock(&vmp_swap.lock);
+	bitmap_free(ob);
+	if (first)
+		*first = old;
+	return 0;
+}
+
+/* Add the files of the swapfile= parameter as one striped area. */
 int vmp_swap_init(const char *paths, u32 pages_per_file)
 {
 	char *buf, *cur, *path;
-	int ret = 0;
+	u32 per = U32_MAX;
+	int ret = 0, i, n = 0;
 
 	spin_lock_init(&vmp_swap.lock);
+	mutex_init(&vmp_swap.add_lock);
 	if (!paths || !*paths)
 		return 0;
 	buf = kstrdup(paths, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
+	mutex_lock(&vmp_swap.add_lock);
 	cur = buf;
 	while ((path = strsep(&cur, ",")) != NULL) {
 		if (!*path)
 			continue;
-		if (vmp_swap.nfiles == VMP_MAX_SWAPFILES) {
+		if (n == VMP_MAX_SWAPFILES) {
 			pr_err("at most %d swap files\n", VMP_MAX_SWAPFILES);
 			ret = -E2BIG;
 			break;
 		}
-		ret = vmp_swap_open_one(path, pages_per_file);
+		ret = vmp_swap_open_path(&vmp_swap.files[n], path,
+					 pages_per_file);
 		if (ret)
 			break;
+		per = min(per, vmp_swap.files[n].nslots);
+		n++;
+		vmp_swap.nfiles = n;
 	}
+	if (!ret && n) {
+		/* striping needs equal files: a short block device bounds all */
+		if ((u64)per * n >= VMP_NIL)
+			ret = -E2BIG;
+		else
+			ret = vmp_swap_publish(VMP_AREA_FILES, per * n, 0, n, NULL);
+	}
+	mutex_unlock(&vmp_swap.add_lock);
 	kfree(buf);
-	if (!ret && vmp_swap.nslots) {
-		vmp_swap.bitmap = bitmap_zalloc(vmp_swap.nslots, GFP_KERNEL);
-		if (!vmp_swap.bitmap)
-			ret = -ENOMEM;
-	}
-	if (ret)
+	if (ret) {
 		vmp_swap_exit();
+		return ret;
+	}
+	for (i = 0; i < n; i++) {
+		pr_info("swap file %s: %u slots, %s I/O\n",
+			vmp_swap.files[i].file->f_path.dentry->d_name.name, per,
+			vmp_swap.files[i].direct ? "direct" :
+			"buffered (no O_DIRECT on this filesystem)");
+	}
+	return 0;
+}
+
+/*
+ * VMPAGER_IOC_SWAP_ADD: add the file behind @fd (open for reading and
+ * writing) as a new area. It is reopened from its path, O_DIRECT when the
+ * filesystem allows, so the caller's file flags do not matter.
+ */
+int vmp_swap_add_fd(int fd, u64 pages)
+{
+	struct vmp_swap_file *sf;
+	struct file *f, *file;
+	bool direct = true;
+	int ret, i;
+
+	f = fget(fd);
+	if (!f)
+		return -EBADF;
+	ret = -EBADF;
+	if ((f->f_mode & (FMODE_READ | FMODE_WRITE)) != (FMODE_READ | FMODE_WRITE))
+		goto put;
+	ret = -EINVAL;
+	if (f->f_op == vmp_misc_fops())
+		goto put;	/* not even as a joke */
+	file = dentry_open(&f->f_path, O_RDWR | O_LARGEFILE | O_NOATIME | O_DIRECT,
+			   current_cred());
+	if (IS_ERR(file) && PTR_ERR(file) == -EINVAL) {
+		direct = false;
+		file = dentry_open(&f->f_path, O_RDWR | O_LARGEFILE | O_NOATIME,
+				   current_cred());
+	}
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		goto put;
+	}
+	mutex_lock(&vmp_swap.add_lock);
+	for (i = 0; i < vmp_swap.nfiles; i++) {
+		if (file_inode(vmp_swap.files[i].file) == file_inode(file)) {
+			pr_err("swap file %pD: already in use\n", file);
+			fput(file);
+			ret = -EBUSY;
+			goto unlock;
+		}
+	}
+	ret = -E2BIG;
+	if (vmp_swap.nfiles == VMP_MAX_SWAPFILES) {
+		fput(file);
+		goto unlock;
+	}
+	sf = &vmp_swap.files[vmp_swap.nfiles];
+	ret = vmp_swap_setup_file(sf, file, file->f_path.dentry->d_name.name,
+				  pages, direct);
+	if (ret)
+		goto unlock;
+	ret = vmp_swap_publish(VMP_AREA_FILES, sf->nslots, vmp_swap.nfiles, 1,
+			       NULL);
+	if (ret) {
+		fput(sf->file);
+		sf->file = NULL;
+		goto unlock;
+	}
+	vmp_swap.nfiles++;
+	pr_info("swap file %pD added: %u slots, %s I/O\n", sf->file,
+		sf->nslots, direct ? "direct" : "buffered");
+unlock:
+	mutex_unlock(&vmp_swap.add_lock);
+put:
+	fput(f);
 	return ret;
+}
+
+/* The userspace server's area: created on first attach, kept after. */
+int vmp_swap_add_server(u32 nslots, u32 *first)
+{
+	int ret;
+
+	mutex_lock(&vmp_swap.add_lock);
+	ret = vmp_swap_publish(VMP_AREA_SERVER, nslots, 0, 0, first);
+	mutex_unlock(&vmp_swap.add_lock);
+	return ret;
+}
+
+void vmp_swap_area_set_online(u32 first, bool online)
+{
+	int i, n = smp_load_acquire(&vmp_swap.nareas);
+
+	spin_lock(&vmp_swap.lock);
+	for (i = 0; i < n; i++)
+		if (vmp_swap.areas[i].first == first)
+			vmp_swap.areas[i].online = online;
+	spin_unlock(&vmp_swap.lock);
+}
+
+/* Is there anywhere to write a page to? (a glance, no lock) */
+bool vmp_swap_configured(void)
+{
+	return READ_ONCE(vmp_swap.nslots) != 0;
 }
 
 void vmp_swap_exit(void)
@@ -137,41 +320,78 @@ void vmp_swap_exit(void)
 
 	WARN_ON_ONCE(vmp_swap.used);
 	for (i = 0; i < vmp_swap.nfiles; i++)
-		filp_close(vmp_swap.files[i].file, NULL);
+		fput(vmp_swap.files[i].file);
 	vmp_swap.nfiles = 0;
+	vmp_swap.nareas = 0;
 	vmp_swap.nslots = 0;
 	bitmap_free(vmp_swap.bitmap);
 	vmp_swap.bitmap = NULL;
 }
 
+static struct vmp_swap_area *vmp_swap_area_of(u32 slot)
+{
+	int i, n = smp_load_acquire(&vmp_swap.nareas);
+
+	for (i = 0; i < n; i++) {
+		struct vmp_swap_area *a = &vmp_swap.areas[i];
+
+		if (slot - a->first < a->nslots)
+			return a;
+	}
+	return NULL;
+}
+
+static bool vmp_area_alloc(struct vmp_swap_area *a, u32 *slot)
+{
+	unsigned long end = a->first + a->nslots, s;
+
+	if (!a->online || a->used == a->nslots)
+		return false;
+	s = find_next_zero_bit(vmp_swap.bitmap, end, a->first + a->cursor);
+	if (s >= end)
+		s = find_next_zero_bit(vmp_swap.bitmap, end, a->first);
+	if (WARN_ON_ONCE(s >= end))
+		return false;
+	__set_bit(s, vmp_swap.bitmap);
+	a->used++;
+	a->cursor = s + 1 - a->first;
+	*slot = s;
+	return true;
+}
+
 int vmp_slot_alloc(u32 *slot)
 {
-	unsigned long s;
+	int i, n = smp_load_acquire(&vmp_swap.nareas);
+	int pass;
 
 	spin_lock(&vmp_swap.lock);
-	if (vmp_swap.used == vmp_swap.nslots) {
-		spin_unlock(&vmp_swap.lock);
-		vmp_count(VMPAGER_STAT_swap_full);
-		return -ENOSPC;
+	/* an online server area first, then files areas in order */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < n; i++) {
+			struct vmp_swap_area *a = &vmp_swap.areas[i];
+
+			if ((a->kind == VMP_AREA_SERVER) != (pass == 0))
+				continue;
+			if (vmp_area_alloc(a, slot)) {
+				vmp_swap.used++;
+				spin_unlock(&vmp_swap.lock);
+				return 0;
+			}
+		}
 	}
-	s = find_next_zero_bit(vmp_swap.bitmap, vmp_swap.nslots,
-			       vmp_swap.cursor);
-	if (s >= vmp_swap.nslots)
-		s = find_first_zero_bit(vmp_swap.bitmap, vmp_swap.nslots);
-	__set_bit(s, vmp_swap.bitmap);
-	vmp_swap.used++;
-	vmp_swap.cursor = s + 1;
 	spin_unlock(&vmp_swap.lock);
-	*slot = s;
-	return 0;
+	vmp_count(VMPAGER_STAT_swap_full);
+	return -ENOSPC;
 }
 
 void vmp_slot_free(u32 slot)
 {
+	struct vmp_swap_area *a = vmp_swap_area_of(slot);
+
 	spin_lock(&vmp_swap.lock);
-	if (!WARN_ON_ONCE(slot >= vmp_swap.nslots ||
-			  !test_bit(slot, vmp_swap.bitmap))) {
+	if (!WARN_ON_ONCE(!a || !test_bit(slot, vmp_swap.bitmap))) {
 		__clear_bit(slot, vmp_swap.bitmap);
+		a->used--;
 		vmp_swap.used--;
 	}
 	spin_unlock(&vmp_swap.lock);
@@ -185,15 +405,23 @@ void vmp_batch_init(struct vmp_batch *b)
 	init_completion(&b->done);
 }
 
-static void vmp_io_complete(struct kiocb *iocb, long ret)
+/* An I/O finished with @ret (bytes or -errno), from any backend, any context. */
+void vmp_io_complete_one(struct vmp_io *io, long ret)
 {
-	struct vmp_io *io = container_of(iocb, struct vmp_io, iocb);
 	struct vmp_batch *b = io->batch;
 
 	io->result = ret == PAGE_SIZE ? 0 : (ret < 0 ? ret : -EIO);
+	trace_vmpager_swap_done(io->rw == WRITE, io->slot,
+				vmp_page_frame(io->page), io->result,
+				local_clock() - io->start_ns);
 	/* pairs with the atomic_dec_and_test in vmp_batch_wait() */
 	if (atomic_dec_and_test(&b->pending))
 		complete(&b->done);
+}
+
+static void vmp_io_complete(struct kiocb *iocb, long ret)
+{
+	vmp_io_complete_one(container_of(iocb, struct vmp_io, iocb), ret);
 }
 
 /* Fault injection: debugfs fail_reads / fail_writes. */
@@ -204,20 +432,19 @@ static bool vmp_inject(atomic_t *budget)
 
 void vmp_io_submit(struct vmp_batch *b, struct vmp_io *io, int rw)
 {
-	struct vmp_swap_file *sf = NULL;
+	struct vmp_swap_area *a = vmp_swap_area_of(io->slot);
+	struct vmp_swap_file *sf;
 	struct iov_iter iter;
+	u32 rel;
 	ssize_t ret;
-	int i;
 
 	io->batch = b;
+	io->rw = rw;
+	io->start_ns = local_clock();
 	atomic_inc(&b->pending);
-	for (i = 0; i < vmp_swap.nfiles; i++) {
-		if (io->slot - vmp_swap.files[i].first < vmp_swap.files[i].nslots) {
-			sf = &vmp_swap.files[i];
-			break;
-		}
-	}
-	if (WARN_ON_ONCE(!sf)) {
+	trace_vmpager_swap_submit(rw == WRITE, io->slot,
+				  vmp_page_frame(io->page));
+	if (WARN_ON_ONCE(!a)) {
 		ret = -EIO;
 		goto inline_done;
 	}
@@ -226,12 +453,18 @@ void vmp_io_submit(struct vmp_batch *b, struct vmp_io *io, int rw)
 		ret = -EIO;
 		goto inline_done;
 	}
+	if (a->kind == VMP_AREA_SERVER) {
+		vmp_srv_submit(io);	/* completes through vmp_io_complete_one() */
+		return;
+	}
+	rel = io->slot - a->first;
+	sf = &vmp_swap.files[a->file0 + rel % a->nfiles];
 	io->bv.bv_page = io->page;
 	io->bv.bv_len = PAGE_SIZE;
 	io->bv.bv_offset = 0;
 	iov_iter_bvec(&iter, rw, &io->bv, 1, PAGE_SIZE);
 	init_sync_kiocb(&io->iocb, sf->file);
-	io->iocb.ki_pos = (loff_t)(io->slot - sf->first) << PAGE_SHIFT;
+	io->iocb.ki_pos = (loff_t)(rel / a->nfiles) << PAGE_SHIFT;
 	io->iocb.ki_complete = vmp_io_complete;
 	if (rw == WRITE) {
 		file_start_write(sf->file);
@@ -243,7 +476,7 @@ void vmp_io_submit(struct vmp_batch *b, struct vmp_io *io, int rw)
 	if (ret == -EIOCBQUEUED)
 		return;		/* vmp_io_complete() will run */
 inline_done:
-	vmp_io_complete(&io->iocb, ret);
+	vmp_io_complete_one(io, ret);
 }
 
 void vmp_batch_wait(struct vmp_batch *b)

@@ -932,6 +932,16 @@ void vmp_policy_putback(struct vmp_policy *p, u32 frame)
 	}
 }
 
+void vmp_policy_requeue(struct vmp_policy *p, u32 frame)
+{
+	struct vmp_pnode *n = vmp_pnode(p, frame);
+
+	if (unlikely(n->list != VMP_PL_DETACHED))
+		return;
+	p->stats.requeues++;
+	pl_add_head(p, n->aux, frame);
+}
+
 int vmp_policy_drain(struct vmp_policy *p, u32 *frame)
 {
 	u32 f = VMP_NIL;

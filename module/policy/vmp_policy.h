@@ -78,6 +78,7 @@ struct vmp_policy_stats {
 	u64 evictions;		/* evicted() calls */
 	u64 putbacks;		/* putback() calls */
 	u64 removes;		/* remove() calls */
+	u64 requeues;		/* requeue() calls */
 };
 
 /* An index-linked list: head is the hot/new end, tail the victim end. */
@@ -155,6 +156,14 @@ void vmp_policy_remove(struct vmp_policy *p, u32 frame);
 int vmp_policy_victim(struct vmp_policy *p, u32 *frame);
 void vmp_policy_evicted(struct vmp_policy *p, u32 frame, u64 key);
 void vmp_policy_putback(struct vmp_policy *p, u32 frame);
+/*
+ * Not evicted yet, but not referenced either: the pager unmapped a mapped
+ * victim to sample its references (soft unmap) and gives it one more trip.
+ * Back at the hot end of the list victim() took it from; no reference is
+ * recorded and no list changes class (an ARC T1 page stays in T1, a LIRS
+ * HIR page stays HIR with its stack position).
+ */
+void vmp_policy_requeue(struct vmp_policy *p, u32 frame);
 
 /*
  * Switching policy: call vmp_policy_drain() until it returns -1; each call

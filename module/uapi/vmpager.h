@@ -20,7 +20,7 @@
 #include <linux/ioctl.h>
 
 #define VMPAGER_VERSION_MAJOR	1
-#define VMPAGER_VERSION_MINOR	0
+#define VMPAGER_VERSION_MINOR	1
 
 #define VMPAGER_DEVICE		"/dev/vmpager"
 #define VMPAGER_MAX_ORDER	10	/* buddy orders 0..VMPAGER_MAX_ORDER */
@@ -68,6 +68,11 @@ enum vmpager_stat_id {
 	VMPAGER_STAT_write_errors,	/* swap writes that failed (page kept dirty) */
 	VMPAGER_STAT_swap_full,		/* slot allocations that found no free slot */
 	VMPAGER_STAT_kthread_wakeups,	/* reclaim kthread woken below low */
+	VMPAGER_STAT_srv_requests,	/* swap I/Os handed to the userspace server */
+	VMPAGER_STAT_srv_failed,	/* server I/Os failed: server dead, detached or faulty */
+	VMPAGER_STAT_srv_deaths,	/* servers declared dead or detached */
+	VMPAGER_STAT_soft_unmaps,	/* inactive pages unmapped to sample references */
+	VMPAGER_STAT_soft_refs,		/* minor faults on soft-unmapped pages (references) */
 	VMPAGER_NR_STATS
 };
 
@@ -108,6 +113,55 @@ struct vmpager_global_info {
 	__u64 stats[VMPAGER_STATS_MAX];	/* indexed by enum vmpager_stat_id */
 };
 
+/* VMPAGER_IOC_SWAP_ADD: add a swap file as a new swap area. */
+struct vmpager_swap_add {
+	__s32 fd;		/* a regular file or block device, open O_RDWR */
+	__u32 flags;		/* 0 */
+	__u64 pages;		/* slots to use; 0: the file's size in pages */
+	__u64 reserved[2];	/* 0 */
+};
+
+/*
+ * The userspace swap server (docs/swap-server.md). A process attaches with
+ * VMPAGER_IOC_SRV_ATTACH on an fd of /dev/vmpager, then submits @depth
+ * IORING_OP_URING_CMD requests on that fd (cmd_op VMPAGER_URING_FETCH, one
+ * per tag 0..depth-1, struct vmpager_srv_cmd in sqe->cmd). The module parks
+ * them; a swap request completes one with cqe->res = VMPAGER_SRV_OP_READ or
+ * VMPAGER_SRV_OP_WRITE after writing the request into descs[tag] and, for a
+ * write, the page into bufs + tag * 4096. The server does the I/O and answers
+ * with VMPAGER_URING_COMMIT_AND_FETCH (tag, result 0 or -errno; for a read
+ * the page is taken from bufs + tag * 4096), which also parks the command
+ * again. cqe->res < 0 ends a command: -ENODEV when the module gave the
+ * server up (timeout, detach), -EINVAL/-EBUSY on protocol errors.
+ */
+struct vmpager_srv_attach {
+	__u64 bufs;		/* user address of depth * 4096 bytes, page aligned */
+	__u64 descs;		/* user address of depth struct vmpager_srv_desc */
+	__u64 nslots;		/* pages the server can store (its slot space) */
+	__u32 depth;		/* tags: 1..VMPAGER_SRV_MAX_DEPTH */
+	__u32 timeout_ms;	/* a request unanswered this long kills the server;
+				 * 0: 5000, at most 600000 */
+	__u64 reserved[4];	/* 0 */
+};
+
+struct vmpager_srv_desc {
+	__u64 slot;		/* the server's slot, 0..nslots-1 */
+	__u32 op;		/* VMPAGER_SRV_OP_* */
+	__u32 tag;
+};
+
+struct vmpager_srv_cmd {	/* sqe->cmd, 16 bytes */
+	__u32 tag;
+	__s32 result;		/* COMMIT_AND_FETCH: 0 or -errno of the I/O */
+	__u64 reserved;		/* 0 */
+};
+
+#define VMPAGER_SRV_MAX_DEPTH		256
+#define VMPAGER_SRV_OP_READ		1
+#define VMPAGER_SRV_OP_WRITE		2
+#define VMPAGER_URING_FETCH		0x10
+#define VMPAGER_URING_COMMIT_AND_FETCH	0x11
+
 #define VMPAGER_IOC_MAGIC	0xB6
 
 /* Read the ABI version. Any fd. */
@@ -118,5 +172,12 @@ struct vmpager_global_info {
 #define VMPAGER_IOC_GLOBAL_INFO	_IOR(VMPAGER_IOC_MAGIC, 0x02, struct vmpager_global_info)
 /* Zero the counters. CAP_SYS_ADMIN. */
 #define VMPAGER_IOC_RESET_STATS	_IO(VMPAGER_IOC_MAGIC, 0x03)
+/* Add a swap file (struct vmpager_swap_add). CAP_SYS_ADMIN. */
+#define VMPAGER_IOC_SWAP_ADD	_IOW(VMPAGER_IOC_MAGIC, 0x04, struct vmpager_swap_add)
+/* Attach this fd as the swap server. CAP_SYS_ADMIN; the caller must have
+ * called mlockall(MCL_CURRENT | MCL_FUTURE) and must never map the device. */
+#define VMPAGER_IOC_SRV_ATTACH	_IOW(VMPAGER_IOC_MAGIC, 0x05, struct vmpager_srv_attach)
+/* Detach the server of this fd: its requests fail over, its commands end. */
+#define VMPAGER_IOC_SRV_DETACH	_IO(VMPAGER_IOC_MAGIC, 0x06)
 
 #endif /* _UAPI_LINUX_VMPAGER_H */

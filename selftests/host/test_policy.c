@@ -411,6 +411,11 @@ static int churn(struct rig *r, int steps, u32 keyspace, u32 *max_ghosts)
 					r->state[f] = F_HELD;
 					continue;
 				}
+				if (rnd() % 8 == 0) {
+					vmp_policy_requeue(&r->p, f);
+					r->state[f] = F_HELD;
+					continue;
+				}
 				vmp_policy_evicted(&r->p, f, r->key[f]);
 				r->state[f] = F_FREE;
 			}
@@ -486,6 +491,36 @@ static void test_switch(enum vmp_policy_kind a, enum vmp_policy_kind b)
 	rig_free(&s);
 }
 
+/* requeue: a FIFO victim given another trip goes behind every other frame, unreferenced. */
+static void test_requeue(void)
+{
+	struct rig r;
+	bool ok = true;
+	u32 f, i;
+
+	rig_init(&r, VMP_POL_FIFO, 3);
+	for (i = 0; i < 3; i++) {
+		r.state[i] = F_HELD;
+		vmp_policy_insert(&r.p, i, i);
+	}
+	ok &= vmp_policy_victim(&r.p, &f) == 0 && f == 0;
+	vmp_policy_requeue(&r.p, 0);
+	ok &= !check(&r);
+	ok &= vmp_policy_victim(&r.p, &f) == 0 && f == 1;
+	vmp_policy_evicted(&r.p, 1, 1);
+	r.state[1] = F_FREE;
+	ok &= vmp_policy_victim(&r.p, &f) == 0 && f == 2;
+	vmp_policy_evicted(&r.p, 2, 2);
+	r.state[2] = F_FREE;
+	ok &= vmp_policy_victim(&r.p, &f) == 0 && f == 0;
+	ok &= r.p.stats.requeues == 1 && r.p.stats.references == 0;
+	/* requeue of a frame that is not detached is ignored */
+	vmp_policy_requeue(&r.p, 1);
+	ok &= r.p.stats.requeues == 1;
+	ksft_test_result(ok, "fifo: requeue sends the victim behind the others, no reference counted\n");
+	rig_free(&r);
+}
+
 static void test_names(void)
 {
 	bool ok = true;
@@ -534,7 +569,7 @@ int main(void)
 	int k;
 
 	ksft_print_header();
-	ksft_set_plan(1 + 3 + 1 + 1 + 4 + VMP_POL_NR + 4 + 2);
+	ksft_set_plan(1 + 3 + 1 + 1 + 4 + VMP_POL_NR + 4 + 3);
 
 	test_fifo_belady_anomaly();
 	test_clock_second_chance();
@@ -550,6 +585,7 @@ int main(void)
 	test_switch(VMP_POL_LIRS, VMP_POL_LRU2);
 	test_switch(VMP_POL_ARC, VMP_POL_LIRS);
 	test_switch(VMP_POL_LRU2, VMP_POL_CLOCK);
+	test_requeue();
 	test_names();
 	test_empty();
 	ksft_finished();

@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The io_uring swap server for vmpager.ko: `vmpagerd --swap-server FILE...`.
+ *
+ * It attaches to /dev/vmpager (VMPAGER_IOC_SRV_ATTACH), parks one
+ * IORING_OP_URING_CMD FETCH per tag, and serves the module's swap requests:
+ * a completed command names a slot and an operation, with the page already
+ * in the tag's buffer for a write; the server reads or writes that page of
+ * its swap files (vmp_uswap: striped, preallocated, O_DIRECT where the
+ * filesystem allows) with a fixed-buffer io_uring request on the same ring,
+ * then answers with COMMIT_AND_FETCH carrying the result. Once attached it
+ * keeps no capability and sets no_new_privs; its memory is locked
+ * (mlockall) so the module's copies into it never fault.
+ *
+ * The files hold the data, the server keeps no state of its own: a server
+ * that is killed and started again on the same files (same slot count)
+ * serves the slots the first one wrote. docs/swap-server.md has the protocol.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <liburing.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "vmpager.h"
+#include "vmp_uswap.h"
+#include "swap_server.h"
+
+#define UD_IO		(1ULL << 32)	/* user_data: file I/O of tag (low bits) */
+
+struct srv {
+	int dev;
+	struct io_uring ring;
+	struct vmp_uswap *sw;
+	unsigned char *bufs;
+	struct vmpager_srv_desc *descs;
+	uint32_t depth;
+	uint32_t *op;			/* op in flight per tag */
+	uint64_t reads, writes, errors, bad;
+};
+
+static volatile sig_atomic_t stop_requested, stats_requested;
+static bool detached;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGUSR1)
+		stats_requested = 1;
+	else
+		stop_requested = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vmpagerd --swap-server [-d DEPTH] [-s SLOTS_PER_FILE] [-t TIMEOUT_MS]\n"
+		"                [-D DEVICE] [-q] FILE...\n"
+		"Serves vmpager.ko's swap I/O over io_uring from FILE... (striped).\n"
+		"  -d  parked commands (default 32, at most %d)\n"
+		"  -s  pages per file (default 65536); the same files and size resume\n"
+		"      a previous server's data\n"
+		"  -t  the module declares the server dead after this long (default 5000)\n"
+		"  -D  device (default %s)\n"
+		"  -q  no statistics line at exit\n"
+		"SIGTERM/SIGINT detach and exit 0; SIGUSR1 prints statistics.\n",
+		VMPAGER_SRV_MAX_DEPTH, VMPAGER_DEVICE);
+}
+
+static struct io_uring_sqe *get_sqe(struct srv *s)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&s->ring);
+
+	if (!sqe) {
+		io_uring_submit(&s->ring);
+		sqe = io_uring_get_sqe(&s->ring);
+	}
+	return sqe;
+}
+
+static int queue_cmd(struct srv *s, uint32_t cmd_op, uint32_t tag, int result)
+{
+	struct io_uring_sqe *sqe = get_sqe(s);
+	struct vmpager_srv_cmd c = { .tag = tag, .result = result };
+
+	if (!sqe)
+		return -EBUSY;
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = IORING_OP_URING_CMD;
+	sqe->fd = s->dev;
+	sqe->cmd_op = cmd_op;
+	memcpy(sqe->cmd, &c, sizeof(c));
+	sqe->user_data = tag;
+	return 0;
+}
+
+/* A command completed: the module handed us a request (or gave up). */
+static int on_request(struct srv *s, uint32_t tag, int res)
+{
+	struct vmpager_srv_desc d;
+	struct io_uring_sqe *sqe;
+	void *buf = s->bufs + (size_t)tag * VMP_USWAP_PAGE;
+
+	if (res < 0)
+		return res;	/* -ENODEV: the module ended the session */
+	d = s->descs[tag];
+	if (d.tag != tag || d.slot >= vmp_uswap_nslots(s->sw) ||
+	    (res != VMPAGER_SRV_OP_READ && res != VMPAGER_SRV_OP_WRITE)) {
+		s->bad++;
+		fprintf(stderr, "vmpagerd: bad request on tag %u: op %d slot %llu\n",
+			tag, res, (unsigned long long)d.slot);
+		return queue_cmd(s, VMPAGER_URING_COMMIT_AND_FETCH, tag, -EINVAL);
+	}
+	sqe = get_sqe(s);
+	if (!sqe)
+		return -EBUSY;
+	if (res == VMPAGER_SRV_OP_WRITE)
+		vmp_uswap_prep_write(s->sw, sqe, d.slot, buf, 0);
+	else
+		vmp_uswap_prep_read(s->sw, sqe, d.slot, buf, 0);
+	sqe->user_data = UD_IO | tag;
+	s->op[tag] = res;
+	return 0;
+}
+
+static int on_io_done(struct srv *s, uint32_t tag, int res)
+{
+	int result = 0;
+
+	if (res != (int)VMP_USWAP_PAGE) {
+		result = res < 0 ? res : -EIO;
+		s->errors++;
+	} else if (s->op[tag] == VMPAGER_SRV_OP_WRITE) {
+		s->writes++;
+	} else {
+		s->reads++;
+	}
+	return queue_cmd(s, VMPAGER_URING_COMMIT_AND_FETCH, tag, result);
+}
+
+static void print_stats(struct srv *s)
+{
+	fprintf(stderr, "vmpagerd: swap server: reads %llu writes %llu io_errors %llu bad_requests %llu\n",
+		(unsigned long long)s->reads, (unsigned long long)s->writes,
+		(unsigned long long)s->errors, (unsigned long long)s->bad);
+}
+
+/* Keep nothing: the device, the files and the ring are open already. */
+static int drop_privileges(void)
+{
+	cap_t none = cap_init();
+	int ret;
+
+	if (!none)
+		return -errno;
+	ret = cap_set_proc(none);
+	cap_free(none);
+	if (ret)
+		return -errno;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -errno;
+	return 0;
+}
+
+static int serve(struct srv *s)
+{
+	struct io_uring_cqe *cqe;
+	unsigned int head, n;
+	int ret = 0;
+
+	while (!ret) {
+		if (stats_requested) {
+			stats_requested = 0;
+			print_stats(s);
+		}
+		if (stop_requested) {
+			stop_requested = 0;
+			/* the module ends every parked command with -ENODEV */
+			if (ioctl(s->dev, VMPAGER_IOC_SRV_DETACH))
+				return -errno;
+			detached = true;
+		}
+		ret = io_uring_submit_and_wait(&s->ring, 1);
+		if (ret == -EINTR) {
+			ret = 0;
+			continue;
+		}
+		if (ret < 0)
+			break;
+		ret = 0;
+		n = 0;
+		io_uring_for_each_cqe(&s->ring, head, cqe) {
+			uint64_t ud = cqe->user_data;
+			uint32_t tag = (uint32_t)ud;
+
+			n++;
+			if (tag >= s->depth) {
+				ret = -EPROTO;
+				break;
+			}
+			ret = (ud & UD_IO) ? on_io_done(s, tag, cqe->res) :
+					     on_request(s, tag, cqe->res);
+			if (ret)
+				break;
+		}
+		io_uring_cq_advance(&s->ring, n);
+	}
+	return ret;
+}
+
+int vmp_swap_server_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "swap-server", no_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct vmpager_srv_attach at = { 0 };
+	uint64_t per_file = 65536;
+	const char *dev = VMPAGER_DEVICE;
+	struct srv s = { .depth = 32 };
+	struct iovec iov;
+	struct sigaction sa = { .sa_handler = on_signal };
+	bool quiet = false;
+	int opt, ret;
+	uint32_t t;
+
+	while ((opt = getopt_long(argc, argv, "d:s:t:D:qh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'S':
+			break;
+		case 'd':
+			s.depth = strtoul(optarg, NULL, 0);
+			break;
+		case 's':
+			per_file = strtoull(optarg, NULL, 0);
+			break;
+		case 't':
+			at.timeout_ms = strtoul(optarg, NULL, 0);
+			break;
+		case 'D':
+			dev = optarg;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc || !s.depth || s.depth > VMPAGER_SRV_MAX_DEPTH || !per_file) {
+		usage(stderr);
+		return 2;
+	}
+
+	s.dev = open(dev, O_RDWR | O_CLOEXEC);
+	if (s.dev < 0) {
+		fprintf(stderr, "vmpagerd: %s: %s (is vmpager.ko loaded?)\n", dev,
+			strerror(errno));
+		return 1;
+	}
+	ret = vmp_uswap_open(&s.sw, argv + optind, argc - optind, per_file);
+	if (ret) {
+		fprintf(stderr, "vmpagerd: swap files: %s\n", strerror(-ret));
+		return 1;
+	}
+	s.bufs = aligned_alloc(VMP_USWAP_PAGE, (size_t)s.depth * VMP_USWAP_PAGE);
+	s.descs = calloc(s.depth, sizeof(*s.descs));
+	s.op = calloc(s.depth, sizeof(*s.op));
+	if (!s.bufs || !s.descs || !s.op) {
+		fprintf(stderr, "vmpagerd: out of memory\n");
+		return 1;
+	}
+	memset(s.bufs, 0, (size_t)s.depth * VMP_USWAP_PAGE);
+	if (mlockall(MCL_CURRENT | MCL_FUTURE)) {
+		fprintf(stderr, "vmpagerd: mlockall: %s\n", strerror(errno));
+		return 1;
+	}
+	ret = io_uring_queue_init(2 * s.depth + 8, &s.ring, 0);
+	if (ret) {
+		fprintf(stderr, "vmpagerd: io_uring_queue_init: %s\n", strerror(-ret));
+		return 1;
+	}
+	iov.iov_base = s.bufs;
+	iov.iov_len = (size_t)s.depth * VMP_USWAP_PAGE;
+	ret = io_uring_register_buffers(&s.ring, &iov, 1);
+	if (ret) {
+		fprintf(stderr, "vmpagerd: registering buffers: %s\n", strerror(-ret));
+		return 1;
+	}
+	at.bufs = (uintptr_t)s.bufs;
+	at.descs = (uintptr_t)s.descs;
+	at.nslots = vmp_uswap_nslots(s.sw);
+	at.depth = s.depth;
+	if (ioctl(s.dev, VMPAGER_IOC_SRV_ATTACH, &at)) {
+		fprintf(stderr, "vmpagerd: attach to %s: %s\n", dev, strerror(errno));
+		return 1;
+	}
+	ret = drop_privileges();
+	if (ret) {
+		fprintf(stderr, "vmpagerd: dropping privileges: %s\n", strerror(-ret));
+		return 1;
+	}
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	for (t = 0; t < s.depth; t++) {
+		ret = queue_cmd(&s, VMPAGER_URING_FETCH, t, 0);
+		if (ret)
+			return 1;
+	}
+	fprintf(stderr, "vmpagerd: swap server pid %d attached: %llu slots on %d file(s), %s I/O, depth %u; no capabilities, no_new_privs\n",
+		getpid(), (unsigned long long)at.nslots, argc - optind,
+		vmp_uswap_direct(s.sw) ? "direct" : "buffered", s.depth);
+	ret = serve(&s);
+	if (!quiet)
+		print_stats(&s);
+	if (ret != -ENODEV || !detached) {
+		fprintf(stderr, "vmpagerd: swap server: %s\n",
+			ret == -ENODEV ? "the module gave this server up (timeout or protocol error; see dmesg)" :
+			strerror(-ret));
+		return 1;
+	}
+	io_uring_queue_exit(&s.ring);
+	vmp_uswap_close(s.sw);
+	return 0;
+}
