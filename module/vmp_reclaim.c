@@ -16,11 +16,12 @@
  *   3. skip mlocked and maybe-DMA-pinned pages;
  *   3a. soft-unmap aging (debugfs "soft_unmap", on by default): a victim
  *      that is still mapped and was not soft-unmapped since its last touch
- *      is unmapped but kept. If the unmap found a young PTE (PG_referenced,
- *      set by the zap) that is a reference: putback(). Otherwise requeue():
- *      one more trip down the lists, flagged SOFT; touching it meanwhile is
- *      a cheap minor fault that the policy sees as a reference, and if it
- *      comes up again untouched it is evicted;
+ *      is unmapped but kept: requeue() gives it one more trip down the
+ *      lists, flagged SOFT. Touching it meanwhile is a cheap minor fault
+ *      that the policy sees as a reference (and maps it again); if it comes
+ *      up again untouched it is evicted. (The PTE young bit the zap moves
+ *      to PG_referenced is not used: the access that mapped the page set it
+ *      and the policy saw that access as a fault already.)
  *   4. unmap_mapping_pages() removes it from every process (one TLB
  *      shootdown), moving PTE dirty and young bits to the page;
  *   5. only the pool's reference may remain: anything else (a fault that
@@ -248,20 +249,18 @@ static int vmp_evict_one(struct vmp_batch *batch, struct vmp_victim *v)
 		goto busy;
 	if (READ_ONCE(vmp_pool.soft_unmap) && page_mapped(page) &&
 	    !(READ_ONCE(fr->flags) & VMP_FRAME_SOFT)) {
-		bool young;
-
 		unmap_mapping_pages(v->obj->mapping, v->index, 1, false);
 		vmp_count(VMPAGER_STAT_unmaps);
 		vmp_count(VMPAGER_STAT_soft_unmaps);
-		young = TestClearPageReferenced(page);
+		/*
+		 * The young bit the zap moved to PG_referenced was set by the
+		 * access that mapped the page, which the policy already saw
+		 * as a fault: it says nothing new. The next touch will.
+		 */
+		ClearPageReferenced(page);
 		spin_lock(&vmp_pool.lock);
-		if (young) {
-			vmp_policy_putback(&vmp_pool.pol, frame);
-		} else {
-			vmp_policy_requeue(&vmp_pool.pol, frame);
-			fr->flags |= VMP_FRAME_SOFT;
-		}
-		fr->flags |= VMP_FRAME_ONLIST;
+		vmp_policy_requeue(&vmp_pool.pol, frame);
+		fr->flags |= VMP_FRAME_SOFT | VMP_FRAME_ONLIST;
 		spin_unlock(&vmp_pool.lock);
 		unlock_page(page);
 		return -EAGAIN;

@@ -10,7 +10,8 @@
 # group is killed when the test ends. Every line it prints is streamed with a "# "
 # prefix, after a "# ktap-run: begin NAME (timeout Ts)" line (like the kselftest
 # runner's "# selftests: DIR: NAME"). Exit 0 = ok, 4 = SKIP (kselftest convention), anything else = not ok.
-# -f GLOB runs only the tests whose NAME matches the shell pattern GLOB.
+# -f GLOB runs only the tests whose NAME matches the shell pattern GLOB (or any
+# of several, comma separated: -f 'basic,swap*').
 # With VMP_KMSG_MARKERS=1 and a writable /dev/kmsg, "vmpager-ktap: begin NAME" and
 # "vmpager-ktap: end NAME" go to the kernel log around each test, so that kernel
 # splats can be attributed to the test that was running (see run-guest.sh).
@@ -47,10 +48,17 @@ kmsg() {
 	fi
 }
 
-# selected NAME: true if the test is to be run under -f
+# selected NAME: true if the test is to be run under -f (GLOB[,GLOB...])
 selected() {
 	[ -z "$only" ] && return 0
-	case $1 in $only) return 0 ;; esac
+	set -f
+	_ifs=$IFS
+	IFS=,
+	for _g in $only; do
+		case $1 in $_g) IFS=$_ifs; set +f; return 0 ;; esac
+	done
+	IFS=$_ifs
+	set +f
 	return 1
 }
 

@@ -237,6 +237,8 @@ static long hot_set_majors(struct __test_metadata *_metadata, int soft,
 	if (vmp_load("pool_pages=256 swapfile=/tmp/vmp-inspect.swap swap_pages=2048 policy=fifo"))
 		return -1;
 	vmp_write_file(VMP_DEBUGFS "/soft_unmap", soft ? "1" : "0");
+	/* no readahead: every return of an evicted hot page is a major fault */
+	vmp_write_file(VMP_DEBUGFS "/readahead", "0");
 	fd = vmp_open();
 	p = vmp_map(fd, 0, hot + stream, MAP_SHARED);
 	if (fd < 0 || p == MAP_FAILED)
@@ -300,13 +302,6 @@ static int swap_add(int devfd, int fd, uint64_t pages, uint32_t flags)
 	return ioctl(devfd, VMPAGER_IOC_SWAP_ADD, &sa) ? -errno : 0;
 }
 
-static const char *swap_dir(void)
-{
-	const char *d = getenv("VMP_DIRECT_DIR");
-
-	return d && *d ? d : "/tmp";
-}
-
 TEST(swap_add_by_ioctl)
 {
 	char a[256], b[256];
@@ -314,8 +309,8 @@ TEST(swap_add_by_ioctl)
 	char *p;
 	pid_t pid;
 
-	snprintf(a, sizeof(a), "%s/vmp-add-a.swap", swap_dir());
-	snprintf(b, sizeof(b), "%s/vmp-add-b.swap", swap_dir());
+	snprintf(a, sizeof(a), "%s/vmp-add-a.swap", vmp_swap_dir());
+	snprintf(b, sizeof(b), "%s/vmp-add-b.swap", vmp_swap_dir());
 	unlink(a);
 	unlink(b);
 	ASSERT_EQ(0, vmp_load("pool_pages=64 policy=fifo"));
@@ -397,8 +392,8 @@ TEST(swapfile_param_stripes_over_files)
 	char *p;
 	int fd;
 
-	snprintf(a, sizeof(a), "%s/vmp-stripe-a.swap", swap_dir());
-	snprintf(b, sizeof(b), "%s/vmp-stripe-b.swap", swap_dir());
+	snprintf(a, sizeof(a), "%s/vmp-stripe-a.swap", vmp_swap_dir());
+	snprintf(b, sizeof(b), "%s/vmp-stripe-b.swap", vmp_swap_dir());
 	unlink(a);
 	unlink(b);
 	snprintf(params, sizeof(params),

@@ -8,69 +8,6 @@
 #include <sys/stat.h>
 #include "vmp_test.h"
 
-#define SWAPD	"./vmpager-swapd"
-
-static const char *swap_dir(void)
-{
-	const char *d = getenv("VMP_DIRECT_DIR");
-
-	return d && *d ? d : "/tmp";
-}
-
-static int server_state_is(const char *state)
-{
-	char *buf = vmp_read_file(VMP_DEBUGFS "/swap"), want[32];
-	int ret;
-
-	if (!buf)
-		return 0;
-	snprintf(want, sizeof(want), "server %s\n", state);
-	ret = strstr(buf, want) != NULL;
-	free(buf);
-	return ret;
-}
-
-static int wait_state(const char *state, int ms)
-{
-	for (; ms > 0; ms -= 50) {
-		if (server_state_is(state))
-			return 0;
-		usleep(50000);
-	}
-	return -1;
-}
-
-/* Start the server on two files of @slots pages each; wait until online. */
-static pid_t server_start(unsigned int slots)
-{
-	char a[256], b[256], s[32];
-	pid_t pid;
-
-	snprintf(a, sizeof(a), "%s/vmp-srv-a.swap", swap_dir());
-	snprintf(b, sizeof(b), "%s/vmp-srv-b.swap", swap_dir());
-	snprintf(s, sizeof(s), "%u", slots);
-	pid = fork();
-	if (pid == 0) {
-		execl(SWAPD, SWAPD, "-q", "-t", "2000", "-s", s, a, b, (char *)NULL);
-		_exit(127);
-	}
-	if (pid > 0 && wait_state("online", 10000)) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		return -1;
-	}
-	return pid;
-}
-
-static void server_files_remove(void)
-{
-	char a[256], b[256];
-
-	snprintf(a, sizeof(a), "%s/vmp-srv-a.swap", swap_dir());
-	snprintf(b, sizeof(b), "%s/vmp-srv-b.swap", swap_dir());
-	unlink(a);
-	unlink(b);
-}
 
 static int attach(int fd, void *bufs, void *descs, uint32_t depth)
 {
@@ -107,13 +44,13 @@ TEST(attach_rules)
 		VMP_CHILD_CHECK(attach(fd, (char *)bufs + 8, descs, 4) == -EINVAL);
 		VMP_CHILD_CHECK(ioctl(fd, VMPAGER_IOC_SRV_ATTACH, &bad) == -1 && errno == EINVAL);
 		VMP_CHILD_CHECK(attach(fd, bufs, descs, 4) == 0);
-		VMP_CHILD_CHECK(server_state_is("online"));
+		VMP_CHILD_CHECK(vmp_server_state_is("online"));
 		/* one server at a time; a server never maps the device */
 		VMP_CHILD_CHECK(attach(fd2, bufs, descs, 4) == -EBUSY);
 		VMP_CHILD_CHECK(mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd2, 0) == MAP_FAILED &&
 				errno == EPERM);
 		VMP_CHILD_CHECK(ioctl(fd, VMPAGER_IOC_SRV_DETACH) == 0);
-		VMP_CHILD_CHECK(server_state_is("offline"));
+		VMP_CHILD_CHECK(vmp_server_state_is("offline"));
 		/* a detached fd cannot serve again */
 		VMP_CHILD_CHECK(attach(fd, bufs, descs, 4) == -EBUSY);
 		_exit(0);
@@ -144,9 +81,9 @@ TEST(overcommit_through_server)
 	char *p;
 	int fd, st;
 
-	server_files_remove();
+	vmp_swapd_remove_files();
 	ASSERT_EQ(0, vmp_load("pool_pages=256 policy=lirs"));
-	srv = server_start(2048);
+	srv = vmp_swapd_start(2048);
 	ASSERT_LT(0, srv);
 	fd = vmp_open();
 	ASSERT_LE(0, fd);
@@ -174,9 +111,9 @@ TEST(overcommit_through_server)
 	kill(srv, SIGTERM);
 	ASSERT_EQ(srv, waitpid(srv, &st, 0));
 	EXPECT_TRUE(VMP_EXITED(st, 0));
-	EXPECT_EQ(0, wait_state("offline", 2000));
+	EXPECT_EQ(0, vmp_server_wait("offline", 2000));
 	EXPECT_EQ(0, vmp_unload());
-	server_files_remove();
+	vmp_swapd_remove_files();
 }
 
 TEST(kill9_failover_and_reattach)
@@ -186,16 +123,16 @@ TEST(kill9_failover_and_reattach)
 	long sigbus = 0, bad = -1;
 	pid_t srv, pid;
 	size_t i;
-	char *p;
-	int fd, st;
+	char *p, *q;
+	int fd, fd2, st;
 
-	server_files_remove();
-	snprintf(swapf, sizeof(swapf), "%s/vmp-srv-kernel.swap", swap_dir());
+	vmp_swapd_remove_files();
+	snprintf(swapf, sizeof(swapf), "%s/vmp-srv-kernel.swap", vmp_swap_dir());
 	unlink(swapf);
 	snprintf(params, sizeof(params),
 		 "pool_pages=64 policy=fifo swapfile=%s swap_pages=1024", swapf);
 	ASSERT_EQ(0, vmp_load(params));
-	srv = server_start(1024);
+	srv = vmp_swapd_start(1024);
 	ASSERT_LT(0, srv);
 	fd = vmp_open();
 	ASSERT_LE(0, fd);
@@ -207,10 +144,15 @@ TEST(kill9_failover_and_reattach)
 
 	kill(srv, SIGKILL);
 	ASSERT_EQ(srv, waitpid(srv, &st, 0));	/* no hang in the server's exit */
-	ASSERT_EQ(0, wait_state("offline", 5000));
+	ASSERT_EQ(0, vmp_server_wait("offline", 5000));
 
-	/* new writes fail over to the in-kernel file */
-	vmp_fill(p, 0, 32, 0x72);
+	/* new data (a second object) fails over to the in-kernel file */
+	fd2 = vmp_open();
+	ASSERT_LE(0, fd2);
+	q = vmp_map(fd2, 0, 128, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, q);
+	vmp_fill(q, 0, 128, 0x72);
+	EXPECT_EQ(-1, vmp_check(q, 0, 128, 0x72));
 	/* every page reads right or raises SIGBUS: never a silent zero */
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -227,7 +169,7 @@ TEST(kill9_failover_and_reattach)
 				nbus++;
 				continue;
 			}
-			if (r || vmp_check(p + i * PG, i, 1, i < 32 ? 0x72 : 0x71) != -1)
+			if (r || vmp_check(p + i * PG, i, 1, 0x71) != -1)
 				_exit(100);
 		}
 		_exit(nbus > 0 ? 1 : 2);	/* 1: some pages were on the dead server */
@@ -240,21 +182,23 @@ TEST(kill9_failover_and_reattach)
 	EXPECT_LT(0ULL, DST(a, b, read_errors));
 
 	/* the same files again: every page is back */
-	srv = server_start(1024);
+	srv = vmp_swapd_start(1024);
 	ASSERT_LT(0, srv);
-	bad = vmp_check(p, 0, 32, 0x72);
+	bad = vmp_check(p, 0, 256, 0x71);
 	EXPECT_EQ(-1, bad);
-	bad = vmp_check(p + 32 * PG, 32, 256 - 32, 0x71);
+	bad = vmp_check(q, 0, 128, 0x72);
 	EXPECT_EQ(-1, bad);
 	TH_LOG("SIGBUS seen while the server was dead: %s", sigbus ? "yes" : "no");
 	munmap(p, 256 * PG);
+	munmap(q, 128 * PG);
 	close(fd);
+	close(fd2);
 	kill(srv, SIGTERM);
 	ASSERT_EQ(srv, waitpid(srv, &st, 0));
 	EXPECT_TRUE(VMP_EXITED(st, 0));
 	EXPECT_EQ(0, vmp_unload());
 	unlink(swapf);
-	server_files_remove();
+	vmp_swapd_remove_files();
 }
 
 TEST_HARNESS_MAIN

@@ -4,8 +4,17 @@
 
 #define POOL	256
 #define NPG	(4 * POOL)
-#define SWAPF	"/tmp/vmp-test.swap"
 #define DFS	"/sys/kernel/debug/vmpager"
+
+/* The in-kernel swap file: on the O_DIRECT disk, or tmpfs (buffered). */
+static char swapf[256];
+
+static const char *swap_path(bool tmpfs)
+{
+	snprintf(swapf, sizeof(swapf), "%s/vmp-test.swap",
+		 tmpfs ? "/tmp" : vmp_swap_dir());
+	return swapf;
+}
 
 /* "key value" line of a debugfs file, or -1. */
 static long long dfs_value(const char *file, const char *key)
@@ -28,12 +37,12 @@ static long long dfs_value(const char *file, const char *key)
 
 static int load_with_swap(const char *policy, unsigned int swap_pages)
 {
-	char params[256];
+	char params[512];
 
-	unlink(SWAPF);
+	unlink(swapf);
 	snprintf(params, sizeof(params),
 		 "pool_pages=%d swapfile=%s swap_pages=%u policy=%s", POOL,
-		 SWAPF, swap_pages, policy);
+		 swapf, swap_pages, policy);
 	return vmp_load(params);
 }
 
@@ -46,16 +55,21 @@ static void expect_clean_unload(struct __test_metadata *_metadata)
 	ASSERT_EQ(0, vmp_global(&gi));
 	EXPECT_EQ((__u64)POOL, gi.free_pages);
 	EXPECT_EQ(0, vmp_unload());
-	unlink(SWAPF);
+	unlink(swapf);
 }
 
 FIXTURE(overcommit) {
 	int fd;
 	char *p;
+	pid_t server;
 };
+
+/* One test body per policy and swap backend. */
+enum backend { DISK, TMPFS, SERVER };
 
 FIXTURE_VARIANT(overcommit) {
 	const char *policy;
+	enum backend backend;
 };
 
 FIXTURE_VARIANT_ADD(overcommit, fifo) { .policy = "fifo" };
@@ -63,12 +77,29 @@ FIXTURE_VARIANT_ADD(overcommit, clock) { .policy = "clock" };
 FIXTURE_VARIANT_ADD(overcommit, lru2) { .policy = "lru2" };
 FIXTURE_VARIANT_ADD(overcommit, arc) { .policy = "arc" };
 FIXTURE_VARIANT_ADD(overcommit, lirs) { .policy = "lirs" };
+FIXTURE_VARIANT_ADD(overcommit, lirs_tmpfs) { .policy = "lirs", .backend = TMPFS };
+FIXTURE_VARIANT_ADD(overcommit, lirs_server) { .policy = "lirs", .backend = SERVER };
+FIXTURE_VARIANT_ADD(overcommit, fifo_server) { .policy = "fifo", .backend = SERVER };
 
 FIXTURE_SETUP(overcommit)
 {
-	int r = load_with_swap(variant->policy, 4 * NPG);
+	char params[128];
+	int r;
 
-	ASSERT_EQ(0, r) TH_LOG("load: %s", strerror(-r));
+	self->server = 0;
+	if (variant->backend == SERVER) {
+		vmp_swapd_remove_files();
+		snprintf(params, sizeof(params), "pool_pages=%d policy=%s", POOL,
+			 variant->policy);
+		r = vmp_load(params);
+		ASSERT_EQ(0, r) TH_LOG("load: %s", strerror(-r));
+		self->server = vmp_swapd_start(2 * NPG);
+		ASSERT_LT(0, self->server) TH_LOG("the swap server did not come online");
+	} else {
+		swap_path(variant->backend == TMPFS);
+		r = load_with_swap(variant->policy, 4 * NPG);
+		ASSERT_EQ(0, r) TH_LOG("load: %s", strerror(-r));
+	}
 	self->fd = vmp_open();
 	ASSERT_LE(0, self->fd);
 	self->p = vmp_map(self->fd, 0, NPG, MAP_SHARED);
@@ -79,7 +110,15 @@ FIXTURE_TEARDOWN(overcommit)
 {
 	munmap(self->p, NPG * PG);
 	close(self->fd);
+	if (self->server > 0) {
+		int st = vmp_swapd_stop(self->server);
+
+		EXPECT_TRUE(VMP_EXITED(st, 0)) TH_LOG("server status %#x", st);
+		EXPECT_EQ(0ULL, (unsigned long long)vmp_stat("srv_failed"));
+		EXPECT_LT(0LL, vmp_stat("srv_requests"));
+	}
 	expect_clean_unload(_metadata);
+	vmp_swapd_remove_files();
 }
 
 /* Two processes write disjoint halves of a 4x-pool mapping, then each reads all. */
@@ -161,7 +200,10 @@ FIXTURE(swaperr) {
 
 FIXTURE_SETUP(swaperr)
 {
-	int r = load_with_swap("fifo", 4 * NPG);
+	int r;
+
+	swap_path(false);
+	r = load_with_swap("fifo", 4 * NPG);
 
 	ASSERT_EQ(0, r) TH_LOG("load: %s", strerror(-r));
 	self->fd = vmp_open();
@@ -250,6 +292,7 @@ TEST(swap_full_sigbus)
 	pid_t pid;
 	int fd, r;
 
+	swap_path(false);
 	r = load_with_swap("fifo", 64);
 	ASSERT_EQ(0, r) TH_LOG("load: %s", strerror(-r));
 	fd = vmp_open();
@@ -286,15 +329,18 @@ TEST(swap_full_sigbus)
 /* Bad swap files are refused at load with a clear errno. */
 TEST(bad_swapfile_refused)
 {
+	char params[320];
 	int fd;
 
-	fd = open(SWAPF, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	swap_path(false);
+	fd = open(swapf, O_CREAT | O_WRONLY | O_TRUNC, 0644);
 	ASSERT_LE(0, fd);
 	fchmod(fd, 0644);
 	close(fd);
-	EXPECT_EQ(-EACCES, vmp_load("pool_pages=256 swapfile=" SWAPF));
+	snprintf(params, sizeof(params), "pool_pages=256 swapfile=%s", swapf);
+	EXPECT_EQ(-EACCES, vmp_load(params));
 	EXPECT_FALSE(vmp_loaded());
-	unlink(SWAPF);
+	unlink(swapf);
 	/* not a regular file or block device (/proc refuses O_CREAT|O_RDWR) */
 	EXPECT_GT(0, vmp_load("pool_pages=256 swapfile=/proc/self/status"));
 	EXPECT_EQ(-EINVAL, vmp_load("pool_pages=256 policy=nosuch"));

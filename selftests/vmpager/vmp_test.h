@@ -41,6 +41,7 @@
 #include <linux/magic.h>
 
 #include "vmpager.h"
+#include "vmp_stat_names.h"	/* module/: the names debugfs prints */
 
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
@@ -245,18 +246,9 @@ static inline int vmp_global(struct vmpager_global_info *gi)
 /* Counter names (as debugfs "stats" prints them), by enum vmpager_stat_id. */
 static inline const char *vmp_stat_name(unsigned int i)
 {
-#define __VMP_N(x) [VMPAGER_STAT_##x] = #x
-	static const char *const names[VMPAGER_NR_STATS] = {
-		__VMP_N(faults), __VMP_N(faults_minor), __VMP_N(faults_major),
-		__VMP_N(faults_zero), __VMP_N(faults_retry), __VMP_N(mkwrite),
-		__VMP_N(alloc_ok), __VMP_N(alloc_fail), __VMP_N(frees),
-		__VMP_N(oom_sigbus), __VMP_N(range_sigbus), __VMP_N(unmaps),
-		__VMP_N(orphaned), __VMP_N(objects_created),
-		__VMP_N(objects_freed), __VMP_N(buddy_splits),
-		__VMP_N(buddy_merges),
-	};
-#undef __VMP_N
-	return i < VMPAGER_NR_STATS ? names[i] : NULL;
+	_Static_assert(sizeof(vmp_stat_names) / sizeof(vmp_stat_names[0]) ==
+		       VMPAGER_NR_STATS, "vmp_stat_names.h covers every counter");
+	return i < VMPAGER_NR_STATS ? vmp_stat_names[i] : NULL;
 }
 
 static inline int vmp_stat_index(const char *name)
@@ -606,5 +598,90 @@ static inline int vmp_model_alloc(struct vmp_buddy_model *m)
 	{								\
 		VMP_TEARDOWN();						\
 	}
+
+/* ------------------------------------------------------------------ */
+/* Swap files and the io_uring swap server (vmpager-swapd).            */
+
+/* Where swap files go: the O_DIRECT scratch disk if there is one. */
+static inline const char *vmp_swap_dir(void)
+{
+	const char *d = getenv("VMP_DIRECT_DIR");
+
+	return d && *d ? d : "/tmp";
+}
+
+/* debugfs "swap" says "server STATE" (none, online, offline). */
+static inline int vmp_server_state_is(const char *state)
+{
+	char *buf = vmp_read_file(VMP_DEBUGFS "/swap"), want[32];
+	int ret;
+
+	if (!buf)
+		return 0;
+	snprintf(want, sizeof(want), "server %s\n", state);
+	ret = strstr(buf, want) != NULL;
+	free(buf);
+	return ret;
+}
+
+static inline int vmp_server_wait(const char *state, int ms)
+{
+	for (; ms > 0; ms -= 50) {
+		if (vmp_server_state_is(state))
+			return 0;
+		usleep(50000);
+	}
+	return -1;
+}
+
+#define VMP_SWAPD	"./vmpager-swapd"
+
+/* The server's two files, in vmp_swap_dir(). */
+static inline void vmp_swapd_files(char *a, char *b, size_t len)
+{
+	snprintf(a, len, "%s/vmp-srv-a.swap", vmp_swap_dir());
+	snprintf(b, len, "%s/vmp-srv-b.swap", vmp_swap_dir());
+}
+
+/* Start the server on its two files of @slots pages; wait until online. */
+static inline pid_t vmp_swapd_start(unsigned int slots)
+{
+	char a[256], b[256], s[32];
+	pid_t pid;
+
+	vmp_swapd_files(a, b, sizeof(a));
+	snprintf(s, sizeof(s), "%u", slots);
+	pid = fork();
+	if (pid == 0) {
+		execl(VMP_SWAPD, VMP_SWAPD, "-q", "-t", "2000", "-s", s, a, b,
+		      (char *)NULL);
+		_exit(127);
+	}
+	if (pid > 0 && vmp_server_wait("online", 10000)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	return pid;
+}
+
+/* SIGTERM: detach and exit; returns its wait status. */
+static inline int vmp_swapd_stop(pid_t pid)
+{
+	int st = -1;
+
+	kill(pid, SIGTERM);
+	waitpid(pid, &st, 0);
+	return st;
+}
+
+static inline void vmp_swapd_remove_files(void)
+{
+	char a[256], b[256];
+
+	vmp_swapd_files(a, b, sizeof(a));
+	unlink(a);
+	unlink(b);
+}
 
 #endif /* VMP_TEST_H */
