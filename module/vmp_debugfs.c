@@ -298,6 +298,7 @@ static int swap_show(struct seq_file *m, void *v)
 	u32 used, nslots;
 	int i, n, f;
 
+	/* pairs with the smp_store_release() in vmp_swap_publish() */
 	n = smp_load_acquire(&vmp_swap.nareas);
 	spin_lock(&vmp_swap.lock);
 	used = vmp_swap.used;

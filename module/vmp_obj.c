@@ -247,7 +247,7 @@ void vmp_obj_info(struct vmp_obj *obj, struct vmpager_obj_info *info)
 
 /* ---- the fault path ---- */
 
-/* the order of VMP_TRACE_FAULT_KINDS in vmp_trace.h */
+/* the order of the kinds printed by trace event vmpager_fault */
 enum vmp_fault_kind { VMP_MINOR, VMP_ZERO, VMP_MAJOR, VMP_TRACE_SIGBUS };
 
 #define VMP_MAX_RA	16
@@ -581,9 +581,9 @@ bool vmp_vma_is_ours(struct vm_area_struct *vma)
 /* Does @mm map any object of the device? */
 bool vmp_mm_maps_device(struct mm_struct *mm)
 {
+	VMA_ITERATOR(vmi, mm, 0);
 	struct vm_area_struct *vma;
 	bool ret = false;
-	VMA_ITERATOR(vmi, mm, 0);
 
 	mmap_read_lock(mm);
 	for_each_vma(vmi, vma) {

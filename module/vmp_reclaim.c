@@ -200,10 +200,12 @@ static bool vmp_evict_finish(struct vmp_victim *v, void *entry, u32 keep_slot)
 
 /*
  * Steps 1-6 above for one victim. Returns 1 if it was freed at once, 0 if a
- * write was queued on @batch (v is then in use), -EAGAIN if it was put back,
- * -ENOENT if the policy holds nothing.
+ * write was queued on @batch (v is then in use), 2 if it was soft-unmapped
+ * (only when @soft), -EAGAIN if it was put back, -ENOENT if the policy holds
+ * nothing.
  */
-static int vmp_evict_one(struct vmp_batch *batch, struct vmp_victim *v)
+static int vmp_evict_one(struct vmp_batch *batch, struct vmp_victim *v,
+			 bool soft)
 {
 	struct vmp_frame *fr;
 	struct page *page;
@@ -247,7 +249,7 @@ static int vmp_evict_one(struct vmp_batch *batch, struct vmp_victim *v)
 	}
 	if (PageMlocked(page) || page_maybe_dma_pinned(page))
 		goto busy;
-	if (READ_ONCE(vmp_pool.soft_unmap) && page_mapped(page) &&
+	if (soft && READ_ONCE(vmp_pool.soft_unmap) && page_mapped(page) &&
 	    !(READ_ONCE(fr->flags) & VMP_FRAME_SOFT)) {
 		unmap_mapping_pages(v->obj->mapping, v->index, 1, false);
 		vmp_count(VMPAGER_STAT_unmaps);
@@ -263,7 +265,7 @@ static int vmp_evict_one(struct vmp_batch *batch, struct vmp_victim *v)
 		fr->flags |= VMP_FRAME_SOFT | VMP_FRAME_ONLIST;
 		spin_unlock(&vmp_pool.lock);
 		unlock_page(page);
-		return -EAGAIN;
+		return 2;
 	}
 	unmap_mapping_pages(v->obj->mapping, v->index, 1, false);
 	vmp_count(VMPAGER_STAT_unmaps);
@@ -369,6 +371,12 @@ static unsigned long vmp_reclaim_one_pass(unsigned long nr,
 	unsigned long freed = 0, tries, budget;
 	struct vmp_batch batch;
 	int i, n, ret;
+	/*
+	 * Soft unmaps per pass are bounded: aging needs time between the
+	 * unmap and the next look, and a pass that requeued everything would
+	 * come back to the first page at once, before anyone could touch it.
+	 */
+	unsigned int soft_left = VMP_RECLAIM_BATCH;
 
 	v = kmalloc_array(VMP_RECLAIM_BATCH, sizeof(*v), GFP_NOFS);
 	if (!v)
@@ -381,7 +389,9 @@ static unsigned long vmp_reclaim_one_pass(unsigned long nr,
 		n = 0;
 		while (n < VMP_RECLAIM_BATCH && freed < nr && tries < budget) {
 			tries++;
-			ret = vmp_evict_one(&batch, &v[n]);
+			ret = vmp_evict_one(&batch, &v[n], soft_left > 0);
+			if (ret == 2)
+				soft_left--;
 			if (ret == -ENOENT) {
 				tries = budget;
 				break;

@@ -299,6 +299,7 @@ int vmp_swap_add_server(u32 nslots, u32 *first)
 
 void vmp_swap_area_set_online(u32 first, bool online)
 {
+	/* pairs with the smp_store_release() in vmp_swap_publish() */
 	int i, n = smp_load_acquire(&vmp_swap.nareas);
 
 	spin_lock(&vmp_swap.lock);
@@ -330,6 +331,7 @@ void vmp_swap_exit(void)
 
 static struct vmp_swap_area *vmp_swap_area_of(u32 slot)
 {
+	/* pairs with the smp_store_release() in vmp_swap_publish() */
 	int i, n = smp_load_acquire(&vmp_swap.nareas);
 
 	for (i = 0; i < n; i++) {
@@ -361,6 +363,7 @@ static bool vmp_area_alloc(struct vmp_swap_area *a, u32 *slot)
 
 int vmp_slot_alloc(u32 *slot)
 {
+	/* pairs with the smp_store_release() in vmp_swap_publish() */
 	int i, n = smp_load_acquire(&vmp_swap.nareas);
 	int pass;
 

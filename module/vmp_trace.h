@@ -2,7 +2,8 @@
 /*
  * vmpager tracepoints: /sys/kernel/tracing/events/vmpager/. docs/tracing.md
  * describes each event and its fields. All are cheap when disabled (a static
- * branch); none is emitted under a spinlock that a tracer could need.
+ * branch). Fault kinds are enum vmp_fault_kind (vmp_obj.c), eviction reasons
+ * the EV_* of vmp_reclaim.c, in the order printed here.
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM vmpager
@@ -11,15 +12,6 @@
 #define _VMP_TRACE_H
 
 #include <linux/tracepoint.h>
-
-/* fault kinds, as printed */
-#define VMP_TRACE_FAULT_KINDS			\
-	{ 0, "minor" }, { 1, "zero" }, { 2, "major" }, { 3, "sigbus" }
-
-/* eviction outcomes, as printed */
-#define VMP_TRACE_EVICT_REASONS						\
-	{ 0, "zero" }, { 1, "clean" }, { 2, "written" }, { 3, "busy" },	\
-	{ 4, "noswap" }, { 5, "write_error" }
 
 TRACE_EVENT(vmpager_fault,
 	TP_PROTO(u64 obj, unsigned long index, int kind, int err, u64 ns),
@@ -40,7 +32,8 @@ TRACE_EVENT(vmpager_fault,
 	),
 	TP_printk("obj=%llu index=%lu kind=%s err=%d ns=%llu", __entry->obj,
 		  __entry->index,
-		  __print_symbolic(__entry->kind, VMP_TRACE_FAULT_KINDS),
+		  __print_symbolic(__entry->kind, { 0, "minor" }, { 1, "zero" },
+				   { 2, "major" }, { 3, "sigbus" }),
 		  __entry->err, __entry->ns)
 );
 
@@ -63,7 +56,9 @@ TRACE_EVENT(vmpager_evict,
 	),
 	TP_printk("obj=%llu index=%lu frame=%u reason=%s slot=%d",
 		  __entry->obj, __entry->index, __entry->frame,
-		  __print_symbolic(__entry->reason, VMP_TRACE_EVICT_REASONS),
+		  __print_symbolic(__entry->reason, { 0, "zero" },
+				   { 1, "clean" }, { 2, "written" }, { 3, "busy" },
+				   { 4, "noswap" }, { 5, "write_error" }),
 		  (int)__entry->slot)
 );
 

@@ -139,8 +139,7 @@ struct vmpager_srv_attach {
 	__u64 descs;		/* user address of depth struct vmpager_srv_desc */
 	__u64 nslots;		/* pages the server can store (its slot space) */
 	__u32 depth;		/* tags: 1..VMPAGER_SRV_MAX_DEPTH */
-	__u32 timeout_ms;	/* a request unanswered this long kills the server;
-				 * 0: 5000, at most 600000 */
+	__u32 timeout_ms;	/* unanswered this long: server dead (0: 5000) */
 	__u64 reserved[4];	/* 0 */
 };
 
@@ -174,8 +173,11 @@ struct vmpager_srv_cmd {	/* sqe->cmd, 16 bytes */
 #define VMPAGER_IOC_RESET_STATS	_IO(VMPAGER_IOC_MAGIC, 0x03)
 /* Add a swap file (struct vmpager_swap_add). CAP_SYS_ADMIN. */
 #define VMPAGER_IOC_SWAP_ADD	_IOW(VMPAGER_IOC_MAGIC, 0x04, struct vmpager_swap_add)
-/* Attach this fd as the swap server. CAP_SYS_ADMIN; the caller must have
- * called mlockall(MCL_CURRENT | MCL_FUTURE) and must never map the device. */
+/*
+ * Attach this fd as the swap server. CAP_SYS_ADMIN; the caller must have
+ * called mlockall(MCL_CURRENT | MCL_FUTURE) and must never map the device.
+ * timeout_ms is at most 600000.
+ */
 #define VMPAGER_IOC_SRV_ATTACH	_IOW(VMPAGER_IOC_MAGIC, 0x05, struct vmpager_srv_attach)
 /* Detach the server of this fd: its requests fail over, its commands end. */
 #define VMPAGER_IOC_SRV_DETACH	_IO(VMPAGER_IOC_MAGIC, 0x06)
