@@ -189,6 +189,7 @@ int vmp_swap_add_fd(int fd, u64 pages);
 int vmp_swap_add_server(u32 nslots, u32 *first);
 void vmp_swap_area_set_online(u32 first, bool online);
 bool vmp_swap_configured(void);
+bool vmp_slot_readable(u32 slot);
 int vmp_slot_alloc(u32 *slot);
 void vmp_slot_free(u32 slot);
 void vmp_io_complete_one(struct vmp_io *io, long ret);

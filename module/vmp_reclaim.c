@@ -272,7 +272,13 @@ static int vmp_evict_one(struct vmp_batch *batch, struct vmp_victim *v,
 	if (page_mapped(page) || page_count(page) != 1)
 		goto busy;
 
-	if (!PageDirty(page) || !PageUptodate(page)) {
+	/*
+	 * A clean page whose only copy sits with a dead server is written
+	 * again (below), so dropping it cannot turn a readable page into a
+	 * SIGBUS while the server is away.
+	 */
+	if ((!PageDirty(page) && (slot == VMP_NIL || vmp_slot_readable(slot))) ||
+	    !PageUptodate(page)) {
 		/* clean, or a failed swap-in whose copy is still in its slot */
 		if (slot == VMP_NIL) {
 			if (!vmp_evict_finish(v, NULL, slot))
@@ -390,6 +396,8 @@ static unsigned long vmp_reclaim_one_pass(unsigned long nr,
 		while (n < VMP_RECLAIM_BATCH && freed < nr && tries < budget) {
 			tries++;
 			ret = vmp_evict_one(&batch, &v[n], soft_left > 0);
+			if (ret != -ENOENT)
+				(*scanned)++;
 			if (ret == 2)
 				soft_left--;
 			if (ret == -ENOENT) {
@@ -409,7 +417,6 @@ static unsigned long vmp_reclaim_one_pass(unsigned long nr,
 		if (!n && freed < nr && tries >= budget)
 			break;
 	}
-	*scanned = tries;
 	up_read(&vmp_policy_lock);
 	kfree(v);
 	return freed;

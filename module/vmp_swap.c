@@ -45,6 +45,8 @@
 
 struct vmp_swap vmp_swap;
 
+static struct vmp_swap_area *vmp_swap_area_of(u32 slot);
+
 /*
  * Check and preallocate an opened swap file; fills @sf. @npages 0 means the
  * file's current size. Consumes @file on error.
@@ -148,7 +150,8 @@ static int vmp_swap_publish(enum vmp_area_kind kind, u32 nslots, int file0,
 	a->kind = kind;
 	a->file0 = file0;
 	a->nfiles = nfiles;
-	a->online = true;
+	/* a server area goes online when its server is ready (vmp_uring.c) */
+	a->online = kind == VMP_AREA_FILES;
 	spin_lock(&vmp_swap.lock);
 	ob = vmp_swap.bitmap;
 	if (ob)
@@ -192,6 +195,17 @@ int vmp_swap_init(const char *paths, u32 pages_per_file)
 					 pages_per_file);
 		if (ret)
 			break;
+		for (i = 0; i < n; i++) {
+			if (file_inode(vmp_swap.files[i].file) ==
+			    file_inode(vmp_swap.files[n].file)) {
+				pr_err("swap file %s: named twice\n", path);
+				ret = -EBUSY;
+			}
+		}
+		if (ret) {
+			fput(vmp_swap.files[n].file);
+			break;
+		}
 		per = min(per, vmp_swap.files[n].nslots);
 		n++;
 		vmp_swap.nfiles = n;
@@ -307,6 +321,14 @@ void vmp_swap_area_set_online(u32 first, bool online)
 		if (vmp_swap.areas[i].first == first)
 			vmp_swap.areas[i].online = online;
 	spin_unlock(&vmp_swap.lock);
+}
+
+/* Can @slot be read now? (not if it is in a dead server's area) */
+bool vmp_slot_readable(u32 slot)
+{
+	struct vmp_swap_area *a = vmp_swap_area_of(slot);
+
+	return a && READ_ONCE(a->online);
 }
 
 /* Is there anywhere to write a page to? (a glance, no lock) */

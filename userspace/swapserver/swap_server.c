@@ -173,6 +173,7 @@ static int drop_privileges(void)
 
 static int serve(struct srv *s)
 {
+	struct __kernel_timespec tick = { .tv_nsec = 200 * 1000 * 1000 };
 	struct io_uring_cqe *cqe;
 	unsigned int head, n;
 	int ret = 0;
@@ -189,8 +190,10 @@ static int serve(struct srv *s)
 				return -errno;
 			detached = true;
 		}
-		ret = io_uring_submit_and_wait(&s->ring, 1);
-		if (ret == -EINTR) {
+		/* wake up now and then: a signal between the checks above and
+		 * the wait must not leave an idle server running */
+		ret = io_uring_submit_and_wait_timeout(&s->ring, &cqe, 1, &tick, NULL);
+		if (ret == -EINTR || ret == -ETIME) {
 			ret = 0;
 			continue;
 		}
