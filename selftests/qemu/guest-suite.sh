@@ -1,27 +1,31 @@
 #!/bin/bash
 # Build everything one guest run needs for one kernel, then boot it.
 #
-# usage: guest-suite.sh [-K stock|debug|IMAGE] [-D KDIR] [-r | -b] [-o GLOB] [-t SECS]
+# usage: guest-suite.sh [-K stock|debug|IMAGE] [-D KDIR] [-r | -b | -B PLAN | -P PLANFILE] [-o GLOB] [-t SECS]
 #   -K  stock: Debian's linux-image-amd64 (6.1) with linux-headers-amd64 (default)
 #       debug: the debug kernel of build-kernel.sh (built and cached on first use)
 #       IMAGE: any bzImage; -D names the kernel tree to build the module against
 #   -r  "make run": the demo plan (selftests/qemu/run.plan) instead of the tests
 #   -b  "make bench": the benchmark plan (userspace/bench/plan)
+#   -B  like -b with another plan file (make bench-quick: userspace/bench/plan-quick)
+#   -P  run PLANFILE instead of the check plan (make stress: selftests/stress/stress.plan)
 #   -o  run only the plan lines whose name matches GLOB
 # stdout is the guest's KTAP stream; build output and progress go to stderr.
 # Logs: build/logs/guest-<kernel>-<mode>/ (console.log holds the whole kernel log).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-K=stock D= mode=check only= total=
-while getopts K:D:rbo:t: opt; do
+K=stock D= mode=check only= total= benchplan=$top/userspace/bench/plan
+while getopts K:D:rbB:P:o:t: opt; do
 	case $opt in
 	K) K=$OPTARG ;;
 	D) D=$OPTARG ;;
 	r) mode=run ;;
 	b) mode=bench ;;
+	B) mode=bench benchplan=$OPTARG ;;
+	P) mode=plan planfile=$(realpath "$OPTARG") ;;
 	o) only=$OPTARG ;;
 	t) total=$OPTARG ;;
-	*) sed -n '3,12p' "$0" >&2; exit 2 ;;
+	*) sed -n '3,14p' "$0" >&2; exit 2 ;;
 	esac
 done
 
@@ -90,6 +94,7 @@ bin=$top/build/guest/bin
 mkdir -p "$bin"
 grep -v '^#' "$top/selftests/qemu/guest-dirs" | while read -r d; do
 	[ -n "$d" ] || continue
+	[ -f "$top/$d/Makefile" ] || { echo "guest-suite: $d has no Makefile: skipped" >&2; continue; }
 	make -s -C "$top/$d" O="$bin" >&2 || { echo "guest-suite: building $d failed" >&2; exit 1; }
 done
 cp "$top/selftests/qemu/demo.sh" "$bin/"
@@ -102,7 +107,8 @@ check) plans=("$top/selftests/vmpager/plan")
 		[ "$f" = "$top/selftests/vmpager/plan" ] || plans+=("$f")
 	done ;;
 run) plans=("$top/selftests/qemu/run.plan") ;;
-bench) plans=("$top/userspace/bench/plan") ;;
+bench) plans=("$benchplan") ;;
+plan) plans=("$planfile") ;;
 esac
 plan=$top/build/guest/$tag-$mode.plan
 cat "${plans[@]}" > "$plan"
