@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vmp_uswap: swap files for userspace pagers, driven through liburing.
+ *
+ * Used by vmpagerd (the userfaultfd daemon) and by vmpagerd --swap-server
+ * (the module's io_uring swap server). It owns the files and the slot
+ * bitmap; the caller owns the rings and the buffers, and gets SQEs prepared
+ * for one 4 KiB page each, so it can batch them with anything else.
+ *
+ * Files: created 0600 if missing; an existing file whose mode grants group
+ * or other access is refused (-EACCES, with a message on stderr), because
+ * swapped pages would be readable by others. Regular files are preallocated
+ * (fallocate; extending direct writes are synchronous on ext4); block
+ * devices must be large enough. O_DIRECT is tried first and the file is
+ * opened buffered if the filesystem refuses it (tmpfs): vmp_uswap_direct()
+ * says whether every file is direct. Direct I/O needs 4 KiB-aligned buffers.
+ *
+ * Slots: slot s lives in file s % npaths at byte offset (s / npaths) * 4096,
+ * so consecutive slots stripe over the files. Allocation is next-fit from a
+ * cursor that follows the last slot handed out, so a burst of allocations
+ * gets consecutive slots (a cluster) and a batch of writes is a sequential
+ * run on each file.
+ *
+ * Locking: vmp_uswap_alloc() and vmp_uswap_free() take an internal mutex
+ * (any thread may call them); everything else is read-only after open.
+ */
+#ifndef _VMP_USWAP_H
+#define _VMP_USWAP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct io_uring_sqe;
+struct vmp_uswap;
+
+#define VMP_USWAP_PAGE		4096u
+#define VMP_USWAP_MAX_FILES	64
+
+/*
+ * Open (creating if needed) @npaths files of @slots_per_file pages each.
+ * Returns 0 and *@out, or a negative errno (nothing left open).
+ */
+int vmp_uswap_open(struct vmp_uswap **out, char *const paths[], int npaths,
+		   uint64_t slots_per_file);
+void vmp_uswap_close(struct vmp_uswap *sw);
+
+uint64_t vmp_uswap_nslots(const struct vmp_uswap *sw);
+uint64_t vmp_uswap_used(const struct vmp_uswap *sw);	/* slots allocated */
+bool vmp_uswap_direct(const struct vmp_uswap *sw);	/* every file O_DIRECT */
+int vmp_uswap_nfiles(const struct vmp_uswap *sw);
+
+/* A free slot (marked used), or -ENOSPC when every slot is in use. */
+int64_t vmp_uswap_alloc(struct vmp_uswap *sw);
+/* Return a slot. Freeing a free or out-of-range slot is reported on stderr. */
+void vmp_uswap_free(struct vmp_uswap *sw, uint64_t slot);
+bool vmp_uswap_in_use(struct vmp_uswap *sw, uint64_t slot);
+
+/* Where a slot lives: its file's fd and byte offset. */
+int vmp_uswap_fd(const struct vmp_uswap *sw, uint64_t slot, off_t *off);
+
+/*
+ * Prepare @sqe for reading/writing the page of @slot into/from @buf (4096
+ * bytes, 4 KiB aligned for O_DIRECT). @buf_index >= 0: @buf lies inside
+ * the ring's registered buffer @buf_index (read_fixed/write_fixed); -1: a
+ * plain read/write. The caller sets user_data and submits; a completion
+ * res other than 4096 is a failure (negative errno, or short).
+ */
+void vmp_uswap_prep_read(struct vmp_uswap *sw, struct io_uring_sqe *sqe,
+			 uint64_t slot, void *buf, int buf_index);
+void vmp_uswap_prep_write(struct vmp_uswap *sw, struct io_uring_sqe *sqe,
+			  uint64_t slot, void *buf, int buf_index);
+
+#endif /* _VMP_USWAP_H */
