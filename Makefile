@@ -41,6 +41,7 @@ modules-clean:
 
 userspace: deps
 	$(MAKE) -C userspace/sim
+	$(MAKE) -C userspace/vmpagerctl
 
 selftests: deps
 	$(MAKE) -C selftests/host
@@ -73,12 +74,14 @@ dkms-check: deps
 install: module
 	$(MAKE) -C $(KDIR) M=$(TOP) modules_install
 	install -D -m 0644 userspace/etc/60-vmpager.rules $(DESTDIR)/etc/udev/rules.d/60-vmpager.rules
+	$(MAKE) -C userspace/vmpagerctl install
 	depmod -a $(notdir $(patsubst %/build,%,$(KDIR))) || true
 
 uninstall:
 	rm -f /lib/modules/$(notdir $(patsubst %/build,%,$(KDIR)))/updates/vmpager.ko \
 	      /lib/modules/$(notdir $(patsubst %/build,%,$(KDIR)))/extra/vmpager.ko
 	rm -f $(DESTDIR)/etc/udev/rules.d/60-vmpager.rules
+	$(MAKE) -C userspace/vmpagerctl uninstall
 	depmod -a $(notdir $(patsubst %/build,%,$(KDIR))) || true
 
 clean:
