@@ -41,16 +41,20 @@ modules-clean:
 
 userspace: deps
 	$(MAKE) -C userspace/sim
+	$(MAKE) -C userspace/lib
+	$(MAKE) -C userspace/vmpagerd
 	$(MAKE) -C userspace/vmpagerctl
 
 selftests: deps
 	$(MAKE) -C selftests/host
 	$(MAKE) -C selftests/vmpager O=$(B)/guest/bin
+	$(MAKE) -C selftests/vmpagerd O=$(B)/guest/bin
 
 # Host unit tests and the runner's own test; KTAP into build/logs.
 host-check: deps
 	@mkdir -p $(B)/logs
 	$(MAKE) -s -C selftests/host run 2>&1 | tee $(B)/logs/host.ktap
+	$(MAKE) -s -C selftests/vmpagerd host-run 2>&1 | tee $(B)/logs/host-vmpagerd.ktap
 
 # One guest suite: KERNEL=stock|debug|/path/to/bzImage (with KDIR=/path).
 guest-check: deps
@@ -74,6 +78,8 @@ dkms-check: deps
 install: module
 	$(MAKE) -C $(KDIR) M=$(TOP) modules_install
 	install -D -m 0644 userspace/etc/60-vmpager.rules $(DESTDIR)/etc/udev/rules.d/60-vmpager.rules
+	$(MAKE) -C userspace/lib install
+	$(MAKE) -C userspace/vmpagerd install
 	$(MAKE) -C userspace/vmpagerctl install
 	depmod -a $(notdir $(patsubst %/build,%,$(KDIR))) || true
 
@@ -81,6 +87,8 @@ uninstall:
 	rm -f /lib/modules/$(notdir $(patsubst %/build,%,$(KDIR)))/updates/vmpager.ko \
 	      /lib/modules/$(notdir $(patsubst %/build,%,$(KDIR)))/extra/vmpager.ko
 	rm -f $(DESTDIR)/etc/udev/rules.d/60-vmpager.rules
+	$(MAKE) -C userspace/lib uninstall
+	$(MAKE) -C userspace/vmpagerd uninstall
 	$(MAKE) -C userspace/vmpagerctl uninstall
 	depmod -a $(notdir $(patsubst %/build,%,$(KDIR))) || true
 

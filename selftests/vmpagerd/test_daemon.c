@@ -1,0 +1,629 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Proves vmpagerd pages client regions beyond its budget without losing a byte, tracks dirt, survives and reports client and daemon deaths, and keeps no privileges. */
+#include <pthread.h>
+
+#include "vmpd_test.h"
+
+#define BUDGET	256
+#define NPG	(4 * BUDGET)
+
+FIXTURE(vmpd) {
+	struct vmpd_inst d;
+};
+
+FIXTURE_SETUP(vmpd)
+{
+	int r = vmpd_start(&self->d, "--frames 256 --client-cache 64");
+
+	ASSERT_EQ(0, r) TH_LOG("starting %s: %s", vmpd_bin(), strerror(-r));
+}
+
+FIXTURE_TEARDOWN(vmpd)
+{
+	int i;
+
+	if (self->d.pid <= 0) {		/* the test stopped it itself */
+		vmpd_stop(&self->d);
+		return;
+	}
+	/* every region is gone: nothing may be left allocated */
+	if (_metadata->passed) {
+		for (i = 0; i < 100 && vmpd_stat(&self->d, "clients"); i++)
+			usleep(20000);
+		EXPECT_EQ(0, vmpd_stat(&self->d, "clients"));
+		EXPECT_EQ(0, vmpd_stat(&self->d, "swap_used"));
+		EXPECT_EQ(0, vmpd_stat(&self->d, "frames_used"));
+		EXPECT_EQ(0, vmpd_stat(&self->d, "lost_pages"));
+	}
+	EXPECT_EQ(0, vmpd_stop(&self->d))
+		TH_LOG("vmpagerd did not exit cleanly on SIGTERM");
+}
+
+/* Wait until the daemon has no client left (region freed, or its process died). */
+static int wait_no_clients(struct vmpd_inst *d)
+{
+	int i;
+
+	for (i = 0; i < 250; i++) {
+		if (vmpd_stat(d, "clients") == 0)
+			return 0;
+		usleep(20000);
+	}
+	return -1;
+}
+
+TEST_F_TIMEOUT(vmpd, region_four_times_the_budget_survives, 180)
+{
+	long long outs, major, minor;
+	char *p;
+
+	p = vmpd_region(&self->d, NPG, 0);
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	vmp_fill(p, 0, NPG, 0x11);
+	EXPECT_EQ(-1, vmp_check(p, 0, NPG, 0x11));
+	EXPECT_EQ(-1, vmp_check(p, 0, NPG, 0x11));
+	EXPECT_GE(BUDGET, vmpd_stat(&self->d, "frames_used"));
+	outs = vmpd_stat(&self->d, "swap_outs");
+	major = vmpd_stat(&self->d, "faults_major");
+	minor = vmpd_stat(&self->d, "faults_minor");
+	EXPECT_LT(0, outs);
+	EXPECT_LT(0, major);
+	EXPECT_LT(0, minor) TH_LOG("the soft-eviction cache served nothing");
+	EXPECT_EQ(NPG, vmpd_stat(&self->d, "faults_zero"));
+	TH_LOG("%lld swap-outs, %lld major, %lld minor faults", outs, major, minor);
+	ASSERT_EQ(0, vmp_region_free(p));
+	ASSERT_EQ(0, wait_no_clients(&self->d));
+}
+
+TEST_F_TIMEOUT(vmpd, random_rewrites_keep_the_latest_generation, 180)
+{
+	static unsigned char gen[NPG];
+	uint64_t rng = 777;
+	unsigned int i, pg;
+	long bad = -1;
+	char *p;
+
+	p = vmpd_region(&self->d, NPG, 0);
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	memset(gen, 0, sizeof(gen));
+	for (i = 0; i < 3 * NPG; i++) {
+		rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+		pg = (rng >> 33) % NPG;
+		gen[pg]++;
+		vmp_fill(p + (size_t)pg * PG, pg, 1, 0x100 + gen[pg]);
+	}
+	for (pg = 0; pg < NPG && bad < 0; pg++) {
+		bad = gen[pg] ? vmp_check(p + (size_t)pg * PG, pg, 1, 0x100 + gen[pg]) :
+				vmp_check_zero(p + (size_t)pg * PG, 1);
+		if (bad >= 0)
+			TH_LOG("page %u (gen %u) bad at word %ld", pg, gen[pg], bad);
+	}
+	EXPECT_EQ(-1, bad);
+	EXPECT_EQ(0, vmp_region_free(p));
+}
+
+/* A read-only pass over clean pages evicts them without a single write. */
+TEST_F_TIMEOUT(vmpd, clean_pages_are_dropped_without_write, 180)
+{
+	long long outs, evicted;
+	char *p;
+	int pass;
+
+	p = vmpd_region(&self->d, NPG, 0);
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	vmp_fill(p, 0, NPG, 0x22);
+	/* two read passes: pages still dirty after the fill get written */
+	for (pass = 0; pass < 2; pass++)
+		ASSERT_EQ(-1, vmp_check(p, 0, NPG, 0x22));
+	outs = vmpd_stat(&self->d, "swap_outs");
+	evicted = vmpd_stat(&self->d, "evict_clean") +
+		  vmpd_stat(&self->d, "evict_soft");
+	ASSERT_EQ(-1, vmp_check(p, 0, NPG, 0x22));
+	EXPECT_EQ(outs, vmpd_stat(&self->d, "swap_outs"))
+		TH_LOG("a read-only pass wrote pages");
+	EXPECT_LE(NPG - BUDGET, vmpd_stat(&self->d, "evict_clean") +
+				vmpd_stat(&self->d, "evict_soft") - evicted);
+	EXPECT_EQ(0, vmp_region_free(p));
+}
+
+TEST_F_TIMEOUT(vmpd, never_written_pages_read_zero_without_io, 180)
+{
+	char *p;
+
+	p = vmpd_region(&self->d, NPG, 0);
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	EXPECT_EQ(-1, vmp_check_zero(p, NPG));
+	EXPECT_EQ(-1, vmp_check_zero(p, NPG));
+	EXPECT_EQ(0, vmpd_stat(&self->d, "swap_outs"));
+	EXPECT_EQ(0, vmpd_stat(&self->d, "swap_ins"));
+	EXPECT_LT(NPG, vmpd_stat(&self->d, "faults_zero"))
+		TH_LOG("the second pass must zero-fill again: nothing was kept");
+	EXPECT_LE(NPG, vmpd_stat(&self->d, "evict_zero"));
+	EXPECT_EQ(0, vmp_region_free(p));
+}
+
+/* Pages filled by a read are write-protected: the first write is seen. */
+TEST_F_TIMEOUT(vmpd, first_write_after_read_is_tracked, 180)
+{
+	char *p;
+
+	p = vmpd_region(&self->d, NPG, 0);
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	size_t pg;
+
+	vmp_touch_read(p, 8);
+	EXPECT_EQ(0, vmpd_stat(&self->d, "mkwrite"));
+	vmp_fill(p, 0, 8, 0x33);
+	EXPECT_EQ(8, vmpd_stat(&self->d, "mkwrite"));
+	/* each page read, then written while resident: one WP fault each */
+	for (pg = 8; pg < NPG; pg++) {
+		vmp_touch_read(p + pg * PG, 1);
+		vmp_fill(p + pg * PG, pg, 1, 0x33);
+	}
+	EXPECT_EQ(NPG, vmpd_stat(&self->d, "mkwrite"));
+	EXPECT_EQ(-1, vmp_check(p, 0, NPG, 0x33));
+	EXPECT_LT(0, vmpd_stat(&self->d, "swap_outs"));
+	EXPECT_EQ(0, vmp_region_free(p));
+}
+
+struct reader {
+	char *p;
+	long bad;
+};
+
+static void *read_all(void *arg)
+{
+	struct reader *r = arg;
+	int pass;
+
+	r->bad = -1;
+	for (pass = 0; pass < 2 && r->bad < 0; pass++)
+		r->bad = vmp_check(r->p, 0, NPG, 0x44);
+	return NULL;
+}
+
+TEST_F_TIMEOUT(vmpd, threads_faulting_the_same_pages, 180)
+{
+	struct reader rd[4];
+	pthread_t th[4];
+	char *p;
+	int i;
+
+	p = vmpd_region(&self->d, NPG, 0);
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	vmp_fill(p, 0, NPG, 0x44);
+	for (i = 0; i < 4; i++) {
+		rd[i].p = p;
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, read_all, &rd[i]));
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		EXPECT_EQ(-1, rd[i].bad) TH_LOG("thread %d", i);
+	}
+	TH_LOG("%lld duplicate/stale faults", vmpd_stat(&self->d, "faults_retry"));
+	EXPECT_EQ(0, vmp_region_free(p));
+}
+
+struct churn {
+	char *p;
+	volatile int *stop;
+	long bad;
+	int id;
+};
+
+static void *churn_verify(void *arg)
+{
+	struct churn *c = arg;
+
+	while (!*c->stop && c->bad < 0)
+		c->bad = vmp_check(c->p, 0, NPG, 0x45);
+	return NULL;
+}
+
+/*
+ * Events while faults are in flight: MADV_DONTNEED (REMOVE events) from one
+ * thread while three others fault pages in. A fill racing an event gets
+ * EAGAIN; the daemon drains the queue and retries. No data may change.
+ */
+TEST_F_TIMEOUT(vmpd, events_during_faults, 180)
+{
+	volatile int stop = 0;
+	struct churn c[3];
+	pthread_t th[3];
+	uint64_t rng = 99;
+	int i;
+	char *p;
+
+	p = vmpd_region(&self->d, NPG, 0);
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	vmp_fill(p, 0, NPG, 0x45);
+	for (i = 0; i < 3; i++) {
+		c[i] = (struct churn){ p, &stop, -1, i };
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, churn_verify, &c[i]));
+	}
+	for (i = 0; i < 300; i++) {
+		size_t pg, n;
+
+		rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+		pg = (rng >> 33) % NPG;
+		n = 1 + (rng >> 20) % 16;
+		if (pg + n > NPG)
+			n = NPG - pg;
+		ASSERT_EQ(0, madvise(p + pg * PG, n * PG, MADV_DONTNEED));
+		usleep(1000);
+	}
+	stop = 1;
+	for (i = 0; i < 3; i++) {
+		pthread_join(th[i], NULL);
+		EXPECT_EQ(-1, c[i].bad) TH_LOG("thread %d", i);
+	}
+	EXPECT_EQ(-1, vmp_check(p, 0, NPG, 0x45));
+	EXPECT_EQ(300, vmpd_stat(&self->d, "events_remove"));
+	TH_LOG("%lld ioctls retried after EAGAIN", vmpd_stat(&self->d, "copy_eagain"));
+	EXPECT_EQ(0, vmp_region_free(p));
+}
+
+/* "clients" lines: pid uid pages resident swapped. Resident of @pid, or -1. */
+static long long client_resident(struct vmpd_inst *d, pid_t pid)
+{
+	char *s = vmpd_ctl(d, "clients"), *line, *save = NULL;
+	long long v = -1, cp, uid, pages, res, sw;
+
+	if (!s)
+		return -1;
+	for (line = strtok_r(s, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		if (sscanf(line, "%lld %lld %lld %lld %lld", &cp, &uid, &pages,
+			   &res, &sw) == 5 && cp == pid)
+			v = res;
+	free(s);
+	return v;
+}
+
+TEST_F_TIMEOUT(vmpd, two_clients_keep_their_own_budgets, 180)
+{
+	static const unsigned int budgets[2] = { 48, 112 };
+	int go[2], done[2], i;
+	pid_t pid[2];
+
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(done));
+	for (i = 0; i < 2; i++) {
+		pid[i] = fork();
+		ASSERT_LE(0, pid[i]);
+		if (pid[i] == 0) {
+			struct vmp_region_info ri;
+			char *p = vmpd_region(&self->d, 512, budgets[i]);
+
+			VMP_CHILD_CHECK(p);
+			VMP_CHILD_CHECK(!vmp_region_info(p, &ri));
+			VMP_CHILD_CHECK(ri.budget == budgets[i]);
+			vmp_fill(p, 0, 512, 0x50 + i);
+			VMP_CHILD_CHECK(vmp_check(p, 0, 512, 0x50 + i) == -1);
+			vmp_post(done[1]);
+			vmp_pend(go[0]);	/* hold the region while the parent looks */
+			VMP_CHILD_CHECK(vmp_check(p, 0, 512, 0x50 + i) == -1);
+			_exit(0);
+		}
+	}
+	ASSERT_EQ(0, vmp_pend(done[0]));
+	ASSERT_EQ(0, vmp_pend(done[0]));
+	for (i = 0; i < 2; i++) {
+		long long r = client_resident(&self->d, pid[i]);
+
+		EXPECT_LT(0, r);
+		EXPECT_GE(budgets[i], r) TH_LOG("client %d holds %lld frames", i, r);
+	}
+	vmp_post(go[1]);
+	vmp_post(go[1]);
+	for (i = 0; i < 2; i++)
+		EXPECT_EQ(0, vmp_wait(pid[i]));
+	EXPECT_EQ(0, wait_no_clients(&self->d));
+}
+
+TEST_F_TIMEOUT(vmpd, client_killed_mid_fault_frees_everything, 180)
+{
+	int ready[2], st;
+	pid_t pid;
+	char *p;
+
+	ASSERT_EQ(0, pipe(ready));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		uint64_t seed = 1;
+
+		p = vmpd_region(&self->d, NPG, 0);
+		VMP_CHILD_CHECK(p);
+		vmp_fill(p, 0, NPG, seed);
+		vmp_post(ready[1]);
+		for (;;)
+			vmp_fill(p, 0, NPG, ++seed);
+	}
+	ASSERT_EQ(0, vmp_pend(ready[0]));
+	usleep(200000);
+	EXPECT_LT(0, vmpd_stat(&self->d, "swap_used"));
+	kill(pid, SIGKILL);
+	st = vmp_wait(pid);
+	EXPECT_TRUE(VMP_KILLED(st, SIGKILL)) TH_LOG("status %#x", st);
+	ASSERT_EQ(0, wait_no_clients(&self->d));
+	EXPECT_EQ(0, vmpd_stat(&self->d, "swap_used"));
+	EXPECT_EQ(0, vmpd_stat(&self->d, "frames_used"));
+	EXPECT_EQ(1, vmpd_stat(&self->d, "clients_exited"));
+	/* and the daemon serves the next one */
+	p = vmpd_region(&self->d, NPG, 0);
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	vmp_fill(p, 0, NPG, 0x66);
+	EXPECT_EQ(-1, vmp_check(p, 0, NPG, 0x66));
+	EXPECT_EQ(0, vmp_region_free(p));
+}
+
+TEST_F_TIMEOUT(vmpd, events_unmap_remap_remove, 180)
+{
+	size_t half = NPG / 2 * PG;
+	char *p, *q, *hole;
+
+	p = vmpd_region(&self->d, NPG, 0);
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	vmp_fill(p, 0, NPG, 0x77);
+	/* MADV_DONTNEED on a shared memfd keeps the data (REMOVE event) */
+	ASSERT_EQ(0, madvise(p, NPG * PG, MADV_DONTNEED));
+	EXPECT_EQ(-1, vmp_check(p, 0, NPG, 0x77));
+	EXPECT_LE(1, vmpd_stat(&self->d, "events_remove"));
+	/* mremap moves the region: the daemon follows (REMAP event) */
+	hole = mmap(NULL, NPG * PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, hole);
+	q = mremap(p, NPG * PG, NPG * PG, MREMAP_MAYMOVE | MREMAP_FIXED, hole);
+	ASSERT_EQ(hole, q);
+	EXPECT_EQ(-1, vmp_check(q, 0, NPG, 0x77));
+	vmp_fill(q, 0, NPG, 0x78);
+	EXPECT_LE(1, vmpd_stat(&self->d, "events_remap"));
+	/* munmap of the second half frees its pages (UNMAP event) */
+	ASSERT_EQ(0, munmap(q + half, half));
+	EXPECT_LE(1, vmpd_stat(&self->d, "events_unmap"));
+	EXPECT_EQ(-1, vmp_check(q, 0, NPG / 2, 0x78));
+	EXPECT_GE(NPG / 2, vmpd_stat(&self->d, "swap_used"));
+	/* back where the library expects it, and freed */
+	ASSERT_EQ(p, mremap(q, half, half, MREMAP_MAYMOVE | MREMAP_FIXED, p));
+	EXPECT_EQ(-1, vmp_check(p, 0, NPG / 2, 0x78));
+	EXPECT_EQ(0, vmp_region_free(p));
+}
+
+TEST_F_TIMEOUT(vmpd, policy_switch_keeps_data, 180)
+{
+	char *s, *p;
+
+	p = vmpd_region(&self->d, NPG, 0);
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	vmp_fill(p, 0, NPG, 0x88);
+	s = vmpd_ctl(&self->d, "policy arc");
+	ASSERT_NE(NULL, s);
+	EXPECT_STREQ("arc\nend\n", s);
+	free(s);
+	EXPECT_EQ(-1, vmp_check(p, 0, NPG, 0x88));
+	/* under ARC a write to a clean page (WP fault) promotes it to T2 */
+	EXPECT_EQ(0, vmpd_stat(&self->d, "activations"));
+	vmp_touch_read(p, 16);
+	vmp_fill(p, 0, 16, 0x89);
+	EXPECT_LE(16, vmpd_stat(&self->d, "activations"));
+	s = vmpd_ctl(&self->d, "policy clock");
+	EXPECT_STREQ("clock\nend\n", s);
+	free(s);
+	/* the counters survive the switch */
+	EXPECT_LE(16, vmpd_stat(&self->d, "activations"));
+	vmp_fill(p, 0, NPG, 0x89);
+	EXPECT_EQ(-1, vmp_check(p, 0, NPG, 0x89));
+	EXPECT_EQ(0, vmp_region_free(p));
+}
+
+TEST_F_TIMEOUT(vmpd, control_protocol, 180)
+{
+	char *s;
+
+	s = vmpd_ctl(&self->d, "stats");
+	ASSERT_NE(NULL, s);
+	EXPECT_NE(NULL, strstr(s, "\nframes_total 256\n"));
+	EXPECT_NE(NULL, strstr(s, "\nswap_slots 16384\n"));
+	EXPECT_EQ(0, strncmp(s, "faults ", 7));
+	EXPECT_EQ(0, strcmp(s + strlen(s) - 4, "end\n"));
+	free(s);
+	s = vmpd_ctl(&self->d, "clients");
+	EXPECT_STREQ("pid uid pages resident swapped\nend\n", s);
+	free(s);
+	s = vmpd_ctl(&self->d, "policy");
+	EXPECT_STREQ("lirs\nend\n", s);
+	free(s);
+	s = vmpd_ctl(&self->d, "policy bogus");
+	EXPECT_EQ(0, strncmp(s, "error EINVAL ", 13));
+	EXPECT_EQ(0, strcmp(s + strlen(s) - 4, "end\n"));
+	free(s);
+	s = vmpd_ctl(&self->d, "frobnicate");
+	EXPECT_EQ(0, strncmp(s, "error EINVAL unknown command", 28));
+	free(s);
+	s = vmpd_ctl(&self->d, "readahead 17");
+	EXPECT_EQ(0, strncmp(s, "error EINVAL ", 13));
+	free(s);
+	s = vmpd_ctl(&self->d, "readahead 4");
+	EXPECT_STREQ("4\nend\n", s);
+	free(s);
+	s = vmpd_ctl(&self->d, "hist");
+	EXPECT_EQ(0, strncmp(s, "1 ", 2));
+	EXPECT_NE(NULL, strstr(s, "\ninf "));
+	free(s);
+}
+
+/* Non-root peers: refused unless allowed, on both sockets. */
+TEST_F_TIMEOUT(vmpd, peer_credentials_refused, 180)
+{
+	pid_t pid;
+
+	/* the child (uid 65534) must be able to reach the socket */
+	ASSERT_EQ(0, chmod(self->d.dir, 0755));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char *s, *p;
+
+		VMP_CHILD_CHECK(!setgid(65534) && !setuid(65534));
+		p = vmpd_region(&self->d, 64, 0);
+		VMP_CHILD_CHECK(!p && errno == EPERM);
+		VMP_CHILD_CHECK(strstr(vmp_region_strerror(), "may not use vmpagerd"));
+		s = vmpd_ctl(&self->d, "stats");
+		VMP_CHILD_CHECK(s && !strncmp(s, "error EACCES ", 13));
+		_exit(0);
+	}
+	EXPECT_EQ(0, vmp_wait(pid));
+	EXPECT_EQ(1, vmpd_stat(&self->d, "clients_refused"));
+	EXPECT_EQ(0, vmpd_stat(&self->d, "clients_accepted"));
+}
+
+TEST(allowed_uid_is_served)
+{
+	struct vmpd_inst d;
+	pid_t pid;
+	int r;
+
+	r = vmpd_start(&d, "--frames 64 --client-cache 32 --allow-uid 65534");
+	ASSERT_EQ(0, r) TH_LOG("starting vmpagerd: %s", strerror(-r));
+	/* the child (uid 65534) must be able to reach the socket */
+	ASSERT_EQ(0, chmod(d.dir, 0755));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char *p;
+
+		VMP_CHILD_CHECK(!setgid(65534) && !setuid(65534));
+		p = vmpd_region(&d, 256, 0);
+		if (!p)
+			fprintf(stderr, "# %s\n", vmp_region_strerror());
+		VMP_CHILD_CHECK(p);
+		vmp_fill(p, 0, 256, 0x99);
+		VMP_CHILD_CHECK(vmp_check(p, 0, 256, 0x99) == -1);
+		VMP_CHILD_CHECK(!vmp_region_free(p));
+		_exit(0);
+	}
+	EXPECT_EQ(0, vmp_wait(pid));
+	EXPECT_EQ(1, vmpd_stat(&d, "clients_accepted"));
+	EXPECT_LT(0, vmpd_stat(&d, "swap_outs"));
+	EXPECT_EQ(0, vmpd_stop(&d));
+}
+
+TEST_F_TIMEOUT(vmpd, capabilities_are_gone, 180)
+{
+	char *log;
+
+	EXPECT_EQ(0, proc_status(self->d.pid, "CapEff:", 16));
+	EXPECT_EQ(0, proc_status(self->d.pid, "CapPrm:", 16));
+	EXPECT_EQ(0, proc_status(self->d.pid, "CapInh:", 16));
+	EXPECT_EQ(0, proc_status(self->d.pid, "CapBnd:", 16));
+	EXPECT_EQ(0, proc_status(self->d.pid, "CapAmb:", 16));
+	EXPECT_EQ(1, proc_status(self->d.pid, "NoNewPrivs:", 10));
+	log = vmp_read_file(self->d.log);
+	ASSERT_NE(NULL, log);
+	EXPECT_NE(NULL, strstr(log, "privileges dropped"));
+	free(log);
+}
+
+/*
+ * vmpagerd is killed while a client has pages only it holds: every access
+ * of the client gets SIGBUS (never a zero page), also a thread already
+ * blocked in a fault, within a bounded time.
+ */
+TEST(daemon_killed_client_gets_sigbus)
+{
+	struct vmpd_inst d;
+	int ready[2], go[2], r;
+	pid_t pid;
+
+	/* FIFO: page 0 is surely evicted after the fill (LIRS keeps it) */
+	r = vmpd_start(&d, "--frames 128 --client-cache 32 --policy fifo");
+	ASSERT_EQ(0, r) TH_LOG("starting vmpagerd: %s", strerror(-r));
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		uint64_t v, t0, t1;
+		siginfo_t si;
+		char *p = vmpd_region(&d, 1024, 0);
+		int sig, pg, sigbus = 0;
+
+		VMP_CHILD_CHECK(p);
+		vmp_no_core();
+		vmp_fill(p, 0, 1024, 0x5a);
+		vmp_post(ready[1]);
+		vmp_pend(go[0]);	/* the daemon is stopped now */
+		t0 = time(NULL);
+		/* page 0 is long evicted: this blocks until the daemon dies */
+		sig = vmp_try_read(p, &v, &si);
+		t1 = time(NULL);
+		VMP_CHILD_CHECK(sig == SIGBUS);
+		VMP_CHILD_CHECK(si.si_addr == p);
+		VMP_CHILD_CHECK(t1 - t0 <= 10);
+		for (pg = 0; pg < 1024; pg++) {
+			v = 0x1234;
+			sig = vmp_try_read(p + pg * PG + 8, &v, NULL);
+			/* never a silent zero or stale value */
+			VMP_CHILD_CHECK(sig == SIGBUS || v == vmp_word(0x5a, pg, 1));
+			sigbus += sig == SIGBUS;
+		}
+		VMP_CHILD_CHECK(sigbus == 1024);
+		_exit(0);
+	}
+	ASSERT_EQ(0, vmp_pend(ready[0]));
+	ASSERT_EQ(0, kill(d.pid, SIGSTOP));
+	vmp_post(go[1]);
+	usleep(300000);		/* the child is blocked in its fault */
+	ASSERT_EQ(0, kill(d.pid, SIGKILL));
+	r = vmp_wait(d.pid);
+	EXPECT_TRUE(VMP_KILLED(r, SIGKILL)) TH_LOG("status %#x", r);
+	d.pid = 0;
+	EXPECT_EQ(0, vmp_wait(pid));
+	vmpd_stop(&d);
+}
+
+/* Swap reads that fail give SIGBUS on that page, never wrong data. */
+TEST_F_TIMEOUT(vmpd, swap_read_error_is_sigbus_not_zero, 180)
+{
+	int pg, lost = 0, sig;
+	uint64_t v;
+	char *p, *s;
+
+	p = vmpd_region(&self->d, NPG, 0);
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	vmp_fill(p, 0, NPG, 0x3c);
+	EXPECT_EQ(-1, vmp_check(p, 0, NPG, 0x3c));
+	/* fault injection: the next swap reads fail with EIO */
+	s = vmpd_ctl(&self->d, "fail_reads 100000");
+	EXPECT_STREQ("100000\nend\n", s);
+	free(s);
+	vmp_no_core();
+	for (pg = 0; pg < NPG; pg++) {
+		v = 0;
+		sig = vmp_try_read(p + (size_t)pg * PG + 16, &v, NULL);
+		EXPECT_TRUE(sig == SIGBUS || v == vmp_word(0x3c, pg, 2))
+			TH_LOG("page %d: signal %d value %#llx", pg, sig,
+			       (unsigned long long)v);
+		lost += sig == SIGBUS;
+	}
+	free(vmpd_ctl(&self->d, "fail_reads 0"));
+	EXPECT_LT(0, lost);
+	EXPECT_EQ(lost, vmpd_stat(&self->d, "lost_pages"));
+	EXPECT_LE(lost, vmpd_stat(&self->d, "read_errors"));
+	/* a lost page stays lost; the others keep their data */
+	for (pg = 0; pg < NPG; pg++) {
+		v = 0;
+		sig = vmp_try_read(p + (size_t)pg * PG + 16, &v, NULL);
+		EXPECT_TRUE(sig == SIGBUS || v == vmp_word(0x3c, pg, 2));
+		lost -= sig == SIGBUS;
+	}
+	EXPECT_EQ(0, lost);
+	TH_LOG("%lld of %d pages lost", vmpd_stat(&self->d, "lost_pages"), NPG);
+	EXPECT_EQ(0, vmp_region_free(p));
+	/* the teardown expects no lost page: this test lost some on purpose */
+	ASSERT_EQ(0, wait_no_clients(&self->d));
+	EXPECT_EQ(0, vmpd_stat(&self->d, "swap_used"));
+	EXPECT_EQ(0, vmpd_stop(&self->d));
+}
+
+TEST_HARNESS_MAIN

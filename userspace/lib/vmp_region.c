@@ -1,0 +1,745 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libvmpager: regions backed by the vmpager module or by vmpagerd.
+ *
+ * The library never calls malloc and makes its own anonymous mappings with
+ * raw syscalls, because the LD_PRELOAD shim (vmp_preload.c) that is built on
+ * it replaces malloc and mmap. Regions are kept in a fixed table.
+ *
+ * Daemon regions: see vmpd_proto.h for the handshake. A watchdog thread
+ * (started with the first daemon region) polls the regions' sockets: a
+ * VMPD_LOST message poisons that one page (an empty memfd mapped over it:
+ * SIGBUS); the daemon's end closing loses every page of the region
+ * (truncate the memfd to 0: SIGBUS everywhere; unregister: wakes threads
+ * blocked in a fault, which then get SIGBUS; drain the queue: completes
+ * events other threads wait for in munmap/madvise).
+ *
+ * Fork: regions are MADV_DONTFORK (the child has nothing mapped there).
+ * The child's copies of the region fds are closed by an atfork handler and
+ * its table entries marked forked: freeing them in the child only forgets
+ * them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "vmp_lib_internal.h"
+#include "libvmpager.h"
+#include "vmpd_proto.h"
+
+#define PG		4096ul
+#define MAX_REGIONS	4096
+#define DEVICE		"/dev/vmpager"
+
+struct region {
+	uintptr_t base;		/* 0: free entry */
+	size_t size;
+	uintptr_t user;		/* the pointer handed out (shim) */
+	int backend;
+	int fd;			/* module: device fd; daemon: memfd */
+	int uffd, sock;		/* daemon */
+	uint32_t gen;		/* bumped on reuse: stale watchdog events */
+	bool lost;
+	bool forked;		/* inherited by fork: nothing mapped */
+	uint64_t budget, cache;
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct region regions[MAX_REGIONS];	/* protected by lock */
+static int nregions;				/* highest used index + 1 */
+static uintptr_t lo_addr = UINTPTR_MAX, hi_addr;	/* quick reject */
+static int wd_epfd = -1;			/* watchdog, protected by lock */
+static bool wd_running, atfork_done;
+static int sigbus_fd = -1;			/* empty memfd, for poisoning */
+static unsigned long nlost;			/* pages poisoned */
+static __thread char errbuf[256];
+
+static void seterr(int e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void seterr(int e, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(errbuf, sizeof(errbuf), fmt, ap);
+	va_end(ap);
+	errno = e;
+}
+
+const char *vmp_region_strerror(void)
+{
+	return errbuf[0] ? errbuf : "no error";
+}
+
+/* ---- raw memory syscalls: never the shim's interposed mmap/munmap ---- */
+
+void *vmp__mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	long r = syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+
+	return r == -1 ? MAP_FAILED : (void *)r;
+}
+
+int vmp__munmap(void *addr, size_t len)
+{
+	return syscall(SYS_munmap, addr, len) ? -1 : 0;
+}
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void say(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(buf) - 1)
+		n = sizeof(buf) - 1;
+	if (write(STDERR_FILENO, buf, n) < 0)
+		return;
+}
+
+/* ---- the table ---- */
+
+static struct region *region_new(void)
+{
+	int i;
+
+	for (i = 0; i < MAX_REGIONS; i++) {
+		if (!regions[i].base) {
+			if (i >= nregions)
+				nregions = i + 1;
+			regions[i].gen++;
+			return &regions[i];
+		}
+	}
+	return NULL;
+}
+
+static struct region *find_locked(uintptr_t a, bool by_user)
+{
+	int i;
+
+	if (a < lo_addr || a >= hi_addr)
+		return NULL;
+	for (i = 0; i < nregions; i++) {
+		struct region *r = &regions[i];
+
+		if (!r->base)
+			continue;
+		if (by_user ? r->user == a : (a >= r->base && a < r->base + r->size))
+			return r;
+	}
+	return NULL;
+}
+
+/* Widen the quick-reject bounds (lock held; read without it by the shim). */
+static void bounds_add(const struct region *r)
+{
+	if (r->base < lo_addr)
+		__atomic_store_n(&lo_addr, r->base, __ATOMIC_RELAXED);
+	if (r->base + r->size > hi_addr)
+		__atomic_store_n(&hi_addr, r->base + r->size, __ATOMIC_RELAXED);
+}
+
+bool vmp__maybe_region(const void *p)
+{
+	uintptr_t a = (uintptr_t)p;
+
+	return a >= __atomic_load_n(&lo_addr, __ATOMIC_RELAXED) &&
+	       a < __atomic_load_n(&hi_addr, __ATOMIC_RELAXED);
+}
+
+/* ---- losing a daemon region ---- */
+
+static void drain_uffd(int uffd)
+{
+	struct uffd_msg msgs[16];
+
+	while (read(uffd, msgs, sizeof(msgs)) > 0)
+		;
+}
+
+static void region_lose_locked(struct region *r, const char *why)
+{
+	struct uffdio_range rg = { .start = r->base, .len = r->size };
+
+	if (r->lost)
+		return;
+	r->lost = true;
+	/* no data any more: every access now raises SIGBUS (beyond EOF) */
+	if (ftruncate(r->fd, 0))
+		say("libvmpager: truncating the lost region's memfd: %s\n",
+		    strerror(errno));
+	/* wake threads blocked in a fault; no more events or faults here */
+	ioctl(r->uffd, UFFDIO_UNREGISTER, &rg);
+	drain_uffd(r->uffd);
+	if (wd_epfd >= 0)
+		epoll_ctl(wd_epfd, EPOLL_CTL_DEL, r->sock, NULL);
+	say("libvmpager: pid %d: %s: region %#lx (%zu bytes) is lost; accesses raise SIGBUS\n",
+	    getpid(), why, (unsigned long)r->base, r->size);
+}
+
+/* One page whose data the daemon could not read: SIGBUS on access. */
+static void region_poison_locked(struct region *r, uintptr_t addr,
+				 const char *why)
+{
+	if (addr < r->base || addr >= r->base + r->size || addr % PG)
+		return;
+	if (sigbus_fd < 0)
+		sigbus_fd = memfd_create("vmpager-lost", MFD_CLOEXEC);
+	if (++nlost <= 10)
+		say("libvmpager: pid %d: page %#lx lost by vmpagerd (%s); accesses raise SIGBUS%s\n",
+		    getpid(), (unsigned long)addr, why,
+		    nlost == 10 ? " (no more such messages)" : "");
+	/* the daemon sees UNMAP for this page, forgets it and wakes the fault */
+	if (sigbus_fd < 0 ||
+	    vmp__mmap((void *)addr, PG, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_FIXED, sigbus_fd, 0) == MAP_FAILED)
+		region_lose_locked(r, "cannot poison a lost page");
+}
+
+static void *watchdog(void *arg)
+{
+	struct epoll_event evs[8];
+	int i, n, epfd = (int)(intptr_t)arg;
+
+	for (;;) {
+		n = epoll_wait(epfd, evs, 8, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		for (i = 0; i < n; i++) {
+			uint32_t idx = evs[i].data.u64 & 0xffffffff;
+			uint32_t gen = evs[i].data.u64 >> 32;
+			struct vmpd_reply rep;
+			struct region *r;
+			ssize_t got;
+
+			pthread_mutex_lock(&lock);
+			r = idx < MAX_REGIONS ? &regions[idx] : NULL;
+			if (!r || !r->base || r->gen != gen || r->lost) {
+				pthread_mutex_unlock(&lock);
+				continue;
+			}
+			got = recv(r->sock, &rep, sizeof(rep), MSG_DONTWAIT);
+			if (got == sizeof(rep) && rep.magic == VMPD_MAGIC &&
+			    rep.type == VMPD_LOST) {
+				rep.text[sizeof(rep.text) - 1] = '\0';
+				region_poison_locked(r, rep.addr, rep.text);
+			} else if (got == 0 || (got < 0 && errno != EAGAIN &&
+						errno != EINTR)) {
+				region_lose_locked(r, "lost the connection to vmpagerd");
+			} else if (evs[i].events & (EPOLLHUP | EPOLLERR)) {
+				region_lose_locked(r, "vmpagerd hung up");
+			}
+			pthread_mutex_unlock(&lock);
+		}
+	}
+	return NULL;
+}
+
+static void atfork_child(void)
+{
+	int i;
+
+	/* the lock was taken in prepare: the table is consistent */
+	for (i = 0; i < nregions; i++) {
+		struct region *r = &regions[i];
+
+		if (!r->base || !r->size || r->forked)
+			continue;	/* free, or being set up by another thread */
+		r->forked = true;
+		close(r->fd);
+		if (r->backend == VMP_BACKEND_DAEMON) {
+			close(r->uffd);
+			close(r->sock);
+		}
+	}
+	if (wd_epfd >= 0)
+		close(wd_epfd);
+	wd_epfd = -1;
+	wd_running = false;
+	pthread_mutex_unlock(&lock);
+}
+
+static void atfork_prepare(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+static void atfork_parent(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
+/* Start the watchdog (lock held); 0 or -errno. */
+static int watchdog_start_locked(void)
+{
+	pthread_attr_t attr;
+	pthread_t tid;
+	sigset_t all, old;
+	int ret;
+
+	if (wd_running)
+		return 0;
+	if (wd_epfd < 0) {
+		wd_epfd = epoll_create1(EPOLL_CLOEXEC);
+		if (wd_epfd < 0)
+			return -errno;
+	}
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	/* the watchdog takes no signals meant for the program */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ret = pthread_create(&tid, &attr, watchdog, (void *)(intptr_t)wd_epfd);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	if (ret)
+		return -ret;
+	wd_running = true;
+	return 0;
+}
+
+/* ---- backends ---- */
+
+static int module_region(struct region *r, size_t size)
+{
+	void *p;
+	int fd;
+
+	fd = open(DEVICE, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		seterr(errno, "opening " DEVICE ": %s (is vmpager.ko loaded?)",
+		       strerror(errno));
+		return -1;
+	}
+	p = vmp__mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		int e = errno;
+
+		seterr(e, "mapping %zu bytes of " DEVICE ": %s%s", size,
+		       strerror(e), e == EFBIG ? " (max_obj_pages)" : "");
+		close(fd);
+		return -1;
+	}
+	madvise(p, size, MADV_DONTFORK);
+	r->base = (uintptr_t)p;
+	r->size = size;
+	r->fd = fd;
+	r->uffd = r->sock = -1;
+	r->backend = VMP_BACKEND_MODULE;
+	return 0;
+}
+
+static int uffd_create(bool *user_only)
+{
+	int fd, dev;
+
+	*user_only = false;
+	fd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (fd >= 0 || errno != EPERM)
+		return fd;
+	/* unprivileged and vm.unprivileged_userfaultfd=0: the device node */
+	dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
+	if (dev >= 0) {
+		fd = ioctl(dev, USERFAULTFD_IOC_NEW, O_CLOEXEC | O_NONBLOCK);
+		close(dev);
+		if (fd >= 0)
+			return fd;
+	}
+	/* last resort: faults from system calls into the region get EFAULT */
+	*user_only = true;
+	return syscall(SYS_userfaultfd,
+		       O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+}
+
+static int send_hello(int sock, const struct vmpd_hello *h, int memfd,
+		      int uffd)
+{
+	char cbuf[CMSG_SPACE(2 * sizeof(int))];
+	struct iovec iov = { .iov_base = (void *)h, .iov_len = sizeof(*h) };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm;
+	int fds[2] = { memfd, uffd };
+
+	memset(cbuf, 0, sizeof(cbuf));
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) == sizeof(*h) ? 0 : -1;
+}
+
+static int daemon_region(struct region *r, size_t size,
+			 const struct vmp_region_opts *o)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = VMPD_UFFD_FEATURES };
+	struct uffdio_register reg;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = 10 };
+	struct vmpd_hello h;
+	struct vmpd_reply rep;
+	const char *path = o && o->socket ? o->socket : getenv("VMPAGER_SOCKET");
+	const char *benv = getenv("VMPAGER_BUDGET");
+	bool user_only, registered = false;
+	int memfd, uffd = -1, sock = -1, e, send_err;
+	void *p = MAP_FAILED;
+	ssize_t n;
+
+	if (!path || !*path)
+		path = VMPD_SOCKET_DEFAULT;
+	memfd = memfd_create("vmpager-region", MFD_CLOEXEC);
+	if (memfd < 0 || ftruncate(memfd, (off_t)size)) {
+		seterr(errno, "memfd of %zu bytes: %s", size, strerror(errno));
+		goto fail;
+	}
+	p = vmp__mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	if (p == MAP_FAILED) {
+		seterr(errno, "mapping %zu bytes: %s", size, strerror(errno));
+		goto fail;
+	}
+	madvise(p, size, MADV_DONTFORK);
+	uffd = uffd_create(&user_only);
+	if (uffd < 0) {
+		seterr(errno, "userfaultfd: %s", strerror(errno));
+		goto fail;
+	}
+	if (ioctl(uffd, UFFDIO_API, &api) ||
+	    (api.features & VMPD_UFFD_FEATURES) != VMPD_UFFD_FEATURES) {
+		seterr(errno ? errno : EOPNOTSUPP,
+		       "UFFDIO_API: shmem missing+wp faults and events unsupported by this kernel");
+		goto fail;
+	}
+	reg = (struct uffdio_register){
+		.range = { .start = (uintptr_t)p, .len = size },
+		.mode = UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_WP,
+	};
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg)) {
+		seterr(errno, "UFFDIO_REGISTER: %s", strerror(errno));
+		goto fail;
+	}
+	registered = true;
+	if (!(reg.ioctls & (1ull << _UFFDIO_COPY)) ||
+	    !(reg.ioctls & (1ull << _UFFDIO_WRITEPROTECT))) {
+		seterr(EOPNOTSUPP, "userfaultfd: no COPY/WRITEPROTECT on shmem");
+		goto fail;
+	}
+	sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (sock < 0 || connect(sock, (struct sockaddr *)&sa, sizeof(sa))) {
+		seterr(errno, "connecting to vmpagerd at %s: %s (is it running?)",
+		       path, strerror(errno));
+		goto fail;
+	}
+	h = (struct vmpd_hello){
+		.magic = VMPD_MAGIC, .version = VMPD_VERSION, .type = VMPD_HELLO,
+		.flags = user_only ? VMPD_HELLO_USER_MODE_ONLY : 0,
+		.base = (uintptr_t)p, .size = size,
+		.budget = o && o->budget ? o->budget :
+			  benv ? strtoull(benv, NULL, 0) : 0,
+		.features = api.features,
+	};
+	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	send_err = send_hello(sock, &h, memfd, uffd) ? errno : 0;
+	/* a refusal may have been sent, and the socket closed, before */
+	n = recv(sock, &rep, sizeof(rep), send_err ? MSG_DONTWAIT : 0);
+	if (send_err && n != sizeof(rep)) {
+		seterr(send_err, "sending the region to vmpagerd: %s",
+		       strerror(send_err));
+		goto fail;
+	}
+	if (n != sizeof(rep) || rep.magic != VMPD_MAGIC) {
+		seterr(n < 0 ? errno : EPROTO, "no answer from vmpagerd%s%s",
+		       n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
+		goto fail;
+	}
+	rep.text[sizeof(rep.text) - 1] = '\0';
+	if (rep.type != VMPD_WELCOME) {
+		seterr(rep.error < 0 ? -rep.error : EPROTO,
+		       "vmpagerd refused the region: %s", rep.text);
+		goto fail;
+	}
+	r->base = (uintptr_t)p;
+	r->size = size;
+	r->fd = memfd;
+	r->uffd = uffd;
+	r->sock = sock;
+	r->backend = VMP_BACKEND_DAEMON;
+	r->budget = rep.budget;
+	r->cache = rep.cache;
+	return 0;
+
+fail:
+	e = errno;
+	if (registered) {
+		struct uffdio_range rg = { .start = (uintptr_t)p, .len = size };
+
+		ioctl(uffd, UFFDIO_UNREGISTER, &rg);
+	}
+	if (p != MAP_FAILED)
+		vmp__munmap(p, size);
+	if (sock >= 0)
+		close(sock);
+	if (uffd >= 0)
+		close(uffd);
+	if (memfd >= 0)
+		close(memfd);
+	errno = e;
+	return -1;
+}
+
+static int pick_backend(int flags)
+{
+	const char *env;
+
+	if (flags & VMP_BACKEND_MASK)
+		return flags & VMP_BACKEND_MASK;
+	env = getenv("VMPAGER_BACKEND");
+	if (env && *env) {
+		if (!strcmp(env, "module"))
+			return VMP_BACKEND_MODULE;
+		if (!strcmp(env, "daemon"))
+			return VMP_BACKEND_DAEMON;
+		seterr(EINVAL, "VMPAGER_BACKEND=%s: module or daemon", env);
+		return -1;
+	}
+	return access(DEVICE, R_OK | W_OK) ? VMP_BACKEND_DAEMON :
+					     VMP_BACKEND_MODULE;
+}
+
+void *vmp_region_alloc_opts(size_t size, int flags,
+			    const struct vmp_region_opts *opts)
+{
+	struct region *r;
+	int backend, ret;
+
+	errbuf[0] = '\0';
+	if (!size || size > (SIZE_MAX & ~(PG - 1)) ||
+	    (flags & ~VMP_BACKEND_MASK) ||
+	    (flags & VMP_BACKEND_MASK) == VMP_BACKEND_MASK) {
+		seterr(EINVAL, "bad size %zu or flags %#x", size, flags);
+		return NULL;
+	}
+	size = (size + PG - 1) & ~(PG - 1);
+	backend = pick_backend(flags);
+	if (backend < 0)
+		return NULL;
+	pthread_mutex_lock(&lock);
+	if (!atfork_done) {
+		pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+		atfork_done = true;
+	}
+	r = region_new();
+	if (!r) {
+		pthread_mutex_unlock(&lock);
+		seterr(ENOMEM, "more than %d regions", MAX_REGIONS);
+		return NULL;
+	}
+	if (backend == VMP_BACKEND_DAEMON) {
+		ret = watchdog_start_locked();
+		if (ret) {
+			pthread_mutex_unlock(&lock);
+			seterr(-ret, "starting the watchdog thread: %s",
+			       strerror(-ret));
+			return NULL;
+		}
+	}
+	/* hold the entry (base stays 0 until ready) and drop the lock */
+	r->base = 1;
+	r->size = 0;
+	r->user = 0;
+	pthread_mutex_unlock(&lock);
+	if (backend == VMP_BACKEND_MODULE)
+		ret = module_region(r, size);
+	else
+		ret = daemon_region(r, size, opts);
+	pthread_mutex_lock(&lock);
+	if (ret) {
+		int e = errno;
+
+		r->base = 0;
+		pthread_mutex_unlock(&lock);
+		errno = e;
+		return NULL;
+	}
+	r->user = r->base;
+	r->lost = r->forked = false;
+	bounds_add(r);
+	if (backend == VMP_BACKEND_DAEMON) {
+		struct epoll_event ev = {
+			.events = EPOLLIN | EPOLLRDHUP,
+			.data.u64 = (uint64_t)r->gen << 32 | (uint64_t)(r - regions),
+		};
+
+		if (epoll_ctl(wd_epfd, EPOLL_CTL_ADD, r->sock, &ev))
+			say("libvmpager: watching the daemon socket: %s\n",
+			    strerror(errno));
+	}
+	pthread_mutex_unlock(&lock);
+	return (void *)r->base;
+}
+
+void *vmp_region_alloc(size_t size, int flags)
+{
+	return vmp_region_alloc_opts(size, flags, NULL);
+}
+
+static void region_release(struct region *r)
+{
+	if (r->forked)
+		goto out;
+	if (r->backend == VMP_BACKEND_DAEMON) {
+		struct uffdio_range rg = { .start = r->base, .len = r->size };
+
+		if (wd_epfd >= 0)
+			epoll_ctl(wd_epfd, EPOLL_CTL_DEL, r->sock, NULL);
+		/* no UNMAP event to wait for: the daemon learns from the socket */
+		if (!r->lost)
+			ioctl(r->uffd, UFFDIO_UNREGISTER, &rg);
+	}
+	vmp__munmap((void *)r->base, r->size);
+	close(r->fd);
+	if (r->backend == VMP_BACKEND_DAEMON) {
+		close(r->uffd);
+		close(r->sock);
+	}
+out:
+	r->base = 0;
+}
+
+int vmp__region_free_user(void *user)
+{
+	struct region *r;
+
+	pthread_mutex_lock(&lock);
+	r = find_locked((uintptr_t)user, true);
+	if (!r) {
+		pthread_mutex_unlock(&lock);
+		return -1;
+	}
+	region_release(r);
+	pthread_mutex_unlock(&lock);
+	return 0;
+}
+
+int vmp_region_free(void *addr)
+{
+	struct region *r;
+
+	errbuf[0] = '\0';
+	pthread_mutex_lock(&lock);
+	r = find_locked((uintptr_t)addr, false);
+	if (!r || r->base != (uintptr_t)addr) {
+		pthread_mutex_unlock(&lock);
+		seterr(EINVAL, "%p is not the start of a region", addr);
+		return -1;
+	}
+	region_release(r);
+	pthread_mutex_unlock(&lock);
+	return 0;
+}
+
+int vmp_region_info(const void *addr, struct vmp_region_info *info)
+{
+	struct region *r;
+
+	pthread_mutex_lock(&lock);
+	r = find_locked((uintptr_t)addr, false);
+	if (!r) {
+		pthread_mutex_unlock(&lock);
+		seterr(ENOENT, "%p is in no region", addr);
+		return -1;
+	}
+	*info = (struct vmp_region_info){
+		.addr = (void *)r->base, .size = r->size,
+		.backend = r->backend, .lost = r->lost,
+		.budget = r->budget, .cache = r->cache,
+	};
+	pthread_mutex_unlock(&lock);
+	return 0;
+}
+
+/* ---- for the shim ---- */
+
+void *vmp__region_alloc_aligned(size_t size, size_t align, void **user)
+{
+	struct region *r;
+	void *base;
+
+	if (align > PG) {
+		if (size > SIZE_MAX - align)
+			return NULL;
+		size += align;
+	}
+	base = vmp_region_alloc(size, VMP_BACKEND_AUTO);
+	if (!base)
+		return NULL;
+	*user = align > PG ?
+		(void *)(((uintptr_t)base + align - 1) & ~(uintptr_t)(align - 1)) :
+		base;
+	pthread_mutex_lock(&lock);
+	r = find_locked((uintptr_t)base, false);
+	if (r)
+		r->user = (uintptr_t)*user;
+	pthread_mutex_unlock(&lock);
+	return base;
+}
+
+/* Usable bytes after @user if it is a region's user pointer, else 0. */
+size_t vmp__region_usable(const void *user)
+{
+	struct region *r;
+	size_t n = 0;
+
+	if (!vmp__maybe_region(user))
+		return 0;
+	pthread_mutex_lock(&lock);
+	r = find_locked((uintptr_t)user, true);
+	if (r)
+		n = r->base + r->size - r->user;
+	pthread_mutex_unlock(&lock);
+	return n;
+}
+
+/* The region starting exactly at @addr spans exactly @len bytes? */
+bool vmp__region_exact(const void *addr, size_t len)
+{
+	struct region *r;
+	bool ret = false;
+
+	if (!vmp__maybe_region(addr))
+		return false;
+	pthread_mutex_lock(&lock);
+	r = find_locked((uintptr_t)addr, false);
+	if (r && r->base == (uintptr_t)addr &&
+	    r->size == ((len + PG - 1) & ~(PG - 1)))
+		ret = true;
+	pthread_mutex_unlock(&lock);
+	return ret;
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The wire protocol between libvmpager (a client process) and vmpagerd.
+ * docs/vmpagerd.md describes it for people; this header is the contract.
+ *
+ * Client socket: AF_UNIX SOCK_SEQPACKET (default VMPD_SOCKET_DEFAULT). One
+ * connection per region. The client prepares the region first:
+ *
+ *   memfd = memfd_create(), ftruncate(size)
+ *   base  = mmap(size, PROT_READ|PROT_WRITE, MAP_SHARED, memfd), MADV_DONTFORK
+ *   uffd  = userfaultfd(O_NONBLOCK), UFFDIO_API (VMPD_UFFD_FEATURES),
+ *           UFFDIO_REGISTER [base, size) MISSING|WP
+ *
+ * then sends struct vmpd_hello with SCM_RIGHTS { memfd, uffd } and waits for
+ * one struct vmpd_reply: VMPD_WELCOME (faults are served from now on) or
+ * VMPD_REFUSED (error, text; the daemon closes the connection). The region
+ * must not be touched before the welcome. Later the daemon may send
+ * VMPD_LOST (a page whose data could not be read back: addr) at any time.
+ *
+ * End of a region: the client unregisters the range, unmaps it and closes
+ * the socket; the daemon frees everything when the socket closes or the
+ * client process exits (pidfd). If the daemon's end closes first, the
+ * daemon is gone: the client library truncates the memfd to 0, so every
+ * access to the region raises SIGBUS, and unregisters the range, which wakes
+ * threads blocked in a fault (they then get SIGBUS as well).
+ */
+#ifndef _VMPD_PROTO_H
+#define _VMPD_PROTO_H
+
+#include <stdint.h>
+
+#define VMPD_SOCKET_DEFAULT	"/run/vmpager/vmpagerd.sock"
+#define VMPD_CTL_DEFAULT	"/run/vmpager/vmpagerd.ctl"
+#define VMPD_MAGIC		0x766d7064u	/* "vmpd" */
+#define VMPD_VERSION		1u
+
+/* What the client asks of UFFDIO_API (all present in Linux 6.1). */
+#define VMPD_UFFD_FEATURES	(UFFD_FEATURE_MISSING_SHMEM |		\
+				 UFFD_FEATURE_WP_HUGETLBFS_SHMEM |	\
+				 UFFD_FEATURE_EVENT_REMOVE |		\
+				 UFFD_FEATURE_EVENT_UNMAP |		\
+				 UFFD_FEATURE_EVENT_REMAP)
+
+enum vmpd_msg_type {
+	VMPD_HELLO = 1,		/* client -> daemon, with { memfd, uffd } */
+	VMPD_WELCOME = 2,	/* daemon -> client: served from now on */
+	VMPD_REFUSED = 3,	/* daemon -> client: error, text; then close */
+	VMPD_LOST = 4,		/* daemon -> client: addr lost (read error) */
+};
+
+/* struct vmpd_hello.flags */
+#define VMPD_HELLO_USER_MODE_ONLY	0x1	/* uffd is UFFD_USER_MODE_ONLY */
+
+struct vmpd_hello {
+	uint32_t magic;		/* VMPD_MAGIC */
+	uint32_t version;	/* VMPD_VERSION */
+	uint32_t type;		/* VMPD_HELLO */
+	uint32_t flags;		/* VMPD_HELLO_* */
+	uint64_t base;		/* region start in the client */
+	uint64_t size;		/* bytes: a page multiple, the memfd's size */
+	uint64_t budget;	/* frames wanted; 0: the daemon's client_frames */
+	uint64_t features;	/* uffdio_api.features the kernel granted */
+	uint64_t reserved[4];	/* zero */
+};
+
+struct vmpd_reply {
+	uint32_t magic;		/* VMPD_MAGIC */
+	uint32_t version;	/* VMPD_VERSION */
+	uint32_t type;		/* VMPD_WELCOME, VMPD_REFUSED or VMPD_LOST */
+	int32_t error;		/* REFUSED: negative errno; else 0 */
+	uint64_t budget;	/* WELCOME: frames granted */
+	uint64_t addr;		/* LOST: the page's address */
+	uint64_t cache;		/* WELCOME: soft-eviction cache pages granted */
+	uint64_t reserved[3];
+	char text[128];		/* REFUSED, LOST: why, NUL-terminated */
+};
+
+#endif /* _VMPD_PROTO_H */

@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vmpagerd internals: the userfaultfd paging daemon (docs/vmpagerd.md).
+ *
+ * A client region is a memfd that the client maps MAP_SHARED and registers
+ * with its userfaultfd (MISSING + WP); vmpagerd holds both fds. A page of a
+ * region is in exactly one of these states (struct vmpd_page):
+ *
+ *   EMPTY      never written, or dropped as zero: the next fault zero-fills
+ *   RESIDENT   in the memfd (the client's memory), counted in a frame of the
+ *              client's budget and held by the client's policy; WP while
+ *              clean (mapped write-protected, the first write is a WP fault)
+ *   CACHED     taken from the client (hole punched) but kept in a buffer of
+ *              the client's soft-eviction cache: a re-touch is a minor fault
+ *   SWAPPED    only in a swap slot
+ *
+ *            fault (zero)        evict (WP, pread, punch)
+ *   EMPTY ----------------> RESIDENT ------------------> CACHED
+ *     ^  <-- evict (clean,     | ^   <------------------   |  |
+ *     |      never written)    | |   fault (copy back)     |  | writeback
+ *     |                        | +---------------------    |  v (dirty) or drop
+ *     |                        |     fault (swap read)  \-- SWAPPED
+ *     +------ UNMAP event: every state -> EMPTY (slot, frame, cache freed)
+ *
+ * A slot, once written, stays with the page while the page is clean (swap
+ * cache semantics: evicting it again costs no I/O); the first write (WP
+ * fault) frees it.
+ *
+ * Frames are accounting units, not memory of the daemon: each client has
+ * budget frames (its policy's nframes) and all clients together hold at
+ * most frames_total (the global budget). The cache buffers are daemon
+ * memory: one arena registered with every handler thread's io_uring.
+ *
+ * Locking (outermost first):
+ *   vmpd.policy_lock (policy switch; accept holds it while joining)
+ *     vmpd.clients_lock (the client table; lookups take a reference)
+ *       client->lock (everything in the client; held across its swap I/O)
+ *         vmpd.arena_lock, the swap bitmap lock (leaves)
+ * A thread holding a client's lock takes clients_lock and other clients'
+ * locks only with pthread_mutex_trylock (cross-client eviction under the
+ * global budget: largest_client(), frame_get()), never waiting on them.
+ * A client's uffd is armed EPOLLONESHOT: one thread at a time reads and
+ * serves its messages, in order.
+ */
+#ifndef _VMPD_H
+#define _VMPD_H
+
+#include <liburing.h>
+#include <linux/userfaultfd.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "vmp_policy.h"
+#include "vmp_uswap.h"
+#include "vmpd_proto.h"
+
+#define VMPD_PAGE		4096u
+#define VMPD_MAX_CLIENTS	1024
+#define VMPD_MAX_THREADS	64
+#define VMPD_MAX_SWAPFILES	VMP_USWAP_MAX_FILES
+#define VMPD_MAX_UIDS		64
+#define VMPD_MSG_BATCH		64	/* uffd messages per read */
+#define VMPD_PEND_MAX		256	/* messages read while retrying EAGAIN */
+#define VMPD_FLUSH_BATCH	32	/* cache writebacks per submission */
+#define VMPD_RA_MAX		16	/* readahead window limit (as the module) */
+#define VMPD_RING_DEPTH		64
+
+/* ---- logging ---- */
+
+enum vmpd_level { VMPD_ERR, VMPD_WARN, VMPD_INFO, VMPD_DEBUG };
+
+extern int vmpd_log_level;
+void vmpd_log(int level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+#define err(...)	vmpd_log(VMPD_ERR, __VA_ARGS__)
+#define warn(...)	vmpd_log(VMPD_WARN, __VA_ARGS__)
+#define info(...)	vmpd_log(VMPD_INFO, __VA_ARGS__)
+#define dbg(...)	do { if (vmpd_log_level >= VMPD_DEBUG)		\
+				vmpd_log(VMPD_DEBUG, __VA_ARGS__); } while (0)
+
+/*
+ * ---- counters (module names where the meaning is the same) ----
+ * activations, deactivations and refaults come from the policies' own
+ * counters (vmpd_policy_stats()), as in the module.
+ */
+
+#define VMPD_STATS(X)							\
+	X(faults)		/* missing-page faults served */	\
+	X(faults_minor)		/* ... from the soft-eviction cache */	\
+	X(faults_major)		/* ... with a swap read */		\
+	X(faults_zero)		/* ... by a zero page */		\
+	X(faults_retry)		/* duplicate or stale faults: only woken */ \
+	X(mkwrite)		/* WP faults: first write to a clean page */ \
+	X(swap_ins)		/* pages read from swap (incl. readahead) */ \
+	X(swap_outs)		/* pages written to swap */		\
+	X(reclaim_scans)	/* victims the policies offered */	\
+	X(evict_zero)		/* never-written pages dropped, no I/O */ \
+	X(evict_clean)		/* clean pages with a slot dropped, no I/O */ \
+	X(evict_written)	/* dirty pages written out, then dropped */ \
+	X(evict_busy)		/* victims put back: the client changed */ \
+	X(evict_noswap)		/* dirty victims kept: swap full or errors */ \
+	X(evict_soft)		/* pages moved into the soft-eviction cache */ \
+	X(readahead)		/* pages read ahead of a swap-in fault */ \
+	X(readahead_hits)	/* faults served by a read-ahead page */ \
+	X(read_errors)		/* swap reads that failed */		\
+	X(write_errors)		/* swap writes that failed */		\
+	X(swap_full)		/* slot allocations that found none */	\
+	X(lost_pages)		/* faults answered VMPD_LOST (SIGBUS) */ \
+	X(frames_over)		/* pages filled beyond the budget */	\
+	X(copy_eagain)		/* uffd ioctls retried after EAGAIN */	\
+	X(events_remove)	/* UFFD_EVENT_REMOVE (madvise) */	\
+	X(events_unmap)		/* UFFD_EVENT_UNMAP (munmap) */		\
+	X(events_remap)		/* UFFD_EVENT_REMAP (mremap) */		\
+	X(clients_accepted)	/* regions accepted */			\
+	X(clients_refused)	/* connections refused */		\
+	X(clients_exited)	/* regions torn down */			\
+	X(ctl_commands)		/* control socket commands */
+
+enum vmpd_stat_id {
+#define VMPD_ID(n) VMPD_STAT_##n,
+	VMPD_STATS(VMPD_ID)
+#undef VMPD_ID
+	VMPD_NR_STATS
+};
+
+extern uint64_t vmpd_stats[VMPD_NR_STATS];
+extern const char *const vmpd_stat_names[VMPD_NR_STATS];
+
+static inline void vmpd_count_n(enum vmpd_stat_id id, uint64_t n)
+{
+	__atomic_fetch_add(&vmpd_stats[id], n, __ATOMIC_RELAXED);
+}
+#define count(name)		vmpd_count_n(VMPD_STAT_##name, 1)
+#define count_n(name, n)	vmpd_count_n(VMPD_STAT_##name, (n))
+
+/* Fault latency histogram: bucket i counts latencies <= 2^i microseconds. */
+#define VMPD_HIST_BUCKETS	24
+extern uint64_t vmpd_hist[VMPD_HIST_BUCKETS + 1];	/* last: larger */
+void vmpd_hist_add(uint64_t ns);
+uint64_t vmpd_now_ns(void);
+
+/* ---- configuration ---- */
+
+struct vmpd_config {
+	char socket_path[108];
+	char ctl_path[108];
+	char *swapfiles[VMPD_MAX_SWAPFILES];
+	int nswapfiles;
+	uint64_t swap_pages;		/* slots per swap file */
+	uint64_t frames;		/* global budget (frames_total) */
+	uint64_t client_frames;		/* per-client budget: default and max */
+	uint64_t cache_pages;		/* soft-eviction arena, all clients */
+	uint64_t client_cache;		/* cache pages per client */
+	int policy;			/* enum vmp_policy_kind */
+	unsigned int readahead;		/* pages, 0..VMPD_RA_MAX */
+	int threads;
+	uid_t allow_uids[VMPD_MAX_UIDS];
+	int nallow_uids;
+	gid_t allow_gids[VMPD_MAX_UIDS];
+	int nallow_gids;
+	uid_t ctl_uids[VMPD_MAX_UIDS];
+	int nctl_uids;
+	bool keep_caps;			/* testing only: --keep-caps */
+	bool foreground;
+};
+
+/* ---- per-client state ---- */
+
+#define VMPD_PG_RESIDENT	0x1	/* in the memfd */
+#define VMPD_PG_WP		0x2	/* mapped write-protected (clean) */
+#define VMPD_PG_DIRTY		0x4	/* written since its slot copy */
+#define VMPD_PG_GONE		0x8	/* unmapped by the client */
+
+struct vmpd_page {
+	uint32_t frame;		/* VMP_NIL unless resident in a frame */
+	uint32_t slot;		/* valid swap copy, or VMP_NIL */
+	uint32_t cache;		/* cache entry, or VMP_NIL */
+	uint16_t flags;		/* VMPD_PG_* */
+	uint16_t unused;
+};
+
+struct vmpd_frame {
+	uint32_t idx;		/* page held, while the frame is used */
+	struct vmp_pnode pn;	/* owned by the client's policy */
+};
+
+#define VMPD_CE_USED	0x1
+#define VMPD_CE_DIRTY	0x2	/* the only copy: must be written */
+#define VMPD_CE_RA	0x4	/* read ahead, not yet faulted */
+
+struct vmpd_centry {
+	uint32_t idx;		/* page held */
+	uint32_t prev, next;	/* FIFO: head newest, tail oldest */
+	uint32_t buf;		/* arena page */
+	uint32_t flags;		/* VMPD_CE_* */
+};
+
+/* One contiguous piece of the region mapped in the client. */
+struct vmpd_extent {
+	uint64_t start;		/* client address */
+	uint64_t npages;
+	uint64_t pgoff;		/* first page of the memfd */
+};
+
+struct vmpd_client {
+	pthread_mutex_t lock;
+	uint32_t slot;			/* invariant: index in vmpd.clients */
+	int refs;			/* atomic */
+	bool dead;			/* protected by lock */
+	pid_t pid;			/* invariant after accept */
+	uid_t uid;
+	gid_t gid;
+	int sock, uffd, memfd, pidfd;	/* invariant until freed */
+	bool user_mode_only;
+
+	uint64_t npages;		/* region size in pages */
+	struct vmpd_page *pages;	/* protected by lock */
+	struct vmpd_extent *ext;	/* protected by lock */
+	int next, ext_cap;
+
+	uint32_t budget;		/* frames: the policy's nframes */
+	struct vmpd_frame *frames;
+	uint32_t *free_frames;
+	uint32_t nfree;
+	uint32_t resident;		/* frames used; read without lock */
+	uint64_t untracked;		/* resident beyond the budget */
+	struct vmp_policy pol;
+	void *pol_mem;
+	struct vmp_policy_stats pol_base; /* counters of replaced policies */
+
+	uint32_t ncache;		/* soft-eviction cache entries */
+	bool arena_held;		/* their buffers came from the arena */
+	struct vmpd_centry *centries;
+	uint32_t *cfree;
+	uint32_t ncfree;
+	uint32_t chead, ctail;		/* FIFO of used entries */
+
+	struct uffd_msg pend[VMPD_PEND_MAX]; /* read while retrying EAGAIN */
+	int npend;
+};
+
+/* ---- handler threads ---- */
+
+struct vmpd_thread {
+	pthread_t tid;
+	int id;
+	struct io_uring ring;
+	bool fixed;			/* the arena is registered buffer 0 */
+	void *bounce;			/* one arena page of its own */
+};
+
+/* ---- the daemon ---- */
+
+struct vmpd {
+	struct vmpd_config cfg;
+	int epfd;
+	int lsock;			/* client socket */
+	int ctlsock;			/* control socket */
+	struct vmp_uswap *swap;		/* NULL: no swap, dirty pages stay */
+
+	char *arena;			/* cache buffers, registered */
+	uint32_t arena_pages;
+	pthread_mutex_t arena_lock;
+	uint32_t *arena_free;		/* protected by arena_lock */
+	uint32_t arena_nfree;
+
+	uint64_t frames_used;		/* atomic: all clients' frames */
+	int policy;			/* atomic: kind for new clients */
+	pthread_mutex_t policy_lock;	/* serialises policy switches */
+
+	pthread_mutex_t clients_lock;
+	struct vmpd_client *clients[VMPD_MAX_CLIENTS]; /* clients_lock */
+	int nclients;			/* protected by clients_lock */
+	struct vmp_policy_stats gone_pol; /* clients_lock: exited clients */
+
+	uint64_t fail_reads;		/* atomic: fault injection, swap reads */
+	uint64_t fail_writes;		/* atomic: ... swap writes */
+
+	struct vmpd_thread threads[VMPD_MAX_THREADS];
+	int nthreads;
+	volatile int stop;
+};
+
+extern struct vmpd vmpd;
+
+/* epoll tags: data.u64 = slot << 8 | tag */
+enum { VMPD_EP_LISTEN = 1, VMPD_EP_UFFD, VMPD_EP_SOCK, VMPD_EP_PIDFD };
+
+/* vmpd_client.c */
+void vmpd_accept(void);
+void vmpd_client_event(struct vmpd_thread *t, uint32_t slot, int tag);
+struct vmpd_client *vmpd_client_get(uint32_t slot);
+void vmpd_client_put(struct vmpd_client *c);
+int vmpd_policy_switch(int kind);
+void vmpd_policy_stats(struct vmp_policy_stats *out);
+uint64_t vmpd_client_swapped(struct vmpd_client *c);
+void *vmpd_arena_page(uint32_t i);
+
+/* vmpd_ctl.c */
+void *vmpd_ctl_thread(void *arg);
+
+#endif /* _VMPD_H */

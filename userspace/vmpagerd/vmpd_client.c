@@ -1,0 +1,1583 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmpagerd: client regions, fault service, eviction, the soft-eviction cache
+ * and swap I/O. The page states and the lock order are in vmpd.h.
+ *
+ * Every function here that takes a struct vmpd_client runs with its lock
+ * held, except vmpd_accept(), vmpd_client_event(), the table helpers and
+ * the policy switch, which take it themselves.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "vmpd.h"
+
+#define PG	VMPD_PAGE
+
+/* ------------------------------------------------------------------ */
+/* The arena of cache buffers.                                         */
+
+void *vmpd_arena_page(uint32_t i)
+{
+	return vmpd.arena + (size_t)i * PG;
+}
+
+/* Take @n arena pages into @out: 0, or -ENOMEM (nothing taken). */
+static int arena_take(uint32_t n, uint32_t *out)
+{
+	int ret = -ENOMEM;
+
+	pthread_mutex_lock(&vmpd.arena_lock);
+	if (vmpd.arena_nfree >= n) {
+		vmpd.arena_nfree -= n;
+		memcpy(out, vmpd.arena_free + vmpd.arena_nfree,
+		       n * sizeof(*out));
+		ret = 0;
+	}
+	pthread_mutex_unlock(&vmpd.arena_lock);
+	return ret;
+}
+
+static void arena_give(uint32_t n, const uint32_t *pages)
+{
+	pthread_mutex_lock(&vmpd.arena_lock);
+	memcpy(vmpd.arena_free + vmpd.arena_nfree, pages, n * sizeof(*pages));
+	vmpd.arena_nfree += n;
+	pthread_mutex_unlock(&vmpd.arena_lock);
+}
+
+/* ------------------------------------------------------------------ */
+/* The client table.                                                   */
+
+struct vmpd_client *vmpd_client_get(uint32_t slot)
+{
+	struct vmpd_client *c = NULL;
+
+	if (slot >= VMPD_MAX_CLIENTS)
+		return NULL;
+	pthread_mutex_lock(&vmpd.clients_lock);
+	c = vmpd.clients[slot];
+	if (c)
+		__atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&vmpd.clients_lock);
+	return c;
+}
+
+static void client_free(struct vmpd_client *c)
+{
+	if (c->uffd >= 0)
+		close(c->uffd);
+	if (c->memfd >= 0)
+		close(c->memfd);
+	if (c->sock >= 0)
+		close(c->sock);
+	if (c->pidfd >= 0)
+		close(c->pidfd);
+	free(c->pages);
+	free(c->ext);
+	free(c->frames);
+	free(c->free_frames);
+	free(c->pol_mem);
+	free(c->centries);
+	free(c->cfree);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+void vmpd_client_put(struct vmpd_client *c)
+{
+	if (c && !__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL))
+		client_free(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* Addresses: the client's extents map addresses to memfd pages.       */
+
+static bool addr_to_idx(struct vmpd_client *c, uint64_t addr, uint64_t *idx)
+{
+	int i;
+
+	for (i = 0; i < c->next; i++) {
+		struct vmpd_extent *e = &c->ext[i];
+
+		if (addr >= e->start && addr < e->start + e->npages * PG) {
+			*idx = e->pgoff + (addr - e->start) / PG;
+			return *idx < c->npages;
+		}
+	}
+	return false;
+}
+
+static bool idx_to_addr(struct vmpd_client *c, uint64_t idx, uint64_t *addr)
+{
+	int i;
+
+	for (i = 0; i < c->next; i++) {
+		struct vmpd_extent *e = &c->ext[i];
+
+		if (idx >= e->pgoff && idx < e->pgoff + e->npages) {
+			*addr = e->start + (idx - e->pgoff) * PG;
+			return true;
+		}
+	}
+	return false;
+}
+
+static int ext_add(struct vmpd_client *c, uint64_t start, uint64_t npages,
+		   uint64_t pgoff)
+{
+	struct vmpd_extent *n;
+
+	if (!npages)
+		return 0;
+	if (c->next == c->ext_cap) {
+		n = realloc(c->ext, (c->ext_cap * 2 + 4) * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		c->ext = n;
+		c->ext_cap = c->ext_cap * 2 + 4;
+	}
+	c->ext[c->next++] = (struct vmpd_extent){ start, npages, pgoff };
+	return 0;
+}
+
+/*
+ * Cut [s, e) out of the extents. With @moved, the cut pieces are re-added
+ * shifted by @delta bytes (mremap); otherwise they are gone (munmap).
+ */
+static void ext_cut(struct vmpd_client *c, uint64_t s, uint64_t e,
+		    bool moved, int64_t delta)
+{
+	struct vmpd_extent cut[8];
+	int i, ncut = 0;
+
+	for (i = 0; i < c->next; i++) {
+		struct vmpd_extent x = c->ext[i];
+		uint64_t xe = x.start + x.npages * PG, lo, hi;
+
+		if (xe <= s || x.start >= e)
+			continue;
+		lo = x.start > s ? x.start : s;
+		hi = xe < e ? xe : e;
+		/* drop x (the last one takes its place), re-add the rest */
+		c->next--;
+		c->ext[i] = c->ext[c->next];
+		i--;
+		ext_add(c, x.start, (lo - x.start) / PG, x.pgoff);
+		ext_add(c, hi, (xe - hi) / PG, x.pgoff + (hi - x.start) / PG);
+		if (moved && ncut < 8)
+			cut[ncut++] = (struct vmpd_extent){
+				lo + delta, (hi - lo) / PG,
+				x.pgoff + (lo - x.start) / PG };
+	}
+	for (i = 0; i < ncut; i++)
+		ext_add(c, cut[i].start, cut[i].npages, cut[i].pgoff);
+}
+
+/* ------------------------------------------------------------------ */
+/* userfaultfd ioctls. EAGAIN means an event (REMOVE, UNMAP, REMAP) is  */
+/* pending: it completes when someone reads it. The thread serving the */
+/* client reads the queue into c->pend and retries; any other thread   */
+/* (cross-client eviction) gives up with -EAGAIN.                      */
+
+static void drain_pending(struct vmpd_client *c)
+{
+	ssize_t n;
+
+	while (c->npend < VMPD_PEND_MAX) {
+		n = read(c->uffd, &c->pend[c->npend],
+			 (VMPD_PEND_MAX - c->npend) * sizeof(struct uffd_msg));
+		if (n <= 0)
+			break;
+		c->npend += n / sizeof(struct uffd_msg);
+	}
+}
+
+static __thread struct vmpd_client *serving;	/* client this thread serves */
+
+static int uffd_ioctl(struct vmpd_client *c, unsigned long req, void *arg)
+{
+	int tries;
+
+	for (tries = 0;; tries++) {
+		if (!ioctl(c->uffd, req, arg))
+			return 0;
+		if (errno != EAGAIN)
+			return -errno;
+		count(copy_eagain);
+		if (serving != c || tries == 20000)
+			return -EAGAIN;
+		drain_pending(c);
+		if (tries > 4)
+			usleep(20);
+	}
+}
+
+static int uffd_copy(struct vmpd_client *c, uint64_t addr, const void *src,
+		     bool wp)
+{
+	struct uffdio_copy cp = {
+		.dst = addr, .src = (uintptr_t)src, .len = PG,
+		.mode = wp ? UFFDIO_COPY_MODE_WP : 0,
+	};
+
+	return uffd_ioctl(c, UFFDIO_COPY, &cp);
+}
+
+static int uffd_wp(struct vmpd_client *c, uint64_t addr, bool protect)
+{
+	struct uffdio_writeprotect wp = {
+		.range = { .start = addr, .len = PG },
+		/* (WP with DONTWAKE is EINVAL: protecting wakes nobody) */
+		.mode = protect ? UFFDIO_WRITEPROTECT_MODE_WP : 0,
+	};
+
+	return uffd_ioctl(c, UFFDIO_WRITEPROTECT, &wp);
+}
+
+static void uffd_wake(struct vmpd_client *c, uint64_t addr, uint64_t len)
+{
+	struct uffdio_range r = { .start = addr, .len = len };
+
+	if (ioctl(c->uffd, UFFDIO_WAKE, &r) && errno != ESRCH)
+		dbg("pid %d: UFFDIO_WAKE %#llx+%llu: %s", c->pid,
+		    (unsigned long long)addr, (unsigned long long)len,
+		    strerror(errno));
+}
+
+static int punch(struct vmpd_client *c, uint64_t idx)
+{
+	if (fallocate(c->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      (off_t)(idx * PG), PG))
+		return -errno;
+	return 0;
+}
+
+/* Is there data at page @idx of the memfd (SEEK_DATA never allocates)? */
+static bool memfd_has_page(struct vmpd_client *c, uint64_t idx)
+{
+	off_t off = lseek(c->memfd, (off_t)(idx * PG), SEEK_DATA);
+
+	return off == (off_t)(idx * PG);
+}
+
+/* ------------------------------------------------------------------ */
+/* Frames: a client's budget, within the global one.                   */
+
+static bool global_reserve(void)
+{
+	uint64_t used = __atomic_load_n(&vmpd.frames_used, __ATOMIC_RELAXED);
+
+	do {
+		if (used >= vmpd.cfg.frames)
+			return false;
+	} while (!__atomic_compare_exchange_n(&vmpd.frames_used, &used,
+					      used + 1, true, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+	return true;
+}
+
+static void frame_release(struct vmpd_client *c, uint32_t f)
+{
+	c->free_frames[c->nfree++] = f;
+	__atomic_sub_fetch(&c->resident, 1, __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&vmpd.frames_used, 1, __ATOMIC_RELAXED);
+}
+
+/* ------------------------------------------------------------------ */
+/* Swap I/O on the thread's ring: submit @n prepared SQEs, wait, and   */
+/* store each result at res[user_data].                                */
+
+static int ring_run(struct vmpd_thread *t, unsigned int n, int *res)
+{
+	struct io_uring_cqe *cqe;
+	unsigned int i;
+	int ret;
+
+	ret = io_uring_submit_and_wait(&t->ring, n);
+	if (ret < 0) {
+		err("io_uring_submit: %s", strerror(-ret));
+		/* nothing was queued as far as the ring knows */
+		for (i = 0; i < n; i++)
+			res[i] = ret;
+		return ret;
+	}
+	for (i = 0; i < n; i++) {
+		ret = io_uring_wait_cqe(&t->ring, &cqe);
+		if (ret) {
+			err("io_uring_wait_cqe: %s", strerror(-ret));
+			return ret;
+		}
+		if (cqe->user_data < n)
+			res[cqe->user_data] = cqe->res;
+		io_uring_cqe_seen(&t->ring, cqe);
+	}
+	return 0;
+}
+
+/*
+ * Fault injection (control commands fail_reads, fail_writes): a completed
+ * transfer is reported as -EIO while the counter is positive.
+ */
+static int inject(uint64_t *left, int res)
+{
+	uint64_t n = __atomic_load_n(left, __ATOMIC_RELAXED);
+
+	while (n && res == (int)PG)
+		if (__atomic_compare_exchange_n(left, &n, n - 1, true,
+						__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			return -EIO;
+	return res;
+}
+
+static void *ce_buf(struct vmpd_client *c, uint32_t e)
+{
+	return vmpd_arena_page(c->centries[e].buf);
+}
+
+static int buf_index(struct vmpd_thread *t)
+{
+	return t->fixed ? 0 : -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* The soft-eviction cache: FIFO of entries, head newest.              */
+
+static void ce_link_head(struct vmpd_client *c, uint32_t e)
+{
+	struct vmpd_centry *x = &c->centries[e];
+
+	x->prev = VMP_NIL;
+	x->next = c->chead;
+	if (c->chead != VMP_NIL)
+		c->centries[c->chead].prev = e;
+	else
+		c->ctail = e;
+	c->chead = e;
+}
+
+static void ce_unlink(struct vmpd_client *c, uint32_t e)
+{
+	struct vmpd_centry *x = &c->centries[e];
+
+	if (x->prev != VMP_NIL)
+		c->centries[x->prev].next = x->next;
+	else if (c->chead == e)
+		c->chead = x->next;
+	if (x->next != VMP_NIL)
+		c->centries[x->next].prev = x->prev;
+	else if (c->ctail == e)
+		c->ctail = x->prev;
+	x->prev = x->next = VMP_NIL;
+}
+
+/* Free an entry that may or may not be on the FIFO. */
+static void ce_free(struct vmpd_client *c, uint32_t e)
+{
+	ce_unlink(c, e);
+	c->centries[e].flags = 0;
+	c->centries[e].idx = VMP_NIL;
+	c->cfree[c->ncfree++] = e;
+}
+
+/* Drop a clean entry: its page is in its slot (or was read ahead). */
+static void ce_drop_clean(struct vmpd_client *c, uint32_t e)
+{
+	struct vmpd_page *p = &c->pages[c->centries[e].idx];
+
+	if (!(c->centries[e].flags & VMPD_CE_RA))
+		count(evict_clean);
+	p->cache = VMP_NIL;
+	ce_free(c, e);
+}
+
+/*
+ * Write back the oldest dirty entries (up to VMPD_FLUSH_BATCH, one
+ * submission) and drop the oldest clean ones met on the way. Returns the
+ * number of entries freed.
+ */
+static int cache_flush(struct vmpd_thread *t, struct vmpd_client *c)
+{
+	uint32_t ents[VMPD_FLUSH_BATCH], slots[VMPD_FLUSH_BATCH];
+	int res[VMPD_FLUSH_BATCH] = { 0 };
+	struct io_uring_sqe *sqe;
+	uint32_t e, prev;
+	int n = 0, freed = 0, i;
+	int64_t s;
+
+	for (e = c->ctail; e != VMP_NIL && n < VMPD_FLUSH_BATCH; e = prev) {
+		struct vmpd_centry *x = &c->centries[e];
+
+		prev = x->prev;
+		if (!(x->flags & VMPD_CE_DIRTY)) {
+			ce_drop_clean(c, e);
+			freed++;
+			continue;
+		}
+		if (!vmpd.swap) {
+			count(evict_noswap);
+			continue;
+		}
+		s = vmp_uswap_alloc(vmpd.swap);
+		if (s < 0) {
+			count(swap_full);
+			count(evict_noswap);
+			break;
+		}
+		sqe = io_uring_get_sqe(&t->ring);
+		vmp_uswap_prep_write(vmpd.swap, sqe, (uint64_t)s, ce_buf(c, e),
+				     buf_index(t));
+		io_uring_sqe_set_data64(sqe, n);
+		res[n] = -EIO;
+		ents[n] = e;
+		slots[n++] = (uint32_t)s;
+	}
+	if (!n)
+		return freed;
+	ring_run(t, n, res);
+	for (i = 0; i < n; i++) {
+		struct vmpd_page *p = &c->pages[c->centries[ents[i]].idx];
+
+		res[i] = inject(&vmpd.fail_writes, res[i]);
+		if (res[i] == (int)PG) {
+			count(swap_outs);
+			count(evict_written);
+			p->slot = slots[i];
+			p->cache = VMP_NIL;
+			ce_free(c, ents[i]);
+			freed++;
+		} else {
+			count(write_errors);
+			warn("pid %d: swap write of page %u to slot %u: %s",
+			     c->pid, c->centries[ents[i]].idx, slots[i],
+			     res[i] < 0 ? strerror(-res[i]) : "short write");
+			vmp_uswap_free(vmpd.swap, slots[i]);
+			/* keep it, newest: other entries get their turn */
+			ce_unlink(c, ents[i]);
+			ce_link_head(c, ents[i]);
+		}
+	}
+	return freed;
+}
+
+/*
+ * A free cache entry (not on the FIFO, flags USED), or VMP_NIL. Without
+ * @io only a free entry or one of the oldest clean ones is taken.
+ */
+static uint32_t cache_get(struct vmpd_thread *t, struct vmpd_client *c,
+			  bool io)
+{
+	uint32_t e;
+	int scan;
+
+	if (!c->ncfree) {
+		for (e = c->ctail, scan = 0; e != VMP_NIL && scan < 32;
+		     e = c->centries[e].prev, scan++) {
+			if (!(c->centries[e].flags & VMPD_CE_DIRTY)) {
+				ce_drop_clean(c, e);
+				break;
+			}
+		}
+	}
+	if (!c->ncfree && io)
+		cache_flush(t, c);
+	if (!c->ncfree)
+		return VMP_NIL;
+	e = c->cfree[--c->ncfree];
+	c->centries[e].flags = VMPD_CE_USED;
+	c->centries[e].prev = c->centries[e].next = VMP_NIL;
+	return e;
+}
+
+/* ------------------------------------------------------------------ */
+/* Eviction.                                                           */
+
+/*
+ * Take resident page @idx away from the client. Returns 0 (the page left
+ * its frame), or a negative errno with nothing changed.
+ */
+static int evict_page(struct vmpd_thread *t, struct vmpd_client *c,
+		      uint64_t idx)
+{
+	struct vmpd_page *p = &c->pages[idx];
+	uint64_t addr;
+	uint32_t e;
+	int ret;
+
+	if (!idx_to_addr(c, idx, &addr))
+		return -ENOENT;
+	if (!(p->flags & VMPD_PG_WP) || (p->flags & VMPD_PG_DIRTY)) {
+		/* dirty: stop writers, copy out, then free it in the memfd */
+		e = cache_get(t, c, true);
+		if (e == VMP_NIL) {
+			count(evict_noswap);
+			return -ENOSPC;
+		}
+		if (!(p->flags & VMPD_PG_WP)) {
+			ret = uffd_wp(c, addr, true);
+			if (ret) {
+				ce_free(c, e);
+				return ret;
+			}
+			p->flags |= VMPD_PG_WP;
+		}
+		if (pread(c->memfd, ce_buf(c, e), PG, (off_t)(idx * PG)) != PG) {
+			ret = -errno ?: -EIO;
+			ce_free(c, e);
+			return ret;
+		}
+		ret = punch(c, idx);
+		if (ret) {
+			ce_free(c, e);
+			return ret;
+		}
+		c->centries[e].idx = (uint32_t)idx;
+		c->centries[e].flags |= VMPD_CE_DIRTY;
+		ce_link_head(c, e);
+		p->cache = e;
+		p->flags = 0;
+		if (p->slot != VMP_NIL) {	/* stale copy */
+			vmp_uswap_free(vmpd.swap, p->slot);
+			p->slot = VMP_NIL;
+		}
+		count(evict_soft);
+		return 0;
+	}
+	/*
+	 * Clean and write-protected: a write now would block in a WP fault
+	 * that this thread serves later, after the punch, as a swap-in.
+	 */
+	if (p->slot == VMP_NIL) {
+		ret = punch(c, idx);
+		if (ret)
+			return ret;
+		p->flags = 0;
+		count(evict_zero);
+		return 0;
+	}
+	e = cache_get(t, c, false);
+	if (e != VMP_NIL &&
+	    pread(c->memfd, ce_buf(c, e), PG, (off_t)(idx * PG)) != PG) {
+		ce_free(c, e);
+		e = VMP_NIL;
+	}
+	ret = punch(c, idx);
+	if (ret) {
+		if (e != VMP_NIL)
+			ce_free(c, e);
+		return ret;
+	}
+	p->flags = 0;
+	if (e != VMP_NIL) {
+		c->centries[e].idx = (uint32_t)idx;
+		ce_link_head(c, e);
+		p->cache = e;
+		count(evict_soft);
+	} else {
+		count(evict_clean);
+	}
+	return 0;
+}
+
+/* Evict one frame of @c chosen by its policy: 0 or -EBUSY/-EAGAIN. */
+static int evict_one(struct vmpd_thread *t, struct vmpd_client *c)
+{
+	uint32_t f, tries = c->pol.held + 1;
+	int ret;
+
+	while (tries--) {
+		if (vmp_policy_victim(&c->pol, &f))
+			return -EAGAIN;
+		count(reclaim_scans);
+		ret = evict_page(t, c, c->frames[f].idx);
+		if (!ret) {
+			c->pages[c->frames[f].idx].frame = VMP_NIL;
+			vmp_policy_evicted(&c->pol, f, c->frames[f].idx);
+			frame_release(c, f);
+			return 0;
+		}
+		if (ret != -ENOSPC)
+			count(evict_busy);
+		dbg("pid %d: evicting page %u: %s", c->pid, c->frames[f].idx,
+		    strerror(-ret));
+		vmp_policy_putback(&c->pol, f);
+		if (ret == -ENOSPC || ret == -ESRCH)
+			return ret;
+	}
+	return -EBUSY;
+}
+
+/*
+ * The client holding the most frames, with a reference. The caller holds
+ * its own client's lock, which nests inside clients_lock: only a trylock
+ * here (NULL if the table is busy; the caller then evicts its own).
+ */
+static struct vmpd_client *largest_client(void)
+{
+	struct vmpd_client *best = NULL, *x;
+	uint32_t most = 0, r;
+	int i;
+
+	if (pthread_mutex_trylock(&vmpd.clients_lock))
+		return NULL;
+	for (i = 0; i < VMPD_MAX_CLIENTS; i++) {
+		x = vmpd.clients[i];
+		if (!x)
+			continue;
+		r = __atomic_load_n(&x->resident, __ATOMIC_RELAXED);
+		if (r > most) {
+			most = r;
+			best = x;
+		}
+	}
+	if (best)
+		__atomic_add_fetch(&best->refs, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&vmpd.clients_lock);
+	return best;
+}
+
+/*
+ * A frame for a page of @c, evicting as needed: from @c when it is at its
+ * budget, else (global budget exhausted) from the client holding the most
+ * frames. VMP_NIL when nothing could be evicted.
+ */
+static uint32_t frame_get(struct vmpd_thread *t, struct vmpd_client *c)
+{
+	struct vmpd_client *d;
+	int tries, ret;
+
+	for (tries = 0; tries < 64; tries++) {
+		if (!c->nfree) {
+			if (evict_one(t, c))
+				break;
+			continue;
+		}
+		if (global_reserve()) {
+			__atomic_add_fetch(&c->resident, 1, __ATOMIC_RELAXED);
+			return c->free_frames[--c->nfree];
+		}
+		d = largest_client();
+		if (d && d != c && !pthread_mutex_trylock(&d->lock)) {
+			ret = d->dead ? -ESRCH : evict_one(t, d);
+			pthread_mutex_unlock(&d->lock);
+			vmpd_client_put(d);
+			if (!ret)
+				continue;
+		} else {
+			vmpd_client_put(d);
+		}
+		if (c->resident && !evict_one(t, c))
+			continue;
+		usleep(100);
+	}
+	return VMP_NIL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Pages leaving for good.                                             */
+
+static void page_forget(struct vmpd_client *c, uint64_t idx, bool punch_it)
+{
+	struct vmpd_page *p = &c->pages[idx];
+
+	if (p->flags & VMPD_PG_RESIDENT) {
+		if (p->frame != VMP_NIL) {
+			vmp_policy_remove(&c->pol, p->frame);
+			frame_release(c, p->frame);
+		} else {
+			c->untracked--;
+		}
+		if (punch_it)
+			punch(c, idx);
+	}
+	if (p->cache != VMP_NIL)
+		ce_free(c, p->cache);
+	if (p->slot != VMP_NIL)
+		vmp_uswap_free(vmpd.swap, p->slot);
+	p->frame = p->slot = p->cache = VMP_NIL;
+	p->flags = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Faults.                                                             */
+
+static int send_reply(struct vmpd_client *c, int sock,
+		      const struct vmpd_reply *r)
+{
+	(void)c;
+	return send(sock, r, sizeof(*r), MSG_NOSIGNAL | MSG_DONTWAIT) ==
+	       sizeof(*r) ? 0 : -errno;
+}
+
+static void page_lost(struct vmpd_client *c, uint64_t addr, const char *why)
+{
+	struct vmpd_reply r = {
+		.magic = VMPD_MAGIC, .version = VMPD_VERSION,
+		.type = VMPD_LOST, .addr = addr,
+	};
+
+	count(lost_pages);
+	snprintf(r.text, sizeof(r.text), "%s", why);
+	err("pid %d: page %#llx lost: %s", c->pid, (unsigned long long)addr,
+	    why);
+	if (send_reply(c, c->sock, &r))
+		err("pid %d: cannot tell the client: %s", c->pid,
+		    strerror(errno));
+}
+
+/*
+ * Read page @idx from its slot, with readahead of the following swapped
+ * pages into free cache entries. Returns the buffer holding @idx (a cache
+ * entry in *ce, or the thread's bounce page with *ce = VMP_NIL), or NULL
+ * after a read error.
+ */
+static void *swap_in(struct vmpd_thread *t, struct vmpd_client *c,
+		     uint64_t idx, uint32_t *ce)
+{
+	uint32_t ents[VMPD_RA_MAX + 1];
+	uint64_t idxs[VMPD_RA_MAX + 1], j;
+	unsigned int ra = __atomic_load_n(&vmpd.cfg.readahead, __ATOMIC_RELAXED);
+	int res[VMPD_RA_MAX + 1];
+	unsigned int n = 0, i;
+	void *buf;
+	uint32_t e;
+
+	e = cache_get(t, c, true);
+	buf = e == VMP_NIL ? t->bounce : ce_buf(c, e);
+	ents[0] = e;
+	idxs[n++] = idx;
+	for (j = idx + 1; j < c->npages && j <= idx + ra; j++) {
+		struct vmpd_page *q = &c->pages[j];
+
+		if (q->flags || q->cache != VMP_NIL || q->slot == VMP_NIL)
+			break;
+		e = cache_get(t, c, false);
+		if (e == VMP_NIL)
+			break;
+		ents[n] = e;
+		idxs[n++] = j;
+	}
+	for (i = 0; i < n; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&t->ring);
+
+		vmp_uswap_prep_read(vmpd.swap, sqe, c->pages[idxs[i]].slot,
+				    i ? ce_buf(c, ents[i]) : buf,
+				    buf_index(t));
+		io_uring_sqe_set_data64(sqe, i);
+		res[i] = -EIO;
+	}
+	ring_run(t, n, res);
+	for (i = 0; i < n; i++)
+		res[i] = inject(&vmpd.fail_reads, res[i]);
+	for (i = 1; i < n; i++) {
+		if (res[i] != (int)PG) {
+			count(read_errors);
+			ce_free(c, ents[i]);
+			continue;
+		}
+		count(swap_ins);
+		count(readahead);
+		c->centries[ents[i]].idx = (uint32_t)idxs[i];
+		c->centries[ents[i]].flags |= VMPD_CE_RA;
+		ce_link_head(c, ents[i]);
+		c->pages[idxs[i]].cache = ents[i];
+	}
+	*ce = ents[0];
+	if (res[0] != (int)PG) {
+		count(read_errors);
+		err("pid %d: swap read of page %llu from slot %u: %s", c->pid,
+		    (unsigned long long)idx, c->pages[idx].slot,
+		    res[0] < 0 ? strerror(-res[0]) : "short read");
+		if (ents[0] != VMP_NIL)
+			ce_free(c, ents[0]);
+		return NULL;
+	}
+	count(swap_ins);
+	return buf;
+}
+
+static const char zero_page[PG] __attribute__((aligned(PG)));
+
+static void fault_missing(struct vmpd_thread *t, struct vmpd_client *c,
+			  uint64_t addr, uint64_t idx, bool write)
+{
+	struct vmpd_page *p = &c->pages[idx];
+	uint32_t f, e = VMP_NIL;
+	const void *src;
+	bool dirty = write, ra = false;
+	int ret;
+
+	count(faults);
+	if (p->flags & VMPD_PG_RESIDENT) {
+		if (memfd_has_page(c, idx)) {
+			/* a duplicate: the fill that raced it woke it */
+			count(faults_retry);
+			uffd_wake(c, addr, PG);
+			return;
+		}
+		/* the client punched it itself (MADV_REMOVE): now zero */
+		page_forget(c, idx, false);
+	}
+	f = frame_get(t, c);
+	if (p->cache != VMP_NIL) {
+		e = p->cache;
+		src = ce_buf(c, e);
+		dirty |= !!(c->centries[e].flags & VMPD_CE_DIRTY);
+		ra = c->centries[e].flags & VMPD_CE_RA;
+	} else if (p->slot != VMP_NIL) {
+		src = swap_in(t, c, idx, &e);
+		if (!src) {
+			if (f != VMP_NIL) {
+				c->free_frames[c->nfree++] = f;
+				__atomic_sub_fetch(&c->resident, 1, __ATOMIC_RELAXED);
+				__atomic_sub_fetch(&vmpd.frames_used, 1,
+						   __ATOMIC_RELAXED);
+			}
+			page_lost(c, addr, "swap read failed");
+			return;
+		}
+	} else {
+		src = zero_page;
+	}
+	ret = uffd_copy(c, addr, src, !dirty);
+	if (ret == -EEXIST) {
+		/* someone created the page behind our back: take it */
+		warn("pid %d: page %llu already present at fill", c->pid,
+		     (unsigned long long)idx);
+		dirty = true;
+		ret = 0;
+	}
+	if (ret) {
+		if (f != VMP_NIL)
+			frame_release(c, f);
+		/* a page read for this fault stays cached, clean */
+		if (e != VMP_NIL && p->cache == VMP_NIL) {
+			c->centries[e].idx = (uint32_t)idx;
+			ce_link_head(c, e);
+			p->cache = e;
+		}
+		dbg("pid %d: UFFDIO_COPY %#llx: %s", c->pid,
+		    (unsigned long long)addr, strerror(-ret));
+		count(faults_retry);
+		return;
+	}
+	if (p->cache != VMP_NIL) {
+		count(faults_minor);
+		if (ra)
+			count(readahead_hits);
+		ce_free(c, p->cache);
+		p->cache = VMP_NIL;
+	} else if (p->slot != VMP_NIL) {
+		count(faults_major);
+		if (e != VMP_NIL)
+			ce_free(c, e);
+	} else {
+		count(faults_zero);
+	}
+	if (dirty && p->slot != VMP_NIL) {
+		vmp_uswap_free(vmpd.swap, p->slot);
+		p->slot = VMP_NIL;
+	}
+	p->flags = VMPD_PG_RESIDENT | (dirty ? VMPD_PG_DIRTY : VMPD_PG_WP);
+	p->frame = f;
+	if (f == VMP_NIL) {
+		count(frames_over);
+		c->untracked++;
+		return;
+	}
+	c->frames[f].idx = (uint32_t)idx;
+	vmp_policy_insert(&c->pol, f, idx);
+}
+
+static void fault_wp(struct vmpd_client *c, uint64_t addr, uint64_t idx)
+{
+	struct vmpd_page *p = &c->pages[idx];
+	int ret;
+
+	count(mkwrite);
+	if ((p->flags & (VMPD_PG_RESIDENT | VMPD_PG_WP)) !=
+	    (VMPD_PG_RESIDENT | VMPD_PG_WP)) {
+		/* evicted meanwhile (it faults again as missing), or done */
+		count(faults_retry);
+		uffd_wake(c, addr, PG);
+		return;
+	}
+	ret = uffd_wp(c, addr, false);
+	if (ret) {
+		dbg("pid %d: un-write-protect %#llx: %s", c->pid,
+		    (unsigned long long)addr, strerror(-ret));
+		uffd_wake(c, addr, PG);
+		return;
+	}
+	p->flags = (p->flags & ~VMPD_PG_WP) | VMPD_PG_DIRTY;
+	if (p->slot != VMP_NIL) {
+		vmp_uswap_free(vmpd.swap, p->slot);
+		p->slot = VMP_NIL;
+	}
+	if (p->frame != VMP_NIL)
+		vmp_policy_reference(&c->pol, p->frame);
+}
+
+static void event_unmap(struct vmpd_client *c, uint64_t start, uint64_t end)
+{
+	uint64_t idx, a, lo = UINT64_MAX, hi = 0;
+	int i;
+
+	/* the memfd pages mapped in [start, end) */
+	for (i = 0; i < c->next; i++) {
+		struct vmpd_extent *x = &c->ext[i];
+		uint64_t xe = x->start + x->npages * PG, s, e;
+
+		if (xe <= start || x->start >= end)
+			continue;
+		s = x->start > start ? x->start : start;
+		e = xe < end ? xe : end;
+		if (x->pgoff + (s - x->start) / PG < lo)
+			lo = x->pgoff + (s - x->start) / PG;
+		if (x->pgoff + (e - x->start) / PG > hi)
+			hi = x->pgoff + (e - x->start) / PG;
+	}
+	ext_cut(c, start, end, false, 0);
+	for (idx = lo; idx < hi && idx < c->npages; idx++) {
+		if (idx_to_addr(c, idx, &a))
+			continue;	/* still mapped elsewhere */
+		page_forget(c, idx, true);
+		c->pages[idx].flags = VMPD_PG_GONE;
+	}
+	uffd_wake(c, start, end - start);
+}
+
+static void handle_msg(struct vmpd_thread *t, struct vmpd_client *c,
+		       const struct uffd_msg *m)
+{
+	uint64_t addr, idx, t0 = vmpd_now_ns();
+
+	switch (m->event) {
+	case UFFD_EVENT_PAGEFAULT:
+		addr = m->arg.pagefault.address & ~(uint64_t)(PG - 1);
+		if (!addr_to_idx(c, addr, &idx) ||
+		    (c->pages[idx].flags & VMPD_PG_GONE)) {
+			count(faults_retry);
+			dbg("pid %d: fault at %#llx outside the region", c->pid,
+			    (unsigned long long)addr);
+			uffd_wake(c, addr, PG);
+			return;
+		}
+		if (m->arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WP)
+			fault_wp(c, addr, idx);
+		else
+			fault_missing(t, c, addr, idx,
+				      m->arg.pagefault.flags &
+				      UFFD_PAGEFAULT_FLAG_WRITE);
+		vmpd_hist_add(vmpd_now_ns() - t0);
+		break;
+	case UFFD_EVENT_REMOVE:
+		/*
+		 * MADV_DONTNEED/MADV_REMOVE. On a MAP_SHARED memfd DONTNEED
+		 * keeps the data, so nothing changes; a page REMOVE really
+		 * freed faults as missing and is found absent then.
+		 */
+		count(events_remove);
+		dbg("pid %d: REMOVE %#llx-%#llx", c->pid,
+		    (unsigned long long)m->arg.remove.start,
+		    (unsigned long long)m->arg.remove.end);
+		break;
+	case UFFD_EVENT_UNMAP:
+		count(events_unmap);
+		dbg("pid %d: UNMAP %#llx-%#llx", c->pid,
+		    (unsigned long long)m->arg.remove.start,
+		    (unsigned long long)m->arg.remove.end);
+		event_unmap(c, m->arg.remove.start, m->arg.remove.end);
+		break;
+	case UFFD_EVENT_REMAP:
+		count(events_remap);
+		dbg("pid %d: REMAP %#llx -> %#llx (%llu bytes)", c->pid,
+		    (unsigned long long)m->arg.remap.from,
+		    (unsigned long long)m->arg.remap.to,
+		    (unsigned long long)m->arg.remap.len);
+		ext_cut(c, m->arg.remap.from, m->arg.remap.from + m->arg.remap.len,
+			true, (int64_t)(m->arg.remap.to - m->arg.remap.from));
+		uffd_wake(c, m->arg.remap.from, m->arg.remap.len);
+		uffd_wake(c, m->arg.remap.to, m->arg.remap.len);
+		break;
+	default:
+		warn("pid %d: unexpected userfaultfd event %u", c->pid, m->event);
+		break;
+	}
+}
+
+/* Serve every queued message of @c, in order. */
+static void serve(struct vmpd_thread *t, struct vmpd_client *c)
+{
+	struct uffd_msg msgs[VMPD_MSG_BATCH];
+	int rounds = 0, n, i;
+	ssize_t r;
+
+	pthread_mutex_lock(&c->lock);
+	serving = c;
+	while (!c->dead) {
+		if (c->npend) {
+			n = c->npend < VMPD_MSG_BATCH ? c->npend : VMPD_MSG_BATCH;
+			memcpy(msgs, c->pend, n * sizeof(*msgs));
+			memmove(c->pend, c->pend + n,
+				(c->npend - n) * sizeof(*msgs));
+			c->npend -= n;
+		} else {
+			if (rounds++ >= 16)	/* let other clients in */
+				break;
+			r = read(c->uffd, msgs, sizeof(msgs));
+			if (r <= 0) {
+				if (r < 0 && errno != EAGAIN && errno != EINTR)
+					warn("pid %d: reading userfaultfd: %s",
+					     c->pid, strerror(errno));
+				break;
+			}
+			n = r / sizeof(*msgs);
+		}
+		for (i = 0; i < n; i++)
+			handle_msg(t, c, &msgs[i]);
+	}
+	serving = NULL;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* ------------------------------------------------------------------ */
+/* Client life.                                                        */
+
+static void ep_arm(int fd, uint32_t slot, int tag, uint32_t events, int op)
+{
+	struct epoll_event ev = {
+		.events = events | EPOLLONESHOT,
+		.data.u64 = (uint64_t)slot << 8 | (uint64_t)tag,
+	};
+
+	if (epoll_ctl(vmpd.epfd, op, fd, &ev) && errno != ENOENT)
+		err("epoll_ctl(%d): %s", fd, strerror(errno));
+}
+
+/* Give the client's cache buffers back to the arena. */
+static void client_arena_give(struct vmpd_client *c)
+{
+	uint32_t i, *bufs;
+
+	if (!c->arena_held)
+		return;
+	bufs = malloc(c->ncache * sizeof(*bufs));
+	if (!bufs) {
+		err("out of memory: %u cache pages not returned", c->ncache);
+		return;
+	}
+	for (i = 0; i < c->ncache; i++)
+		bufs[i] = c->centries[i].buf;
+	arena_give(c->ncache, bufs);
+	free(bufs);
+	c->arena_held = false;
+}
+
+static void client_kill(struct vmpd_client *c, const char *why)
+{
+	struct vmp_policy_stats *g = &vmpd.gone_pol;
+	uint64_t idx, swapped = 0;
+
+	pthread_mutex_lock(&vmpd.clients_lock);
+	if (vmpd.clients[c->slot] != c) {
+		pthread_mutex_unlock(&vmpd.clients_lock);
+		return;
+	}
+	vmpd.clients[c->slot] = NULL;
+	vmpd.nclients--;
+	pthread_mutex_lock(&c->lock);
+	c->dead = true;
+	/* pairs with the arming under c->lock in accept_one() */
+	epoll_ctl(vmpd.epfd, EPOLL_CTL_DEL, c->uffd, NULL);
+	epoll_ctl(vmpd.epfd, EPOLL_CTL_DEL, c->sock, NULL);
+	if (c->pidfd >= 0)
+		epoll_ctl(vmpd.epfd, EPOLL_CTL_DEL, c->pidfd, NULL);
+	for (idx = 0; idx < c->npages; idx++) {
+		if (c->pages[idx].slot != VMP_NIL) {
+			vmp_uswap_free(vmpd.swap, c->pages[idx].slot);
+			swapped++;
+		}
+	}
+	__atomic_sub_fetch(&vmpd.frames_used, c->resident, __ATOMIC_RELAXED);
+	c->resident = 0;
+	client_arena_give(c);
+#define ADD(x) g->x += c->pol.stats.x + c->pol_base.x
+	ADD(inserts); ADD(references); ADD(activations); ADD(deactivations);
+	ADD(refaults); ADD(scans); ADD(victims); ADD(evictions);
+	ADD(putbacks); ADD(removes);
+#undef ADD
+	pthread_mutex_unlock(&c->lock);
+	pthread_mutex_unlock(&vmpd.clients_lock);
+	count(clients_exited);
+	info("client pid %d: %s; %llu swap slots freed", c->pid, why,
+	     (unsigned long long)swapped);
+	vmpd_client_put(c);	/* the table's reference */
+}
+
+static void client_sock_event(struct vmpd_client *c)
+{
+	char buf[64];
+	ssize_t n;
+
+	n = recv(c->sock, buf, sizeof(buf), MSG_DONTWAIT);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		client_kill(c, "connection closed");
+		return;
+	}
+	if (n > 0)
+		warn("pid %d: unexpected %zd bytes on the socket", c->pid, n);
+	ep_arm(c->sock, c->slot, VMPD_EP_SOCK, EPOLLIN | EPOLLRDHUP,
+	       EPOLL_CTL_MOD);
+}
+
+void vmpd_client_event(struct vmpd_thread *t, uint32_t slot, int tag)
+{
+	struct vmpd_client *c = vmpd_client_get(slot);
+
+	if (!c)
+		return;
+	switch (tag) {
+	case VMPD_EP_UFFD:
+		serve(t, c);
+		ep_arm(c->uffd, slot, VMPD_EP_UFFD, EPOLLIN, EPOLL_CTL_MOD);
+		break;
+	case VMPD_EP_SOCK:
+		client_sock_event(c);
+		break;
+	case VMPD_EP_PIDFD:
+		client_kill(c, "process exited");
+		break;
+	}
+	vmpd_client_put(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* Accepting a region.                                                 */
+
+static bool uid_allowed(const struct ucred *cr)
+{
+	const struct vmpd_config *cfg = &vmpd.cfg;
+	int i;
+
+	if (cr->uid == 0)
+		return true;
+	for (i = 0; i < cfg->nallow_uids; i++)
+		if (cfg->allow_uids[i] == cr->uid)
+			return true;
+	for (i = 0; i < cfg->nallow_gids; i++)
+		if (cfg->allow_gids[i] == cr->gid)
+			return true;
+	return false;
+}
+
+static void refuse(int sock, const struct ucred *cr, int error,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void refuse(int sock, const struct ucred *cr, int error,
+		   const char *fmt, ...)
+{
+	struct vmpd_reply r = {
+		.magic = VMPD_MAGIC, .version = VMPD_VERSION,
+		.type = VMPD_REFUSED, .error = error,
+	};
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r.text, sizeof(r.text), fmt, ap);
+	va_end(ap);
+	count(clients_refused);
+	warn("refused pid %d uid %d: %s", cr->pid, cr->uid, r.text);
+	send_reply(NULL, sock, &r);
+}
+
+/* Receive the hello and its two fds, waiting at most 2 s. */
+static int recv_hello(int sock, struct vmpd_hello *h, int fds[2])
+{
+	char cbuf[CMSG_SPACE(2 * sizeof(int))];
+	struct iovec iov = { .iov_base = h, .iov_len = sizeof(*h) };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct pollfd pfd = { .fd = sock, .events = POLLIN };
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	fds[0] = fds[1] = -1;
+	if (poll(&pfd, 1, 2000) != 1)
+		return -ETIMEDOUT;
+	n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	if (n < 0)
+		return -errno;
+	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+			int nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int), i;
+			int got[4] = { -1, -1, -1, -1 };
+
+			memcpy(got, CMSG_DATA(cm),
+			       (nfd > 4 ? 4 : nfd) * sizeof(int));
+			for (i = 0; i < nfd && i < 4; i++) {
+				if (i < 2 && fds[i] < 0)
+					fds[i] = got[i];
+				else if (got[i] >= 0)
+					close(got[i]);
+			}
+		}
+	}
+	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+		return -EMSGSIZE;
+	if (n != sizeof(*h) || h->magic != VMPD_MAGIC ||
+	    h->type != VMPD_HELLO)
+		return -EPROTO;
+	if (h->version != VMPD_VERSION)
+		return -EPROTONOSUPPORT;
+	if (fds[0] < 0 || fds[1] < 0)
+		return -EBADF;
+	return 0;
+}
+
+static int client_setup(struct vmpd_client *c, const struct vmpd_hello *h,
+			int kind)
+{
+	size_t polbytes;
+	uint32_t i;
+	uint64_t idx;
+
+	c->pages = malloc(c->npages * sizeof(*c->pages));
+	c->frames = calloc(c->budget, sizeof(*c->frames));
+	c->free_frames = malloc(c->budget * sizeof(*c->free_frames));
+	polbytes = vmp_policy_mem_size(kind, c->budget);
+	c->pol_mem = polbytes ? malloc(polbytes) : NULL;
+	c->centries = calloc(c->ncache, sizeof(*c->centries));
+	c->cfree = malloc(c->ncache * sizeof(*c->cfree));
+	if (!c->pages || !c->frames || !c->free_frames ||
+	    (polbytes && !c->pol_mem) || !c->centries || !c->cfree)
+		return -ENOMEM;
+	for (idx = 0; idx < c->npages; idx++)
+		c->pages[idx] = (struct vmpd_page){ VMP_NIL, VMP_NIL, VMP_NIL, 0, 0 };
+	for (i = 0; i < c->budget; i++)
+		c->free_frames[i] = c->budget - 1 - i;
+	c->nfree = c->budget;
+	if (vmp_policy_init(&c->pol, kind, c->budget, &c->frames[0].pn,
+			    sizeof(struct vmpd_frame), c->pol_mem))
+		return -EINVAL;
+	if (arena_take(c->ncache, c->cfree))
+		return -ENOMEM;
+	c->arena_held = true;
+	for (i = 0; i < c->ncache; i++) {
+		c->centries[i].buf = c->cfree[i];
+		c->centries[i].idx = VMP_NIL;
+		c->cfree[i] = c->ncache - 1 - i;
+	}
+	c->ncfree = c->ncache;
+	c->chead = c->ctail = VMP_NIL;
+	return ext_add(c, h->base, c->npages, 0);
+}
+
+static int client_slot(struct vmpd_client *c)
+{
+	int i;
+
+	pthread_mutex_lock(&vmpd.clients_lock);
+	for (i = 0; i < VMPD_MAX_CLIENTS; i++) {
+		if (!vmpd.clients[i]) {
+			vmpd.clients[i] = c;
+			vmpd.nclients++;
+			c->slot = i;
+			pthread_mutex_unlock(&vmpd.clients_lock);
+			return 0;
+		}
+	}
+	pthread_mutex_unlock(&vmpd.clients_lock);
+	return -EBUSY;
+}
+
+static void accept_one(int sock)
+{
+	struct vmpd_reply r = { .magic = VMPD_MAGIC, .version = VMPD_VERSION,
+				.type = VMPD_WELCOME };
+	struct ucred cr;
+	socklen_t crlen = sizeof(cr);
+	struct vmpd_hello h;
+	struct vmpd_client *c = NULL;
+	struct uffdio_range rg;
+	struct statfs sfs;
+	struct stat st;
+	uint64_t budget, avail;
+	int fds[2], ret;
+
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cr, &crlen)) {
+		err("SO_PEERCRED: %s", strerror(errno));
+		close(sock);
+		return;
+	}
+	/*
+	 * Read the hello even from a peer about to be refused: closing a
+	 * socket with unread data resets the connection, and the client
+	 * would see ECONNRESET instead of the reason.
+	 */
+	ret = recv_hello(sock, &h, fds);
+	if (!uid_allowed(&cr)) {
+		refuse(sock, &cr, -EPERM,
+		       "uid %d gid %d may not use vmpagerd (allow_uid/allow_gid in vmpagerd.conf)",
+		       cr.uid, cr.gid);
+		goto out_fds;
+	}
+	if (ret) {
+		refuse(sock, &cr, ret, "bad hello: %s", strerror(-ret));
+		goto out_fds;
+	}
+	if (!h.size || h.size % PG || h.base % PG || h.size / PG >= VMP_NIL) {
+		refuse(sock, &cr, -EINVAL, "bad region %#llx+%llu",
+		       (unsigned long long)h.base, (unsigned long long)h.size);
+		goto out_fds;
+	}
+	if (fstat(fds[0], &st) || !S_ISREG(st.st_mode) ||
+	    fstatfs(fds[0], &sfs) || sfs.f_type != TMPFS_MAGIC ||
+	    (uint64_t)st.st_size != h.size) {
+		refuse(sock, &cr, -EINVAL,
+		       "the first fd must be a memfd of the region's size");
+		goto out_fds;
+	}
+	rg = (struct uffdio_range){ .start = h.base, .len = h.size };
+	if (ioctl(fds[1], UFFDIO_WAKE, &rg)) {
+		refuse(sock, &cr, -EINVAL,
+		       "the second fd must be the region's userfaultfd: %s",
+		       strerror(errno));
+		goto out_fds;
+	}
+	if ((h.features & VMPD_UFFD_FEATURES) != VMPD_UFFD_FEATURES) {
+		refuse(sock, &cr, -EOPNOTSUPP,
+		       "userfaultfd features %#llx lack %#llx",
+		       (unsigned long long)h.features,
+		       (unsigned long long)(VMPD_UFFD_FEATURES & ~h.features));
+		goto out_fds;
+	}
+	budget = h.budget ? h.budget : vmpd.cfg.client_frames;
+	if (budget > vmpd.cfg.client_frames)
+		budget = vmpd.cfg.client_frames;
+	if (budget > vmpd.cfg.frames)
+		budget = vmpd.cfg.frames;
+	if (budget > h.size / PG)
+		budget = h.size / PG;
+	if (budget < 1)
+		budget = 1;
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		refuse(sock, &cr, -ENOMEM, "out of memory");
+		goto out_fds;
+	}
+	pthread_mutex_init(&c->lock, NULL);
+	c->refs = 2;		/* the table's, and this function's until armed */
+	c->pid = cr.pid;
+	c->uid = cr.uid;
+	c->gid = cr.gid;
+	c->sock = sock;
+	c->memfd = fds[0];
+	c->uffd = fds[1];
+	c->user_mode_only = h.flags & VMPD_HELLO_USER_MODE_ONLY;
+	c->npages = h.size / PG;
+	c->budget = (uint32_t)budget;
+	c->pidfd = -1;
+	/* no policy switch between choosing the kind and joining the table */
+	pthread_mutex_lock(&vmpd.policy_lock);
+	pthread_mutex_lock(&vmpd.arena_lock);
+	avail = vmpd.arena_nfree;
+	pthread_mutex_unlock(&vmpd.arena_lock);
+	c->ncache = vmpd.cfg.client_cache < avail ? vmpd.cfg.client_cache : avail;
+	if (c->ncache < VMPD_FLUSH_BATCH) {
+		refuse(sock, &cr, -ENOMEM,
+		       "soft-eviction arena exhausted (%llu pages free; raise cache_pages)",
+		       (unsigned long long)avail);
+		goto out_client;
+	}
+	ret = client_setup(c, &h, vmpd.policy);
+	if (ret) {
+		refuse(sock, &cr, ret, "setting up: %s", strerror(-ret));
+		goto out_client;
+	}
+	fcntl(c->uffd, F_SETFL, fcntl(c->uffd, F_GETFL) | O_NONBLOCK);
+	c->pidfd = syscall(SYS_pidfd_open, cr.pid, 0);
+	if (c->pidfd < 0)
+		warn("pidfd_open(%d): %s; exit noticed by the socket only",
+		     cr.pid, strerror(errno));
+	ret = client_slot(c);
+	if (ret) {
+		refuse(sock, &cr, ret, "too many clients (%d)", VMPD_MAX_CLIENTS);
+		goto out_client;
+	}
+	pthread_mutex_unlock(&vmpd.policy_lock);
+	r.budget = c->budget;
+	r.cache = c->ncache;
+	if (send_reply(c, sock, &r)) {
+		warn("pid %d: welcome not sent: %s", cr.pid, strerror(errno));
+		client_kill(c, "welcome failed");
+		vmpd_client_put(c);
+		return;
+	}
+	count(clients_accepted);
+	info("client pid %d uid %d: region %#llx, %llu pages, budget %u frames, cache %u pages%s",
+	     c->pid, c->uid, (unsigned long long)h.base,
+	     (unsigned long long)c->npages, c->budget, c->ncache,
+	     c->user_mode_only ? ", user-mode faults only" : "");
+	/*
+	 * Once armed, another thread may serve or kill the client: this
+	 * function keeps its own reference until it is done with c, and arms
+	 * under c->lock so that client_kill() (which disarms under it after
+	 * marking the client dead) never leaves an fd armed behind it.
+	 */
+	pthread_mutex_lock(&c->lock);
+	if (!c->dead) {
+		ep_arm(c->uffd, c->slot, VMPD_EP_UFFD, EPOLLIN, EPOLL_CTL_ADD);
+		ep_arm(c->sock, c->slot, VMPD_EP_SOCK, EPOLLIN | EPOLLRDHUP,
+		       EPOLL_CTL_ADD);
+		if (c->pidfd >= 0)
+			ep_arm(c->pidfd, c->slot, VMPD_EP_PIDFD, EPOLLIN,
+			       EPOLL_CTL_ADD);
+	}
+	pthread_mutex_unlock(&c->lock);
+	vmpd_client_put(c);	/* this function's reference */
+	return;
+
+out_client:
+	/* not in the table: arena pages (if taken) go back, fds close */
+	pthread_mutex_unlock(&vmpd.policy_lock);
+	client_arena_give(c);
+	client_free(c);	/* closes sock, memfd, uffd, pidfd */
+	return;
+out_fds:
+	if (fds[0] >= 0)
+		close(fds[0]);
+	if (fds[1] >= 0)
+		close(fds[1]);
+	close(sock);
+}
+
+void vmpd_accept(void)
+{
+	int sock;
+
+	for (;;) {
+		sock = accept4(vmpd.lsock, NULL, NULL,
+			       SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (sock < 0) {
+			if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				err("accept: %s", strerror(errno));
+			if (errno != ECONNABORTED && errno != EINTR)
+				break;
+			continue;
+		}
+		accept_one(sock);
+	}
+	ep_arm(vmpd.lsock, 0, VMPD_EP_LISTEN, EPOLLIN, EPOLL_CTL_MOD);
+}
+
+/* ------------------------------------------------------------------ */
+/* Policy switch and statistics.                                       */
+
+int vmpd_policy_switch(int kind)
+{
+	struct vmpd_client *c;
+	int i, ret = 0;
+
+	pthread_mutex_lock(&vmpd.policy_lock);
+	__atomic_store_n(&vmpd.policy, kind, __ATOMIC_RELAXED);
+	for (i = 0; i < VMPD_MAX_CLIENTS; i++) {
+		struct vmp_policy old;
+		size_t bytes;
+		void *mem;
+		uint32_t f;
+
+		c = vmpd_client_get(i);
+		if (!c)
+			continue;
+		pthread_mutex_lock(&c->lock);
+		bytes = vmp_policy_mem_size(kind, c->budget);
+		mem = bytes ? malloc(bytes) : NULL;
+		if (c->dead || (bytes && !mem)) {
+			if (!c->dead)
+				ret = -ENOMEM;
+			free(mem);
+			goto next;
+		}
+		old = c->pol;
+		if (vmp_policy_init(&c->pol, kind, c->budget, &c->frames[0].pn,
+				    sizeof(struct vmpd_frame), mem)) {
+			c->pol = old;
+			free(mem);
+			ret = -EINVAL;
+			goto next;
+		}
+#define ADD(x) c->pol_base.x += old.stats.x
+		ADD(inserts); ADD(references); ADD(activations);
+		ADD(deactivations); ADD(refaults); ADD(scans); ADD(victims);
+		ADD(evictions); ADD(putbacks); ADD(removes);
+#undef ADD
+		/* coldest first, so the hottest end up at the hot end */
+		while (!vmp_policy_drain(&old, &f))
+			vmp_policy_insert(&c->pol, f, c->frames[f].idx);
+		free(c->pol_mem);
+		c->pol_mem = mem;
+next:
+		pthread_mutex_unlock(&c->lock);
+		vmpd_client_put(c);
+	}
+	pthread_mutex_unlock(&vmpd.policy_lock);
+	return ret;
+}
+
+/*
+ * Sum of every client's policy counters, exited ones included. Under
+ * clients_lock throughout, so a client leaving the table (its counters
+ * moving into gone_pol) is counted exactly once.
+ */
+void vmpd_policy_stats(struct vmp_policy_stats *out)
+{
+	struct vmpd_client *c;
+	int i;
+
+	pthread_mutex_lock(&vmpd.clients_lock);
+	*out = vmpd.gone_pol;
+	for (i = 0; i < VMPD_MAX_CLIENTS; i++) {
+		c = vmpd.clients[i];
+		if (!c)
+			continue;
+		pthread_mutex_lock(&c->lock);
+#define ADD(x) out->x += c->pol.stats.x + c->pol_base.x
+		ADD(inserts); ADD(references); ADD(activations);
+		ADD(deactivations); ADD(refaults); ADD(scans);
+		ADD(victims); ADD(evictions); ADD(putbacks);
+		ADD(removes);
+#undef ADD
+		pthread_mutex_unlock(&c->lock);
+	}
+	pthread_mutex_unlock(&vmpd.clients_lock);
+}
+
+/* Pages whose data is only in swap or the cache (call with c->lock). */
+uint64_t vmpd_client_swapped(struct vmpd_client *c)
+{
+	uint64_t idx, n = 0;
+
+	for (idx = 0; idx < c->npages; idx++)
+		if (!(c->pages[idx].flags & VMPD_PG_RESIDENT) &&
+		    (c->pages[idx].slot != VMP_NIL ||
+		     c->pages[idx].cache != VMP_NIL))
+			n++;
+	return n;
+}
