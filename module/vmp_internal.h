@@ -44,6 +44,7 @@
 
 #include <linux/bvec.h>
 #include <linux/completion.h>
+#include <linux/workqueue.h>
 #include <linux/fs.h>
 
 #include "uapi/vmpager.h"
@@ -181,6 +182,8 @@ struct vmp_io {
 	unsigned long queued;		/* server backend: jiffies when queued */
 	struct vmp_batch *batch;
 	struct list_head node;		/* server backend: queued requests */
+	struct work_struct work;	/* files backend: submission in vmpager_io */
+	struct vmp_swap_file *sf;	/* files backend: the file */
 };
 
 int vmp_swap_init(const char *paths, u32 pages_per_file);

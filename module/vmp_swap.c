@@ -44,6 +44,7 @@
 #include "vmp_trace.h"
 
 struct vmp_swap vmp_swap;
+static struct workqueue_struct *vmp_io_wq;
 
 static struct vmp_swap_area *vmp_swap_area_of(u32 slot);
 
@@ -176,11 +177,16 @@ int vmp_swap_init(const char *paths, u32 pages_per_file)
 
 	spin_lock_init(&vmp_swap.lock);
 	mutex_init(&vmp_swap.add_lock);
+	vmp_io_wq = alloc_workqueue("vmpager_io", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
+	if (!vmp_io_wq)
+		return -ENOMEM;
 	if (!paths || !*paths)
 		return 0;
 	buf = kstrdup(paths, GFP_KERNEL);
-	if (!buf)
+	if (!buf) {
+		vmp_swap_exit();
 		return -ENOMEM;
+	}
 	mutex_lock(&vmp_swap.add_lock);
 	cur = buf;
 	while ((path = strsep(&cur, ",")) != NULL) {
@@ -342,6 +348,9 @@ void vmp_swap_exit(void)
 	int i;
 
 	WARN_ON_ONCE(vmp_swap.used);
+	if (vmp_io_wq)
+		destroy_workqueue(vmp_io_wq);
+	vmp_io_wq = NULL;
 	for (i = 0; i < vmp_swap.nfiles; i++)
 		fput(vmp_swap.files[i].file);
 	vmp_swap.nfiles = 0;
@@ -455,11 +464,37 @@ static bool vmp_inject(atomic_t *budget)
 	return atomic_add_unless(budget, -1, 0);
 }
 
+/* Runs in vmpager_io: the file I/O of one page. */
+static void vmp_io_work(struct work_struct *work)
+{
+	struct vmp_io *io = container_of(work, struct vmp_io, work);
+	struct vmp_swap_file *sf = io->sf;
+	loff_t pos = io->iocb.ki_pos;
+	struct iov_iter iter;
+	ssize_t ret;
+
+	io->bv.bv_page = io->page;
+	io->bv.bv_len = PAGE_SIZE;
+	io->bv.bv_offset = 0;
+	iov_iter_bvec(&iter, io->rw, &io->bv, 1, PAGE_SIZE);
+	init_sync_kiocb(&io->iocb, sf->file);
+	io->iocb.ki_pos = pos;
+	io->iocb.ki_complete = vmp_io_complete;
+	if (io->rw == WRITE) {
+		file_start_write(sf->file);
+		ret = vfs_iocb_iter_write(sf->file, &io->iocb, &iter);
+		file_end_write(sf->file);
+	} else {
+		ret = vfs_iocb_iter_read(sf->file, &io->iocb, &iter);
+	}
+	if (ret != -EIOCBQUEUED)
+		vmp_io_complete_one(io, ret);	/* else vmp_io_complete() runs */
+}
+
 void vmp_io_submit(struct vmp_batch *b, struct vmp_io *io, int rw)
 {
 	struct vmp_swap_area *a = vmp_swap_area_of(io->slot);
 	struct vmp_swap_file *sf;
-	struct iov_iter iter;
 	u32 rel;
 	ssize_t ret;
 
@@ -484,22 +519,18 @@ void vmp_io_submit(struct vmp_batch *b, struct vmp_io *io, int rw)
 	}
 	rel = io->slot - a->first;
 	sf = &vmp_swap.files[a->file0 + rel % a->nfiles];
-	io->bv.bv_page = io->page;
-	io->bv.bv_len = PAGE_SIZE;
-	io->bv.bv_offset = 0;
-	iov_iter_bvec(&iter, rw, &io->bv, 1, PAGE_SIZE);
-	init_sync_kiocb(&io->iocb, sf->file);
+	io->sf = sf;
 	io->iocb.ki_pos = (loff_t)(rel / a->nfiles) << PAGE_SHIFT;
-	io->iocb.ki_complete = vmp_io_complete;
-	if (rw == WRITE) {
-		file_start_write(sf->file);
-		ret = vfs_iocb_iter_write(sf->file, &io->iocb, &iter);
-		file_end_write(sf->file);
-	} else {
-		ret = vfs_iocb_iter_read(sf->file, &io->iocb, &iter);
-	}
-	if (ret == -EIOCBQUEUED)
-		return;		/* vmp_io_complete() will run */
+	/*
+	 * The filesystem takes its own locks (sb_writers, i_rwsem) to do the
+	 * I/O, and a task doing direct I/O holds i_rwsem while it faults in
+	 * user pages under mmap_lock. Our submitters run in page faults, under
+	 * mmap_lock: hand the submission to a worker that holds neither, as
+	 * the loop driver does, and wait for the completion as before.
+	 */
+	INIT_WORK(&io->work, vmp_io_work);
+	queue_work(vmp_io_wq, &io->work);
+	return;
 inline_done:
 	vmp_io_complete_one(io, ret);
 }
