@@ -336,6 +336,35 @@ static int swap_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(swap);
 
+/*
+ * swapmap: every slot, 64 per line: "FIRST USED MAP" with '#' for a slot in
+ * use and '.' for a free one. The swap lock is taken per line.
+ */
+static int swapmap_show(struct seq_file *m, void *v)
+{
+	char line[65];
+	u32 first, nslots, i, used;
+
+	seq_puts(m, "first used map\n");
+	nslots = READ_ONCE(vmp_swap.nslots);
+	for (first = 0; first < nslots; first += 64) {
+		used = 0;
+		spin_lock(&vmp_swap.lock);
+		for (i = 0; i < 64 && first + i < nslots; i++) {
+			bool b = test_bit(first + i, vmp_swap.bitmap);
+
+			line[i] = b ? '#' : '.';
+			used += b;
+		}
+		spin_unlock(&vmp_swap.lock);
+		line[i] = '\0';
+		seq_printf(m, "%u %u %s\n", first, used, line);
+		cond_resched();
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(swapmap);
+
 /* The policy's lists, hot end first; one frame per line. */
 static int lru_show(struct seq_file *m, void *v)
 {
@@ -526,6 +555,7 @@ void vmp_debugfs_init(void)
 	debugfs_create_file("rmap", 0600, d, NULL, &rmap_fops);
 	debugfs_create_file("walk", 0600, d, NULL, &vmp_walk_fops);
 	debugfs_create_file("swap", 0400, d, NULL, &swap_fops);
+	debugfs_create_file("swapmap", 0400, d, NULL, &swapmap_fops);
 	debugfs_create_file("lru", 0400, d, NULL, &lru_fops);
 	debugfs_create_file("policy", 0600, d, NULL, &policy_fops);
 	debugfs_create_file("watermarks", 0600, d, NULL, &watermarks_fops);

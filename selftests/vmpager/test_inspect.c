@@ -389,8 +389,25 @@ static long nonzero_pages(const char *path)
 	return n;
 }
 
+/* Count '#' (slots in use) and lines in debugfs swapmap. */
+static int swapmap_count(long *hashes, long *lines)
+{
+	char *map = vmp_read_file(VMP_DEBUGFS "/swapmap"), *c;
+
+	*hashes = *lines = 0;
+	if (!map)
+		return -1;
+	for (c = map; *c; c++) {
+		*hashes += *c == '#';
+		*lines += *c == '\n';
+	}
+	free(map);
+	return 0;
+}
+
 TEST(swapfile_param_stripes_over_files)
 {
+	long hashes, lines;
 	char a[256], b[256], params[700];
 	long na, nb, outs;
 	char *p;
@@ -412,6 +429,10 @@ TEST(swapfile_param_stripes_over_files)
 	vmp_fill(p, 0, 256, 0x51);
 	outs = vmp_stat("swap_outs");
 	EXPECT_EQ(-1, vmp_check(p, 0, 256, 0x51));
+	/* swapmap: one '#' per slot in use, as many as swap "used" */
+	EXPECT_EQ(0, swapmap_count(&hashes, &lines));
+	EXPECT_EQ(dfs_value("swap", "used"), hashes);
+	EXPECT_EQ(1 + 1024 / 64, lines);
 	na = nonzero_pages(a);
 	nb = nonzero_pages(b);
 	TH_LOG("swap_outs %ld: %ld pages in %s, %ld in %s", outs, na, a, nb, b);
