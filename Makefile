@@ -23,7 +23,7 @@ KERNEL ?= stock
 DEPS := $(TOP)/selftests/qemu/deps.sh
 
 .PHONY: all deps module modules modules-clean userspace selftests host-check guest-check check run \
-	kernel install uninstall clean dkms-check bench
+	kernel install uninstall clean dkms-check bench bench-quick
 
 all: module userspace selftests
 
@@ -69,8 +69,12 @@ check: deps
 run: deps
 	@selftests/qemu/guest-suite.sh -K "$(KERNEL)" -r
 
+# Benchmarks (docs/performance.md): guest plan userspace/bench/plan, results in build/bench/.
 bench: deps
-	@selftests/qemu/guest-suite.sh -K "$(KERNEL)" -b
+	@userspace/bench/run.sh -K "$(KERNEL)"
+
+bench-quick: deps
+	@userspace/bench/run.sh -q -K "$(KERNEL)"
 
 dkms-check: deps
 	@selftests/host/test_dkms.sh

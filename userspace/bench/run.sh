@@ -1,0 +1,275 @@
+#!/bin/bash
+# make bench / make bench-quick: every benchmark of issue 8, results in build/bench/.
+#
+# usage: run.sh [-q] [-K stock|debug] [-o GLOB] [-n]
+#   -q  quick: userspace/bench/plan-quick, small sizes, results in build/bench/quick/
+#   -K  the guest kernel (default stock; benchmarks on the debug kernel measure KASAN)
+#   -o  run only the guest plan lines whose name matches GLOB
+#   -n  no guest run: rebuild CSVs, plots and the table from the last ktap.log
+#
+# 1. policy quality on the host: vmpsim over the traces at their README sizes
+#    (policy.csv) and over a range of sizes (policy_sweep.csv);
+# 2. the guest benchmarks (selftests/qemu/guest-suite.sh -B PLAN); their KTAP
+#    stream is ktap.log, progress goes to the terminal as it arrives;
+# 3. the "# csvh/csv FILE" lines become FILE in the results folder, "# result"
+#    lines summary.csv; the module's trace replay is set beside vmpsim;
+# 4. gnuplot PNGs, the table (figure, baseline, ratio, better direction) on
+#    stdout and in table.txt / table.md, the machine in machine.txt.
+# Exit status: non-zero if a benchmark failed (a row "not ok" or a splat).
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+quick=0 K=stock only= noguest=0
+while getopts qK:o:n opt; do
+	case $opt in
+	q) quick=1 ;;
+	K) K=$OPTARG ;;
+	o) only=$OPTARG ;;
+	n) noguest=1 ;;
+	*) sed -n '3,8p' "$0" >&2; exit 2 ;;
+	esac
+done
+if [ $quick = 1 ]; then
+	plan=$top/userspace/bench/plan-quick out=$top/build/bench/quick
+else
+	plan=$top/userspace/bench/plan out=$top/build/bench
+fi
+traces=${TRACES:-}
+if [ -z "$traces" ]; then
+	for d in /work/shared/traces "$top/../shared/traces"; do
+		[ -d "$d" ] && { traces=$d; break; }
+	done
+fi
+start=$(date +%s)
+say() { printf '[bench %3ds] %s\n' $(( $(date +%s) - start )) "$*" >&2; }
+mkdir -p "$out"
+status=0
+
+# ---- 1. policy quality: the simulator on the host --------------------------------
+make -s -C "$top/userspace/sim" >&2 || exit 1
+sim=$top/build/sim/vmpsim
+if [ -n "$traces" ] && ls "$traces"/*.trace.gz >/dev/null 2>&1; then
+	say "policy: vmpsim on $(ls "$traces"/*.trace.gz | wc -l) traces in $traces"
+	"$sim" --csv "$out/policy.csv" "$traces"/*.trace.gz > "$out/policy.txt" || status=1
+	# Miss ratio vs cache size: 12 sizes from 2% to 100% of each trace's blocks.
+	echo "trace,size,policy,refs,misses,ratio_to_opt" > "$out/policy_sweep.csv"
+	for t in "$traces"/*.trace.gz; do
+		blocks=$(gzip -dc "$t" | grep -v '^\*' | sort -u | wc -l)
+		sizes=$(awk -v b="$blocks" 'BEGIN { n = split("2 5 10 15 20 30 40 50 60 70 85 100", f, " ");
+			for (i = 1; i <= n; i++) { s = int(b * f[i] / 100); if (s < 2) s = 2;
+			if (!(s in seen)) { seen[s] = 1; printf "%s%d", (c++ ? "," : ""), s } } }')
+		"$sim" -c "$sizes" --csv "$out/sweep.tmp" "$t" > /dev/null || status=1
+		tail -n +2 "$out/sweep.tmp" >> "$out/policy_sweep.csv"
+	done
+	rm -f "$out/sweep.tmp"
+else
+	say "policy: no traces (set TRACES=dir with *.trace.gz); skipped"
+	rm -f "$out/policy.csv" "$out/policy_sweep.csv" "$out/policy.txt"
+fi
+
+# ---- 2. the guest ------------------------------------------------------------------
+ktap=$out/ktap.log
+if [ $noguest = 0 ]; then
+	say "guest: $(grep -cv '^\s*\(#\|$\)' "$plan") benchmarks from ${plan#"$top"/} on the $K kernel (build, boot, run)"
+	args=(-K "$K" -B "$plan")
+	[ -z "$only" ] || args+=(-o "$only")
+	"$top/selftests/qemu/guest-suite.sh" "${args[@]}" 2> "$out/guest.stderr" | tee "$ktap" |
+	while IFS= read -r l; do
+		case $l in
+		"# ktap-run: begin "*) set -- ${l#"# ktap-run: begin "}; say "guest: $1 ${*:2}" ;;
+		"# progress "*) say "  ${l#"# progress "}" ;;
+		"# result "*) say "    ${l#"# result "}" ;;
+		"# check failed: "*) say "  !! ${l#"# "}" ;;
+		"not ok "*|"ok "*) say "guest: $l" ;;
+		esac
+	done
+	rc=${PIPESTATUS[0]}
+	if [ "$rc" != 0 ]; then
+		status=1
+		say "guest run failed (exit $rc); last lines of its stderr:"
+		tail -n 15 "$out/guest.stderr" >&2
+	fi
+fi
+[ -r "$ktap" ] || { say "no $ktap: nothing to report"; exit 1; }
+
+# ---- 3. CSVs and the summary ---------------------------------------------------------
+# Guest CSVs are rewritten from this run only.
+for f in fault touch overcommit swap swapin_cdf replay summary; do rm -f "$out/$f.csv"; done
+awk -v out="$out" '
+	/^# csvh / { f = out "/" $3; if (!(f in head)) { head[f] = 1; sub(/^# csvh [^ ]+ /, ""); print > f } next }
+	/^# csv /  { f = out "/" $3; sub(/^# csv [^ ]+ /, ""); print >> f; next }
+' "$ktap"
+{
+	echo "figure,backend,unit,vmpager,baseline_name,baseline,ratio,better,note"
+	awk '/^# result / {
+		if ($5 == "skipped:") { n = $0; sub(/^.*skipped: /, "", n); gsub(/,/, ";", n);
+			printf "%s,%s,,,,,,,skipped: %s\n", $3, $4, n }
+		else printf "%s,%s,%s,%s,%s,%s,%s,%s,\n", $3, $4, $5, $6, $7, $8, $9, $10 }' "$ktap"
+} > "$out/summary.csv"
+
+# The module's trace replay beside vmpsim (same policy source, same size).
+if [ -s "$out/replay.csv" ] && [ -n "$traces" ]; then
+	tail -n +2 "$out/replay.csv" | while IFS=, read -r tr be size pool pol refs distinct misses secs; do
+		[ -r "$traces/$tr.trace.gz" ] || continue
+		"$sim" -c "$size" -p "$pol" --csv "$out/replay.tmp" "$traces/$tr.trace.gz" >/dev/null || continue
+		awk -F, -v tr="$tr" -v be="$be" -v pol="$pol" -v m="$misses" -v size="$size" '
+			NR > 1 && $3 == "opt" { opt = $5 } NR > 1 && $3 == pol { sim = $5 }
+			END { if (sim > 0) printf "replay-%s@%d-%s,%s,misses,%d,vmpsim-%s,%d,%.4f,lower,module/OPT %.2f\n",
+				tr, size, pol, be, m, pol, sim, m / sim, (opt > 0 ? m / opt : 0) }' "$out/replay.tmp"
+	done >> "$out/summary.csv"
+	rm -f "$out/replay.tmp"
+fi
+
+# ---- 4. plots -----------------------------------------------------------------------------
+# gnuplot joins the points of a series only where its rows are adjacent: sort
+# the rows by series (header kept).
+sort_csv() {	# sort_csv FILE SORT-KEYS...
+	[ -s "$1" ] || return 0
+	local f=$1; shift
+	{ head -n 1 "$f"; tail -n +2 "$f" | sort -t, "$@"; } > "$f.tmp" && mv "$f.tmp" "$f"
+}
+sort_csv "$out/overcommit.csv" -k3,3 -k1,1 -k2,2n
+sort_csv "$out/policy_sweep.csv" -k1,1 -k3,3 -k2,2n
+plot() {	# plot NAME: gnuplot script on stdin -> NAME.png
+	if ! command -v gnuplot >/dev/null; then
+		say "no gnuplot (apt-get install gnuplot-nox): $1.png not drawn"
+		return
+	fi
+	gnuplot 2> "$out/$1.gnuplot.err" || { say "gnuplot failed for $1.png: $(head -3 "$out/$1.gnuplot.err")"; status=1; }
+	[ -s "$out/$1.gnuplot.err" ] || rm -f "$out/$1.gnuplot.err"
+}
+rm -f "$out"/*.png
+term="set terminal pngcairo size 1200,800 font 'sans,10' noenhanced"
+if [ -s "$out/swapin_cdf.csv" ]; then
+	plot swapin_cdf <<-EOF
+	$term
+	set output '$out/swapin_cdf.png'
+	set datafile separator ','
+	set title 'Swap-in major fault latency vs 4 KiB O_DIRECT pread of the same swap file (CDF)'
+	set xlabel 'latency (us, log scale)'; set ylabel 'fraction of samples'
+	set logscale x; set key bottom right; set grid
+	plot for [s in "$(tail -n +2 "$out/swapin_cdf.csv" | cut -d, -f1,2 | sort -u | tr ',' ':' | tr '\n' ' ')"] \
+		'$out/swapin_cdf.csv' using (strcol(1).':'.strcol(2) eq s ? \$4 : NaN):3 with lines lw 2 title s
+	EOF
+fi
+if [ -s "$out/overcommit.csv" ]; then
+	pats=$(tail -n +2 "$out/overcommit.csv" | cut -d, -f3 | awk '!s[$0]++' | tr '\n' ' ')
+	bes=$(tail -n +2 "$out/overcommit.csv" | cut -d, -f1 | awk '!s[$0]++' | tr '\n' ' ')
+	n=$(echo $pats | wc -w)
+	plot overcommit <<-EOF
+	$term
+	set output '$out/overcommit.png'
+	set datafile separator ','
+	set multiplot layout 1,$n title 'Overcommit: accesses/s vs working set / pool (vmpager vs kernel swap under memory.max)'
+	set xlabel 'working set / pool'; set ylabel 'accesses per second'
+	set logscale y; set grid; set key top right; set xtics 1
+	do for [p in "$pats"] {
+		set title p
+		plot for [b in "$bes"] '$out/overcommit.csv' using (strcol(3) eq p && strcol(1) eq b ? \$2 : NaN):7 with linespoints lw 2 title 'vmpager/'.b, \
+			'$out/overcommit.csv' using (strcol(3) eq p ? \$2 : NaN):8 with linespoints lw 2 dt 2 title 'kernel swap'
+	}
+	unset multiplot
+	EOF
+fi
+if [ -s "$out/fault.csv" ]; then
+	plot fault <<-EOF
+	$term
+	set output '$out/fault.png'
+	set datafile separator ','
+	set title 'Resident fault (PTE zapped, page resident): ns per fault, vmpager vs shmem'
+	set style data histograms; set style histogram clustered gap 1; set style fill solid 0.8 border -1
+	set ylabel 'ns per fault (wall time / faults)'; set grid ytics; set key top left
+	plot '< tail -n +2 $out/fault.csv' using 6:xtic(strcol(1).' '.strcol(2).'t '.strcol(3)) title 'vmpager', \
+		'' using 7 title 'shmem (fault-around off)'
+	EOF
+fi
+if [ -s "$out/policy_sweep.csv" ]; then
+	trs=$(tail -n +2 "$out/policy_sweep.csv" | cut -d, -f1 | awk '!s[$0]++' | tr '\n' ' ')
+	pols=$(tail -n +2 "$out/policy_sweep.csv" | cut -d, -f3 | awk '!s[$0]++' | tr '\n' ' ')
+	plot policy <<-EOF
+	set terminal pngcairo size 1500,1100 font 'sans,9' noenhanced
+	set output '$out/policy.png'
+	set datafile separator ','
+	set multiplot layout 3,3 title 'Miss ratio vs cache size per policy (vmpsim; the module runs the same policy code)'
+	set xlabel 'cache size (blocks)'; set ylabel 'miss ratio'; set grid; set key top right
+	do for [t in "$trs"] {
+		set title t
+		plot for [p in "$pols"] '$out/policy_sweep.csv' using (strcol(1) eq t && strcol(3) eq p ? \$2 : NaN):(\$5/\$4) with linespoints lw (p eq 'opt' ? 3 : 1.5) title p
+	}
+	unset multiplot
+	EOF
+fi
+
+# ---- the table ------------------------------------------------------------------------------
+{
+	printf '%-30s %-7s %-16s %12s  %-20s %12s %8s  %s\n' figure backend unit vmpager baseline "" ratio better
+	tail -n +2 "$out/summary.csv" | awk -F, '{
+		if ($9 ~ /^skipped/) printf "%-30s %-7s %s\n", $1, $2, $9
+		else printf "%-30s %-7s %-16s %12.6g  %-20s %12.6g %8.3f  %s%s\n", $1, $2, $3, $4, $5, $6, $7, $8,
+			($9 != "" ? "  (" $9 ")" : "") }'
+} > "$out/table.txt"
+{
+	echo "| figure | backend | unit | vmpager | baseline | baseline figure | ratio | better |"
+	echo "|---|---|---|---:|---|---:|---:|---|"
+	tail -n +2 "$out/summary.csv" | awk -F, '{
+		if ($9 ~ /^skipped/) printf "| %s | %s | | | | | %s | |\n", $1, $2, $9
+		else printf "| %s | %s | %s | %.4g | %s | %.4g | %.3f | %s%s |\n", $1, $2, $3, $4, $5, $6, $7, $8,
+			($9 != "" ? " (" $9 ")" : "") }'
+} > "$out/table.md"
+# The ratios side by side: one row per figure, one column per backend.
+awk -F, 'NR > 1 && $9 !~ /^skipped/ && $1 !~ /^replay-/ {
+		k = $1 "|" $5; if (!(k in seen)) { seen[k] = 1; row[n++] = k; unit[k] = $3; better[k] = $8 }
+		r[k, $2] = $7; if (!($2 in bs)) { bs[$2] = 1; be[m++] = $2 } }
+	END { printf "| figure | unit | baseline | better |"; for (j = 0; j < m; j++) printf " %s |", be[j];
+		printf "\n|---|---|---|---|"; for (j = 0; j < m; j++) printf "---:|"; printf "\n";
+		for (i = 0; i < n; i++) { split(row[i], f, "|"); printf "| %s | %s | %s | %s |", f[1], unit[row[i]], f[2], better[row[i]];
+			for (j = 0; j < m; j++) printf " %s |", ((row[i], be[j]) in r ? sprintf("%.2f", r[row[i], be[j]]) : "");
+			printf "\n" } }' "$out/summary.csv" > "$out/ratios.md"
+# The module's trace replay: misses relative to vmpsim (same policy) and to OPT.
+awk -F, 'NR > 1 && $1 ~ /^replay-/ { split($1, f, "-"); t = f[2]; p = f[3]; for (i = 4; i in f; i++) p = p "-" f[i]
+		if (!(t in ts)) { ts[t] = 1; tr[n++] = t } if (!(p in ps)) { ps[p] = 1; pol[m++] = p }
+		o = $9; sub(/^module\/OPT /, "", o); r[t, p] = sprintf("%.2f (%s)", $7, o) }
+	END { if (!n) exit; printf "| trace@size |"; for (j = 0; j < m; j++) printf " %s |", pol[j];
+		printf "\n|---|"; for (j = 0; j < m; j++) printf "---:|"; printf "\n";
+		for (i = 0; i < n; i++) { printf "| %s |", tr[i]; for (j = 0; j < m; j++) printf " %s |", r[tr[i], pol[j]]; printf "\n" } }' \
+	"$out/summary.csv" > "$out/replay.md"
+[ -s "$out/replay.md" ] || rm -f "$out/replay.md"
+if [ -s "$out/policy.csv" ]; then
+	awk -F, 'NR > 1 { r[$1 "@" $2, $3] = $6; if (!($1 "@" $2 in seen)) { seen[$1 "@" $2] = 1; row[n++] = $1 "@" $2 }
+		if (!($3 in ps)) { ps[$3] = 1; pol[m++] = $3 } }
+		END { printf "| trace@size |"; for (j = 0; j < m; j++) printf " %s |", pol[j]; printf "\n|---|";
+			for (j = 0; j < m; j++) printf "---:|"; printf "\n";
+			for (i = 0; i < n; i++) { printf "| %s |", row[i]; for (j = 0; j < m; j++) printf " %s |", r[row[i], pol[j]]; printf "\n" } }' \
+		"$out/policy.csv" > "$out/policy.md"
+fi
+{
+	echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "command: make $([ $quick = 1 ] && echo bench-quick || echo bench) (userspace/bench/run.sh $*)"
+	echo "commit: $(git -C "$top" rev-parse --short HEAD 2>/dev/null) $(git -C "$top" status --porcelain 2>/dev/null | grep -q . && echo '(with uncommitted changes)')"
+	echo "host: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) CPUs, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r)"
+	echo "qemu: $(qemu-system-x86_64 --version | head -1), -accel tcg -cpu max -smp 2 -m 1G, virtio-blk raw image on the host's $(df -T "$top/build" | awk 'NR == 2 { print $2 }')"
+	echo "guest: $(awk '/^# vmpager-suite/ { print $3 }' "$ktap" | head -1), Debian $(ls -d /lib/modules/*-amd64 2>/dev/null | sort -V | tail -1 | xargs basename) (busybox initramfs)"
+	echo "wall time: $(( $(date +%s) - start )) s (guest: $(grep -o 'guest ran [0-9]*s' "$out/guest.stderr" 2>/dev/null | tail -n 1 | cut -d" " -f3), the rest builds, boots and waits for the guest lock)"
+} > "$out/machine.txt"
+
+echo
+echo "vmpager benchmarks ($([ $quick = 1 ] && echo quick || echo full)); ratio = vmpager / baseline; results in ${out#"$top"/}/"
+cat "$out/table.txt"
+echo
+echo "ratios side by side (vmpager / baseline per backend): ${out#"$top"/}/ratios.md"
+cat "$out/ratios.md"
+if [ -s "$out/replay.md" ]; then
+	echo
+	echo "trace replay through the module: module misses / vmpsim misses (module misses / OPT): ${out#"$top"/}/replay.md"
+	cat "$out/replay.md"
+fi
+if [ -s "$out/policy.txt" ]; then
+	echo
+	echo "policy quality (vmpsim, misses / OPT at the traces' README sizes): ${out#"$top"/}/policy.md"
+	cat "$out/policy.md"
+fi
+echo
+cat "$out/machine.txt"
+fails=$(grep -c '^not ok\|^# not ok' "$ktap")
+[ "$fails" = 0 ] || { status=1; echo "$fails benchmark rows failed: see $ktap"; }
+ls "$out"/*.png 2>/dev/null | sed "s|^$top/|plot: |"
+exit $status
