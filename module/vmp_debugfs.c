@@ -110,8 +110,12 @@ static int frames_show(struct seq_file *m, void *v)
 	page = vmp_frame_page(frame);
 	spin_lock(&vmp_pool.lock);
 	fr = vmp_pool.frames[frame];
-	/* obj stays valid while its frames are USED: they hold the pool lock */
-	if (fr.flags & VMP_FRAME_USED)
+	/*
+	 * A USED frame's obj is live under the pool lock: teardown releases
+	 * its frames under it first, and eviction clears obj before the
+	 * object can go.
+	 */
+	if ((fr.flags & VMP_FRAME_USED) && fr.obj)
 		obj_id = fr.obj->id;
 	spin_unlock(&vmp_pool.lock);
 

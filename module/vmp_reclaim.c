@@ -142,7 +142,8 @@ out:
 
 struct vmp_victim {
 	struct vmp_io io;		/* io.page, io.slot: the write, if any */
-	struct vmp_obj *obj;
+	struct vmp_obj *obj;		/* valid until vmp_evict_finish() frees */
+	u64 obj_id;			/* for tracing, after the object may be gone */
 	pgoff_t index;
 	u32 frame;
 };
@@ -169,6 +170,7 @@ static void vmp_putback(u32 frame)
 static bool vmp_evict_finish(struct vmp_victim *v, void *entry, u32 keep_slot)
 {
 	struct page *page = v->io.page;
+	struct vmp_obj *obj = v->obj;
 
 	if (!page_ref_freeze(page, 1)) {
 		spin_lock(&vmp_pool.lock);
@@ -180,19 +182,27 @@ static bool vmp_evict_finish(struct vmp_victim *v, void *entry, u32 keep_slot)
 		vmp_count(VMPAGER_STAT_evict_busy);
 		return false;
 	}
-	if (entry) {
-		xa_store(&v->obj->pages, v->index, entry, GFP_NOFS);
-		atomic_long_inc(&v->obj->swapped);
-	} else {
-		xa_erase(&v->obj->pages, v->index);
-	}
-	page_ref_unfreeze(page, 1);
-	atomic_long_dec(&v->obj->resident);
+	/*
+	 * Everything that touches the object happens before the slot changes:
+	 * until then a dying object waits for this page (its teardown cannot
+	 * take a reference to a frozen page), afterwards it may be freed at
+	 * once. The frame forgets its object here too, so debugfs dumps never
+	 * follow a stale pointer.
+	 */
+	if (entry)
+		atomic_long_inc(&obj->swapped);
+	atomic_long_dec(&obj->resident);
 	spin_lock(&vmp_pool.lock);
-	vmp_policy_evicted(&vmp_pool.pol, v->frame,
-			   vmp_page_key(v->obj, v->index));
+	vmp_policy_evicted(&vmp_pool.pol, v->frame, vmp_page_key(obj, v->index));
 	vmp_pool.frames[v->frame].slot = VMP_NIL;
+	vmp_pool.frames[v->frame].obj = NULL;
 	spin_unlock(&vmp_pool.lock);
+	if (entry)
+		xa_store(&obj->pages, v->index, entry, GFP_NOFS);
+	else
+		xa_erase(&obj->pages, v->index);
+	page_ref_unfreeze(page, 1);
+	/* no access to obj from here on */
 	unlock_page(page);
 	vmp_frame_release(page);
 	return true;
@@ -232,6 +242,7 @@ static int vmp_evict_one(struct vmp_batch *batch, struct vmp_victim *v,
 		return -EAGAIN;
 	}
 	v->obj = fr->obj;
+	v->obj_id = fr->obj->id;
 	v->index = fr->index;
 	v->frame = frame;
 	v->io.page = page;
@@ -284,13 +295,13 @@ static int vmp_evict_one(struct vmp_batch *batch, struct vmp_victim *v,
 			if (!vmp_evict_finish(v, NULL, slot))
 				return -EAGAIN;
 			vmp_count(VMPAGER_STAT_evict_zero);
-			trace_vmpager_evict(v->obj->id, v->index, frame, EV_ZERO,
+			trace_vmpager_evict(v->obj_id, v->index, frame, EV_ZERO,
 					    slot);
 		} else {
 			if (!vmp_evict_finish(v, xa_mk_value(slot), slot))
 				return -EAGAIN;
 			vmp_count(VMPAGER_STAT_evict_clean);
-			trace_vmpager_evict(v->obj->id, v->index, frame, EV_CLEAN,
+			trace_vmpager_evict(v->obj_id, v->index, frame, EV_CLEAN,
 					    slot);
 		}
 		return 1;
@@ -312,13 +323,13 @@ static int vmp_evict_one(struct vmp_batch *batch, struct vmp_victim *v,
 
 noswap:
 	vmp_count(VMPAGER_STAT_evict_noswap);
-	trace_vmpager_evict(v->obj->id, v->index, frame, EV_NOSWAP, VMP_NIL);
+	trace_vmpager_evict(v->obj_id, v->index, frame, EV_NOSWAP, VMP_NIL);
 	unlock_page(page);
 	vmp_putback(frame);
 	return -EAGAIN;
 busy:
 	vmp_count(VMPAGER_STAT_evict_busy);
-	trace_vmpager_evict(v->obj->id, v->index, frame, EV_BUSY, VMP_NIL);
+	trace_vmpager_evict(v->obj_id, v->index, frame, EV_BUSY, VMP_NIL);
 	unlock_page(page);
 	vmp_putback(frame);
 	return -EAGAIN;
@@ -332,12 +343,12 @@ static int vmp_evict_written(struct vmp_victim *v)
 		if (!vmp_evict_finish(v, xa_mk_value(v->io.slot), v->io.slot))
 			return 0;
 		vmp_count(VMPAGER_STAT_evict_written);
-		trace_vmpager_evict(v->obj->id, v->index, v->frame, EV_WRITTEN,
+		trace_vmpager_evict(v->obj_id, v->index, v->frame, EV_WRITTEN,
 				    v->io.slot);
 		return 1;
 	}
 	vmp_count(VMPAGER_STAT_write_errors);
-	trace_vmpager_evict(v->obj->id, v->index, v->frame, EV_WERR, v->io.slot);
+	trace_vmpager_evict(v->obj_id, v->index, v->frame, EV_WERR, v->io.slot);
 	pr_warn_ratelimited("swap write of slot %u failed (%d): page kept dirty\n",
 			    v->io.slot, v->io.result);
 	vmp_slot_free(v->io.slot);

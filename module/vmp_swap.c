@@ -64,6 +64,11 @@ static int vmp_swap_setup_file(struct vmp_swap_file *sf, struct file *file,
 		goto close;
 	}
 	ret = -EACCES;
+	if (!uid_eq(inode->i_uid, GLOBAL_ROOT_UID)) {
+		pr_err("swap file %s: owned by uid %u, who could read swapped pages; chown root it\n",
+		       what, from_kuid(&init_user_ns, inode->i_uid));
+		goto close;
+	}
 	if (inode->i_mode & 0077) {
 		pr_err("swap file %s: mode %04o lets others read swapped pages; chmod 600 it\n",
 		       what, inode->i_mode & 07777);
