@@ -23,7 +23,7 @@ KERNEL ?= stock
 DEPS := $(TOP)/selftests/qemu/deps.sh
 
 .PHONY: all deps module modules modules-clean userspace selftests host-check guest-check check run \
-	kernel install uninstall clean dkms-check bench bench-quick
+	kernel install uninstall clean dkms-check bench bench-quick stress
 
 all: module userspace selftests
 
@@ -75,6 +75,13 @@ bench: deps
 
 bench-quick: deps
 	@userspace/bench/run.sh -q -K "$(KERNEL)"
+
+# The stress suite (docs/reliability.md): STRESS_SECS (default 600) on STRESS_KERNEL
+# (default debug); the 1-minute variant is part of make check.
+STRESS_SECS ?= 600
+STRESS_KERNEL ?= debug
+stress: deps
+	@STRESS_SECS=$(STRESS_SECS) STRESS_KERNEL=$(STRESS_KERNEL) selftests/stress/make-stress.sh
 
 dkms-check: deps
 	@selftests/host/test_dkms.sh
