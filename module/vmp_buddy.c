@@ -103,6 +103,13 @@ void vmp_buddy_free(struct vmp_buddy *b, u32 frame, unsigned int order)
 {
 	u32 buddy;
 
+	/*
+	 * The block stops being the caller's now: if it merges into a block
+	 * headed by its buddy, nothing else would reset its flags, and a
+	 * stale USED (with a stale owner) would outlive the block.
+	 */
+	b->frames[frame].flags = 0;
+
 	while (order < b->frames[frame].max_order) {
 		buddy = frame ^ ((u32)1 << order);
 		if (buddy >= b->nframes)

@@ -107,6 +107,7 @@ struct page *vmp_frame_page(u32 frame);
 struct page *vmp_frame_alloc(struct vmp_obj *obj, pgoff_t index);
 struct page *vmp_frame_alloc_noreclaim(struct vmp_obj *obj, pgoff_t index);
 void vmp_frame_release(struct page *page);
+void vmp_frame_unlist(struct page *page);
 size_t vmp_frame_meta_bytes(void);
 
 /* ---- reclaim (vmp_reclaim.c) ---- */

@@ -119,6 +119,12 @@ again:
 			goto again;
 		}
 		xa_erase(&obj->pages, index);
+		/*
+		 * Off the policy's lists before the page is unlocked: reclaim
+		 * only picks frames on the lists, and must never pick one
+		 * whose object is about to be freed.
+		 */
+		vmp_frame_unlist(page);
 		unlock_page(page);
 		put_page(page);
 		atomic_long_dec(&obj->resident);

@@ -242,6 +242,20 @@ struct page *vmp_frame_alloc(struct vmp_obj *obj, pgoff_t index)
 	return NULL;
 }
 
+/* Take a held frame off the policy's lists (its page is locked). */
+void vmp_frame_unlist(struct page *page)
+{
+	u32 frame = vmp_page_frame(page);
+	struct vmp_frame *fr = &vmp_pool.frames[frame];
+
+	spin_lock(&vmp_pool.lock);
+	if (fr->flags & VMP_FRAME_ONLIST) {
+		vmp_policy_remove(&vmp_pool.pol, frame);
+		fr->flags &= ~VMP_FRAME_ONLIST;
+	}
+	spin_unlock(&vmp_pool.lock);
+}
+
 /*
  * Give a frame back. The caller has removed @page from its object, so no
  * new reference can be taken through the object; the page must be unmapped.

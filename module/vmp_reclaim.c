@@ -148,7 +148,12 @@ struct vmp_victim {
 	u32 frame;
 };
 
-/* Put a detached frame back on the policy's lists. */
+/*
+ * Put a detached frame back on the policy's lists. Always before the page
+ * is unlocked: a dying object waiting for the lock frees the frame as soon
+ * as it gets it, and a frame put back after that would sit on the lists
+ * while free.
+ */
 static void vmp_putback(u32 frame)
 {
 	spin_lock(&vmp_pool.lock);
@@ -324,14 +329,14 @@ static int vmp_evict_one(struct vmp_batch *batch, struct vmp_victim *v,
 noswap:
 	vmp_count(VMPAGER_STAT_evict_noswap);
 	trace_vmpager_evict(v->obj_id, v->index, frame, EV_NOSWAP, VMP_NIL);
-	unlock_page(page);
 	vmp_putback(frame);
+	unlock_page(page);
 	return -EAGAIN;
 busy:
 	vmp_count(VMPAGER_STAT_evict_busy);
 	trace_vmpager_evict(v->obj_id, v->index, frame, EV_BUSY, VMP_NIL);
-	unlock_page(page);
 	vmp_putback(frame);
+	unlock_page(page);
 	return -EAGAIN;
 }
 
@@ -353,8 +358,8 @@ static int vmp_evict_written(struct vmp_victim *v)
 			    v->io.slot, v->io.result);
 	vmp_slot_free(v->io.slot);
 	SetPageDirty(v->io.page);
-	unlock_page(v->io.page);
 	vmp_putback(v->frame);
+	unlock_page(v->io.page);
 	return 0;
 }
 

@@ -67,6 +67,28 @@ TEST(first_alloc_splits_down_and_free_coalesces_back)
 	free(p.f);
 }
 
+/* A freed frame that merges under its lower buddy keeps no owner's flags. */
+TEST(freed_frame_merged_under_its_buddy_is_not_used)
+{
+	static const unsigned int orders[] = { 1 };
+	struct pool p;
+	u32 a, b, k;
+
+	pool_init(&p, 2, orders);
+	ASSERT_EQ(0, vmp_buddy_alloc(&p.b, 0, &a));
+	ASSERT_EQ(0, vmp_buddy_alloc(&p.b, 0, &b));
+	/* the pool marks allocated frames as holding a page */
+	p.b.frames[a].flags = VMP_FRAME_USED;
+	p.b.frames[b].flags = VMP_FRAME_USED;
+	vmp_buddy_free(&p.b, a < b ? a : b, 0);
+	vmp_buddy_free(&p.b, a < b ? b : a, 0);	/* merges under the lower */
+	EXPECT_EQ(1, p.b.nr_free[1]);
+	for (k = 0; k < 2; k++)
+		EXPECT_EQ(0, p.b.frames[k].flags & VMP_FRAME_USED);
+	ASSERT_EQ(0, vmp_buddy_check(&p.b));
+	free(p.f);
+}
+
 TEST(exhaust_then_free_in_random_order)
 {
 	static const unsigned int orders[] = { 10, 9 };
