@@ -23,7 +23,16 @@
  *     page lock (PG_locked)
  *       obj->pages xa_lock
  *       vmp_pool.lock (spinlock: buddy, frame table, policy)
- *         vmp_swap.lock (spinlock: slot bitmap)
+ *         vmp_swap.lock (spinlock: slot bitmap, swap areas)
+ *   vmp_srv_attach_lock (mutex: attaching the swap server, vmp_uring.c)
+ *     vmp_swap.add_lock (mutex: adding swap areas)
+ *       vmp_swap.lock
+ *   vmp_srv_lock (spinlock: server instances and tags; a leaf: no other
+ *     vmpager lock, io_uring call or user copy is taken under it)
+ *
+ * Swap file I/O never runs in the faulting task: it is submitted from the
+ * vmpager_io workqueue, so the filesystem's locks (sb_writers, i_rwsem)
+ * are never taken under a task's mmap_lock or vmp_policy_lock.
  *
  * The fault handler takes a page lock with no vmpager lock held, then at
  * most obj->pages' xa_lock and the pool lock, never a mutex; it may run a
@@ -145,7 +154,7 @@ struct vmp_swap_area {
 	u32 used;			/* protected by vmp_swap.lock */
 	u32 cursor;			/* next-fit start, protected by lock */
 	enum vmp_area_kind kind;	/* invariant */
-	bool online;			/* protected by lock; server areas only go offline */
+	bool online;			/* written under lock, READ_ONCE to glance */
 	u8 file0;			/* FILES: first of its files, invariant */
 	u8 nfiles;			/* FILES: invariant */
 };

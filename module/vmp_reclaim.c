@@ -256,7 +256,10 @@ static int vmp_evict_one(struct vmp_batch *batch, struct vmp_victim *v,
 	vmp_pol_trace(&b, &a, frame, vmp_page_key(v->obj, v->index));
 
 	if (xa_load(&v->obj->pages, v->index) != page) {
-		/* the object is being torn down and waits for this lock */
+		/*
+		 * Cannot happen while teardown takes frames off the lists
+		 * under their page lock (vmp_obj_destroy); kept as a guard.
+		 */
 		spin_lock(&vmp_pool.lock);
 		vmp_policy_evicted(&vmp_pool.pol, frame, 0);
 		spin_unlock(&vmp_pool.lock);

@@ -330,7 +330,7 @@ void vmp_swap_area_set_online(u32 first, bool online)
 	spin_lock(&vmp_swap.lock);
 	for (i = 0; i < n; i++)
 		if (vmp_swap.areas[i].first == first)
-			vmp_swap.areas[i].online = online;
+			WRITE_ONCE(vmp_swap.areas[i].online, online);
 	spin_unlock(&vmp_swap.lock);
 }
 

@@ -57,6 +57,7 @@ enum vmp_tag_state {
 	TAG_ABANDON,
 };
 
+/* Every field of a tag is protected by vmp_srv_lock. */
 struct vmp_srv_tag {
 	enum vmp_tag_state state;
 	struct io_uring_cmd *cmd;	/* PARKED, DISPATCH, COPY, ABANDON */
@@ -72,16 +73,21 @@ struct vmp_srv {
 	u64 bufs, descs;		/* user addresses, invariant */
 	u32 depth;			/* invariant */
 	unsigned long timeout;		/* jiffies, invariant */
-	bool online;			/* false once dead or detached */
-	struct list_head queue;		/* vmp_io waiting for a tag */
+	bool online;			/* vmp_srv_lock; false once dead or detached */
+	struct list_head queue;		/* vmp_srv_lock; vmp_io waiting for a tag */
 	struct delayed_work monitor;
-	struct vmp_srv_tag tags[];
+	struct vmp_srv_tag tags[];	/* vmp_srv_lock */
 };
 
 static DEFINE_SPINLOCK(vmp_srv_lock);
-static LIST_HEAD(vmp_srvs);		/* every attached instance, live or dead */
-static struct vmp_srv *vmp_srv_cur;	/* the online one, or NULL */
-static u32 vmp_srv_area_first, vmp_srv_area_nslots;	/* nslots 0: no area yet */
+static LIST_HEAD(vmp_srvs);		/* vmp_srv_lock; every attached instance */
+static struct vmp_srv *vmp_srv_cur;	/* vmp_srv_lock; the online one, or NULL */
+/*
+ * The server area: set once, by the first attach under vmp_srv_attach_lock,
+ * before any server is online (so requests see them through vmp_srv_lock);
+ * nslots 0 means no area yet, read with READ_ONCE outside the attach lock.
+ */
+static u32 vmp_srv_area_first, vmp_srv_area_nslots;
 static DEFINE_MUTEX(vmp_srv_attach_lock);
 
 #define VMP_SRV_POLL	(HZ / 10)
@@ -105,7 +111,7 @@ const char *vmp_srv_state_name(void)
 	spin_lock(&vmp_srv_lock);
 	if (vmp_srv_cur)
 		s = "online";
-	else if (vmp_srv_area_nslots)
+	else if (READ_ONCE(vmp_srv_area_nslots))
 		s = "offline";
 	else
 		s = "none";
@@ -510,7 +516,7 @@ int vmp_srv_attach(struct file *file, const struct vmpager_srv_attach *a)
 		if (ret)
 			goto unlock;
 		vmp_srv_area_first = first;
-		vmp_srv_area_nslots = a->nslots;
+		WRITE_ONCE(vmp_srv_area_nslots, a->nslots);
 	} else if (a->nslots != vmp_srv_area_nslots) {
 		pr_err("swap server pid %d: %llu slots, but the server area has %u: re-attach with the same files\n",
 		       task_pid_nr(current), a->nslots, vmp_srv_area_nslots);

@@ -28,29 +28,26 @@ struct walk_state {
 	bool set;
 };
 
+static const struct {
+	unsigned long bit;
+	const char *name;
+	bool upper_only;	/* the bit means something else in a PTE */
+} walk_bits[] = {
+	{ _PAGE_RW, "rw" }, { _PAGE_USER, "user" }, { _PAGE_PWT, "pwt" },
+	{ _PAGE_PCD, "pcd" }, { _PAGE_ACCESSED, "accessed" },
+	{ _PAGE_DIRTY, "dirty" }, { _PAGE_PSE, "huge", true },
+	{ _PAGE_GLOBAL, "global" }, { _PAGE_NX, "nx" },
+	{ _PAGE_SOFT_DIRTY, "soft-dirty" },
+};
+
 static void walk_flags(struct seq_buf *s, unsigned long v, bool leaf)
 {
+	unsigned int i;
+
 	seq_buf_printf(s, " %s", (v & _PAGE_PRESENT) ? "present" : "not-present");
-	if (v & _PAGE_RW)
-		seq_buf_printf(s, "%s", " rw");
-	if (v & _PAGE_USER)
-		seq_buf_printf(s, "%s", " user");
-	if (v & _PAGE_PWT)
-		seq_buf_printf(s, "%s", " pwt");
-	if (v & _PAGE_PCD)
-		seq_buf_printf(s, "%s", " pcd");
-	if (v & _PAGE_ACCESSED)
-		seq_buf_printf(s, "%s", " accessed");
-	if (v & _PAGE_DIRTY)
-		seq_buf_printf(s, "%s", " dirty");
-	if (!leaf && (v & _PAGE_PSE))
-		seq_buf_printf(s, "%s", " huge");
-	if (v & _PAGE_GLOBAL)
-		seq_buf_printf(s, "%s", " global");
-	if (v & _PAGE_NX)
-		seq_buf_printf(s, "%s", " nx");
-	if (v & _PAGE_SOFT_DIRTY)
-		seq_buf_printf(s, "%s", " soft-dirty");
+	for (i = 0; i < ARRAY_SIZE(walk_bits); i++)
+		if ((v & walk_bits[i].bit) && !(leaf && walk_bits[i].upper_only))
+			seq_buf_printf(s, " %s", walk_bits[i].name);
 }
 
 static void walk_entry(struct seq_buf *s, const char *level, unsigned long v,
@@ -60,7 +57,7 @@ static void walk_entry(struct seq_buf *s, const char *level, unsigned long v,
 	if (v)
 		walk_flags(s, v, leaf);
 	else
-		seq_buf_printf(s, "%s", " none");
+		seq_buf_printf(s, " none");
 	seq_buf_printf(s, "\n");
 }
 
@@ -72,6 +69,7 @@ static void walk_result(struct seq_buf *s, struct vm_area_struct *vma,
 	u32 frame;
 
 	if (!pfn_valid(pfn)) {
+		/* no struct page (device memory): said apart from a page */
 		seq_buf_printf(s, "result pfn %#lx pool no\n", pfn);
 		return;
 	}
@@ -102,6 +100,7 @@ static int vmp_walk(struct seq_buf *s, pid_t nr, unsigned long addr)
 	pud_t *pud;
 	pmd_t *pmd;
 	pte_t *pte, ptev;
+	const char *level;
 	pmd_t pmdv;
 	pud_t pudv;
 	int ret = 0;
@@ -131,68 +130,63 @@ static int vmp_walk(struct seq_buf *s, pid_t nr, unsigned long addr)
 		       (vma->vm_flags & VM_EXEC) ? 'x' : '-',
 		       (vma->vm_flags & VM_SHARED) ? 's' : 'p',
 		       vmp_vma_is_ours(vma) ? "yes" : "no");
-	seq_buf_printf(s, "%s", "level entry flags\n");
+	seq_buf_printf(s, "level entry flags\n");
 
+	level = "pgd";
 	pgd = pgd_offset(mm, addr);
 	v = pgd_val(READ_ONCE(*pgd));
-	walk_entry(s, "pgd", v, false);
-	if (pgd_none(__pgd(v)) || pgd_bad(__pgd(v))) {
-		seq_buf_printf(s, "%s", "result none level pgd\n");
-		goto out;
-	}
+	walk_entry(s, level, v, false);
+	if (pgd_none(__pgd(v)) || pgd_bad(__pgd(v)))
+		goto none;
+	level = "p4d";
 	p4d = p4d_offset(pgd, addr);
 	v = p4d_val(READ_ONCE(*p4d));
-	walk_entry(s, "p4d", v, false);
-	if (p4d_none(__p4d(v)) || p4d_bad(__p4d(v))) {
-		seq_buf_printf(s, "%s", "result none level p4d\n");
-		goto out;
-	}
+	walk_entry(s, level, v, false);
+	if (p4d_none(__p4d(v)) || p4d_bad(__p4d(v)))
+		goto none;
+	level = "pud";
 	pud = pud_offset(p4d, addr);
 	pudv = READ_ONCE(*pud);
-	walk_entry(s, "pud", pud_val(pudv), false);
-	if (pud_none(pudv)) {
-		seq_buf_printf(s, "%s", "result none level pud\n");
-		goto out;
-	}
+	walk_entry(s, level, pud_val(pudv), false);
+	if (pud_none(pudv))
+		goto none;
 	if (pud_large(pudv)) {
 		walk_result(s, vma, pud_pfn(pudv) +
 			    ((addr & ~PUD_MASK) >> PAGE_SHIFT));
 		goto out;
 	}
-	if (pud_bad(pudv)) {
-		seq_buf_printf(s, "%s", "result none level pud\n");
-		goto out;
-	}
+	if (pud_bad(pudv))
+		goto none;
+	level = "pmd";
 	pmd = pmd_offset(pud, addr);
 	pmdv = READ_ONCE(*pmd);
-	walk_entry(s, "pmd", pmd_val(pmdv), false);
-	if (pmd_none(pmdv)) {
-		seq_buf_printf(s, "%s", "result none level pmd\n");
-		goto out;
-	}
+	walk_entry(s, level, pmd_val(pmdv), false);
+	if (pmd_none(pmdv))
+		goto none;
 	if (pmd_large(pmdv)) {
-		if (pmd_present(pmdv))
-			walk_result(s, vma, pmd_pfn(pmdv) +
-				    ((addr & ~PMD_MASK) >> PAGE_SHIFT));
-		else
-			seq_buf_printf(s, "%s", "result none level pmd\n");
+		if (!pmd_present(pmdv))
+			goto none;
+		walk_result(s, vma, pmd_pfn(pmdv) +
+			    ((addr & ~PMD_MASK) >> PAGE_SHIFT));
 		goto out;
 	}
-	if (pmd_bad(pmdv)) {
-		seq_buf_printf(s, "%s", "result none level pmd\n");
-		goto out;
-	}
+	if (pmd_bad(pmdv))
+		goto none;
+	level = "pte";
 	pte = pte_offset_map_lock(mm, pmd, addr, &ptl);
 	ptev = *pte;
 	pte_unmap_unlock(pte, ptl);
-	walk_entry(s, "pte", pte_val(ptev), true);
-	if (!pte_present(ptev)) {
-		seq_buf_printf(s, "%s", pte_none(ptev) ?
-			       "result none level pte\n" :
-			       "result swap-entry level pte\n");
+	walk_entry(s, level, pte_val(ptev), true);
+	if (pte_present(ptev)) {
+		walk_result(s, vma, pte_pfn(ptev));
 		goto out;
 	}
-	walk_result(s, vma, pte_pfn(ptev));
+	if (!pte_none(ptev)) {
+		seq_buf_printf(s, "result swap-entry level pte\n");
+		goto out;
+	}
+none:
+	seq_buf_printf(s, "result none level %s\n", level);
 out:
 	mmap_read_unlock(mm);
 	mmput(mm);

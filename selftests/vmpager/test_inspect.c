@@ -32,36 +32,25 @@ static long long dfs_value(const char *file, const char *key)
 /* Write "pid addr" to walk; 0 and the text in *out, or -errno. */
 static int walk(pid_t pid, const void *addr, char **out)
 {
-	char req[64];
+	char req[64], *buf;
 	int fd, ret = 0;
 
 	fd = open(VMP_DEBUGFS "/walk", O_RDWR);
 	if (fd < 0)
 		return -errno;
 	snprintf(req, sizeof(req), "%d %#lx", pid, (unsigned long)addr);
-	if (write(fd, req, strlen(req)) < 0)
+	buf = calloc(1, 4096);
+	if (!buf)
+		ret = -ENOMEM;
+	else if (write(fd, req, strlen(req)) < 0)
 		ret = -errno;
+	else if (pread(fd, buf, 4095, 0) < 0)
+		ret = -EIO;
 	close(fd);
-	if (!ret) {
-		/* a fresh open prints the walk of the last write of that open only */
-		fd = open(VMP_DEBUGFS "/walk", O_RDWR);
-		if (fd < 0)
-			return -errno;
-		if (write(fd, req, strlen(req)) < 0) {
-			ret = -errno;
-		} else {
-			char *buf = calloc(1, 4096);
-			ssize_t n = buf ? pread(fd, buf, 4095, 0) : -1;
-
-			if (n < 0) {
-				ret = -EIO;
-				free(buf);
-			} else {
-				*out = buf;
-			}
-		}
-		close(fd);
-	}
+	if (ret)
+		free(buf);
+	else
+		*out = buf;
 	return ret;
 }
 

@@ -1222,6 +1222,28 @@ static int write_knob(const char *file, const char *what, uint64_t v, uint64_t o
 	return VC_OK;
 }
 
+/*
+ * Read single-value knob @name, write @v first when @set, read it back.
+ * With -j prints {"name": cur}. Returns VC_ERR, or VC_OK with *old and *cur
+ * (the caller prints the text form unless vc_json).
+ */
+static int knob_update(const char *name, bool set, uint64_t v, uint64_t *old,
+		       uint64_t *cur)
+{
+	if (read_knob(name, old))
+		return VC_ERR;
+	*cur = *old;
+	if (set && (write_knob(name, name, v, *old) || read_knob(name, cur)))
+		return VC_ERR;
+	if (vc_json) {
+		vc_j_open(stdout, NULL, '{');
+		vc_j_num(stdout, name, *cur);
+		vc_j_close(stdout, '}');
+		vc_j_end(stdout);
+	}
+	return VC_OK;
+}
+
 int vc_cmd_readahead(int argc, char **argv)
 {
 	uint64_t v = 0, old, cur;
@@ -1236,18 +1258,11 @@ int vc_cmd_readahead(int argc, char **argv)
 					    argv[optind]);
 		set = true;
 	}
-	if (read_knob("readahead", &old))
+	if (knob_update("readahead", set, v, &old, &cur))
 		return VC_ERR;
-	cur = old;
-	if (set && (write_knob("readahead", "readahead", v, old) ||
-		    read_knob("readahead", &cur)))
-		return VC_ERR;
-	if (vc_json) {
-		vc_j_open(stdout, NULL, '{');
-		vc_j_num(stdout, "readahead", cur);
-		vc_j_close(stdout, '}');
-		vc_j_end(stdout);
-	} else if (set) {
+	if (vc_json)
+		return VC_OK;
+	if (set) {
 		printf("readahead %llu pages (was %llu)\n", (unsigned long long)cur,
 		       (unsigned long long)old);
 	} else {
@@ -1273,18 +1288,9 @@ int vc_cmd_soft_unmap(int argc, char **argv)
 			return vc_usage_err("soft_unmap", "bad value '%s' (0, 1, off or on)", a);
 		set = true;
 	}
-	if (read_knob("soft_unmap", &old))
+	if (knob_update("soft_unmap", set, v, &old, &cur))
 		return VC_ERR;
-	cur = old;
-	if (set && (write_knob("soft_unmap", "soft_unmap", v, old) ||
-		    read_knob("soft_unmap", &cur)))
-		return VC_ERR;
-	if (vc_json) {
-		vc_j_open(stdout, NULL, '{');
-		vc_j_num(stdout, "soft_unmap", cur);
-		vc_j_close(stdout, '}');
-		vc_j_end(stdout);
-	} else {
+	if (!vc_json) {
 		printf("soft_unmap %s", cur ? "on" : "off");
 		if (set)
 			printf(" (was %s)", old ? "on" : "off");
