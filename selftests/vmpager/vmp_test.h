@@ -228,6 +228,39 @@ static inline int vmp_global_fd(int fd, struct vmpager_global_info *gi)
 }
 
 /*
+ * Global info once the module is quiet: the counters did not move over
+ * three reads 50 ms apart (asynchronous swap writes, read-ahead and the
+ * reclaim kthread finish after the faulting access returns). Gives up
+ * after @timeout_ms with -ETIMEDOUT, leaving the last reading in @gi.
+ */
+static inline int vmp_global_settled(int fd, struct vmpager_global_info *gi,
+				     int timeout_ms)
+{
+	struct vmpager_global_info prev;
+	int same = 0, waited = 0, ret;
+
+	ret = vmp_global_fd(fd, &prev);
+	while (!ret) {
+		usleep(50 * 1000);
+		waited += 50;
+		ret = vmp_global_fd(fd, gi);
+		if (ret)
+			break;
+		if (!memcmp(gi->stats, prev.stats, sizeof(gi->stats)) &&
+		    gi->free_pages == prev.free_pages) {
+			if (++same == 3)
+				return 0;
+		} else {
+			same = 0;
+			prev = *gi;
+		}
+		if (waited >= timeout_ms)
+			return -ETIMEDOUT;
+	}
+	return ret;
+}
+
+/*
  * Global info through a temporary fd. Side effects: that fd is an (empty)
  * object, so nr_objects includes it and objects_created/objects_freed each
  * move by one. Use vmp_global_fd() on an open fd for exact object counts.
