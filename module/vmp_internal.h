@@ -194,6 +194,8 @@ struct vmp_io {
 	struct list_head node;		/* server backend: queued requests */
 	struct work_struct work;	/* files backend: submission in vmpager_io */
 	struct vmp_swap_file *sf;	/* files backend: the file */
+	atomic_t refs;			/* files backend: submission + completion */
+	long ret;			/* files backend: bytes or -errno */
 };
 
 int vmp_swap_init(const char *paths, u32 pages_per_file);

@@ -458,9 +458,30 @@ void vmp_io_complete_one(struct vmp_io *io, long ret)
 		complete(&b->done);
 }
 
+/*
+ * Files backend: the kiocb must stay valid until the submitting call has
+ * returned, even when the completion ran first. A filesystem may touch it
+ * after the I/O was queued: ext4_dio_read_iter() calls
+ * file_accessed(iocb->ki_filp) after iomap_dio_rw() returned -EIOCBQUEUED,
+ * when the completion may already have woken the waiter, which frees the
+ * vmp_io (a NULL dereference in ext4_file_read_iter on Debian's 6.1 when
+ * that memory was reused). The submission and the completion each hold a
+ * reference; whichever ends last completes the I/O to its batch, as fs/aio.c
+ * does with its two iocb references.
+ */
+static void vmp_io_put(struct vmp_io *io)
+{
+	/* fully ordered: the other side's io->ret is visible here */
+	if (atomic_dec_and_test(&io->refs))
+		vmp_io_complete_one(io, io->ret);
+}
+
 static void vmp_io_complete(struct kiocb *iocb, long ret)
 {
-	vmp_io_complete_one(container_of(iocb, struct vmp_io, iocb), ret);
+	struct vmp_io *io = container_of(iocb, struct vmp_io, iocb);
+
+	io->ret = ret;
+	vmp_io_put(io);
 }
 
 /* Fault injection: debugfs fail_reads / fail_writes. */
@@ -485,6 +506,7 @@ static void vmp_io_work(struct work_struct *work)
 	init_sync_kiocb(&io->iocb, sf->file);
 	io->iocb.ki_pos = pos;
 	io->iocb.ki_complete = vmp_io_complete;
+	atomic_set(&io->refs, 2);	/* this call and vmp_io_complete() */
 	if (io->rw == WRITE) {
 		file_start_write(sf->file);
 		ret = vfs_iocb_iter_write(sf->file, &io->iocb, &iter);
@@ -492,8 +514,12 @@ static void vmp_io_work(struct work_struct *work)
 	} else {
 		ret = vfs_iocb_iter_read(sf->file, &io->iocb, &iter);
 	}
-	if (ret != -EIOCBQUEUED)
-		vmp_io_complete_one(io, ret);	/* else vmp_io_complete() runs */
+	if (ret != -EIOCBQUEUED) {
+		/* done inline: no completion call will come */
+		io->ret = ret;
+		atomic_set(&io->refs, 1);
+	}
+	vmp_io_put(io);
 }
 
 void vmp_io_submit(struct vmp_batch *b, struct vmp_io *io, int rw)
