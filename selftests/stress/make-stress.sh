@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # make stress: the long stress plan in a guest.
 #   STRESS_SECS=N     time shared by the time-bounded lines (default 600, at least 60):
-#                     45% vmpstress (in-kernel swap), 20% vmpstress over the io_uring
-#                     swap server, 20% vmpfuzz, 10% trinity (at least 20 s); the
+#                     40% vmpstress (in-kernel swap), 15% vmpstress over the io_uring
+#                     swap server, 15% vmpdstress (vmpagerd), 20% vmpfuzz, 10% trinity
+#                     (at least 20 s); the
 #                     fault-injection sweep
 #                     (every injection point), isolation and regression tests add
 #                     a few minutes on top
@@ -19,13 +20,14 @@ if ! [[ $secs =~ ^[0-9]+$ ]] || (( secs < 60 )); then
 	echo "make stress: STRESS_SECS=$secs: want a number of seconds, at least 60" >&2
 	exit 2
 fi
-k=$((secs * 45 / 100)) u=$((secs * 20 / 100)) f=$((secs * 20 / 100)) t=$((secs * 10 / 100))
+k=$((secs * 40 / 100)) u=$((secs * 15 / 100)) d=$((secs * 15 / 100)) f=$((secs * 20 / 100)) t=$((secs * 10 / 100))
 (( t >= 20 )) || t=20
 mkdir -p "$top/build/guest" "$top/build/logs"
 plan=$top/build/guest/stress.plan
 # timeouts: the run itself plus the final pass, teardown and a slow debug kernel
 sed -e "s/@KERNEL@/$k/g; s/@T_KERNEL@/$((k + 300))/g" \
     -e "s/@URING@/$u/g; s/@T_URING@/$((u + 240))/g" \
+    -e "s/@DAEMON@/$d/g; s/@T_DAEMON@/$((d + 240))/g" \
     -e "s/@FUZZ@/$f/g; s/@T_FUZZ@/$((f + 180))/g" \
     -e "s/@TRINITY@/$t/g; s/@T_TRINITY@/$((t + 120))/g" \
     "$top/selftests/stress/stress.plan" > "$plan"

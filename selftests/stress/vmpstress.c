@@ -1237,7 +1237,7 @@ int main(int argc, char **argv)
 		 * reopen the way the workers do. Its own suite covers it.
 		 */
 		printf("1..0 # SKIP backend daemon: vmpagerd serves libvmpager regions, not "
-		       "/dev/vmpager objects; see selftests/vmpagerd\n");
+		       "/dev/vmpager objects; vmpdstress (selftests/vmpagerd) stresses it\n");
 		return 4;
 	}
 	if (strcmp(cfg.backend, "kernel") && strcmp(cfg.backend, "uring")) {

@@ -538,14 +538,13 @@ static void *worker(void *arg)
 		}
 		for (i = 0; i < n && !vmpd.stop; i++) {
 			uint32_t tag = evs[i].data.u64 & 0xff;
-			uint32_t slot = evs[i].data.u64 >> 8;
 
 			if (tag == VMPD_EP_STOP)
 				break;
 			if (tag == VMPD_EP_LISTEN)
 				vmpd_accept();
 			else
-				vmpd_client_event(t, slot, tag);
+				vmpd_client_event(t, evs[i].data.u64);
 		}
 	}
 	return NULL;

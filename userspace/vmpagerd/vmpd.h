@@ -117,6 +117,7 @@ void vmpd_log(int level, const char *fmt, ...)
 	X(clients_accepted)	/* regions accepted */			\
 	X(clients_refused)	/* connections refused */		\
 	X(clients_exited)	/* regions torn down */			\
+	X(events_stale)		/* epoll events of a client already gone, dropped */ \
 	X(ctl_commands)		/* control socket commands */
 
 enum vmpd_stat_id {
@@ -208,6 +209,7 @@ struct vmpd_extent {
 struct vmpd_client {
 	pthread_mutex_t lock;
 	uint32_t slot;			/* invariant: index in vmpd.clients */
+	uint32_t serial;		/* invariant: this client's number, in epoll data */
 	int refs;			/* atomic */
 	bool dead;			/* protected by lock */
 	pid_t pid;			/* invariant after accept */
@@ -274,6 +276,7 @@ struct vmpd {
 	pthread_mutex_t clients_lock;
 	struct vmpd_client *clients[VMPD_MAX_CLIENTS]; /* clients_lock */
 	int nclients;			/* protected by clients_lock */
+	uint32_t client_serial;		/* protected by clients_lock: last serial given */
 	struct vmp_policy_stats gone_pol; /* clients_lock: exited clients */
 
 	uint64_t fail_reads;		/* atomic: fault injection, swap reads */
@@ -286,12 +289,16 @@ struct vmpd {
 
 extern struct vmpd vmpd;
 
-/* epoll tags: data.u64 = slot << 8 | tag */
+/*
+ * epoll tags: data.u64 = serial << 32 | slot << 8 | tag. The serial tells
+ * an event of a client from a stale one of an earlier client in the same
+ * slot (fetched by one thread while another tore that client down).
+ */
 enum { VMPD_EP_LISTEN = 1, VMPD_EP_UFFD, VMPD_EP_SOCK, VMPD_EP_PIDFD };
 
 /* vmpd_client.c */
 void vmpd_accept(void);
-void vmpd_client_event(struct vmpd_thread *t, uint32_t slot, int tag);
+void vmpd_client_event(struct vmpd_thread *t, uint64_t data);
 struct vmpd_client *vmpd_client_get(uint32_t slot);
 void vmpd_client_put(struct vmpd_client *c);
 int vmpd_policy_switch(int kind);

@@ -1057,11 +1057,13 @@ static void serve(struct vmpd_thread *t, struct vmpd_client *c)
 /* ------------------------------------------------------------------ */
 /* Client life.                                                        */
 
-static void ep_arm(int fd, uint32_t slot, int tag, uint32_t events, int op)
+static void ep_arm(int fd, struct vmpd_client *c, int tag, uint32_t events,
+		   int op)
 {
 	struct epoll_event ev = {
 		.events = events | EPOLLONESHOT,
-		.data.u64 = (uint64_t)slot << 8 | (uint64_t)tag,
+		.data.u64 = (uint64_t)c->serial << 32 | (uint64_t)c->slot << 8 |
+			    (uint64_t)tag,
 	};
 
 	if (epoll_ctl(vmpd.epfd, op, fd, &ev) && errno != ENOENT)
@@ -1140,20 +1142,26 @@ static void client_sock_event(struct vmpd_client *c)
 	}
 	if (n > 0)
 		warn("pid %d: unexpected %zd bytes on the socket", c->pid, n);
-	ep_arm(c->sock, c->slot, VMPD_EP_SOCK, EPOLLIN | EPOLLRDHUP,
-	       EPOLL_CTL_MOD);
+	ep_arm(c->sock, c, VMPD_EP_SOCK, EPOLLIN | EPOLLRDHUP, EPOLL_CTL_MOD);
 }
 
-void vmpd_client_event(struct vmpd_thread *t, uint32_t slot, int tag)
+void vmpd_client_event(struct vmpd_thread *t, uint64_t data)
 {
-	struct vmpd_client *c = vmpd_client_get(slot);
+	struct vmpd_client *c = vmpd_client_get((data >> 8) & 0xffffff);
+	int tag = data & 0xff;
 
 	if (!c)
 		return;
+	if (c->serial != (uint32_t)(data >> 32)) {
+		/* the client this event was for is gone; the slot has a new one */
+		count(events_stale);
+		vmpd_client_put(c);
+		return;
+	}
 	switch (tag) {
 	case VMPD_EP_UFFD:
 		serve(t, c);
-		ep_arm(c->uffd, slot, VMPD_EP_UFFD, EPOLLIN, EPOLL_CTL_MOD);
+		ep_arm(c->uffd, c, VMPD_EP_UFFD, EPOLLIN, EPOLL_CTL_MOD);
 		break;
 	case VMPD_EP_SOCK:
 		client_sock_event(c);
@@ -1298,6 +1306,7 @@ static int client_slot(struct vmpd_client *c)
 			vmpd.clients[i] = c;
 			vmpd.nclients++;
 			c->slot = i;
+			c->serial = ++vmpd.client_serial;
 			pthread_mutex_unlock(&vmpd.clients_lock);
 			return 0;
 		}
@@ -1442,11 +1451,11 @@ static void accept_one(int sock)
 	 */
 	pthread_mutex_lock(&c->lock);
 	if (!c->dead) {
-		ep_arm(c->uffd, c->slot, VMPD_EP_UFFD, EPOLLIN, EPOLL_CTL_ADD);
-		ep_arm(c->sock, c->slot, VMPD_EP_SOCK, EPOLLIN | EPOLLRDHUP,
+		ep_arm(c->uffd, c, VMPD_EP_UFFD, EPOLLIN, EPOLL_CTL_ADD);
+		ep_arm(c->sock, c, VMPD_EP_SOCK, EPOLLIN | EPOLLRDHUP,
 		       EPOLL_CTL_ADD);
 		if (c->pidfd >= 0)
-			ep_arm(c->pidfd, c->slot, VMPD_EP_PIDFD, EPOLLIN,
+			ep_arm(c->pidfd, c, VMPD_EP_PIDFD, EPOLLIN,
 			       EPOLL_CTL_ADD);
 	}
 	pthread_mutex_unlock(&c->lock);
@@ -1469,6 +1478,8 @@ out_fds:
 
 void vmpd_accept(void)
 {
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT,
+				  .data.u64 = VMPD_EP_LISTEN };
 	int sock;
 
 	for (;;) {
@@ -1484,7 +1495,8 @@ void vmpd_accept(void)
 		}
 		accept_one(sock);
 	}
-	ep_arm(vmpd.lsock, 0, VMPD_EP_LISTEN, EPOLLIN, EPOLL_CTL_MOD);
+	if (epoll_ctl(vmpd.epfd, EPOLL_CTL_MOD, vmpd.lsock, &ev))
+		err("epoll_ctl(listen): %s", strerror(errno));
 }
 
 /* ------------------------------------------------------------------ */

@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmpdstress: vmpagerd under load for a bounded time (make stress and the
+ * stress line of make check; docs/reliability.md).
+ *
+ * One daemon whose global frame budget is smaller than the sum of its
+ * clients' budgets, so clients also evict each other. Several client
+ * processes, each with a region four times its budget and several threads:
+ * writes with a generation per page, exact verification of the pages a
+ * thread owns, reads of other threads' pages (faults on the same pages),
+ * MADV_DONTNEED over ranges (REMOVE events while faults are in flight) and
+ * forks whose children must not see the region (MADV_DONTFORK). The
+ * supervisor kills clients with SIGKILL at random moments, stops others
+ * cleanly (final full verification, region freed), switches the policy and
+ * the readahead window through the control socket, and keeps the number of
+ * clients constant. At the end every live client verifies every page, the
+ * daemon must hold no frame, slot or client, and must exit cleanly.
+ *
+ * Every page carries (client tag, page, generation) in every word
+ * (selftests/stress/stress.h); a torn page, a zero page, an old
+ * generation or another client's page fails the check.
+ *
+ *   VMPD_STRESS_SECS   run time in seconds (default 20)
+ *   VMPD_STRESS_SEED   the seed (default: time); printed, reproduces the schedule
+ */
+#include <pthread.h>
+#include <sched.h>
+
+#include "vmpd_test.h"
+#include "stress.h"
+
+#define BUDGET		128			/* frames per client */
+#define NPG		(4 * BUDGET)		/* pages per region */
+#define NCLIENTS	3
+#define NTHREADS	3
+#define GLOBAL		(2 * BUDGET)		/* < NCLIENTS * BUDGET */
+#define MAX_SLOTS	256			/* clients over the run */
+
+/* Per-client results, in memory shared with the supervisor. */
+struct result {
+	long verified;		/* pages compared exactly */
+	long corrupt;		/* pages that differed */
+	long writes;
+	long contended;		/* reads of other threads' pages */
+	long dontneeds;
+	long forks;
+	long fork_bad;		/* children that could read the region */
+	long final_pages;	/* pages verified by the final pass */
+	int region_failed;	/* errno of a failed region allocation */
+	int ready;		/* the region exists */
+	int done;		/* the final pass finished */
+};
+
+static struct result *results;		/* MAP_SHARED, MAX_SLOTS entries */
+static volatile sig_atomic_t stop;
+
+struct worker {
+	char *p;
+	uint32_t *gen;		/* generation per page; a thread owns pg % NTHREADS */
+	struct result *r;
+	unsigned int tag;
+	unsigned int t;
+	uint64_t seed;
+};
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void report(struct worker *w, uint32_t pg, long word)
+{
+	const uint64_t *q = (const uint64_t *)(w->p + (size_t)pg * VS_PG);
+
+	__atomic_add_fetch(&w->r->corrupt, 1, __ATOMIC_RELAXED);
+	fprintf(stderr, "# client tag %u page %u: word %ld differs; expected generation %u, header %#llx\n",
+		w->tag, pg, word, w->gen[pg], (unsigned long long)q[0]);
+}
+
+static void verify(struct worker *w, uint32_t pg)
+{
+	long bad = vs_check(w->p + (size_t)pg * VS_PG, w->tag, pg, w->gen[pg]);
+
+	if (bad >= 0)
+		report(w, pg, bad);
+	else
+		__atomic_add_fetch(&w->r->verified, 1, __ATOMIC_RELAXED);
+}
+
+/* A page of this thread's stripe. */
+static uint32_t own_page(struct worker *w)
+{
+	return (uint32_t)(vs_below(&w->seed, NPG / NTHREADS) * NTHREADS + w->t);
+}
+
+/* A forked child must find no region at the parent's address. */
+static void fork_check(struct worker *w)
+{
+	pid_t pid;
+	int st;
+
+	pid = fork();
+	if (pid == 0) {
+		uint64_t v;
+
+		_exit(vmp_try_read(w->p, &v, NULL) == SIGSEGV ? 0 : 1);
+	}
+	if (pid < 0)
+		return;
+	st = vmp_wait(pid);
+	__atomic_add_fetch(&w->r->forks, 1, __ATOMIC_RELAXED);
+	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+		__atomic_add_fetch(&w->r->fork_bad, 1, __ATOMIC_RELAXED);
+		fprintf(stderr, "# client tag %u: a fork child could read the region (status %#x)\n",
+			w->tag, st);
+	}
+}
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	uint32_t pg, i, n;
+
+	while (!stop) {
+		unsigned int op = vs_below(&w->seed, 100);
+
+		if (op < 45) {
+			pg = own_page(w);
+			vs_fill(w->p + (size_t)pg * VS_PG, w->tag, pg, ++w->gen[pg]);
+			__atomic_add_fetch(&w->r->writes, 1, __ATOMIC_RELAXED);
+		} else if (op < 80) {
+			verify(w, own_page(w));
+		} else if (op < 90) {
+			pg = vs_below(&w->seed, NPG);
+			(void)*(volatile uint64_t *)(w->p + (size_t)pg * VS_PG);
+			__atomic_add_fetch(&w->r->contended, 1, __ATOMIC_RELAXED);
+		} else if (op < 94) {
+			pg = own_page(w);
+			n = 32;
+			for (i = 0; i < n && pg < NPG; i++, pg += NTHREADS)
+				verify(w, pg);
+		} else if (op < 97) {
+			pg = vs_below(&w->seed, NPG - 16);
+			/* on a MAP_SHARED memfd the data stays: a REMOVE event */
+			if (!madvise(w->p + (size_t)pg * VS_PG, 16 * VS_PG, MADV_DONTNEED))
+				__atomic_add_fetch(&w->r->dontneeds, 1, __ATOMIC_RELAXED);
+		} else if (op < 98 && w->t == 0) {
+			fork_check(w);
+		} else {
+			sched_yield();
+		}
+	}
+	return NULL;
+}
+
+/* A client process: runs until SIGTERM (then verifies all, frees, exits 0) or SIGKILL. */
+static void client(struct vmpd_inst *d, unsigned int slot, uint64_t seed)
+{
+	struct worker w[NTHREADS];
+	struct result *r = &results[slot];
+	pthread_t th[NTHREADS];
+	uint32_t *gen, pg;
+	unsigned int t;
+	sigset_t set;
+	char *p;
+
+	vmp_no_core();
+	p = vmpd_region(d, NPG, BUDGET);
+	if (!p) {
+		r->region_failed = errno ? errno : EIO;
+		fprintf(stderr, "# client slot %u: %s\n", slot, vmp_region_strerror());
+		_exit(2);
+	}
+	r->ready = 1;
+	gen = calloc(NPG, sizeof(*gen));
+	if (!gen)
+		_exit(2);
+	/* threads do not take SIGTERM: the flag is polled */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	for (t = 0; t < NTHREADS; t++) {
+		w[t] = (struct worker){ .p = p, .gen = gen, .r = r,
+					.tag = slot & 0xff, .t = t,
+					.seed = seed * 31 + t + 1 };
+		if (pthread_create(&th[t], NULL, work, &w[t]))
+			_exit(2);
+	}
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	while (!stop)
+		usleep(10000);
+	for (t = 0; t < NTHREADS; t++)
+		pthread_join(th[t], NULL);
+	for (pg = 0; pg < NPG; pg++) {
+		verify(&w[pg % NTHREADS], pg);
+		r->final_pages++;
+	}
+	r->done = 1;
+	_exit(vmp_region_free(p) ? 3 : 0);
+}
+
+static pid_t spawn(struct vmpd_inst *d, unsigned int slot, uint64_t seed)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		client(d, slot, seed);
+	return pid;
+}
+
+static long sum(unsigned int n, size_t off)
+{
+	long s = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		s += *(long *)((char *)&results[i] + off);
+	return s;
+}
+
+#define SUM(n, field)	sum(n, offsetof(struct result, field))
+
+static long long sum_int(unsigned int n, size_t off)
+{
+	long long s = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		s += *(int *)((char *)&results[i] + off);
+	return s;
+}
+
+#define SUM_INT(n, field)	sum_int(n, offsetof(struct result, field))
+
+FIXTURE(run) {
+	int unused;
+};
+
+FIXTURE_SETUP(run)
+{
+	/* clients inherit the handler: a SIGTERM right after fork is not fatal */
+	signal(SIGTERM, on_term);
+}
+
+FIXTURE_TEARDOWN(run)
+{
+}
+
+/* The plan line's timeout bounds the run; VMPD_STRESS_SECS sizes it. */
+TEST_F_TIMEOUT(run, daemon_clients_under_kills_and_knob_changes, 7200)
+{
+	static const char *const policies[] = { "fifo", "clock", "lru", "lru2",
+						"arc", "lirs" };
+	const char *e = getenv("VMPD_STRESS_SECS");
+	unsigned int secs = e && *e ? (unsigned int)atoi(e) : 20;
+	unsigned int nslots = 0, i, kills = 0, exits = 0, knobs = 0;
+	long long faults, ins, outs, exited;
+	pid_t pids[NCLIENTS];
+	unsigned int slots[NCLIENTS];
+	struct vmpd_inst d;
+	uint64_t seed, rng;
+	char extra[128], cmd[64], *ans;
+	double end;
+	int r, st;
+
+	e = getenv("VMPD_STRESS_SEED");
+	seed = e && *e ? strtoull(e, NULL, 0) : (uint64_t)time(NULL);
+	rng = seed;
+	TH_LOG("seed %llu (VMPD_STRESS_SEED reproduces the schedule), %u s, %d clients x %d threads, budget %d of %d pages, global %d frames",
+	       (unsigned long long)seed, secs, NCLIENTS, NTHREADS, BUDGET, NPG, GLOBAL);
+	results = mmap(NULL, MAX_SLOTS * sizeof(*results), PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, results);
+	snprintf(extra, sizeof(extra), "--frames %d --client-frames %d --client-cache 32 --threads 3 --log-level info",
+		 GLOBAL, BUDGET);
+	r = vmpd_start(&d, extra);
+	ASSERT_EQ(0, r) TH_LOG("starting %s: %s", vmpd_bin(), strerror(-r));
+
+	for (i = 0; i < NCLIENTS; i++) {
+		slots[i] = nslots++;
+		pids[i] = spawn(&d, slots[i], vs_rand(&rng));
+		ASSERT_LT(0, pids[i]);
+	}
+	end = vs_now() + secs;
+	while (vs_now() < end && nslots < MAX_SLOTS) {
+		vs_sleep_ms(100 + vs_below(&rng, 500));
+		ASSERT_EQ(0, waitpid(d.pid, &st, WNOHANG)) TH_LOG("vmpagerd died: status %#x", st);
+		i = vs_below(&rng, NCLIENTS);
+		switch (vs_below(&rng, 10)) {
+		case 0 ... 3:		/* SIGKILL, at whatever the client was doing */
+			kill(pids[i], SIGKILL);
+			st = vmp_wait(pids[i]);
+			ASSERT_TRUE(VMP_KILLED(st, SIGKILL))
+				TH_LOG("client slot %u: status %#x", slots[i], st);
+			kills++;
+			break;
+		case 4:			/* clean stop: final verification, free */
+			kill(pids[i], SIGTERM);
+			st = vmp_wait(pids[i]);
+			ASSERT_TRUE(WIFEXITED(st) && !WEXITSTATUS(st))
+				TH_LOG("client slot %u: status %#x", slots[i], st);
+			exits++;
+			break;
+		case 5 ... 6:
+			snprintf(cmd, sizeof(cmd), "policy %s",
+				 policies[vs_below(&rng, ARRAY_SIZE(policies))]);
+			goto knob;
+		case 7:
+			snprintf(cmd, sizeof(cmd), "readahead %u",
+				 (unsigned int)vs_below(&rng, 17));
+knob:
+			ans = vmpd_ctl(&d, cmd);
+			ASSERT_NE(NULL, ans);
+			EXPECT_EQ(NULL, strstr(ans, "error")) TH_LOG("%s: %s", cmd, ans);
+			free(ans);
+			knobs++;
+			continue;
+		default:
+			continue;
+		}
+		slots[i] = nslots++;
+		pids[i] = spawn(&d, slots[i], vs_rand(&rng));
+		ASSERT_LT(0, pids[i]);
+	}
+	for (i = 0; i < NCLIENTS; i++)
+		kill(pids[i], SIGTERM);
+	for (i = 0; i < NCLIENTS; i++) {
+		st = vmp_wait(pids[i]);
+		EXPECT_TRUE(WIFEXITED(st) && !WEXITSTATUS(st))
+			TH_LOG("client slot %u: status %#x", slots[i], st);
+		EXPECT_EQ(1, results[slots[i]].done);
+		EXPECT_EQ(NPG, results[slots[i]].final_pages);
+		exits++;
+	}
+	for (i = 0; i < 250 && vmpd_stat(&d, "clients"); i++)
+		usleep(20000);
+	faults = vmpd_stat(&d, "faults");
+	ins = vmpd_stat(&d, "swap_ins");
+	outs = vmpd_stat(&d, "swap_outs");
+	exited = vmpd_stat(&d, "clients_exited");
+	TH_LOG("%ld pages verified, %ld corruptions, %ld writes, %ld contended reads, %ld DONTNEEDs, %ld forks (%ld saw the region), %u SIGKILLs, %u clean exits, %u knob changes",
+	       SUM(nslots, verified), SUM(nslots, corrupt), SUM(nslots, writes),
+	       SUM(nslots, contended), SUM(nslots, dontneeds), SUM(nslots, forks),
+	       SUM(nslots, fork_bad), kills, exits, knobs);
+	TH_LOG("vmpagerd: %lld faults, %lld swap-ins, %lld swap-outs, %lld clients exited, %lld REMOVE events, %lld stale epoll events dropped",
+	       faults, ins, outs, exited, vmpd_stat(&d, "events_remove"),
+	       vmpd_stat(&d, "events_stale"));
+	for (i = 0; i < nslots; i++)
+		EXPECT_EQ(0, results[i].region_failed) TH_LOG("slot %u", i);
+	EXPECT_EQ(0, SUM(nslots, corrupt));
+	EXPECT_EQ(0, SUM(nslots, fork_bad));
+	EXPECT_LT(0, SUM(nslots, verified));
+	EXPECT_LT(0, outs) TH_LOG("no eviction: the run did not overcommit");
+	EXPECT_LT(0, ins);
+	/* a client killed before its region was set up never counted */
+	EXPECT_LE(SUM_INT(nslots, ready), exited);
+	EXPECT_GE((long long)nslots, exited);
+	EXPECT_EQ(0, vmpd_stat(&d, "clients"));
+	EXPECT_EQ(0, vmpd_stat(&d, "frames_used"));
+	EXPECT_EQ(0, vmpd_stat(&d, "swap_used"));
+	EXPECT_EQ(0, vmpd_stat(&d, "lost_pages"));
+	EXPECT_EQ(0, vmpd_stop(&d)) TH_LOG("vmpagerd did not exit cleanly on SIGTERM");
+	munmap(results, MAX_SLOTS * sizeof(*results));
+}
+
+TEST_HARNESS_MAIN
