@@ -32,7 +32,7 @@ sed -e "s/@KERNEL@/$k/g; s/@T_KERNEL@/$((k + 300))/g" \
     -e "s/@TRINITY@/$t/g; s/@T_TRINITY@/$((t + 120))/g" \
     "$top/selftests/stress/stress.plan" > "$plan"
 echo "make stress: ${secs}s on the $kernel kernel: vmpstress ${k}s + ${u}s (io_uring server)," \
-     "vmpfuzz ${f}s, trinity ${t}s, then the full fault-injection sweep" >&2
+     "vmpdstress ${d}s (vmpagerd), vmpfuzz ${f}s, trinity ${t}s, then the full fault-injection sweep" >&2
 log=$top/build/logs/stress-$kernel.ktap
 "$top/selftests/qemu/guest-suite.sh" -K "$kernel" -P "$plan" | tee "$log"
 cd "$top/build/logs" && "$top/selftests/lib/ktap-summary.sh" "stress-$kernel.ktap"
