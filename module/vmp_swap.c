@@ -514,11 +514,8 @@ static void vmp_io_work(struct work_struct *work)
 	} else {
 		ret = vfs_iocb_iter_read(sf->file, &io->iocb, &iter);
 	}
-	if (ret != -EIOCBQUEUED) {
-		/* done inline: no completion call will come */
-		io->ret = ret;
-		atomic_set(&io->refs, 1);
-	}
+	if (ret != -EIOCBQUEUED)
+		vmp_io_complete(&io->iocb, ret);	/* done inline: no callback comes */
 	vmp_io_put(io);
 }
 

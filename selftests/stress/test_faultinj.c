@@ -869,14 +869,15 @@ static int trace_field_window(int kfd, const char *params, unsigned int *lo,
 	if (access(TRACING "/events/kmem/enable", W_OK))
 		return -1;
 	snprintf(filter, sizeof(filter), "common_pid == %d", (int)syscall(SYS_gettid));
-	if (vmp_write_file(TRACING "/tracing_on", "0") ||
+	r = vmp_write_file(TRACING "/tracing_on", "0") ||
 	    vmp_write_file(TRACING "/buffer_size_kb", "8192") ||
 	    vmp_write_file(TRACING "/trace", "") ||
 	    vmp_write_file(TRACING "/events/kmem/filter", filter) ||
 	    vmp_write_file(TRACING "/events/kmem/enable", "1") ||
-	    vmp_write_file(TRACING "/tracing_on", "1"))
-		return -1;
-	r = syscall(SYS_finit_module, kfd, params, 0);
+	    vmp_write_file(TRACING "/tracing_on", "1");
+	if (!r)
+		r = syscall(SYS_finit_module, kfd, params, 0);
+	/* undo whatever was set, also after a failed step */
 	vmp_write_file(TRACING "/tracing_on", "0");
 	vmp_write_file(TRACING "/events/kmem/enable", "0");
 	vmp_write_file(TRACING "/events/kmem/filter", "0");

@@ -87,6 +87,7 @@ bool sane(double v, const char *what);
 
 uint64_t now_ns(void);
 double clock_step_ns(void);	/* observed step of CLOCK_MONOTONIC */
+bool coarse_clock(void);	/* that step is over 1 us */
 int cmp_double(const void *a, const void *b);
 /* q in [0,1] of sorted v[0..n): linear interpolation. */
 double quantile(const double *sorted, size_t n, double q);

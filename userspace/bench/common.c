@@ -114,8 +114,13 @@ void csv_row(const char *file, const char *fmt, ...)
 void result(const char *figure, enum backend b, const char *unit, double vmp,
 	    const char *base_name, double base, const char *better)
 {
-	if ((vmp == 0 || base == 0) && clock_step_ns() > 1000) {
-		/* see sane(): a time below the clock's step is no figure */
+	/*
+	 * See sane(): on a coarse clock a short time reads 0, which makes a
+	 * time figure 0 and a rate infinite. Counts may be 0 for real.
+	 */
+	if (coarse_clock() &&
+	    (!isfinite(vmp) || !isfinite(base) ||
+	     ((!strncmp(unit, "ns", 2) || !strcmp(unit, "us")) && (vmp == 0 || base == 0)))) {
 		result_skip(figure, b, "a time below the clock step of this kernel");
 		return;
 	}
@@ -165,7 +170,7 @@ bool sane(double v, const char *what)
 	 * TCG: no HPET, steps of 4 ms) a short interval reads 0. That is no
 	 * figure, not a broken benchmark: say so and go on.
 	 */
-	if (v == 0 && clock_step_ns() > 1000) {
+	if (v == 0 && coarse_clock()) {
 		note("%s = 0: below the clock step (%.0f ns) of this kernel; no figure",
 		     what, clock_step_ns());
 		return true;
@@ -208,6 +213,12 @@ double clock_step_ns(void)
 	}
 	step = (double)best;
 	return step;
+}
+
+/* A clock step over 1 us: short intervals can read 0. */
+bool coarse_clock(void)
+{
+	return clock_step_ns() > 1000;
 }
 
 int cmp_double(const void *a, const void *b)
