@@ -477,6 +477,35 @@ TEST_F_TIMEOUT(vmpd, peer_credentials_refused, 180)
 	EXPECT_EQ(0, vmpd_stat(&self->d, "clients_accepted"));
 }
 
+/*
+ * A program frees its region and allocates the next one at once, with a
+ * cache arena that holds one client's buffers only: the new client must
+ * be admitted even when the daemon has not yet taken the old one's hang-up
+ * event (bug 5 in docs/reliability.md: refused with "arena exhausted").
+ */
+TEST(region_reallocated_at_once_is_admitted)
+{
+	struct vmpd_inst d;
+	int i, r;
+
+	r = vmpd_start(&d, "--frames 64 --cache-pages 64 --client-cache 64");
+	ASSERT_EQ(0, r) TH_LOG("starting vmpagerd: %s", strerror(-r));
+	for (i = 0; i < 200; i++) {
+		char *p = vmpd_region(&d, 128, 0);
+
+		ASSERT_NE(NULL, p) TH_LOG("region %d: %s", i,
+					  vmp_region_strerror());
+		vmp_fill(p, 0, 128, i);
+		ASSERT_EQ(-1, vmp_check(p, 0, 128, i));
+		ASSERT_EQ(0, vmp_region_free(p));
+	}
+	EXPECT_EQ(200, vmpd_stat(&d, "clients_accepted"));
+	EXPECT_EQ(0, vmpd_stat(&d, "clients_refused"));
+	EXPECT_EQ(0, wait_no_clients(&d));
+	EXPECT_EQ(0, vmpd_stat(&d, "swap_used"));
+	EXPECT_EQ(0, vmpd_stop(&d));
+}
+
 TEST(allowed_uid_is_served)
 {
 	struct vmpd_inst d;

@@ -1315,6 +1315,42 @@ static int client_slot(struct vmpd_client *c)
 	return -EBUSY;
 }
 
+/*
+ * A client that has closed its socket or exited still holds its cache
+ * buffers and frames until a handler thread takes the event, and a new
+ * client may connect first (a program that frees a region and allocates
+ * the next one at once). Before refusing for lack of cache buffers,
+ * accept tears down every client that is already gone, so admission
+ * never depends on how fast the event was taken.
+ */
+static void reap_gone_clients(void)
+{
+	struct vmpd_client *gone[VMPD_MAX_CLIENTS];
+	struct pollfd pfd[2];
+	int i, n = 0;
+
+	pthread_mutex_lock(&vmpd.clients_lock);
+	for (i = 0; i < VMPD_MAX_CLIENTS; i++) {
+		struct vmpd_client *c = vmpd.clients[i];
+
+		if (!c)
+			continue;
+		pfd[0] = (struct pollfd){ .fd = c->sock, .events = POLLRDHUP };
+		pfd[1] = (struct pollfd){ .fd = c->pidfd, .events = POLLIN };
+		if (poll(pfd, 2, 0) <= 0 ||
+		    !((pfd[0].revents & (POLLRDHUP | POLLHUP | POLLERR)) ||
+		      (pfd[1].revents & POLLIN)))
+			continue;
+		__atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
+		gone[n++] = c;
+	}
+	pthread_mutex_unlock(&vmpd.clients_lock);
+	for (i = 0; i < n; i++) {
+		client_kill(gone[i], "gone (reaped at admission)");
+		vmpd_client_put(gone[i]);
+	}
+}
+
 static void accept_one(int sock)
 {
 	struct vmpd_reply r = { .magic = VMPD_MAGIC, .version = VMPD_VERSION,
@@ -1402,6 +1438,11 @@ static void accept_one(int sock)
 	c->npages = h.size / PG;
 	c->budget = (uint32_t)budget;
 	c->pidfd = -1;
+	pthread_mutex_lock(&vmpd.arena_lock);
+	avail = vmpd.arena_nfree;
+	pthread_mutex_unlock(&vmpd.arena_lock);
+	if (avail < vmpd.cfg.client_cache)
+		reap_gone_clients();
 	/* no policy switch between choosing the kind and joining the table */
 	pthread_mutex_lock(&vmpd.policy_lock);
 	pthread_mutex_lock(&vmpd.arena_lock);
