@@ -514,20 +514,21 @@ static int readahead_set(void *data, u64 val)
 }
 DEFINE_DEBUGFS_ATTRIBUTE(readahead_fops, readahead_get, readahead_set, "%llu\n");
 
-static int soft_unmap_get(void *data, u64 *val)
+/* An on/off knob: @data is the bool in vmp_pool (soft_unmap, ra_adaptive). */
+static int bool_knob_get(void *data, u64 *val)
 {
-	*val = READ_ONCE(vmp_pool.soft_unmap);
+	*val = READ_ONCE(*(bool *)data);
 	return 0;
 }
 
-static int soft_unmap_set(void *data, u64 val)
+static int bool_knob_set(void *data, u64 val)
 {
 	if (val > 1)
 		return -EINVAL;
-	WRITE_ONCE(vmp_pool.soft_unmap, val);
+	WRITE_ONCE(*(bool *)data, val);
 	return 0;
 }
-DEFINE_DEBUGFS_ATTRIBUTE(soft_unmap_fops, soft_unmap_get, soft_unmap_set, "%llu\n");
+DEFINE_DEBUGFS_ATTRIBUTE(bool_knob_fops, bool_knob_get, bool_knob_set, "%llu\n");
 
 /* fail_*: the next N operations of that kind fail (fault injection). */
 static int fail_get(void *data, u64 *val)
@@ -565,8 +566,10 @@ void vmp_debugfs_init(void)
 	debugfs_create_file("watermarks", 0600, d, NULL, &watermarks_fops);
 	debugfs_create_file_unsafe("readahead", 0600, d, NULL,
 				   &readahead_fops);
-	debugfs_create_file_unsafe("soft_unmap", 0600, d, NULL,
-				   &soft_unmap_fops);
+	debugfs_create_file_unsafe("ra_adaptive", 0600, d,
+				   &vmp_pool.ra_adaptive, &bool_knob_fops);
+	debugfs_create_file_unsafe("soft_unmap", 0600, d,
+				   &vmp_pool.soft_unmap, &bool_knob_fops);
 	debugfs_create_file_unsafe("fail_reads", 0600, d,
 				   &vmp_swap.fail_reads, &fail_fops);
 	debugfs_create_file_unsafe("fail_writes", 0600, d,

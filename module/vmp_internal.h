@@ -22,7 +22,7 @@
  *   vmp_policy_lock (rwsem: read by reclaim passes, write by policy switch)
  *     page lock (PG_locked)
  *       obj->pages xa_lock
- *       vmp_pool.lock (spinlock: buddy, frame table, policy)
+ *       vmp_pool.lock (spinlock: buddy, frame table, policy, objects' ra)
  *         vmp_swap.lock (spinlock: slot bitmap, swap areas)
  *   vmp_srv_attach_lock (mutex: attaching the swap server, vmp_uring.c)
  *     vmp_swap.add_lock (mutex: adding swap areas)
@@ -59,6 +59,7 @@
 #include "uapi/vmpager.h"
 #include "vmp_buddy.h"
 #include "policy/vmp_policy.h"
+#include "policy/vmp_ra.h"
 
 /* Module parameters (vmp_main.c). */
 extern unsigned int vmp_pool_pages;		/* invariant after load */
@@ -103,6 +104,7 @@ struct vmp_pool {
 	u32 wmark_low;			/* WRITE_ONCE by vmp_watermarks_set */
 	u32 wmark_high;			/* WRITE_ONCE by vmp_watermarks_set */
 	u32 ra_window;			/* swap readahead pages, WRITE_ONCE */
+	bool ra_adaptive;		/* window sized by hits, WRITE_ONCE */
 	bool kthread_busy;		/* the kthread is reclaiming */
 	bool soft_unmap;		/* soft-unmap aging on, WRITE_ONCE */
 	atomic_t fail_allocs;		/* fault injection: fail next N allocs */
@@ -263,6 +265,7 @@ struct vmp_obj {
 	atomic_long_t resident;		/* pages in frames */
 	atomic_long_t swapped;		/* pages only in swap slots */
 	atomic_long_t faults;		/* faults served */
+	struct vmp_ra ra;		/* read-ahead state, vmp_pool.lock */
 	struct list_head node;		/* on vmp_objs, protected by vmp_objs_lock */
 };
 

@@ -57,6 +57,7 @@ struct vmp_obj *vmp_obj_create(struct super_block *sb)
 	obj->id = atomic64_inc_return(&vmp_next_id);
 	obj->max_size = READ_ONCE(vmp_max_obj_pages);
 	xa_init(&obj->pages);
+	vmp_ra_init(&obj->ra);
 	mutex_init(&obj->lock);
 	INIT_LIST_HEAD(&obj->vmas);
 	atomic_long_set(&obj->resident, 0);
@@ -307,6 +308,7 @@ static void vmp_frame_touch(struct page *page)
 	key = vmp_page_key(fr->obj, fr->index);
 	if (fr->flags & VMP_FRAME_RA) {
 		fr->flags &= ~VMP_FRAME_RA;
+		vmp_ra_hit(&fr->obj->ra);
 		ra_hit = true;
 	}
 	if (fr->flags & VMP_FRAME_SOFT) {
@@ -358,10 +360,25 @@ static struct page *vmp_install_swapped(struct vmp_obj *obj, pgoff_t index,
 	return page;
 }
 
+/* The read-ahead window for a swap-in fault at @index (vmp_ra.h). */
+static u32 vmp_ra_decide(struct vmp_obj *obj, pgoff_t index)
+{
+	u32 max = min_t(u32, READ_ONCE(vmp_pool.ra_window), VMP_MAX_RA);
+	u32 window;
+
+	spin_lock(&vmp_pool.lock);
+	window = vmp_ra_window(&obj->ra, index, max,
+			       READ_ONCE(vmp_pool.ra_adaptive));
+	spin_unlock(&vmp_pool.lock);
+	return window;
+}
+
 /*
  * Read locked page @page (index @index, its frame's slot says where) from
- * swap, and, if @ra, up to ra_window following pages of the object that are
- * in swap too, in one batch. Read-ahead pages are unlocked and put on the
+ * swap, and, if @ra, the following pages of the object that are in swap
+ * too, in one batch: as many as the read-ahead window says (at most
+ * ra_window; fewer when adaptive and the object's faults are not
+ * sequential, see policy/vmp_ra.h). Read-ahead pages are unlocked and put on the
  * policy's lists here. Returns 0 or -EIO for @page itself; a page whose read
  * failed stays in the object, not up to date, and is read again by the next
  * fault on it.
@@ -369,7 +386,7 @@ static struct page *vmp_install_swapped(struct vmp_obj *obj, pgoff_t index,
 static int vmp_swap_in_locked(struct vmp_obj *obj, struct page *page,
 			      pgoff_t index, bool ra)
 {
-	u32 window = ra ? min_t(u32, READ_ONCE(vmp_pool.ra_window), VMP_MAX_RA) : 0;
+	u32 window = ra ? vmp_ra_decide(obj, index) : 0;
 	struct vmp_io *io;
 	struct vmp_batch batch;
 	u32 i, n = 1;

@@ -520,6 +520,7 @@ int vmp_reclaim_init(void)
 	vmp_pool.wmark_low = max(n / 32, 8U);
 	vmp_pool.wmark_high = max(3 * n / 64, 16U);
 	vmp_pool.ra_window = 8;
+	vmp_pool.ra_adaptive = true;
 	vmp_pool.soft_unmap = true;
 	vmp_kthread = kthread_run(vmp_reclaim_thread, NULL, "vmpager_reclaim");
 	if (IS_ERR(vmp_kthread)) {

@@ -327,6 +327,7 @@ TEST_F_TIMEOUT(fi, swap_read_error_readahead_batch, 120)
 
 	ASSERT_EQ(0, load_pool("", 8 * NPG));
 	ASSERT_EQ(0, set_knob("readahead", "8"));
+	ASSERT_EQ(0, set_knob("ra_adaptive", "0"));	/* a whole batch, always */
 	fd = vmp_open();
 	ASSERT_LE(0, fd);
 	p = vmp_map(fd, 0, NPG, MAP_SHARED);

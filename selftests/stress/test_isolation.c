@@ -375,7 +375,7 @@ TEST(debugfs_and_params_root_only)
 		d = opendir(VMP_DEBUGFS);
 		VMP_CHILD_CHECK(!d && errno == EACCES);
 		for (const char *const *f = (const char *const[]){ "stats", "frames", "policy",
-			"watermarks", "readahead", "fail_reads", "fail_writes", "fail_allocs",
+			"watermarks", "readahead", "ra_adaptive", "fail_reads", "fail_writes", "fail_allocs",
 			"rmap", "swap", NULL }; *f; f++) {
 			snprintf(path, sizeof(path), VMP_DEBUGFS "/%s", *f);
 			VMP_CHILD_CHECK(open(path, O_RDONLY) < 0 && errno == EACCES);

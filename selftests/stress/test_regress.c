@@ -180,6 +180,8 @@ TEST(swapin_kiocb_outlives_submission)
 		 RA_POOL, path, 2 * RA_PAGES);
 	ASSERT_EQ(0, vmp_load(params));
 	ASSERT_EQ(0, vmp_write_file(VMP_DEBUGFS "/readahead", "16"));
+	/* random reads: only the fixed window keeps the batches full */
+	ASSERT_EQ(0, vmp_write_file(VMP_DEBUGFS "/ra_adaptive", "0"));
 	fd = vmp_open();
 	ASSERT_LE(0, fd);
 	p = vmp_map(fd, 0, RA_PAGES, MAP_SHARED);

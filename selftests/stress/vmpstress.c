@@ -86,7 +86,7 @@
 	X(bad_deaths, "workers that died of anything else: must stay 0") \
 	X(policy, "policy switches")					\
 	X(wmarks, "watermark changes")					\
-	X(readahead, "readahead window changes")			\
+	X(readahead, "readahead window and mode changes")			\
 	X(knob_err, "valid knob writes refused: must stay 0")		\
 	X(rmmod, "unload attempts while busy")				\
 	X(rmmod_bad, "unload attempts not refused with EAGAIN/EBUSY: must stay 0") \
@@ -855,6 +855,12 @@ static void knob_readahead(uint64_t *rng)
 	if (r) {
 		ctr_add(C_knob_err, 1);
 		event("readahead %u refused: %s", ra, strerror(-r));
+	}
+	/* and the window's mode: adaptive or fixed */
+	r = vs_knob("ra_adaptive", vs_below(rng, 2) ? "1\n" : "0\n");
+	if (r) {
+		ctr_add(C_knob_err, 1);
+		event("ra_adaptive refused: %s", strerror(-r));
 	}
 }
 

@@ -283,6 +283,68 @@ TEST_F(swaperr, clean_drop_and_readahead)
 	EXPECT_GT(DST(a, b, swap_ins), DST(a, b, faults_major));
 }
 
+/* Read every page once in the order i * 389 mod NPG: no two reads adjacent. */
+static long read_strided(char *p)
+{
+	long i, idx, bad;
+
+	for (i = 0; i < NPG; i++) {
+		idx = i * 389 % NPG;
+		bad = vmp_check(p + idx * PG, idx, 1, 0x77);
+		if (bad >= 0)
+			return idx;
+	}
+	return -1;
+}
+
+/*
+ * The adaptive read-ahead window (policy/vmp_ra.h): reads that are never
+ * adjacent read nothing ahead, where the fixed window reads its maximum
+ * each time; a sequential pass is then served mostly by read-ahead pages.
+ */
+TEST_F(swaperr, adaptive_readahead_follows_the_pattern)
+{
+	struct vmpager_global_info a, b;
+	unsigned long long fixed, majors, hits;
+
+	char *v;
+
+	/* on by default; a value other than 0 or 1 is refused */
+	EXPECT_NE(0, vmp_write_file(DFS "/ra_adaptive", "2"));
+	v = vmp_read_file(DFS "/ra_adaptive");
+	ASSERT_NE(NULL, v);
+	EXPECT_STREQ("1\n", v);
+	free(v);
+	vmp_fill(self->p, 0, NPG, 0x77);
+
+	/* adaptive (the default): not one page read ahead */
+	ASSERT_EQ(0, vmp_global_fd(self->fd, &a));
+	EXPECT_EQ(-1, read_strided(self->p));
+	ASSERT_EQ(0, vmp_global_fd(self->fd, &b));
+	EXPECT_LT(0ULL, DST(a, b, faults_major));
+	EXPECT_EQ(0ULL, DST(a, b, readahead));
+
+	/* fixed: the same order reads up to 8 pages ahead at each fault */
+	ASSERT_EQ(0, vmp_write_file(DFS "/ra_adaptive", "0"));
+	ASSERT_EQ(0, vmp_global_fd(self->fd, &a));
+	EXPECT_EQ(-1, read_strided(self->p));
+	ASSERT_EQ(0, vmp_global_fd(self->fd, &b));
+	fixed = DST(a, b, readahead);
+	EXPECT_LT(DST(a, b, faults_major), fixed);
+
+	/* adaptive again, a sequential pass: the window grows */
+	ASSERT_EQ(0, vmp_write_file(DFS "/ra_adaptive", "1"));
+	ASSERT_EQ(0, vmp_global_fd(self->fd, &a));
+	EXPECT_EQ(-1, vmp_check(self->p, 0, NPG, 0x77));
+	ASSERT_EQ(0, vmp_global_fd(self->fd, &b));
+	majors = DST(a, b, faults_major);
+	hits = DST(a, b, readahead_hits);
+	EXPECT_LT(0ULL, majors);
+	EXPECT_LE(2 * majors, hits);
+	TH_LOG("strided: fixed window read %llu pages ahead; sequential: %llu major faults, %llu read-ahead hits",
+	       fixed, majors, hits);
+}
+
 /* Swap full: the overrunning child gets SIGBUS, the data already written survives. */
 TEST(swap_full_sigbus)
 {

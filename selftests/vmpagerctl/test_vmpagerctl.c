@@ -634,7 +634,7 @@ TEST_F(ctl, watermarks_knob)
 	run_free(&r);
 }
 
-/* readahead, fail_* and soft_unmap knobs: set, read back, bad values refused. */
+/* readahead, fail_*, soft_unmap and ra_adaptive knobs: set, read back, bad values refused. */
 TEST_F(ctl, readahead_and_fail_knobs)
 {
 	struct run r;
@@ -687,6 +687,23 @@ TEST_F(ctl, readahead_and_fail_knobs)
 	EXPECT_EQ(2, r.status);
 	run_free(&r);
 	EXPECT_EQ(1, dfs_num("soft_unmap"));
+
+	r = ctl("ra_adaptive");
+	EXPECT_STREQ("ra_adaptive on\n", r.out);
+	run_free(&r);
+	r = ctl("ra_adaptive 0");
+	EXPECT_OK(r);
+	EXPECT_STREQ("ra_adaptive off (was on)\n", r.out);
+	EXPECT_EQ(0, dfs_num("ra_adaptive"));
+	run_free(&r);
+	r = ctl("-j ra_adaptive on");
+	EXPECT_STREQ("{\"ra_adaptive\":1}\n", r.out);
+	EXPECT_EQ(1, dfs_num("ra_adaptive"));
+	run_free(&r);
+	r = ctl("ra_adaptive maybe");
+	EXPECT_EQ(2, r.status);
+	run_free(&r);
+	EXPECT_EQ(1, dfs_num("ra_adaptive"));
 }
 
 /* pool and buddyinfo agree with each other and with the pages in use. */

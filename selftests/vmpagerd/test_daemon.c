@@ -126,6 +126,56 @@ TEST_F_TIMEOUT(vmpd, clean_pages_are_dropped_without_write, 180)
 	EXPECT_EQ(0, vmp_region_free(p));
 }
 
+/* Read every page once in the order i * 389 mod NPG: no two reads adjacent. */
+static long read_strided(const char *p, uint64_t seed)
+{
+	long i, idx;
+
+	for (i = 0; i < NPG; i++) {
+		idx = i * 389 % NPG;
+		if (vmp_check(p + idx * PG, idx, 1, seed) >= 0)
+			return idx;
+	}
+	return -1;
+}
+
+/*
+ * The same adaptive read-ahead window as the module (policy/vmp_ra.h):
+ * never-adjacent reads read nothing ahead, the fixed window reads ahead at
+ * every swap-in, and ra_adaptive is a control-socket knob.
+ */
+TEST_F_TIMEOUT(vmpd, adaptive_readahead_follows_the_pattern, 180)
+{
+	long long ra0, ra1, ra2, in0, in1;
+	char *p, *s;
+
+	s = vmpd_ctl(&self->d, "ra_adaptive");
+	EXPECT_STREQ("1\nend\n", s);
+	free(s);
+	s = vmpd_ctl(&self->d, "ra_adaptive 2");
+	EXPECT_EQ(0, strncmp(s, "error EINVAL ", 13));
+	free(s);
+	p = vmpd_region(&self->d, NPG, 0);
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	vmp_fill(p, 0, NPG, 0x66);
+	ra0 = vmpd_stat(&self->d, "readahead");
+	in0 = vmpd_stat(&self->d, "swap_ins");
+	ASSERT_EQ(-1, read_strided(p, 0x66));
+	ra1 = vmpd_stat(&self->d, "readahead");
+	in1 = vmpd_stat(&self->d, "swap_ins");
+	EXPECT_LT(in0, in1);
+	EXPECT_EQ(ra0, ra1) TH_LOG("adaptive: pages read ahead of random faults");
+	s = vmpd_ctl(&self->d, "ra_adaptive 0");
+	EXPECT_STREQ("0\nend\n", s);
+	free(s);
+	ASSERT_EQ(-1, read_strided(p, 0x66));
+	ra2 = vmpd_stat(&self->d, "readahead");
+	EXPECT_LT(ra1, ra2) TH_LOG("fixed: nothing read ahead");
+	TH_LOG("strided pass: %lld swap-ins, 0 read ahead (adaptive); %lld read ahead (fixed)",
+	       in1 - in0, ra2 - ra1);
+	EXPECT_EQ(0, vmp_region_free(p));
+}
+
 TEST_F_TIMEOUT(vmpd, never_written_pages_read_zero_without_io, 180)
 {
 	char *p;

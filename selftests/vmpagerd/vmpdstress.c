@@ -11,9 +11,9 @@
  * MADV_DONTNEED over ranges (REMOVE events while faults are in flight) and
  * forks whose children must not see the region (MADV_DONTFORK). The
  * supervisor kills clients with SIGKILL at random moments, stops others
- * cleanly (final full verification, region freed), switches the policy and
- * the readahead window through the control socket, and keeps the number of
- * clients constant. At the end every live client verifies every page, the
+ * cleanly (final full verification, region freed), switches the policy,
+ * the readahead window and its mode through the control socket, and keeps
+ * the number of clients constant. At the end every live client verifies every page, the
  * daemon must hold no frame, slot or client, and must exit cleanly.
  *
  * Every page carries (client tag, page, generation) in every word
@@ -298,6 +298,10 @@ TEST_F_TIMEOUT(run, daemon_clients_under_kills_and_knob_changes, 7200)
 		case 7:
 			snprintf(cmd, sizeof(cmd), "readahead %u",
 				 (unsigned int)vs_below(&rng, 17));
+			goto knob;
+		case 8:
+			snprintf(cmd, sizeof(cmd), "ra_adaptive %u",
+				 (unsigned int)vs_below(&rng, 2));
 knob:
 			ans = vmpd_ctl(&d, cmd);
 			ASSERT_NE(NULL, ans);

@@ -1271,7 +1271,8 @@ int vc_cmd_readahead(int argc, char **argv)
 	return VC_OK;
 }
 
-int vc_cmd_soft_unmap(int argc, char **argv)
+/* An on/off knob (soft_unmap, ra_adaptive): show it, or set it and show both. */
+static int onoff_cmd(const char *name, int argc, char **argv)
 {
 	uint64_t v = 0, old, cur;
 	int ret = plain_opts(argc, argv, "[0|1|off|on] [-j]", 0, 1);
@@ -1285,18 +1286,28 @@ int vc_cmd_soft_unmap(int argc, char **argv)
 		if (!strcmp(a, "on") || !strcmp(a, "1"))
 			v = 1;
 		else if (strcmp(a, "off") && strcmp(a, "0"))
-			return vc_usage_err("soft_unmap", "bad value '%s' (0, 1, off or on)", a);
+			return vc_usage_err(name, "bad value '%s' (0, 1, off or on)", a);
 		set = true;
 	}
-	if (knob_update("soft_unmap", set, v, &old, &cur))
+	if (knob_update(name, set, v, &old, &cur))
 		return VC_ERR;
 	if (!vc_json) {
-		printf("soft_unmap %s", cur ? "on" : "off");
+		printf("%s %s", name, cur ? "on" : "off");
 		if (set)
 			printf(" (was %s)", old ? "on" : "off");
 		putchar('\n');
 	}
 	return VC_OK;
+}
+
+int vc_cmd_soft_unmap(int argc, char **argv)
+{
+	return onoff_cmd("soft_unmap", argc, argv);
+}
+
+int vc_cmd_ra_adaptive(int argc, char **argv)
+{
+	return onoff_cmd("ra_adaptive", argc, argv);
 }
 
 int vc_cmd_fail(int argc, char **argv)

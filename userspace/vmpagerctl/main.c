@@ -44,6 +44,8 @@ static const struct vc_cmd cmds[] = {
 	{ "policy", vc_cmd_policy, "[NAME]", "show or switch the replacement policy" },
 	{ "watermarks", vc_cmd_watermarks, "[MIN LOW HIGH]", "show or set reclaim watermarks" },
 	{ "readahead", vc_cmd_readahead, "[N]", "show or set the swap readahead window" },
+	{ "ra_adaptive", vc_cmd_ra_adaptive, "[0|1|off|on]",
+	  "size the readahead window by hits (on) or use it whole" },
 	{ "soft_unmap", vc_cmd_soft_unmap, "[0|1|off|on]", "show or set soft-unmap aging" },
 	{ "fail", vc_cmd_fail, "[reads|writes|allocs N]", "show or set fault injection" },
 };

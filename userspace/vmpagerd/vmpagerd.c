@@ -111,6 +111,7 @@ static void config_defaults(struct vmpd_config *c)
 	c->client_cache = 256;		/* 1 MiB */
 	c->policy = VMP_POLICY_DEFAULT;
 	c->readahead = 8;
+	c->ra_adaptive = 1;
 	c->threads = 2;
 }
 
@@ -161,6 +162,7 @@ static int config_set(struct vmpd_config *c, const char *key, const char *val,
 	NUM("cache_pages", cache_pages, VMPD_FLUSH_BATCH, 262144 - VMPD_MAX_THREADS)
 	NUM("client_cache", client_cache, VMPD_FLUSH_BATCH, 262144)
 	NUM("readahead", readahead, 0, VMPD_RA_MAX)
+	NUM("ra_adaptive", ra_adaptive, 0, 1)
 	NUM("threads", threads, 1, VMPD_MAX_THREADS)
 #undef NUM
 	if (!strcmp(key, "socket") || !strcmp(key, "ctl")) {
@@ -268,6 +270,7 @@ static void usage(FILE *f)
 "      --client-cache N    soft-eviction cache per client (default 256)\n"
 "      --policy NAME       fifo clock lru lru2 arc lirs (default lirs)\n"
 "      --readahead N       swap readahead window, 0-16 pages (default 8)\n"
+"      --ra-adaptive 0|1   size the window by readahead hits (default 1)\n"
 "      --threads N         fault handler threads (default 2)\n"
 "      --allow-uid UID     uid allowed to connect (repeat; root always is)\n"
 "      --allow-gid GID     gid allowed to connect (repeat)\n"
@@ -299,6 +302,7 @@ static int config_args(struct vmpd_config *c, int argc, char **argv)
 		{ "allow-gid", required_argument, NULL, 13 },
 		{ "ctl-allow-uid", required_argument, NULL, 14 },
 		{ "log-level", required_argument, NULL, 15 },
+		{ "ra-adaptive", required_argument, NULL, 16 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -306,7 +310,7 @@ static int config_args(struct vmpd_config *c, int argc, char **argv)
 		NULL, "socket", "ctl", "swapfile", "swap_pages", "frames",
 		"client_frames", "cache_pages", "client_cache", "policy",
 		"readahead", "threads", "allow_uid", "allow_gid",
-		"ctl_allow_uid", "log_level",
+		"ctl_allow_uid", "log_level", "ra_adaptive",
 	};
 	const char *conf = NULL;
 	int o, i, ret;
@@ -694,14 +698,15 @@ int main(int argc, char **argv)
 		err("pthread_create: %s", strerror(ret));
 		return 1;
 	}
-	info("ready: socket %s, control %s%s; frames %llu (per client %llu), cache %llu pages (per client %llu), policy %s, readahead %u, %d threads",
+	info("ready: socket %s, control %s%s; frames %llu (per client %llu), cache %llu pages (per client %llu), policy %s, readahead %u%s, %d threads",
 	     vmpd.cfg.socket_path, vmpd.cfg.ctl_path,
 	     socket_activated ? " (socket-activated)" : "",
 	     (unsigned long long)vmpd.cfg.frames,
 	     (unsigned long long)vmpd.cfg.client_frames,
 	     (unsigned long long)vmpd.cfg.cache_pages,
 	     (unsigned long long)vmpd.cfg.client_cache,
-	     vmp_policy_name(vmpd.policy), vmpd.cfg.readahead, vmpd.nthreads);
+	     vmp_policy_name(vmpd.policy), vmpd.cfg.readahead,
+	     vmpd.cfg.ra_adaptive ? " adaptive" : " fixed", vmpd.nthreads);
 	if (vmpd.swap)
 		info("swap: %d file(s), %llu slots, %s, buffers %s",
 		     vmp_uswap_nfiles(vmpd.swap),

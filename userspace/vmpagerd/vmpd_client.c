@@ -740,7 +740,9 @@ static void page_lost(struct vmpd_client *c, uint64_t addr, const char *why)
 
 /*
  * Read page @idx from its slot, with readahead of the following swapped
- * pages into free cache entries. Returns the buffer holding @idx (a cache
+ * pages into free cache entries: as many as the window says (at most
+ * readahead; fewer when ra_adaptive and the client's faults are not
+ * sequential, see module/policy/vmp_ra.h). Returns the buffer holding @idx (a cache
  * entry in *ce, or the thread's bounce page with *ce = VMP_NIL), or NULL
  * after a read error.
  */
@@ -749,7 +751,9 @@ static void *swap_in(struct vmpd_thread *t, struct vmpd_client *c,
 {
 	uint32_t ents[VMPD_RA_MAX + 1];
 	uint64_t idxs[VMPD_RA_MAX + 1], j;
-	unsigned int ra = __atomic_load_n(&vmpd.cfg.readahead, __ATOMIC_RELAXED);
+	unsigned int ra = vmp_ra_window(&c->ra, idx,
+			__atomic_load_n(&vmpd.cfg.readahead, __ATOMIC_RELAXED),
+			__atomic_load_n(&vmpd.cfg.ra_adaptive, __ATOMIC_RELAXED));
 	int res[VMPD_RA_MAX + 1];
 	unsigned int n = 0, i;
 	void *buf;
@@ -876,8 +880,10 @@ static void fault_missing(struct vmpd_thread *t, struct vmpd_client *c,
 	}
 	if (p->cache != VMP_NIL) {
 		count(faults_minor);
-		if (ra)
+		if (ra) {
 			count(readahead_hits);
+			vmp_ra_hit(&c->ra);
+		}
 		ce_free(c, p->cache);
 		p->cache = VMP_NIL;
 	} else if (p->slot != VMP_NIL) {
@@ -1265,6 +1271,7 @@ static int client_setup(struct vmpd_client *c, const struct vmpd_hello *h,
 	uint32_t i;
 	uint64_t idx;
 
+	vmp_ra_init(&c->ra);
 	c->pages = malloc(c->npages * sizeof(*c->pages));
 	c->frames = calloc(c->budget, sizeof(*c->frames));
 	c->free_frames = malloc(c->budget * sizeof(*c->free_frames));

@@ -12,6 +12,7 @@
  *   clients             header "pid uid pages resident swapped", a line each
  *   policy [NAME]       the current policy; with NAME switch every client
  *   readahead [N]       the swap readahead window (0-16 pages)
+ *   ra_adaptive [0|1]   1: the window is sized by readahead hits
  *   hist                fault latency: "LE_US COUNT" lines, cumulative,
  *                       LE_US = 1, 2, 4, ... then "inf"
  *   fail_reads [N]      fault injection: the next N swap reads fail (EIO)
@@ -161,22 +162,23 @@ static void cmd_policy(struct out *o, const char *arg)
 						       __ATOMIC_RELAXED)));
 }
 
-static void cmd_readahead(struct out *o, const char *arg)
+/* A number knob (readahead, ra_adaptive): show it, or set it to 0..@max first. */
+static void cmd_knob(struct out *o, const char *name, unsigned int *knob,
+		     long max, const char *arg)
 {
 	char *end;
 	long v;
 
 	if (arg) {
 		v = strtol(arg, &end, 10);
-		if (*end || end == arg || v < 0 || v > VMPD_RA_MAX) {
-			say_error(o, EINVAL, "readahead takes 0-%d pages, not '%s'",
-				  VMPD_RA_MAX, arg);
+		if (*end || end == arg || v < 0 || v > max) {
+			say_error(o, EINVAL, "%s takes 0-%ld, not '%s'", name,
+				  max, arg);
 			return;
 		}
-		__atomic_store_n(&vmpd.cfg.readahead, (unsigned int)v,
-				 __ATOMIC_RELAXED);
+		__atomic_store_n(knob, (unsigned int)v, __ATOMIC_RELAXED);
 	}
-	say(o, "%u\n", __atomic_load_n(&vmpd.cfg.readahead, __ATOMIC_RELAXED));
+	say(o, "%u\n", __atomic_load_n(knob, __ATOMIC_RELAXED));
 }
 
 static void cmd_fail(struct out *o, uint64_t *ctr, const char *arg)
@@ -231,7 +233,9 @@ static void run_command(struct out *o, char *line)
 	else if (!strcmp(cmd, "policy"))
 		cmd_policy(o, arg);
 	else if (!strcmp(cmd, "readahead"))
-		cmd_readahead(o, arg);
+		cmd_knob(o, cmd, &vmpd.cfg.readahead, VMPD_RA_MAX, arg);
+	else if (!strcmp(cmd, "ra_adaptive"))
+		cmd_knob(o, cmd, &vmpd.cfg.ra_adaptive, 1, arg);
 	else if (!strcmp(cmd, "hist") && !arg)
 		cmd_hist(o);
 	else if (!strcmp(cmd, "fail_reads"))
@@ -240,7 +244,7 @@ static void run_command(struct out *o, char *line)
 		cmd_fail(o, &vmpd.fail_writes, arg);
 	else
 		say_error(o, EINVAL,
-			  "unknown command '%s' (stats clients policy readahead hist fail_reads fail_writes)",
+			  "unknown command '%s' (stats clients policy readahead ra_adaptive hist fail_reads fail_writes)",
 			  cmd);
 	say(o, "end\n");
 	flush_out(o);
