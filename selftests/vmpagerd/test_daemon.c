@@ -587,6 +587,64 @@ TEST_F_TIMEOUT(one_arena, region_reallocated_at_once_is_admitted, 180)
 	EXPECT_EQ(0, vmpd_stat(d, "swap_used"));
 }
 
+/* vmpagerd --swap-server @args: exit status; its stderr into @err. */
+static int swapd_status(const char *const args[], char *err, size_t size)
+{
+	const char *argv[8] = { vmpd_bin(), "--swap-server" };
+	int fds[2], st, i;
+	ssize_t n, got = 0;
+	pid_t pid;
+
+	for (i = 0; i < 5 && args[i]; i++)	/* args ends with NULL */
+		argv[2 + i] = args[i];
+	if (pipe(fds))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		dup2(fds[1], STDERR_FILENO);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	while (got < (ssize_t)size - 1 &&
+	       (n = read(fds[0], err + got, size - 1 - got)) > 0)
+		got += n;
+	err[got] = '\0';
+	close(fds[0]);
+	st = vmp_wait(pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/*
+ * The swap server's numbers are whole and in range, or a usage error (2)
+ * that names the option; nothing is opened before they are checked.
+ */
+TEST(swap_server_bad_numbers_refused)
+{
+	static const struct {
+		const char *args[4];
+		const char *msg;
+	} bad[] = {
+		{ { "-d", "12x", "f" }, "-d: '12x' is not a number in 1..256" },
+		{ { "-d", "0", "f" }, "-d: '0' is not a number in 1..256" },
+		{ { "-d", "257", "f" }, "-d: '257'" },
+		{ { "-s", "-5", "f" }, "-s: '-5'" },
+		{ { "-s", "", "f" }, "-s: ''" },
+		{ { "-t", "600001", "f" }, "-t: '600001' is not a number in 0..600000" },
+		{ { "-t", "1e3", "f" }, "-t: '1e3'" },
+	};
+	char err[512];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		EXPECT_EQ(2, swapd_status(bad[i].args, err, sizeof(err)))
+			TH_LOG("%s %s", bad[i].args[0], bad[i].args[1]);
+		EXPECT_NE(NULL, strstr(err, bad[i].msg)) TH_LOG("stderr: %s", err);
+	}
+}
+
 TEST(allowed_uid_is_served)
 {
 	struct vmpd_inst d;

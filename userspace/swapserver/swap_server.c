@@ -220,6 +220,27 @@ static int serve(struct srv *s)
 	return ret;
 }
 
+/*
+ * Option -@opt's number @arg, whole (base 0: decimal, 0x hex, 0 octal) and
+ * within @min..@max, into *@v: 0, or -1 after saying why on stderr.
+ */
+static int opt_num(int opt, const char *arg, uint64_t min, uint64_t max,
+		   uint64_t *v)
+{
+	unsigned long long n;
+	char *end;
+
+	errno = 0;
+	n = strtoull(arg, &end, 0);
+	if (errno || end == arg || *end || arg[0] == '-' || n < min || n > max) {
+		fprintf(stderr, "vmpagerd: -%c: '%s' is not a number in %llu..%llu\n",
+			opt, arg, (unsigned long long)min, (unsigned long long)max);
+		return -1;
+	}
+	*v = n;
+	return 0;
+}
+
 int vmp_swap_server_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -235,6 +256,7 @@ int vmp_swap_server_main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	bool quiet = false;
 	int opt, ret;
+	uint64_t v;
 	uint32_t t;
 
 	while ((opt = getopt_long(argc, argv, "d:s:t:D:qh", longopts, NULL)) != -1) {
@@ -242,13 +264,18 @@ int vmp_swap_server_main(int argc, char **argv)
 		case 'S':
 			break;
 		case 'd':
-			s.depth = strtoul(optarg, NULL, 0);
+			if (opt_num(opt, optarg, 1, VMPAGER_SRV_MAX_DEPTH, &v))
+				return 2;
+			s.depth = v;
 			break;
 		case 's':
-			per_file = strtoull(optarg, NULL, 0);
+			if (opt_num(opt, optarg, 1, UINT32_MAX - 1, &per_file))
+				return 2;
 			break;
 		case 't':
-			at.timeout_ms = strtoul(optarg, NULL, 0);
+			if (opt_num(opt, optarg, 0, 600000, &v))
+				return 2;
+			at.timeout_ms = v;
 			break;
 		case 'D':
 			dev = optarg;
