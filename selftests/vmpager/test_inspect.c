@@ -77,6 +77,7 @@ TEST(walk_lands_on_the_frame_rmap_lists)
 	unsigned long idx;
 	char *text = NULL, *rm, req[32], want[64];
 	const char *res;
+	bool same_table;
 	char *p, *q;
 	int fd;
 
@@ -117,9 +118,16 @@ TEST(walk_lands_on_the_frame_rmap_lists)
 	EXPECT_NE(NULL, strstr(rm, want)) TH_LOG("rmap:\n%s", rm);
 	free(rm);
 
-	/* an untouched page of the same table: no PTE */
+	/*
+	 * An untouched page: no PTE. It is in the same page table as page 3
+	 * unless the mapping crosses a 2 MiB boundary between them (ASLR);
+	 * then the walk stops earlier, at an empty PMD.
+	 */
 	ASSERT_EQ(0, walk(getpid(), p + 5 * PG, &text));
-	EXPECT_NE(NULL, find_line(text, "result none level pte")) TH_LOG("%s", text);
+	same_table = (uintptr_t)(p + 3 * PG) >> 21 == (uintptr_t)(p + 5 * PG) >> 21;
+	EXPECT_NE(NULL, find_line(text, same_table ? "result none level pte" :
+						      "result none level "))
+		TH_LOG("%s", text);
 	free(text);
 
 	/* a private COW copy is not a pool page */
