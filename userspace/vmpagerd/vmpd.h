@@ -158,7 +158,7 @@ struct vmpd_config {
 	uint64_t client_cache;		/* cache pages per client */
 	int policy;			/* enum vmp_policy_kind */
 	unsigned int readahead;		/* pages, 0..VMPD_RA_MAX */
-	unsigned int ra_adaptive;	/* 1: window sized by hits (vmp_ra.h) */
+	unsigned int ra_adaptive;	/* 1: sized by hits (vmp_ra.h); atomic */
 	int threads;
 	uid_t allow_uids[VMPD_MAX_UIDS];
 	int nallow_uids;
@@ -234,7 +234,7 @@ struct vmpd_client {
 	struct vmp_policy pol;
 	void *pol_mem;
 	struct vmp_policy_stats pol_base; /* counters of replaced policies */
-	struct vmp_ra ra;		/* swap read-ahead state */
+	struct vmp_ra ra;		/* swap read-ahead, protected by lock */
 
 	uint32_t ncache;		/* soft-eviction cache entries */
 	bool arena_held;		/* their buffers came from the arena */

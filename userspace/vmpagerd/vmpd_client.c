@@ -742,9 +742,9 @@ static void page_lost(struct vmpd_client *c, uint64_t addr, const char *why)
  * Read page @idx from its slot, with readahead of the following swapped
  * pages into free cache entries: as many as the window says (at most
  * readahead; fewer when ra_adaptive and the client's faults are not
- * sequential, see module/policy/vmp_ra.h). Returns the buffer holding @idx (a cache
- * entry in *ce, or the thread's bounce page with *ce = VMP_NIL), or NULL
- * after a read error.
+ * sequential, see module/policy/vmp_ra.h). Called with c->lock held.
+ * Returns the buffer holding @idx (a cache entry in *ce, or the thread's
+ * bounce page with *ce = VMP_NIL), or NULL after a read error.
  */
 static void *swap_in(struct vmpd_thread *t, struct vmpd_client *c,
 		     uint64_t idx, uint32_t *ce)
