@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Proves vmpagerd pages client regions beyond its budget without losing a byte, tracks dirt, survives and reports client and daemon deaths, and keeps no privileges. */
+#include <dirent.h>
 #include <pthread.h>
+#include <sys/ptrace.h>
 
 #include "vmpd_test.h"
 
@@ -792,6 +794,128 @@ TEST_F_TIMEOUT(vmpd, swap_read_error_is_sigbus_not_zero, 180)
 	ASSERT_EQ(0, wait_no_clients(&self->d));
 	EXPECT_EQ(0, vmpd_stat(&self->d, "swap_used"));
 	EXPECT_EQ(0, vmpd_stop(&self->d));
+}
+
+/*
+ * Swap I/O interrupted by signals (issue 13, item 6). A wait for io_uring
+ * completions fails with EINTR whenever the daemon's thread is stopped
+ * (SIGSTOP, the freezer) or a tracer interrupts it (ptrace attach, as
+ * strace does); the I/O stays in flight and its buffer or slot belongs to
+ * the kernel until its completion is reaped. A child rewrites and verifies
+ * a region 16x its budget (every fault a swap-in, every eviction a
+ * write-back) while this process stops and continues the daemon and
+ * ptrace-interrupts each of its threads, over and over.
+ */
+
+/* PTRACE_SEIZE + PTRACE_INTERRUPT every thread of @pid, then detach: 0 or -errno. */
+static int ptrace_interrupt_all(pid_t pid)
+{
+	char path[64];
+	struct dirent *de;
+	int st, ret = 0;
+	DIR *dir;
+	pid_t tid;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir))) {
+		tid = atoi(de->d_name);
+		if (tid <= 0)
+			continue;
+		if (ptrace(PTRACE_SEIZE, tid, 0, 0)) {
+			if (errno != ESRCH)
+				ret = -errno;
+			continue;
+		}
+		if (!ptrace(PTRACE_INTERRUPT, tid, 0, 0))
+			while (waitpid(tid, &st, __WALL) < 0 && errno == EINTR)
+				;
+		ptrace(PTRACE_DETACH, tid, 0, 0);
+	}
+	closedir(dir);
+	return ret;
+}
+
+FIXTURE(sigio) {
+	struct vmpd_inst d;
+};
+
+FIXTURE_SETUP(sigio)
+{
+	int r = vmpd_start(&self->d, "--frames 64 --client-cache 32 --readahead 8");
+
+	ASSERT_EQ(0, r) TH_LOG("starting vmpagerd: %s", strerror(-r));
+}
+
+FIXTURE_TEARDOWN(sigio)
+{
+	EXPECT_EQ(0, vmpd_stop(&self->d));
+}
+
+#define SIGIO_NPG	1024
+
+TEST_F_TIMEOUT(sigio, swap_io_survives_stop_and_ptrace, 300)
+{
+	struct vmpd_inst *d = &self->d;
+	int ready[2], stop[2], i, st, pt_err = 0;
+	uint64_t rng = 4242;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(stop));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct pollfd pfd = { .fd = stop[0], .events = POLLIN };
+		char *p = vmpd_region(d, SIGIO_NPG, 0);
+		uint64_t seed = 1;
+		int pass = 0;
+
+		VMP_CHILD_CHECK(p);
+		vmp_fill(p, 0, SIGIO_NPG, seed);
+		vmp_post(ready[1]);
+		/* a SIGBUS (a page lost to a failed swap read) kills the child */
+		do {
+			VMP_CHILD_CHECK(vmp_check(p, 0, SIGIO_NPG, seed) == -1);
+			vmp_fill(p, 0, SIGIO_NPG, ++seed);
+			pass++;
+		} while (poll(&pfd, 1, 0) == 0 || pass < 2);
+		VMP_CHILD_CHECK(vmp_check(p, 0, SIGIO_NPG, seed) == -1);
+		VMP_CHILD_CHECK(!vmp_region_free(p));
+		fprintf(stderr, "# child: %d rewrite passes verified\n", pass);
+		_exit(0);
+	}
+	ASSERT_EQ(0, vmp_pend(ready[0]));
+	for (i = 0; i < 1200; i++) {
+		rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+		if (i % 2 == 0) {
+			ASSERT_EQ(0, kill(d->pid, SIGSTOP));
+			ASSERT_EQ(d->pid, waitpid(d->pid, &st, WUNTRACED));
+			usleep(100 + (rng >> 40) % 500);
+			ASSERT_EQ(0, kill(d->pid, SIGCONT));
+			ASSERT_EQ(d->pid, waitpid(d->pid, &st, WCONTINUED));
+		} else if (!pt_err) {
+			pt_err = ptrace_interrupt_all(d->pid);
+		}
+		usleep(200 + (rng >> 33) % 1500);
+	}
+	vmp_post(stop[1]);
+	st = vmp_wait(pid);
+	EXPECT_TRUE(VMP_EXITED(st, 0)) TH_LOG("child status %#x", st);
+	EXPECT_EQ(0, pt_err) TH_LOG("ptrace: %s", strerror(-pt_err));
+	EXPECT_EQ(0, vmpd_stat(d, "lost_pages"));
+	EXPECT_EQ(0, vmpd_stat(d, "read_errors"));
+	EXPECT_EQ(0, vmpd_stat(d, "write_errors"));
+	EXPECT_LT(0, vmpd_stat(d, "swap_ins"));
+	EXPECT_LT(0, vmpd_stat(d, "io_interrupted"))
+		TH_LOG("no swap I/O wait was interrupted: the test proved nothing");
+	TH_LOG("%lld swap-ins, %lld swap-outs, %lld interrupted I/O waits resumed",
+	       vmpd_stat(d, "swap_ins"), vmpd_stat(d, "swap_outs"),
+	       vmpd_stat(d, "io_interrupted"));
+	EXPECT_EQ(0, wait_no_clients(d));
+	EXPECT_EQ(0, vmpd_stat(d, "swap_used"));
 }
 
 TEST_HARNESS_MAIN

@@ -112,6 +112,7 @@ void vmpd_log(int level, const char *fmt, ...)
 	X(lost_pages)		/* faults answered VMPD_LOST (SIGBUS) */ \
 	X(frames_over)		/* pages filled beyond the budget */	\
 	X(copy_eagain)		/* uffd ioctls retried after EAGAIN */	\
+	X(io_interrupted)	/* swap I/O waits interrupted by a signal, resumed */ \
 	X(events_remove)	/* UFFD_EVENT_REMOVE (madvise) */	\
 	X(events_unmap)		/* UFFD_EVENT_UNMAP (munmap) */		\
 	X(events_remap)		/* UFFD_EVENT_REMAP (mremap) */		\
@@ -254,6 +255,7 @@ struct vmpd_thread {
 	int id;
 	struct io_uring ring;
 	bool fixed;			/* the arena is registered buffer 0 */
+	uint32_t ring_batch;		/* own thread only: number of the next ring_run() */
 	void *bounce;			/* one arena page of its own */
 };
 

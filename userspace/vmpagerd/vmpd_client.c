@@ -298,36 +298,80 @@ static void frame_release(struct vmpd_client *c, uint32_t f)
 }
 
 /* ------------------------------------------------------------------ */
-/* Swap I/O on the thread's ring: submit @n prepared SQEs, wait, and   */
-/* store each result at res[user_data].                                */
+/* Swap I/O on the thread's ring.                                      */
 
-static int ring_run(struct vmpd_thread *t, unsigned int n, int *res)
+/*
+ * The user_data of SQE @i of the thread's next ring_run(): the batch
+ * number in the high half, so a completion can never be taken for one of
+ * another batch.
+ */
+static uint64_t ring_tag(struct vmpd_thread *t, unsigned int i)
 {
-	struct io_uring_cqe *cqe;
-	unsigned int i;
-	int ret;
-
-	ret = io_uring_submit_and_wait(&t->ring, n);
-	if (ret < 0) {
-		err("io_uring_submit: %s", strerror(-ret));
-		/* nothing was queued as far as the ring knows */
-		for (i = 0; i < n; i++)
-			res[i] = ret;
-		return ret;
-	}
-	for (i = 0; i < n; i++) {
-		ret = io_uring_wait_cqe(&t->ring, &cqe);
-		if (ret) {
-			err("io_uring_wait_cqe: %s", strerror(-ret));
-			return ret;
-		}
-		if (cqe->user_data < n)
-			res[cqe->user_data] = cqe->res;
-		io_uring_cqe_seen(&t->ring, cqe);
-	}
-	return 0;
+	return (uint64_t)t->ring_batch << 32 | i;
 }
 
+/*
+ * Submit the @n SQEs prepared on the thread's ring (user_data
+ * ring_tag(t, i)), wait for all of their completions and store each
+ * result at res[i].
+ *
+ * From submission to completion an I/O's buffer (a cache entry, the bounce
+ * page) and its swap slot belong to the kernel: the caller frees slots
+ * and reuses buffers as soon as this returns. So this never returns with
+ * one of its SQEs queued or in flight. A wait ends early with EINTR
+ * whenever the thread is stopped (SIGSTOP, the freezer) or a tracer
+ * interrupts it (ptrace attach): it is resumed, and so is a submission
+ * that the kernel refused for the moment (EAGAIN, EBUSY: SQEs left in the
+ * SQ ring would otherwise go out with the next batch). Any other error
+ * leaves I/O the daemon can no longer account for: it stops at once
+ * rather than hand those buffers or slots to anything else (clients then
+ * get SIGBUS, never wrong data).
+ */
+static void ring_run(struct vmpd_thread *t, unsigned int n, int *res)
+{
+	uint64_t done = 0;	/* bit i: res[i] is in */
+	struct io_uring_cqe *cqe;
+	unsigned int got = 0, i;
+	int ret;
+
+	while (got < n) {
+		while (!io_uring_peek_cqe(&t->ring, &cqe)) {
+			i = (uint32_t)cqe->user_data;
+			if (cqe->user_data >> 32 != t->ring_batch || i >= n ||
+			    (done & (1ull << i))) {
+				/* cannot happen: every batch is reaped whole */
+				err("io_uring: stray completion %#llx (res %d) in batch %u",
+				    (unsigned long long)cqe->user_data, cqe->res,
+				    t->ring_batch);
+			} else {
+				res[i] = cqe->res;
+				done |= 1ull << i;
+				got++;
+			}
+			io_uring_cqe_seen(&t->ring, cqe);
+		}
+		if (got == n)
+			break;
+		if (io_uring_sq_ready(&t->ring))
+			ret = io_uring_submit_and_wait(&t->ring, 1);
+		else
+			ret = io_uring_wait_cqe(&t->ring, &cqe);
+		if (ret >= 0)
+			continue;
+		if (ret == -EINTR) {
+			count(io_interrupted);
+			continue;
+		}
+		if (ret == -EAGAIN || ret == -EBUSY) {
+			usleep(100);
+			continue;
+		}
+		err("io_uring_enter: %s with %u of %u swap I/Os not completed; their buffers and slots cannot be reused: stopping",
+		    strerror(-ret), n - got, n);
+		abort();
+	}
+	t->ring_batch++;
+}
 /*
  * Fault injection (control commands fail_reads, fail_writes): a completed
  * transfer is reported as -EIO while the counter is positive.
@@ -440,7 +484,7 @@ static int cache_flush(struct vmpd_thread *t, struct vmpd_client *c)
 		sqe = io_uring_get_sqe(&t->ring);
 		vmp_uswap_prep_write(vmpd.swap, sqe, (uint64_t)s, ce_buf(c, e),
 				     buf_index(t));
-		io_uring_sqe_set_data64(sqe, n);
+		io_uring_sqe_set_data64(sqe, ring_tag(t, n));
 		res[n] = -EIO;
 		ents[n] = e;
 		slots[n++] = (uint32_t)s;
@@ -780,7 +824,7 @@ static void *swap_in(struct vmpd_thread *t, struct vmpd_client *c,
 		vmp_uswap_prep_read(vmpd.swap, sqe, c->pages[idxs[i]].slot,
 				    i ? ce_buf(c, ents[i]) : buf,
 				    buf_index(t));
-		io_uring_sqe_set_data64(sqe, i);
+		io_uring_sqe_set_data64(sqe, ring_tag(t, i));
 		res[i] = -EIO;
 	}
 	ring_run(t, n, res);
