@@ -28,6 +28,7 @@
 #define VMP_FRAME_ONLIST	0x0008	/* held by the policy, not detached */
 #define VMP_FRAME_RA		0x0010	/* read ahead, not yet faulted on */
 #define VMP_FRAME_SOFT		0x0020	/* soft-unmapped, not touched since */
+#define VMP_FRAME_PGEN		0x0040	/* policy generation (vmp_frame_policy) */
 
 struct vmp_obj;
 

@@ -347,21 +347,14 @@ DEFINE_SHOW_ATTRIBUTE(swap);
 static int swapmap_show(struct seq_file *m, void *v)
 {
 	char line[65];
-	u32 first, nslots, i, used;
+	u32 first, nslots, n, used;
 
 	seq_puts(m, "first used map\n");
 	nslots = READ_ONCE(vmp_swap.nslots);
 	for (first = 0; first < nslots; first += 64) {
-		used = 0;
-		spin_lock(&vmp_swap.lock);
-		for (i = 0; i < 64 && first + i < nslots; i++) {
-			bool b = test_bit(first + i, vmp_swap.bitmap);
-
-			line[i] = b ? '#' : '.';
-			used += b;
-		}
-		spin_unlock(&vmp_swap.lock);
-		line[i] = '\0';
+		n = min(64U, nslots - first);
+		used = vmp_swap_map_line(first, n, line);
+		line[n] = '\0';
 		seq_printf(m, "%u %u %s\n", first, used, line);
 		cond_resched();
 	}
@@ -369,12 +362,62 @@ static int swapmap_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(swapmap);
 
-/* The policy's lists, hot end first; one frame per line. */
+struct vmp_lru_ent {
+	u64 obj;
+	u32 frame;
+	u32 index;
+	bool ref;
+};
+
+/*
+ * Copy up to VMP_LOCK_BATCH frames of list @i from *@f on (the first frame
+ * if @n is 0) into @e under the pool lock, and advance *@f. Returns how
+ * many, or -EAGAIN if *@f left list @i since the last batch.
+ */
+static int lru_batch(u32 i, u32 *f, u32 n, struct vmp_lru_ent *e)
+{
+	struct vmp_policy *p = &vmp_pool.pol;
+	int k = 0;
+
+	spin_lock(&vmp_pool.lock);
+	if (!n) {
+		*f = vmp_policy_list_first(p, i);
+	} else if (*f != VMP_NIL && vmp_pnode(p, *f)->list != i) {
+		spin_unlock(&vmp_pool.lock);
+		return -EAGAIN;
+	}
+	for (; k < VMP_LOCK_BATCH && *f != VMP_NIL;
+	     k++, *f = vmp_policy_list_next(p, *f)) {
+		struct vmp_frame *fr = &vmp_pool.frames[*f];
+
+		e[k].frame = *f;
+		e[k].obj = fr->obj ? fr->obj->id : 0;
+		e[k].index = fr->index;
+		e[k].ref = fr->pn.flags & VMP_PN_REF;
+	}
+	spin_unlock(&vmp_pool.lock);
+	return k;
+}
+
+/*
+ * The policy's lists, hot end first; one frame per line. Each list is read
+ * VMP_LOCK_BATCH frames per pool-lock hold, printed with no lock held, so a
+ * large pool never holds the lock long; the lists may change between
+ * batches. If the frame a batch would resume at has left its list, that
+ * list ends with a "changed while reading" line.
+ */
 static int lru_show(struct seq_file *m, void *v)
 {
 	struct vmp_policy *p = &vmp_pool.pol;
-	u32 i, f, n, nl;
+	u32 i, f = VMP_NIL, n, nl, len[VMP_POL_MAX_LISTS];
+	struct vmp_lru_ent *e;
+	const char *name;
+	int k, j;
 
+	e = kmalloc_array(VMP_LOCK_BATCH, sizeof(*e), GFP_KERNEL);
+	if (!e)
+		return -ENOMEM;
+	/* no switch while we read: the lists and their names stay p's */
 	down_read(&vmp_policy_lock);
 	spin_lock(&vmp_pool.lock);
 	nl = vmp_policy_nr_lists(p);
@@ -383,23 +426,33 @@ static int lru_show(struct seq_file *m, void *v)
 		   vmp_pool.wmark_min, vmp_pool.wmark_low, vmp_pool.wmark_high,
 		   vmp_pool.buddy.free_pages);
 	for (i = 0; i < nl; i++)
+		len[i] = vmp_policy_list_len(p, i);
+	spin_unlock(&vmp_pool.lock);
+	for (i = 0; i < nl; i++)
 		seq_printf(m, "# list %s %u\n", vmp_policy_list_name(p, i),
-			   vmp_policy_list_len(p, i));
+			   len[i]);
 	seq_puts(m, "list pos frame obj index ref\n");
 	for (i = 0; i < nl; i++) {
-		n = 0;
-		for (f = vmp_policy_list_first(p, i); f != VMP_NIL;
-		     f = vmp_policy_list_next(p, f)) {
-			struct vmp_frame *fr = &vmp_pool.frames[f];
-
-			seq_printf(m, "%s %u %u %llu %u %d\n",
-				   vmp_policy_list_name(p, i), n++, f,
-				   fr->obj ? fr->obj->id : 0, fr->index,
-				   !!(fr->pn.flags & VMP_PN_REF));
+		name = vmp_policy_list_name(p, i);
+		/* at most every frame once: a list that keeps growing ends */
+		for (n = 0; n < vmp_pool.nframes; n += k) {
+			k = lru_batch(i, &f, n, e);
+			if (k == -EAGAIN) {
+				seq_printf(m, "# list %s changed while reading: %u shown\n",
+					   name, n);
+				break;
+			}
+			for (j = 0; j < k; j++)
+				seq_printf(m, "%s %u %u %llu %u %d\n", name,
+					   n + j, e[j].frame, e[j].obj,
+					   e[j].index, e[j].ref);
+			if (f == VMP_NIL)
+				break;
+			cond_resched();
 		}
 	}
-	spin_unlock(&vmp_pool.lock);
 	up_read(&vmp_policy_lock);
+	kfree(e);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(lru);

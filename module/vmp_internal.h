@@ -23,10 +23,12 @@
  *     page lock (PG_locked)
  *       obj->pages xa_lock
  *       vmp_pool.lock (spinlock: buddy, frame table, policy, objects' ra)
- *         vmp_swap.lock (spinlock: slot bitmap, swap areas)
- *   vmp_srv_attach_lock (mutex: attaching the swap server, vmp_uring.c)
+ *         vmp_swap.lock (spinlock: slot bitmaps, swap areas)
+ *   vmp_srv_attach_lock (mutex: attaching or killing the swap server,
+ *     vmp_uring.c)
  *     vmp_swap.add_lock (mutex: adding swap areas)
  *       vmp_swap.lock
+ *     vmp_srv_lock (vmp_srv_kill), then vmp_swap.lock after dropping it
  *   vmp_srv_lock (spinlock: server instances and tags; a leaf: no other
  *     vmpager lock, io_uring call or user copy is taken under it)
  *
@@ -98,6 +100,8 @@ struct vmp_pool {
 	u32 nr_chunks;			/* invariant after load */
 	u32 max_chunks;			/* room in chunks[], invariant */
 	struct vmp_policy pol;		/* protected by lock */
+	struct vmp_policy *pol_next;	/* lock; the new policy during a switch */
+	u16 pol_gen;			/* lock; VMP_FRAME_PGEN of frames in pol */
 	void *pol_mem;			/* policy history; vmp_policy_lock */
 	size_t pol_bytes;		/* size of pol_mem; vmp_policy_lock */
 	u32 wmark_min;			/* WRITE_ONCE by vmp_watermarks_set */
@@ -151,6 +155,7 @@ enum vmp_area_kind { VMP_AREA_FILES, VMP_AREA_SERVER };
  * with release semantics once the area and its files are filled in.
  */
 struct vmp_swap_area {
+	unsigned long *map;		/* pointer invariant; bits under lock */
 	u32 first;			/* first slot, invariant */
 	u32 nslots;			/* invariant */
 	u32 used;			/* protected by vmp_swap.lock */
@@ -162,8 +167,7 @@ struct vmp_swap_area {
 };
 
 struct vmp_swap {
-	spinlock_t lock;		/* bitmap, used, nslots, area used/cursor/online */
-	unsigned long *bitmap;		/* protected by lock (replaced on growth) */
+	spinlock_t lock;		/* area maps, used, nslots, area used/cursor/online */
 	u32 nslots;			/* protected by lock; READ_ONCE for a glance */
 	u32 used;			/* protected by lock */
 	struct mutex add_lock;		/* serializes adding areas */
@@ -209,6 +213,7 @@ bool vmp_swap_configured(void);
 bool vmp_slot_readable(u32 slot);
 int vmp_slot_alloc(u32 *slot);
 void vmp_slot_free(u32 slot);
+u32 vmp_swap_map_line(u32 first, u32 n, char *line);
 void vmp_io_complete_one(struct vmp_io *io, long ret);
 
 /* ---- the userspace swap server backend (vmp_uring.c) ---- */
@@ -230,6 +235,47 @@ static inline u32 vmp_page_frame(struct page *page)
 	return (u32)page_private(page);
 }
 
+/*
+ * Policy switches move the held frames from vmp_pool.pol to the new policy
+ * *vmp_pool.pol_next a batch at a time, dropping the pool lock in between
+ * (vmp_policy_switch), so that a large pool never holds the lock for long.
+ * Meanwhile faults still insert, reference and remove frames: a frame's
+ * VMP_FRAME_PGEN bit says which policy holds it (equal to pol_gen: pol;
+ * otherwise pol_next). Reclaim is excluded by vmp_policy_lock (write) for
+ * the whole switch, so no frame is detached while frames move.
+ */
+#define VMP_LOCK_BATCH	256	/* frames handled per pool-lock hold */
+
+static inline struct vmp_policy *vmp_frame_policy(u32 frame)
+{
+	lockdep_assert_held(&vmp_pool.lock);
+	if (unlikely(vmp_pool.pol_next) &&
+	    (vmp_pool.frames[frame].flags & VMP_FRAME_PGEN) != vmp_pool.pol_gen)
+		return vmp_pool.pol_next;
+	return &vmp_pool.pol;
+}
+
+/* Hand a frame that is on no list to the policy: the new one in a switch. */
+static inline void vmp_frame_insert_locked(u32 frame, u64 key)
+{
+	struct vmp_frame *fr = &vmp_pool.frames[frame];
+	struct vmp_policy *p = &vmp_pool.pol;
+	u16 gen = vmp_pool.pol_gen;
+
+	lockdep_assert_held(&vmp_pool.lock);
+	if (unlikely(vmp_pool.pol_next)) {
+		p = vmp_pool.pol_next;
+		gen ^= VMP_FRAME_PGEN;
+	}
+	vmp_policy_insert(p, frame, key);
+	fr->flags = (fr->flags & ~VMP_FRAME_PGEN) | gen | VMP_FRAME_ONLIST;
+}
+
+/* A policy counter; in a switch both policies count (pool lock held). */
+#define vmp_pol_stat(field)						\
+	(vmp_pool.pol.stats.field +					\
+	 (vmp_pool.pol_next ? vmp_pool.pol_next->stats.field : 0))
+
 /* Policy counters before a policy call, to trace what the call moved. */
 struct vmp_pol_snap {
 	u64 act, deact, refault;
@@ -237,9 +283,9 @@ struct vmp_pol_snap {
 
 static inline void vmp_pol_snap(struct vmp_pol_snap *s)
 {
-	s->act = vmp_pool.pol.stats.activations;
-	s->deact = vmp_pool.pol.stats.deactivations;
-	s->refault = vmp_pool.pol.stats.refaults;
+	s->act = vmp_pol_stat(activations);
+	s->deact = vmp_pol_stat(deactivations);
+	s->refault = vmp_pol_stat(refaults);
 }
 
 /* Called after the pool lock is dropped, with the snapshot taken under it. */

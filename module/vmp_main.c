@@ -88,9 +88,9 @@ void vmp_stats_snapshot(u64 out[VMPAGER_NR_STATS])
 	spin_lock(&vmp_pool.lock);
 	out[VMPAGER_STAT_buddy_splits] = vmp_pool.buddy.splits;
 	out[VMPAGER_STAT_buddy_merges] = vmp_pool.buddy.merges;
-	out[VMPAGER_STAT_activations] = vmp_pool.pol.stats.activations;
-	out[VMPAGER_STAT_deactivations] = vmp_pool.pol.stats.deactivations;
-	out[VMPAGER_STAT_refaults] = vmp_pool.pol.stats.refaults;
+	out[VMPAGER_STAT_activations] = vmp_pol_stat(activations);
+	out[VMPAGER_STAT_deactivations] = vmp_pol_stat(deactivations);
+	out[VMPAGER_STAT_refaults] = vmp_pol_stat(refaults);
 	spin_unlock(&vmp_pool.lock);
 }
 
@@ -104,6 +104,9 @@ void vmp_stats_reset(void)
 	vmp_pool.buddy.splits = 0;
 	vmp_pool.buddy.merges = 0;
 	memset(&vmp_pool.pol.stats, 0, sizeof(vmp_pool.pol.stats));
+	if (vmp_pool.pol_next)
+		memset(&vmp_pool.pol_next->stats, 0,
+		       sizeof(vmp_pool.pol_next->stats));
 	spin_unlock(&vmp_pool.lock);
 }
 

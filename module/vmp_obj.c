@@ -280,10 +280,10 @@ static void vmp_frame_activate(struct vmp_obj *obj, struct page *page,
 
 	spin_lock(&vmp_pool.lock);
 	vmp_pol_snap(&b);
-	vmp_policy_insert(&vmp_pool.pol, frame, key);
+	vmp_frame_insert_locked(frame, key);
 	vmp_pol_snap(&a);
-	vmp_pool.frames[frame].flags |= VMP_FRAME_ONLIST |
-					(ra ? VMP_FRAME_RA : 0);
+	if (ra)
+		vmp_pool.frames[frame].flags |= VMP_FRAME_RA;
 	spin_unlock(&vmp_pool.lock);
 	vmp_pol_trace(&b, &a, frame, key);
 }
@@ -303,7 +303,7 @@ static void vmp_frame_touch(struct page *page)
 	spin_lock(&vmp_pool.lock);
 	vmp_pol_snap(&b);
 	if (fr->flags & VMP_FRAME_ONLIST)
-		vmp_policy_reference(&vmp_pool.pol, frame);
+		vmp_policy_reference(vmp_frame_policy(frame), frame);
 	vmp_pol_snap(&a);
 	key = vmp_page_key(fr->obj, fr->index);
 	if (fr->flags & VMP_FRAME_RA) {

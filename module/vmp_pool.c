@@ -250,7 +250,7 @@ void vmp_frame_unlist(struct page *page)
 
 	spin_lock(&vmp_pool.lock);
 	if (fr->flags & VMP_FRAME_ONLIST) {
-		vmp_policy_remove(&vmp_pool.pol, frame);
+		vmp_policy_remove(vmp_frame_policy(frame), frame);
 		fr->flags &= ~VMP_FRAME_ONLIST;
 	}
 	spin_unlock(&vmp_pool.lock);
@@ -278,7 +278,7 @@ void vmp_frame_release(struct page *page)
 
 	spin_lock(&vmp_pool.lock);
 	if (fr->flags & VMP_FRAME_ONLIST)
-		vmp_policy_remove(&vmp_pool.pol, frame);
+		vmp_policy_remove(vmp_frame_policy(frame), frame);
 	slot = fr->slot;
 	fr->slot = VMP_NIL;
 	vmp_pool.resident--;

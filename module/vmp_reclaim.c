@@ -28,11 +28,18 @@
  *      took a reference and waits for the lock, a GUP pin) means busy; the
  *      count is checked again, frozen, when the slot changes (below);
  *   6. never written since zero-fill: drop it, the slot becomes empty and
- *      the next touch zero-fills again; clean with a valid swap copy: drop it
- *      and point the slot at the copy (swap-cache semantics); dirty: write it
- *      to a new swap slot (its old copy is stale and freed), and only when
- *      the write succeeded point the slot at the copy and free the frame.
- *      A failed write leaves the page resident and dirty, back on the lists.
+ *      the next touch zero-fills again; clean with a readable swap copy:
+ *      drop it and point the slot at the copy (swap-cache semantics); dirty,
+ *      or clean with its only copy in a dead server's area: write it to a
+ *      new swap slot, and only when the write succeeded point the slot at
+ *      the copy, free the old slot and free the frame. Until then the old
+ *      slot stays the frame's: a clean page whose copy sits with a dead
+ *      server and that finds no new slot (server-only swap, full files)
+ *      goes back clean with that slot, so it can never be mistaken for a
+ *      zero page (it waits for the server or for room). A dirty page's old
+ *      copy is stale: when no other slot is free it gives it up for the
+ *      new one. A failed write leaves the page resident, as dirty as it
+ *      was, with the slot it had, back on the lists.
  * The page stays locked from step 1 until its slot is updated, so a fault on
  * it waits and then finds either the page or the swap entry.
  *
@@ -88,53 +95,83 @@ int vmp_policy_setup(int kind)
 	return 0;
 }
 
+/* Add @from's counters to @to's (the counters only grow). */
+static void vmp_policy_stats_add(struct vmp_policy_stats *to,
+				 const struct vmp_policy_stats *from)
+{
+	u64 *t = (u64 *)to;
+	const u64 *f = (const u64 *)from;
+	size_t i;
+
+	BUILD_BUG_ON(sizeof(*to) % sizeof(u64));
+	for (i = 0; i < sizeof(*to) / sizeof(u64); i++)
+		t[i] += f[i];
+}
+
 /*
  * Switch policy at run time: move every held frame, coldest first, into a
- * fresh policy of @kind. Ghost history is not carried over.
+ * fresh policy of @kind. Ghost history is not carried over. The frames move
+ * VMP_LOCK_BATCH at a time with the pool lock dropped in between, so faults
+ * go on and a large pool never holds the lock long (vmp_frame_policy() in
+ * vmp_internal.h routes each fault's policy call meanwhile).
  */
 int vmp_policy_switch(int kind)
 {
-	struct vmp_policy *oldp;
+	struct vmp_policy *newp;
 	size_t bytes = vmp_policy_mem_size(kind, vmp_pool.nframes);
 	void *mem = NULL, *oldmem;
-	u32 f;
+	bool done;
+	u32 f, n;
 	int ret = -ENOMEM;
 
-	oldp = kmalloc(sizeof(*oldp), GFP_KERNEL);
+	newp = kmalloc(sizeof(*newp), GFP_KERNEL);
 	if (bytes)
 		mem = kvmalloc(bytes, GFP_KERNEL);
-	if (!oldp || (bytes && !mem))
+	if (!newp || (bytes && !mem))
+		goto out;
+	ret = -EINVAL;
+	/* touches only *newp and mem: a frame's pnode is written by insert() */
+	if (vmp_policy_init(newp, kind, vmp_pool.nframes,
+			    &vmp_pool.frames[0].pn, sizeof(struct vmp_frame),
+			    mem))
 		goto out;
 	down_write(&vmp_policy_lock);
 	spin_lock(&vmp_pool.lock);
-	*oldp = vmp_pool.pol;
-	ret = -EINVAL;
-	if (vmp_policy_init(&vmp_pool.pol, kind, vmp_pool.nframes,
-			    &vmp_pool.frames[0].pn, sizeof(struct vmp_frame),
-			    mem)) {
-		vmp_pool.pol = *oldp;
-		goto unlock;
-	}
-	/* the counters only grow: carry them over */
-	vmp_pool.pol.stats = oldp->stats;
-	/* the frames' pnodes are shared: drain one, then insert it */
-	while (!vmp_policy_drain(oldp, &f)) {
-		struct vmp_frame *fr = &vmp_pool.frames[f];
-
-		vmp_policy_insert(&vmp_pool.pol, f,
-				  vmp_page_key(fr->obj, fr->index));
-	}
-	oldmem = vmp_pool.pol_mem;
-	vmp_pool.pol_mem = mem;
-	vmp_pool.pol_bytes = bytes;
-	mem = oldmem;
-	ret = 0;
-unlock:
+	vmp_pool.pol_next = newp;
 	spin_unlock(&vmp_pool.lock);
+	do {
+		spin_lock(&vmp_pool.lock);
+		/* the frames' pnodes are shared: drain one, then insert it */
+		for (n = 0; n < VMP_LOCK_BATCH; n++) {
+			struct vmp_frame *fr;
+
+			if (vmp_policy_drain(&vmp_pool.pol, &f))
+				break;
+			fr = &vmp_pool.frames[f];
+			vmp_policy_insert(newp, f,
+					  vmp_page_key(fr->obj, fr->index));
+			fr->flags ^= VMP_FRAME_PGEN;
+		}
+		done = n < VMP_LOCK_BATCH;
+		if (done) {
+			/* every held frame is in newp now: it becomes pol */
+			vmp_policy_stats_add(&newp->stats, &vmp_pool.pol.stats);
+			vmp_pool.pol = *newp;
+			vmp_pool.pol_next = NULL;
+			vmp_pool.pol_gen ^= VMP_FRAME_PGEN;
+			oldmem = vmp_pool.pol_mem;
+			vmp_pool.pol_mem = mem;
+			vmp_pool.pol_bytes = bytes;
+			mem = oldmem;
+		}
+		spin_unlock(&vmp_pool.lock);
+		cond_resched();
+	} while (!done);
 	up_write(&vmp_policy_lock);
+	ret = 0;
 out:
 	kvfree(mem);
-	kfree(oldp);
+	kfree(newp);
 	return ret;
 }
 
@@ -146,6 +183,8 @@ struct vmp_victim {
 	u64 obj_id;			/* for tracing, after the object may be gone */
 	pgoff_t index;
 	u32 frame;
+	u32 old_slot;			/* the frame's slot while the write runs */
+	bool was_dirty;			/* dirty before the write cleared it */
 };
 
 /*
@@ -159,6 +198,14 @@ static void vmp_putback(u32 frame)
 	spin_lock(&vmp_pool.lock);
 	vmp_policy_putback(&vmp_pool.pol, frame);
 	vmp_pool.frames[frame].flags |= VMP_FRAME_ONLIST;
+	spin_unlock(&vmp_pool.lock);
+}
+
+/* Change a detached frame's slot; its page is locked by reclaim. */
+static void vmp_evict_set_slot(u32 frame, u32 slot)
+{
+	spin_lock(&vmp_pool.lock);
+	vmp_pool.frames[frame].slot = slot;
 	spin_unlock(&vmp_pool.lock);
 }
 
@@ -314,17 +361,26 @@ static int vmp_evict_one(struct vmp_batch *batch, struct vmp_victim *v,
 		}
 		return 1;
 	}
-	/* dirty: the old copy, if any, is stale */
+	/*
+	 * Dirty, or clean with its copy in an offline server area: write it
+	 * to a new slot and keep the old one until that write succeeded
+	 * (vmp_evict_written). Freeing the old slot first lost the page once:
+	 * a clean page with no slot left is a zero page to the next pass.
+	 */
 	if (!vmp_swap_configured())
 		goto noswap;
-	if (slot != VMP_NIL) {
+	v->was_dirty = PageDirty(page);
+	if (vmp_slot_alloc(&v->io.slot)) {
+		/* only a dirty page's stale copy may make room for it */
+		if (slot == VMP_NIL || !v->was_dirty)
+			goto noswap;
+		vmp_evict_set_slot(frame, VMP_NIL);
 		vmp_slot_free(slot);
-		spin_lock(&vmp_pool.lock);
-		vmp_pool.frames[frame].slot = VMP_NIL;
-		spin_unlock(&vmp_pool.lock);
+		slot = VMP_NIL;
+		if (vmp_slot_alloc(&v->io.slot))
+			goto noswap;
 	}
-	if (vmp_slot_alloc(&v->io.slot))
-		goto noswap;
+	v->old_slot = slot;
 	ClearPageDirty(page);
 	vmp_io_submit(batch, &v->io, WRITE);
 	return 0;
@@ -343,11 +399,16 @@ busy:
 	return -EAGAIN;
 }
 
-/* A queued write completed: finish the eviction or keep the page dirty. */
+/* A queued write completed: finish the eviction or keep the page. */
 static int vmp_evict_written(struct vmp_victim *v)
 {
 	if (!v->io.result) {
 		vmp_count(VMPAGER_STAT_swap_outs);
+		/* the new copy is good: the old one goes (the page is locked) */
+		if (v->old_slot != VMP_NIL) {
+			vmp_evict_set_slot(v->frame, v->io.slot);
+			vmp_slot_free(v->old_slot);
+		}
 		if (!vmp_evict_finish(v, xa_mk_value(v->io.slot), v->io.slot))
 			return 0;
 		vmp_count(VMPAGER_STAT_evict_written);
@@ -357,10 +418,12 @@ static int vmp_evict_written(struct vmp_victim *v)
 	}
 	vmp_count(VMPAGER_STAT_write_errors);
 	trace_vmpager_evict(v->obj_id, v->index, v->frame, EV_WERR, v->io.slot);
-	pr_warn_ratelimited("swap write of slot %u failed (%d): page kept dirty\n",
+	pr_warn_ratelimited("swap write of slot %u failed (%d): page kept resident\n",
 			    v->io.slot, v->io.result);
 	vmp_slot_free(v->io.slot);
-	SetPageDirty(v->io.page);
+	/* the frame still has its old slot, if any: a clean page stays clean */
+	if (v->was_dirty)
+		SetPageDirty(v->io.page);
 	vmp_putback(v->frame);
 	unlock_page(v->io.page);
 	return 0;

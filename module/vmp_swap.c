@@ -16,7 +16,9 @@
  * or others, and are preallocated with vfs_fallocate() because extending
  * direct writes are synchronous on ext4.
  *
- * Slots: one bitmap over all areas; each area has its own next-fit cursor,
+ * Slots: each area has its own bitmap, allocated with the area and never
+ * resized (kvmalloc: a 128 GiB area has 2^25 slots, a 4 MiB map, more than
+ * kmalloc gives), and its own next-fit cursor,
  * so consecutive evictions get consecutive slots and the writes form
  * sequential runs ("clustering"). Allocation prefers an online server area,
  * then files areas in order; an offline (dead) server area gets no new
@@ -126,7 +128,7 @@ static int vmp_swap_open_path(struct vmp_swap_file *sf, const char *path,
 }
 
 /*
- * Append an area of @nslots slots: grow the bitmap, then publish the area.
+ * Append an area of @nslots slots with a map of its own, then publish it.
  * Called under add_lock, with the area's files (if any) already in
  * vmp_swap.files[file0 .. file0 + nfiles).
  */
@@ -134,7 +136,7 @@ static int vmp_swap_publish(enum vmp_area_kind kind, u32 nslots, int file0,
 			    int nfiles, u32 *first)
 {
 	struct vmp_swap_area *a;
-	unsigned long *nb, *ob;
+	unsigned long *map;
 	u32 old;
 
 	lockdep_assert_held(&vmp_swap.add_lock);
@@ -145,10 +147,11 @@ static int vmp_swap_publish(enum vmp_area_kind kind, u32 nslots, int file0,
 		pr_err("swap: more than 2^32 - 2 slots in all\n");
 		return -E2BIG;
 	}
-	nb = bitmap_zalloc(old + nslots, GFP_KERNEL);
-	if (!nb)
+	map = kvcalloc(BITS_TO_LONGS(nslots), sizeof(long), GFP_KERNEL);
+	if (!map)
 		return -ENOMEM;
 	a = &vmp_swap.areas[vmp_swap.nareas];
+	a->map = map;
 	a->first = old;
 	a->nslots = nslots;
 	a->used = 0;
@@ -159,15 +162,10 @@ static int vmp_swap_publish(enum vmp_area_kind kind, u32 nslots, int file0,
 	/* a server area goes online when its server is ready (vmp_uring.c) */
 	a->online = kind == VMP_AREA_FILES;
 	spin_lock(&vmp_swap.lock);
-	ob = vmp_swap.bitmap;
-	if (ob)
-		bitmap_copy(nb, ob, old);
-	vmp_swap.bitmap = nb;
 	vmp_swap.nslots = old + nslots;
 	/* pairs with smp_load_acquire() in vmp_swap_area_of() */
 	smp_store_release(&vmp_swap.nareas, vmp_swap.nareas + 1);
 	spin_unlock(&vmp_swap.lock);
-	bitmap_free(ob);
 	if (first)
 		*first = old;
 	return 0;
@@ -359,10 +357,12 @@ void vmp_swap_exit(void)
 	for (i = 0; i < vmp_swap.nfiles; i++)
 		fput(vmp_swap.files[i].file);
 	vmp_swap.nfiles = 0;
+	for (i = 0; i < vmp_swap.nareas; i++) {
+		kvfree(vmp_swap.areas[i].map);
+		vmp_swap.areas[i].map = NULL;
+	}
 	vmp_swap.nareas = 0;
 	vmp_swap.nslots = 0;
-	bitmap_free(vmp_swap.bitmap);
-	vmp_swap.bitmap = NULL;
 }
 
 static struct vmp_swap_area *vmp_swap_area_of(u32 slot)
@@ -381,19 +381,20 @@ static struct vmp_swap_area *vmp_swap_area_of(u32 slot)
 
 static bool vmp_area_alloc(struct vmp_swap_area *a, u32 *slot)
 {
-	unsigned long end = a->first + a->nslots, s;
+	unsigned long s;
 
+	lockdep_assert_held(&vmp_swap.lock);
 	if (!a->online || a->used == a->nslots)
 		return false;
-	s = find_next_zero_bit(vmp_swap.bitmap, end, a->first + a->cursor);
-	if (s >= end)
-		s = find_next_zero_bit(vmp_swap.bitmap, end, a->first);
-	if (WARN_ON_ONCE(s >= end))
+	s = find_next_zero_bit(a->map, a->nslots, a->cursor);
+	if (s >= a->nslots)
+		s = find_first_zero_bit(a->map, a->nslots);
+	if (WARN_ON_ONCE(s >= a->nslots))
 		return false;
-	__set_bit(s, vmp_swap.bitmap);
+	__set_bit(s, a->map);
 	a->used++;
-	a->cursor = s + 1 - a->first;
-	*slot = s;
+	a->cursor = s + 1;
+	*slot = a->first + s;
 	return true;
 }
 
@@ -428,12 +429,35 @@ void vmp_slot_free(u32 slot)
 	struct vmp_swap_area *a = vmp_swap_area_of(slot);
 
 	spin_lock(&vmp_swap.lock);
-	if (!WARN_ON_ONCE(!a || !test_bit(slot, vmp_swap.bitmap))) {
-		__clear_bit(slot, vmp_swap.bitmap);
+	if (!WARN_ON_ONCE(!a || !test_bit(slot - a->first, a->map))) {
+		__clear_bit(slot - a->first, a->map);
 		a->used--;
 		vmp_swap.used--;
 	}
 	spin_unlock(&vmp_swap.lock);
+}
+
+/*
+ * debugfs swapmap: '#' (in use) or '.' (free) for the @n slots from @first
+ * into @line, under the swap lock; returns how many are in use.
+ */
+u32 vmp_swap_map_line(u32 first, u32 n, char *line)
+{
+	struct vmp_swap_area *a = NULL;
+	u32 i, slot, used = 0;
+	bool b;
+
+	spin_lock(&vmp_swap.lock);
+	for (i = 0; i < n; i++) {
+		slot = first + i;
+		if (!a || slot - a->first >= a->nslots)
+			a = vmp_swap_area_of(slot);
+		b = a && test_bit(slot - a->first, a->map);
+		line[i] = b ? '#' : '.';
+		used += b;
+	}
+	spin_unlock(&vmp_swap.lock);
+	return used;
 }
 
 /* ---- batched asynchronous I/O ---- */

@@ -190,7 +190,17 @@ static void vmp_srv_fail(struct list_head *fail, struct io_uring_cmd **cmds,
 		io_uring_cmd_done(cmds[i], -ENODEV, 0, IO_URING_F_UNLOCKED);
 }
 
-/* Declare @s dead (or detached): fail over everything it holds. */
+/*
+ * Declare @s dead (or detached): fail over everything it holds. The caller
+ * holds a reference to s->file (a command of it, the release, or the
+ * monitor, which the release cancels synchronously), so @s stays valid.
+ *
+ * The area goes offline under vmp_srv_attach_lock, in the same critical
+ * section that takes @s offline: otherwise an attach running between the
+ * two (it sees no current server once vmp_srv_lock is dropped) could put
+ * the area online for the new server first, and this would then take it
+ * offline under a live server (issue 13, defect 2).
+ */
 static void vmp_srv_kill(struct vmp_srv *s, const char *why)
 {
 	struct io_uring_cmd **cmds;
@@ -200,12 +210,15 @@ static void vmp_srv_kill(struct vmp_srv *s, const char *why)
 
 	/* GFP_NOFAIL: failing here would leave faults waiting */
 	cmds = kcalloc(s->depth, sizeof(*cmds), GFP_KERNEL | __GFP_NOFAIL);
+	mutex_lock(&vmp_srv_attach_lock);
 	spin_lock(&vmp_srv_lock);
 	was = s->online;
 	vmp_srv_kill_locked(s, &fail, cmds, &n);
 	spin_unlock(&vmp_srv_lock);
-	if (was) {
+	if (was)
 		vmp_swap_area_set_online(vmp_srv_area_first, false);
+	mutex_unlock(&vmp_srv_attach_lock);
+	if (was) {
 		pr_warn("swap server pid %d gone (%s): its area is offline, its requests fail over\n",
 			task_pid_nr(s->task), why);
 		vmp_count(VMPAGER_STAT_srv_deaths);
@@ -257,7 +270,7 @@ static void vmp_srv_dispatch(struct io_uring_cmd *cmd, unsigned int issue_flags)
 	struct vmp_srv_tag *t = &s->tags[pdu->tag];
 	struct vmpager_srv_desc desc = { .tag = pdu->tag };
 	struct vmp_io *io;
-	bool ok = false;
+	bool ok = false, exiting;
 	void *kaddr;
 
 	spin_lock(&vmp_srv_lock);
@@ -274,7 +287,8 @@ static void vmp_srv_dispatch(struct io_uring_cmd *cmd, unsigned int issue_flags)
 	spin_unlock(&vmp_srv_lock);
 
 	/* the exit-time fallback runs us in a kworker: no user memory there */
-	if (current == s->task && !(current->flags & PF_EXITING)) {
+	exiting = current != s->task || (current->flags & PF_EXITING);
+	if (!exiting) {
 		desc.slot = io->slot - vmp_srv_area_first;
 		desc.op = io->rw == WRITE ? VMPAGER_SRV_OP_WRITE :
 			  VMPAGER_SRV_OP_READ;
@@ -304,9 +318,15 @@ static void vmp_srv_dispatch(struct io_uring_cmd *cmd, unsigned int issue_flags)
 	spin_unlock(&vmp_srv_lock);
 	vmp_count(VMPAGER_STAT_srv_failed);
 	vmp_io_complete_one(io, -EIO);
-	io_uring_cmd_done(cmd, ok ? -ENODEV : -EFAULT, 0, issue_flags);
+	/*
+	 * Kill before ending the command: ending it may drop the last
+	 * reference to the server's file (the exit-time fallback runs when
+	 * the task has closed its fds), whose release frees @s.
+	 */
 	if (!ok)
-		vmp_srv_kill(s, "cannot reach its buffers");
+		vmp_srv_kill(s, exiting ? "task exiting" :
+			     "cannot reach its buffers");
+	io_uring_cmd_done(cmd, ok ? -ENODEV : -EFAULT, 0, issue_flags);
 }
 
 /*

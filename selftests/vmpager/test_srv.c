@@ -3,8 +3,13 @@
  * The io_uring swap server (vmpager-swapd = vmpagerd --swap-server): attach
  * rules, data through it under overcommit, kill -9 in the middle (no hang,
  * no silent zero page: SIGBUS for what the dead server held, new writes fail
- * over to the in-kernel file), and re-attach bringing every page back.
+ * over to the in-kernel file), and re-attach bringing every page back; the
+ * defects of issue 13 (docs/reliability.md, bugs 6-9): clean pages whose
+ * copy sits with a dead server survive reclaim, kill and attach racing
+ * never leave a live server's area offline, a server killed under load
+ * again and again, and an area too large for kmalloc's bitmap.
  */
+#include <pthread.h>
 #include <sys/stat.h>
 #include "vmp_test.h"
 
@@ -200,6 +205,273 @@ TEST(kill9_failover_and_reattach)
 	EXPECT_EQ(0, vmp_unload());
 	unlink(swapf);
 	vmp_swapd_remove_files();
+}
+
+/* No set-up: each test loads what it needs; TEST_F_TIMEOUT gives long ones room. */
+FIXTURE(srv) { int unused; };
+FIXTURE_SETUP(srv) { }
+FIXTURE_TEARDOWN(srv) { }
+
+/*
+ * Bug 6: with the server as the only swap, a clean resident page whose copy
+ * sits in the dead server's area must keep that copy through reclaim. The
+ * eviction freed the slot before trying to allocate a new one, found none,
+ * put the page back clean and slotless, and the next pass dropped it as a
+ * zero page: re-attaching the server read back zeros.
+ */
+TEST_F_TIMEOUT(srv, kill9_clean_pages_survive_reclaim, 120)
+{
+	struct vmpager_global_info a, b;
+	pid_t srv, pid;
+	char *p, *q;
+	int fd, fd2, st;
+
+	vmp_swapd_remove_files();
+	ASSERT_EQ(0, vmp_load("pool_pages=64 policy=fifo"));
+	srv = vmp_swapd_start(1024);
+	ASSERT_LT(0, srv);
+	fd = vmp_open();
+	ASSERT_LE(0, fd);
+	p = vmp_map(fd, 0, 256, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, p);
+	vmp_fill(p, 0, 256, 0x81);
+	/* read back: the pool ends up full of clean pages with server slots */
+	ASSERT_EQ(-1, vmp_check(p, 0, 256, 0x81));
+
+	kill(srv, SIGKILL);
+	ASSERT_EQ(srv, waitpid(srv, &st, 0));
+	ASSERT_EQ(0, vmp_server_wait("offline", 5000));
+	ASSERT_EQ(0, vmp_global_fd(fd, &a));
+
+	/* reclaim over them: a second object's zero-fill faults need frames */
+	fd2 = vmp_open();
+	ASSERT_LE(0, fd2);
+	q = vmp_map(fd2, 0, 256, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, q);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		uint64_t v;
+		int round, i;
+
+		vmp_no_core();
+		/* SIGBUS is fine: nothing may be evictable while it is dead */
+		for (round = 0; round < 3; round++)
+			for (i = 0; i < 256; i++)
+				vmp_try_read(q + i * PG, &v, NULL);
+		_exit(0);
+	}
+	ASSERT_EQ(0, vmp_wait(pid));
+	ASSERT_EQ(0, vmp_global_fd(fd, &b));
+	/* reclaim saw pages it could neither drop nor write, and kept them */
+	EXPECT_LT(0ULL, DST(a, b, evict_noswap));
+
+	srv = vmp_swapd_start(1024);
+	ASSERT_LT(0, srv);
+	EXPECT_EQ(-1, vmp_check(p, 0, 256, 0x81))
+		TH_LOG("a clean page lost its only copy while the server was dead");
+	munmap(p, 256 * PG);
+	munmap(q, 256 * PG);
+	close(fd);
+	close(fd2);
+	st = vmp_swapd_stop(srv);
+	EXPECT_TRUE(VMP_EXITED(st, 0));
+	EXPECT_EQ(0, vmp_unload());
+	vmp_swapd_remove_files();
+}
+
+/* The state of the server's area in debugfs "swap": 1 online, 0 offline, -1 none. */
+static int server_area_online(void)
+{
+	char *buf = vmp_read_file(VMP_DEBUGFS "/swap"), *l;
+	int ret = -1;
+
+	if (!buf)
+		return -1;
+	for (l = strtok(buf, "\n"); l; l = strtok(NULL, "\n")) {
+		if (!strstr(l, " server "))
+			continue;
+		ret = strstr(l, " online ") != NULL;
+		break;
+	}
+	free(buf);
+	return ret;
+}
+
+struct attacher {
+	int fd;
+	void *bufs;
+	void *descs;
+	int ret;
+};
+
+static void *attach_until_free(void *arg)
+{
+	struct attacher *at = arg;
+
+	do {
+		at->ret = attach(at->fd, at->bufs, at->descs, 4);
+	} while (at->ret == -EBUSY);
+	return NULL;
+}
+
+/*
+ * Bug 7: a detach (or a death) and an attach racing. The kill took the
+ * server offline under vmp_srv_lock but its area only after dropping it; an
+ * attach in between put the area online for the new server first, and the
+ * kill then took it offline under a live server. Each round: a server is
+ * attached, another thread attaches as soon as it may, this one detaches
+ * the first; then the second must be online with its area.
+ */
+TEST_F_TIMEOUT(srv, detach_and_attach_race_keeps_the_area_online, 120)
+{
+	pid_t pid;
+
+	ASSERT_EQ(0, vmp_load("pool_pages=64"));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		static struct vmpager_srv_desc descs[2][4];
+		void *bufs[2] = { aligned_alloc(4096, 4 * 4096),
+				  aligned_alloc(4096, 4 * 4096) };
+		int round, bad = 0;
+
+		VMP_CHILD_CHECK(bufs[0] && bufs[1]);
+		VMP_CHILD_CHECK(mlockall(MCL_CURRENT | MCL_FUTURE) == 0);
+		for (round = 0; round < 300; round++) {
+			struct attacher at = { .bufs = bufs[1], .descs = descs[1] };
+			int fd = vmp_open();
+			pthread_t th;
+
+			at.fd = vmp_open();
+			VMP_CHILD_CHECK(fd >= 0 && at.fd >= 0);
+			VMP_CHILD_CHECK(attach(fd, bufs[0], descs[0], 4) == 0);
+			VMP_CHILD_CHECK(pthread_create(&th, NULL, attach_until_free,
+						       &at) == 0);
+			if (round & 1)
+				VMP_CHILD_CHECK(ioctl(fd, VMPAGER_IOC_SRV_DETACH) == 0);
+			close(fd);	/* even rounds: the release kills it */
+			VMP_CHILD_CHECK(pthread_join(th, NULL) == 0);
+			VMP_CHILD_CHECK(at.ret == 0);
+			VMP_CHILD_CHECK(vmp_server_state_is("online"));
+			if (server_area_online() != 1) {
+				fprintf(stderr, "# round %d: server online, its area offline\n",
+					round);
+				bad++;
+			}
+			VMP_CHILD_CHECK(ioctl(at.fd, VMPAGER_IOC_SRV_DETACH) == 0);
+			VMP_CHILD_CHECK(server_area_online() == 0);
+			close(at.fd);
+		}
+		_exit(bad ? 1 : 0);
+	}
+	EXPECT_EQ(0, vmp_wait(pid));
+	EXPECT_EQ(0, vmp_unload());
+}
+
+/*
+ * Bug 8: a server killed while it holds requests, again and again, with a
+ * files area to fail over to. The dispatch task work that runs after the
+ * server's task has exited (io_uring's fallback, in a kworker) ended its
+ * command before declaring the server dead, and ending it may drop the last
+ * reference to the server's file, whose release frees the server: KASAN on
+ * the debug kernel. Every page stays right (the writer rewrites each page
+ * with its own contents, so every write is a dirty page to swap out).
+ */
+TEST_F_TIMEOUT(srv, kill9_under_load_repeatedly, 240)
+{
+	char swapf[256], params[512];
+	int fd, round, st, i;
+	pid_t srv, pid;
+	char *p;
+
+	vmp_swapd_remove_files();
+	snprintf(swapf, sizeof(swapf), "%s/vmp-srv-loop.swap", vmp_swap_dir());
+	unlink(swapf);
+	snprintf(params, sizeof(params),
+		 "pool_pages=64 policy=fifo swapfile=%s swap_pages=1024", swapf);
+	ASSERT_EQ(0, vmp_load(params));
+	fd = vmp_open();
+	ASSERT_LE(0, fd);
+	p = vmp_map(fd, 0, 256, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, p);
+	vmp_fill(p, 0, 256, 0xa1);
+	for (round = 0; round < 8; round++) {
+		long long req0;
+		int waited;
+
+		srv = vmp_swapd_start(1024);
+		ASSERT_LT(0, srv);
+		ASSERT_EQ(1, server_area_online());
+		req0 = vmp_stat("srv_requests");
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			vmp_no_core();
+			/* pages on a dead server give SIGBUS: skip them */
+			for (;;)
+				for (i = 0; i < 256; i++)
+					vmp_try_write(p + i * PG, vmp_word(0xa1, i, 0),
+						      NULL);
+		}
+		for (waited = 0; waited < 10000 &&
+		     vmp_stat("srv_requests") < req0 + 64; waited += 10)
+			usleep(10000);
+		kill(srv, SIGKILL);
+		ASSERT_EQ(srv, waitpid(srv, &st, 0));
+		ASSERT_EQ(0, vmp_server_wait("offline", 5000));
+		EXPECT_EQ(0, server_area_online());
+		kill(pid, SIGKILL);
+		vmp_wait(pid);
+	}
+	EXPECT_EQ(8, vmp_stat("srv_deaths"));
+	srv = vmp_swapd_start(1024);
+	ASSERT_LT(0, srv);
+	EXPECT_EQ(-1, vmp_check(p, 0, 256, 0xa1));
+	munmap(p, 256 * PG);
+	close(fd);
+	st = vmp_swapd_stop(srv);
+	EXPECT_TRUE(VMP_EXITED(st, 0));
+	EXPECT_EQ(0, vmp_unload());
+	unlink(swapf);
+	vmp_swapd_remove_files();
+}
+
+/*
+ * Bug 9: the slot bitmap of a 256 GiB area (2^26 slots, an 8 MiB map) was
+ * one kmalloc, above its largest order: a WARN and ENOMEM for a legitimate
+ * area. The server's area is the one that needs no disk to be that large.
+ */
+TEST(huge_server_area)
+{
+	pid_t pid;
+
+	ASSERT_EQ(0, vmp_load("pool_pages=64"));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		static struct vmpager_srv_desc descs[4];
+		void *bufs = aligned_alloc(4096, 4 * 4096);
+		struct vmpager_srv_attach at = {
+			.bufs = (uintptr_t)bufs, .descs = (uintptr_t)descs,
+			.nslots = 1ULL << 26, .depth = 4,
+		};
+		char *sw;
+		int fd = vmp_open();
+
+		VMP_CHILD_CHECK(fd >= 0 && bufs);
+		VMP_CHILD_CHECK(mlockall(MCL_CURRENT | MCL_FUTURE) == 0);
+		VMP_CHILD_CHECK(ioctl(fd, VMPAGER_IOC_SRV_ATTACH, &at) == 0);
+		sw = vmp_read_file(VMP_DEBUGFS "/swap");
+		VMP_CHILD_CHECK(sw && strstr(sw, "slots 67108864\n"));
+		VMP_CHILD_CHECK(strstr(sw, "free 67108864\n"));
+		free(sw);
+		VMP_CHILD_CHECK(server_area_online() == 1);
+		VMP_CHILD_CHECK(ioctl(fd, VMPAGER_IOC_SRV_DETACH) == 0);
+		_exit(0);
+	}
+	EXPECT_EQ(0, vmp_wait(pid));
+	EXPECT_EQ(0, vmp_unload());
 }
 
 TEST_HARNESS_MAIN
