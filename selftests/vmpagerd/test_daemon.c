@@ -918,4 +918,209 @@ TEST_F_TIMEOUT(sigio, swap_io_survives_stop_and_ptrace, 300)
 	EXPECT_EQ(0, vmpd_stat(d, "swap_used"));
 }
 
+/*
+ * mremap inside a region while faults and evictions run (issue 13, item 7).
+ * The region is cut into chunks of MV_K pages; two mover threads swap the
+ * places of two chunks (chunk A to a scratch address, chunk B to A's
+ * place, A to B's) with mremap(MREMAP_FIXED), while two workers write and
+ * verify whole chunks under a per-place lock and a reader reads pages of
+ * any place without a lock (a hole mid-swap gives SIGSEGV; a page must
+ * never read zero or another offset's data). Every mremap is an event the
+ * daemon reads while it is filling or evicting other pages: a fill or a
+ * write-protection at an address resolved before the event would put
+ * page A's data in page B, or protect a page the daemon believes writable
+ * (its writer then spins in WP faults). At the end every page must hold
+ * its own chunk's latest generation.
+ */
+#define MV_NPG		512
+#define MV_K		4
+#define MV_NCH		(MV_NPG / MV_K)
+
+struct mv {
+	char *p;
+	pthread_mutex_t lock[MV_NCH];	/* per place: its chunk and generation */
+	int chunk[MV_NCH];		/* lock[place]: memfd chunk at place */
+	uint64_t gen[MV_NCH];		/* lock of its place: per memfd chunk */
+	volatile int movers_left;
+	long bad;			/* a worker's or the reader's finding */
+	long swaps, reads, segv;
+};
+
+static uint64_t mv_rng(uint64_t *r)
+{
+	*r = *r * 6364136223846793005ULL + 1442695040888963407ULL;
+	return *r >> 33;
+}
+
+struct mv_arg {
+	struct mv *m;
+	int id;
+};
+
+/* Move the MV_K pages at @from to @to, one mremap each: 0 or -1. */
+static int mv_move(char *from, char *to)
+{
+	int i;
+
+	for (i = 0; i < MV_K; i++)
+		if (mremap(from + i * PG, PG, PG, MREMAP_MAYMOVE | MREMAP_FIXED,
+			   to + i * PG) != to + i * PG)
+			return -1;
+	return 0;
+}
+
+static void *mv_mover(void *arg)
+{
+	struct mv_arg *a = arg;
+	struct mv *m = a->m;
+	uint64_t r = 1000 + a->id;
+	size_t len = MV_K * PG;
+	char *scratch;
+	int i, s1, s2, t, step;
+
+	scratch = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (scratch == MAP_FAILED) {
+		m->bad = 2000000000;
+		goto out;
+	}
+	for (i = 0; i < 600 && m->bad < 0; i++) {
+		s1 = mv_rng(&r) % MV_NCH;
+		s2 = mv_rng(&r) % MV_NCH;
+		if (s1 == s2)
+			continue;
+		if (s1 > s2) {
+			t = s1;
+			s1 = s2;
+			s2 = t;
+		}
+		pthread_mutex_lock(&m->lock[s1]);
+		pthread_mutex_lock(&m->lock[s2]);
+		/* page by page: the places need not be one VMA each */
+		step = 0;
+		if (mv_move(m->p + s1 * len, scratch) ||
+		    (++step, mv_move(m->p + s2 * len, m->p + s1 * len)) ||
+		    (++step, mv_move(scratch, m->p + s2 * len)) ||
+		    (++step, mmap(scratch, len, PROT_NONE, MAP_PRIVATE |
+				  MAP_ANONYMOUS | MAP_FIXED, -1, 0) != scratch)) {
+			fprintf(stderr, "# mover %d: swap %d step %d (places %d %d): %s\n",
+				a->id, i, step, s1, s2, strerror(errno));
+			m->bad = 2000000001;
+		} else {
+			t = m->chunk[s1];
+			m->chunk[s1] = m->chunk[s2];
+			m->chunk[s2] = t;
+			__atomic_add_fetch(&m->swaps, 1, __ATOMIC_RELAXED);
+		}
+		pthread_mutex_unlock(&m->lock[s2]);
+		pthread_mutex_unlock(&m->lock[s1]);
+	}
+	munmap(scratch, len);
+out:
+	__atomic_sub_fetch(&m->movers_left, 1, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static void *mv_worker(void *arg)
+{
+	struct mv_arg *a = arg;
+	struct mv *m = a->m;
+	uint64_t r = 2000 + a->id;
+	int s, ch;
+	long bad;
+
+	while (__atomic_load_n(&m->movers_left, __ATOMIC_RELAXED) && m->bad < 0) {
+		s = mv_rng(&r) % MV_NCH;
+		pthread_mutex_lock(&m->lock[s]);
+		ch = m->chunk[s];
+		if (mv_rng(&r) & 1) {
+			m->gen[ch]++;
+			vmp_fill(m->p + (size_t)s * MV_K * PG, ch * MV_K, MV_K,
+				 m->gen[ch]);
+		} else {
+			bad = vmp_check(m->p + (size_t)s * MV_K * PG, ch * MV_K,
+					MV_K, m->gen[ch]);
+			if (bad >= 0)
+				m->bad = s * MV_K * WORDS_PER_PG + bad;
+		}
+		pthread_mutex_unlock(&m->lock[s]);
+	}
+	return NULL;
+}
+
+/* Reads word 0 of random pages without a lock: the page's own data or SIGSEGV. */
+static void *mv_reader(void *arg)
+{
+	struct mv_arg *a = arg;
+	struct mv *m = a->m;
+	uint64_t r = 3000, v, pg;
+	int sig, off;
+	size_t at;
+
+	while (__atomic_load_n(&m->movers_left, __ATOMIC_RELAXED) && m->bad < 0) {
+		at = mv_rng(&r) % MV_NPG;
+		off = at % MV_K;
+		sig = vmp_try_read(m->p + at * PG, &v, NULL);
+		m->reads++;
+		if (sig == SIGSEGV) {	/* its place was a hole mid-swap */
+			m->segv++;
+			continue;
+		}
+		/* vmp_word(gen, pg, 0): gen >= 1 above bit 32, pg at bit 12 */
+		pg = (v >> 12) & 0xfffff;
+		if (sig || (v & 0xfff) || v >> 32 == 0 || pg >= MV_NPG ||
+		    (int)(pg % MV_K) != off)
+			m->bad = 1000000000 + at;
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(vmpd, mremap_inside_region_during_faults, 300)
+{
+	struct mv *m = calloc(1, sizeof(*m));
+	struct mv_arg args[5];
+	pthread_t th[5];
+	int i, s, ch;
+	long bad;
+
+	ASSERT_NE(NULL, m);
+	m->p = vmpd_region(&self->d, MV_NPG, 64);
+	ASSERT_NE(NULL, m->p) TH_LOG("%s", vmp_region_strerror());
+	for (s = 0; s < MV_NCH; s++) {
+		pthread_mutex_init(&m->lock[s], NULL);
+		m->chunk[s] = s;
+		m->gen[s] = 1;
+	}
+	vmp_fill(m->p, 0, MV_NPG, 1);
+	m->bad = -1;
+	m->movers_left = 2;
+	for (i = 0; i < 5; i++) {
+		args[i] = (struct mv_arg){ m, i };
+		ASSERT_EQ(0, pthread_create(&th[i], NULL,
+					    i < 2 ? mv_mover : i < 4 ? mv_worker :
+					    mv_reader, &args[i]));
+	}
+	for (i = 0; i < 5; i++)
+		pthread_join(th[i], NULL);
+	EXPECT_EQ(-1, m->bad) TH_LOG("bad word %ld (a reader's: 1000000000 + page; a mover's: 2000000000+)",
+				     m->bad);
+	for (s = 0; s < MV_NCH; s++) {
+		ch = m->chunk[s];
+		bad = vmp_check(m->p + (size_t)s * MV_K * PG, ch * MV_K, MV_K,
+				m->gen[ch]);
+		EXPECT_EQ(-1, bad) TH_LOG("place %d (chunk %d gen %llu): word %ld is %#llx",
+					  s, ch, (unsigned long long)m->gen[ch], bad,
+					  bad < 0 ? 0ull : (unsigned long long)
+					  ((uint64_t *)(m->p + (size_t)s * MV_K * PG))[bad]);
+		if (bad >= 0)
+			break;
+	}
+	TH_LOG("%ld swaps (%ld remap events), %ld unlocked reads (%ld hit a hole), %lld ioctls retried after EAGAIN",
+	       m->swaps, 3 * MV_K * m->swaps, m->reads, m->segv,
+	       vmpd_stat(&self->d, "copy_eagain"));
+	EXPECT_LT(0, vmpd_stat(&self->d, "swap_outs"));
+	EXPECT_LE(3 * MV_K * m->swaps, vmpd_stat(&self->d, "events_remap"));
+	EXPECT_EQ(0, vmp_region_free(m->p));
+	free(m);
+}
+
 TEST_HARNESS_MAIN

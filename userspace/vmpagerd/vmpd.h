@@ -64,7 +64,7 @@
 #define VMPD_MAX_SWAPFILES	VMP_USWAP_MAX_FILES
 #define VMPD_MAX_UIDS		64
 #define VMPD_MSG_BATCH		64	/* uffd messages per read */
-#define VMPD_PEND_MAX		256	/* messages read while retrying EAGAIN */
+#define VMPD_PEND_MAX		256	/* queued events, queued faults (each) */
 #define VMPD_FLUSH_BATCH	32	/* cache writebacks per submission */
 #define VMPD_RA_MAX		16	/* readahead window limit (as the module) */
 #define VMPD_RING_DEPTH		64
@@ -244,8 +244,16 @@ struct vmpd_client {
 	uint32_t ncfree;
 	uint32_t chead, ctail;		/* FIFO of used entries */
 
-	struct uffd_msg pend[VMPD_PEND_MAX]; /* read while retrying EAGAIN */
-	int npend;
+	/*
+	 * Messages read from the uffd, not yet served; protected by lock,
+	 * used by the serving thread only. Events are applied before any
+	 * queued fault is served, and while any wait here no address-based
+	 * ioctl is made (vmpd_client.c: serve(), uffd_ioctl()).
+	 */
+	struct uffd_msg evq[VMPD_PEND_MAX];	/* events, in order */
+	int nevq;
+	struct uffd_msg pend[VMPD_PEND_MAX];	/* faults: ring from phead */
+	int phead, npend;
 };
 
 /* ---- handler threads ---- */

@@ -188,22 +188,59 @@ static void ext_cut(struct vmpd_client *c, uint64_t s, uint64_t e,
 }
 
 /* ------------------------------------------------------------------ */
-/* userfaultfd ioctls. EAGAIN means an event (REMOVE, UNMAP, REMAP) is  */
-/* pending: it completes when someone reads it. The thread serving the */
-/* client reads the queue into c->pend and retries; any other thread   */
-/* (cross-client eviction) gives up with -EAGAIN.                      */
+/* userfaultfd messages and ioctls.                                    */
+/*                                                                     */
+/* EAGAIN from UFFDIO_COPY or UFFDIO_WRITEPROTECT means an event        */
+/* (REMOVE, UNMAP, REMAP) is pending: it completes when someone reads  */
+/* it, and the client's address space is already past it. So an event */
+/* that has been read must reach the address map (c->ext) before any   */
+/* other address is used: after an mremap(MREMAP_FIXED) inside the    */
+/* region, the address the daemon resolved for page A may hold page B. */
+/* The thread serving the client reads messages into two queues: the  */
+/* events are applied (serve()) before any queued fault is served, and */
+/* while events read during an ioctl's retry wait in c->evq every      */
+/* address-based ioctl fails with EAGAIN: its caller unwinds, wakes    */
+/* the faulting thread (it faults again, and that fault is resolved    */
+/* against the new map) or gives up the victim. Any other thread      */
+/* (cross-client eviction) gives up at the first EAGAIN.               */
+
+/* Queue @n messages just read: events to c->evq, faults to c->pend. */
+static void queue_msgs(struct vmpd_client *c, const struct uffd_msg *m, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (m[i].event == UFFD_EVENT_PAGEFAULT)
+			c->pend[(c->phead + c->npend++) % VMPD_PEND_MAX] = m[i];
+		else
+			c->evq[c->nevq++] = m[i];
+	}
+}
+
+/* Read what both queues can take: the number of messages, or -errno. */
+static int read_msgs(struct vmpd_client *c)
+{
+	struct uffd_msg buf[VMPD_MSG_BATCH];
+	int room = VMPD_MSG_BATCH;
+	ssize_t n;
+
+	if (room > VMPD_PEND_MAX - c->npend)
+		room = VMPD_PEND_MAX - c->npend;
+	if (room > VMPD_PEND_MAX - c->nevq)
+		room = VMPD_PEND_MAX - c->nevq;
+	if (room <= 0)
+		return 0;
+	n = read(c->uffd, buf, room * sizeof(*buf));
+	if (n < 0)
+		return -errno;
+	queue_msgs(c, buf, n / sizeof(*buf));
+	return n / sizeof(*buf);
+}
 
 static void drain_pending(struct vmpd_client *c)
 {
-	ssize_t n;
-
-	while (c->npend < VMPD_PEND_MAX) {
-		n = read(c->uffd, &c->pend[c->npend],
-			 (VMPD_PEND_MAX - c->npend) * sizeof(struct uffd_msg));
-		if (n <= 0)
-			break;
-		c->npend += n / sizeof(struct uffd_msg);
-	}
+	while (read_msgs(c) > 0)
+		;
 }
 
 static __thread struct vmpd_client *serving;	/* client this thread serves */
@@ -213,6 +250,14 @@ static int uffd_ioctl(struct vmpd_client *c, unsigned long req, void *arg)
 	int tries;
 
 	for (tries = 0;; tries++) {
+		/*
+		 * Events read but not applied: the caller's address was
+		 * resolved with a map the kernel has already left behind.
+		 * (c->evq is only ever non-empty inside serve(), under
+		 * c->lock, so other lockers never see it so.)
+		 */
+		if (c->nevq)
+			return -EAGAIN;
 		if (!ioctl(c->uffd, req, arg))
 			return 0;
 		if (errno != EAGAIN)
@@ -658,7 +703,8 @@ static int evict_one(struct vmpd_thread *t, struct vmpd_client *c)
 		dbg("pid %d: evicting page %u: %s", c->pid, c->frames[f].idx,
 		    strerror(-ret));
 		vmp_policy_putback(&c->pol, f);
-		if (ret == -ENOSPC || ret == -ESRCH)
+		/* with events waiting (c->nevq) every address is suspect */
+		if (ret == -ENOSPC || ret == -ESRCH || c->nevq)
 			return ret;
 	}
 	return -EBUSY;
@@ -859,8 +905,43 @@ static void *swap_in(struct vmpd_thread *t, struct vmpd_client *c,
 
 static const char zero_page[PG] __attribute__((aligned(PG)));
 
-static void fault_missing(struct vmpd_thread *t, struct vmpd_client *c,
-			  uint64_t addr, uint64_t idx, bool write)
+/*
+ * UFFDIO_COPY of page @idx found a page already in the memfd, which the
+ * daemon did not put there (the map is current: see uffd_ioctl()). A page
+ * the daemon holds no copy of (EMPTY) is taken as it is, dirty. Otherwise
+ * the daemon's copy (cache entry or slot) is the page's data and may be
+ * its only copy: the stray page (a second mapping's zero page, a write(2)
+ * to the memfd) is punched and the fill retried once; if one is there
+ * again, the copy is kept and the fault only woken. 0 (*dirty set when
+ * the page was taken), or -errno with nothing changed.
+ */
+static int fill_exists(struct vmpd_client *c, uint64_t addr, uint64_t idx,
+		       const void *src, bool *dirty)
+{
+	struct vmpd_page *p = &c->pages[idx];
+	int ret;
+
+	if (p->cache == VMP_NIL && p->slot == VMP_NIL) {
+		warn("pid %d: page %llu already present at its first fill: taken",
+		     c->pid, (unsigned long long)idx);
+		*dirty = true;
+		return 0;
+	}
+	err("pid %d: page %llu present in the memfd while its data is in the daemon (a second mapping, a write to the memfd?): replaced by the daemon's copy",
+	    c->pid, (unsigned long long)idx);
+	ret = punch(c, idx);
+	if (!ret)
+		ret = uffd_copy(c, addr, src, !*dirty);
+	return ret;
+}
+
+/*
+ * Serve a missing fault at @addr, page @idx. 0, or -EAGAIN when events
+ * were read meanwhile (c->nevq): nothing changed, the caller wakes the
+ * faulting thread, which faults again once the events are applied.
+ */
+static int fault_missing(struct vmpd_thread *t, struct vmpd_client *c,
+			 uint64_t addr, uint64_t idx, bool write)
 {
 	struct vmpd_page *p = &c->pages[idx];
 	uint32_t f, e = VMP_NIL;
@@ -868,18 +949,23 @@ static void fault_missing(struct vmpd_thread *t, struct vmpd_client *c,
 	bool dirty = write, ra = false;
 	int ret;
 
-	count(faults);
 	if (p->flags & VMPD_PG_RESIDENT) {
 		if (memfd_has_page(c, idx)) {
 			/* a duplicate: the fill that raced it woke it */
 			count(faults_retry);
 			uffd_wake(c, addr, PG);
-			return;
+			return 0;
 		}
 		/* the client punched it itself (MADV_REMOVE): now zero */
 		page_forget(c, idx, false);
 	}
 	f = frame_get(t, c);
+	if (c->nevq) {
+		/* an eviction read events: @addr may be another page's now */
+		if (f != VMP_NIL)
+			frame_release(c, f);
+		return -EAGAIN;
+	}
 	if (p->cache != VMP_NIL) {
 		e = p->cache;
 		src = ce_buf(c, e);
@@ -895,19 +981,14 @@ static void fault_missing(struct vmpd_thread *t, struct vmpd_client *c,
 						   __ATOMIC_RELAXED);
 			}
 			page_lost(c, addr, "swap read failed");
-			return;
+			return 0;
 		}
 	} else {
 		src = zero_page;
 	}
 	ret = uffd_copy(c, addr, src, !dirty);
-	if (ret == -EEXIST) {
-		/* someone created the page behind our back: take it */
-		warn("pid %d: page %llu already present at fill", c->pid,
-		     (unsigned long long)idx);
-		dirty = true;
-		ret = 0;
-	}
+	if (ret == -EEXIST)
+		ret = fill_exists(c, addr, idx, src, &dirty);
 	if (ret) {
 		if (f != VMP_NIL)
 			frame_release(c, f);
@@ -919,8 +1000,7 @@ static void fault_missing(struct vmpd_thread *t, struct vmpd_client *c,
 		}
 		dbg("pid %d: UFFDIO_COPY %#llx: %s", c->pid,
 		    (unsigned long long)addr, strerror(-ret));
-		count(faults_retry);
-		return;
+		return ret == -EAGAIN ? -EAGAIN : 0;
 	}
 	if (p->cache != VMP_NIL) {
 		count(faults_minor);
@@ -946,10 +1026,11 @@ static void fault_missing(struct vmpd_thread *t, struct vmpd_client *c,
 	if (f == VMP_NIL) {
 		count(frames_over);
 		c->untracked++;
-		return;
+		return 0;
 	}
 	c->frames[f].idx = (uint32_t)idx;
 	vmp_policy_insert(&c->pol, f, idx);
+	return 0;
 }
 
 static void fault_wp(struct vmpd_client *c, uint64_t addr, uint64_t idx)
@@ -1010,30 +1091,47 @@ static void event_unmap(struct vmpd_client *c, uint64_t start, uint64_t end)
 	uffd_wake(c, start, end - start);
 }
 
-static void handle_msg(struct vmpd_thread *t, struct vmpd_client *c,
-		       const struct uffd_msg *m)
+/*
+ * Serve one fault. The address is resolved here, against the map of
+ * every event read so far (serve() applies them first): a fault that the
+ * client raised before an mremap is served at what the address holds now.
+ */
+static void handle_fault(struct vmpd_thread *t, struct vmpd_client *c,
+			 const struct uffd_msg *m)
 {
 	uint64_t addr, idx, t0 = vmpd_now_ns();
+	int ret = 0;
 
+	addr = m->arg.pagefault.address & ~(uint64_t)(PG - 1);
+	if (!addr_to_idx(c, addr, &idx) ||
+	    (c->pages[idx].flags & VMPD_PG_GONE)) {
+		count(faults_retry);
+		dbg("pid %d: fault at %#llx outside the region", c->pid,
+		    (unsigned long long)addr);
+		uffd_wake(c, addr, PG);
+		return;
+	}
+	if (m->arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WP) {
+		fault_wp(c, addr, idx);
+	} else {
+		ret = fault_missing(t, c, addr, idx,
+				    m->arg.pagefault.flags &
+				    UFFD_PAGEFAULT_FLAG_WRITE);
+		if (ret != -EAGAIN)	/* else counted when it comes back */
+			count(faults);
+	}
+	if (ret == -EAGAIN) {
+		/* events came in: it faults again, to be resolved anew */
+		count(faults_retry);
+		uffd_wake(c, addr, PG);
+		return;
+	}
+	vmpd_hist_add(vmpd_now_ns() - t0);
+}
+
+static void handle_event(struct vmpd_client *c, const struct uffd_msg *m)
+{
 	switch (m->event) {
-	case UFFD_EVENT_PAGEFAULT:
-		addr = m->arg.pagefault.address & ~(uint64_t)(PG - 1);
-		if (!addr_to_idx(c, addr, &idx) ||
-		    (c->pages[idx].flags & VMPD_PG_GONE)) {
-			count(faults_retry);
-			dbg("pid %d: fault at %#llx outside the region", c->pid,
-			    (unsigned long long)addr);
-			uffd_wake(c, addr, PG);
-			return;
-		}
-		if (m->arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WP)
-			fault_wp(c, addr, idx);
-		else
-			fault_missing(t, c, addr, idx,
-				      m->arg.pagefault.flags &
-				      UFFD_PAGEFAULT_FLAG_WRITE);
-		vmpd_hist_add(vmpd_now_ns() - t0);
-		break;
 	case UFFD_EVENT_REMOVE:
 		/*
 		 * MADV_DONTNEED/MADV_REMOVE. On a MAP_SHARED memfd DONTNEED
@@ -1069,36 +1167,44 @@ static void handle_msg(struct vmpd_thread *t, struct vmpd_client *c,
 	}
 }
 
-/* Serve every queued message of @c, in order. */
+/*
+ * Serve every queued message of @c. Events first, in order, whenever
+ * there are any: the kernel's address space is past every event read,
+ * so no fault may be resolved with the map from before one (the race of
+ * an mremap inside the region with a fill or an eviction, closed here
+ * and in uffd_ioctl()). Both queues are empty when this returns (else
+ * the messages already read would wait for the next epoll wake-up).
+ */
 static void serve(struct vmpd_thread *t, struct vmpd_client *c)
 {
-	struct uffd_msg msgs[VMPD_MSG_BATCH];
-	int rounds = 0, n, i;
-	ssize_t r;
+	struct uffd_msg m;
+	int rounds = 0, i, r;
 
 	pthread_mutex_lock(&c->lock);
 	serving = c;
 	while (!c->dead) {
-		if (c->npend) {
-			n = c->npend < VMPD_MSG_BATCH ? c->npend : VMPD_MSG_BATCH;
-			memcpy(msgs, c->pend, n * sizeof(*msgs));
-			memmove(c->pend, c->pend + n,
-				(c->npend - n) * sizeof(*msgs));
-			c->npend -= n;
-		} else {
+		if (c->nevq) {
+			for (i = 0; i < c->nevq; i++)
+				handle_event(c, &c->evq[i]);
+			c->nevq = 0;
+			continue;
+		}
+		if (!c->npend) {
 			if (rounds++ >= 16)	/* let other clients in */
 				break;
-			r = read(c->uffd, msgs, sizeof(msgs));
+			r = read_msgs(c);
 			if (r <= 0) {
-				if (r < 0 && errno != EAGAIN && errno != EINTR)
+				if (r < 0 && r != -EAGAIN && r != -EINTR)
 					warn("pid %d: reading userfaultfd: %s",
-					     c->pid, strerror(errno));
+					     c->pid, strerror(-r));
 				break;
 			}
-			n = r / sizeof(*msgs);
+			continue;
 		}
-		for (i = 0; i < n; i++)
-			handle_msg(t, c, &msgs[i]);
+		m = c->pend[c->phead];
+		c->phead = (c->phead + 1) % VMPD_PEND_MAX;
+		c->npend--;
+		handle_fault(t, c, &m);
 	}
 	serving = NULL;
 	pthread_mutex_unlock(&c->lock);
