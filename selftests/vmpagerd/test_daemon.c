@@ -1123,4 +1123,53 @@ TEST_F_TIMEOUT(vmpd, mremap_inside_region_during_faults, 300)
 	free(m);
 }
 
+/*
+ * Many partial moves, then a whole-region move (issue 13, item 8): every
+ * other page of a region is moved away and back one at a time (the kernel
+ * merges the pieces into one VMA again), then the whole region is moved
+ * with one mremap. The daemon's address map must follow all of it: it
+ * kept at most 8 moved pieces per mremap, so the pages beyond were lost
+ * (their faults woken for ever).
+ */
+#define PM_NPG	256
+
+TEST_F_TIMEOUT(vmpd, many_partial_moves_then_whole_region_move, 120)
+{
+	size_t len = PM_NPG * PG;
+	char *p, *s, *w;
+	int i;
+
+	p = vmpd_region(&self->d, PM_NPG, 64);
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	vmp_fill(p, 0, PM_NPG, 0x81);
+	s = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	w = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, s);
+	ASSERT_NE(MAP_FAILED, w);
+	for (i = 0; i < PM_NPG; i += 2)
+		ASSERT_EQ(s + i * PG, mremap(p + i * PG, PG, PG,
+					     MREMAP_MAYMOVE | MREMAP_FIXED,
+					     s + i * PG));
+	/* the moved pages, read where they are now */
+	for (i = 0; i < PM_NPG; i += 2)
+		ASSERT_EQ(-1, vmp_check(s + i * PG, i, 1, 0x81)) TH_LOG("page %d", i);
+	for (i = 0; i < PM_NPG; i += 2)
+		ASSERT_EQ(p + i * PG, mremap(s + i * PG, PG, PG,
+					     MREMAP_MAYMOVE | MREMAP_FIXED,
+					     p + i * PG));
+	ASSERT_EQ(-1, vmp_check(p, 0, PM_NPG, 0x81));
+	vmp_fill(p, 0, PM_NPG, 0x82);
+	/* one mremap of the whole region: it is one VMA again */
+	ASSERT_EQ(w, mremap(p, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, w))
+		TH_LOG("mremap of the whole region: %s", strerror(errno));
+	EXPECT_EQ(-1, vmp_check(w, 0, PM_NPG, 0x82));
+	vmp_fill(w, 0, PM_NPG, 0x83);
+	ASSERT_EQ(p, mremap(w, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, p));
+	EXPECT_EQ(-1, vmp_check(p, 0, PM_NPG, 0x83));
+	EXPECT_LE(PM_NPG + 2, vmpd_stat(&self->d, "events_remap"));
+	EXPECT_LT(0, vmpd_stat(&self->d, "swap_ins"));
+	munmap(s, len);
+	EXPECT_EQ(0, vmp_region_free(p));
+}
+
 TEST_HARNESS_MAIN

@@ -154,16 +154,70 @@ static int ext_add(struct vmpd_client *c, uint64_t start, uint64_t npages,
 	return 0;
 }
 
+static int ext_cmp(const void *a, const void *b)
+{
+	const struct vmpd_extent *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/*
+ * Join extents adjacent both in the client's address space and in the
+ * memfd (a piece moved back where it came from), so that the map stays as
+ * small as the kernel's own VMAs: the kernel merges them, and one mremap
+ * may then move what the daemon knew as many pieces.
+ */
+static void ext_merge(struct vmpd_client *c)
+{
+	int i, n = 0;
+
+	if (c->next < 2)
+		return;
+	qsort(c->ext, c->next, sizeof(*c->ext), ext_cmp);
+	for (i = 1; i < c->next; i++) {
+		struct vmpd_extent *a = &c->ext[n], *b = &c->ext[i];
+
+		if (a->start + a->npages * PG == b->start &&
+		    a->pgoff + a->npages == b->pgoff)
+			a->npages += b->npages;
+		else
+			c->ext[++n] = *b;
+	}
+	c->next = n + 1;
+}
+
 /*
  * Cut [s, e) out of the extents. With @moved, the cut pieces are re-added
  * shifted by @delta bytes (mremap); otherwise they are gone (munmap).
+ * 0, or -ENOMEM with the map unchanged: all the memory the cut needs (up
+ * to two remainders and a moved piece per extent it meets) is taken
+ * before anything changes, so the map is never left half cut.
  */
-static void ext_cut(struct vmpd_client *c, uint64_t s, uint64_t e,
-		    bool moved, int64_t delta)
+static int ext_cut(struct vmpd_client *c, uint64_t s, uint64_t e,
+		   bool moved, int64_t delta)
 {
-	struct vmpd_extent cut[8];
-	int i, ncut = 0;
+	struct vmpd_extent *cut = NULL, *n;
+	int i, ncut = 0, hit = 0, need;
 
+	for (i = 0; i < c->next; i++)
+		if (c->ext[i].start < e &&
+		    c->ext[i].start + c->ext[i].npages * PG > s)
+			hit++;
+	if (!hit)
+		return 0;
+	need = c->next + 3 * hit;
+	if (need > c->ext_cap) {
+		n = realloc(c->ext, need * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		c->ext = n;
+		c->ext_cap = need;
+	}
+	if (moved) {
+		cut = malloc(hit * sizeof(*cut));
+		if (!cut)
+			return -ENOMEM;
+	}
 	for (i = 0; i < c->next; i++) {
 		struct vmpd_extent x = c->ext[i];
 		uint64_t xe = x.start + x.npages * PG, lo, hi;
@@ -176,15 +230,19 @@ static void ext_cut(struct vmpd_client *c, uint64_t s, uint64_t e,
 		c->next--;
 		c->ext[i] = c->ext[c->next];
 		i--;
+		/* cannot fail: the room was made above */
 		ext_add(c, x.start, (lo - x.start) / PG, x.pgoff);
 		ext_add(c, hi, (xe - hi) / PG, x.pgoff + (hi - x.start) / PG);
-		if (moved && ncut < 8)
+		if (moved)
 			cut[ncut++] = (struct vmpd_extent){
 				lo + delta, (hi - lo) / PG,
 				x.pgoff + (lo - x.start) / PG };
 	}
 	for (i = 0; i < ncut; i++)
 		ext_add(c, cut[i].start, cut[i].npages, cut[i].pgoff);
+	free(cut);
+	ext_merge(c);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1062,10 +1120,10 @@ static void fault_wp(struct vmpd_client *c, uint64_t addr, uint64_t idx)
 		vmp_policy_reference(&c->pol, p->frame);
 }
 
-static void event_unmap(struct vmpd_client *c, uint64_t start, uint64_t end)
+static int event_unmap(struct vmpd_client *c, uint64_t start, uint64_t end)
 {
 	uint64_t idx, a, lo = UINT64_MAX, hi = 0;
-	int i;
+	int i, ret;
 
 	/* the memfd pages mapped in [start, end) */
 	for (i = 0; i < c->next; i++) {
@@ -1081,7 +1139,9 @@ static void event_unmap(struct vmpd_client *c, uint64_t start, uint64_t end)
 		if (x->pgoff + (e - x->start) / PG > hi)
 			hi = x->pgoff + (e - x->start) / PG;
 	}
-	ext_cut(c, start, end, false, 0);
+	ret = ext_cut(c, start, end, false, 0);
+	if (ret)
+		return ret;
 	for (idx = lo; idx < hi && idx < c->npages; idx++) {
 		if (idx_to_addr(c, idx, &a))
 			continue;	/* still mapped elsewhere */
@@ -1089,6 +1149,7 @@ static void event_unmap(struct vmpd_client *c, uint64_t start, uint64_t end)
 		c->pages[idx].flags = VMPD_PG_GONE;
 	}
 	uffd_wake(c, start, end - start);
+	return 0;
 }
 
 /*
@@ -1129,8 +1190,14 @@ static void handle_fault(struct vmpd_thread *t, struct vmpd_client *c,
 	vmpd_hist_add(vmpd_now_ns() - t0);
 }
 
-static void handle_event(struct vmpd_client *c, const struct uffd_msg *m)
+/*
+ * Apply one event. 0, or -ENOMEM when the address map could not follow
+ * it: the region can no longer be served (the caller drops the client).
+ */
+static int handle_event(struct vmpd_client *c, const struct uffd_msg *m)
 {
+	int ret = 0;
+
 	switch (m->event) {
 	case UFFD_EVENT_REMOVE:
 		/*
@@ -1148,7 +1215,7 @@ static void handle_event(struct vmpd_client *c, const struct uffd_msg *m)
 		dbg("pid %d: UNMAP %#llx-%#llx", c->pid,
 		    (unsigned long long)m->arg.remove.start,
 		    (unsigned long long)m->arg.remove.end);
-		event_unmap(c, m->arg.remove.start, m->arg.remove.end);
+		ret = event_unmap(c, m->arg.remove.start, m->arg.remove.end);
 		break;
 	case UFFD_EVENT_REMAP:
 		count(events_remap);
@@ -1156,8 +1223,9 @@ static void handle_event(struct vmpd_client *c, const struct uffd_msg *m)
 		    (unsigned long long)m->arg.remap.from,
 		    (unsigned long long)m->arg.remap.to,
 		    (unsigned long long)m->arg.remap.len);
-		ext_cut(c, m->arg.remap.from, m->arg.remap.from + m->arg.remap.len,
-			true, (int64_t)(m->arg.remap.to - m->arg.remap.from));
+		ret = ext_cut(c, m->arg.remap.from,
+			      m->arg.remap.from + m->arg.remap.len, true,
+			      (int64_t)(m->arg.remap.to - m->arg.remap.from));
 		uffd_wake(c, m->arg.remap.from, m->arg.remap.len);
 		uffd_wake(c, m->arg.remap.to, m->arg.remap.len);
 		break;
@@ -1165,7 +1233,10 @@ static void handle_event(struct vmpd_client *c, const struct uffd_msg *m)
 		warn("pid %d: unexpected userfaultfd event %u", c->pid, m->event);
 		break;
 	}
+	return ret;
 }
+
+static void client_kill(struct vmpd_client *c, const char *why);
 
 /*
  * Serve every queued message of @c. Events first, in order, whenever
@@ -1177,15 +1248,16 @@ static void handle_event(struct vmpd_client *c, const struct uffd_msg *m)
  */
 static void serve(struct vmpd_thread *t, struct vmpd_client *c)
 {
+	bool lost = false;
 	struct uffd_msg m;
 	int rounds = 0, i, r;
 
 	pthread_mutex_lock(&c->lock);
 	serving = c;
-	while (!c->dead) {
+	while (!c->dead && !lost) {
 		if (c->nevq) {
-			for (i = 0; i < c->nevq; i++)
-				handle_event(c, &c->evq[i]);
+			for (i = 0; i < c->nevq && !lost; i++)
+				lost = handle_event(c, &c->evq[i]) != 0;
 			c->nevq = 0;
 			continue;
 		}
@@ -1208,6 +1280,18 @@ static void serve(struct vmpd_thread *t, struct vmpd_client *c)
 	}
 	serving = NULL;
 	pthread_mutex_unlock(&c->lock);
+	if (lost) {
+		/*
+		 * The map no longer says where the region's pages are: a
+		 * fault there would be woken for ever, or filled with another
+		 * page's data. The client is dropped (outside c->lock, which
+		 * nests inside clients_lock): its library sees the socket
+		 * close and makes the region SIGBUS.
+		 */
+		err("pid %d: out of memory following an unmap or mremap of the region: its address map is lost; dropping the client",
+		    c->pid);
+		client_kill(c, "address map lost (out of memory)");
+	}
 }
 
 /* ------------------------------------------------------------------ */
