@@ -5,6 +5,7 @@
 #include <sys/ptrace.h>
 
 #include "vmpd_test.h"
+#include "vmpd_proto.h"
 
 #define BUDGET	256
 #define NPG	(4 * BUDGET)
@@ -1169,6 +1170,106 @@ TEST_F_TIMEOUT(vmpd, many_partial_moves_then_whole_region_move, 120)
 	EXPECT_LE(PM_NPG + 2, vmpd_stat(&self->d, "events_remap"));
 	EXPECT_LT(0, vmpd_stat(&self->d, "swap_ins"));
 	munmap(s, len);
+	EXPECT_EQ(0, vmp_region_free(p));
+}
+
+/*
+ * Admission is not held up by a slow peer (issue 13, item 9): a
+ * connection that sends nothing, or comes from a refused uid, must not
+ * delay a good client. The hello timeout is long (60 s) so that the order
+ * of events, not the clock, decides: the good client must be admitted
+ * while the other peer is still connected, unanswered (silent) or
+ * answered (refused uid) but not hung up.
+ */
+FIXTURE(admit) {
+	struct vmpd_inst d;
+};
+
+FIXTURE_SETUP(admit)
+{
+	int r = vmpd_start(&self->d, "--frames 64 --client-cache 32 --hello-timeout 60000");
+
+	ASSERT_EQ(0, r) TH_LOG("starting vmpagerd: %s", strerror(-r));
+}
+
+FIXTURE_TEARDOWN(admit)
+{
+	EXPECT_EQ(0, vmpd_stop(&self->d));
+}
+
+static int seqpacket_connect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+TEST_F_TIMEOUT(admit, silent_peer_does_not_delay_admission, 120)
+{
+	struct pollfd pfd;
+	int silent;
+	char *p;
+
+	silent = seqpacket_connect(self->d.sock);
+	ASSERT_LE(0, silent);
+	p = vmpd_region(&self->d, 128, 0);
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	/* admitted, and the silent peer neither answered nor hung up yet */
+	pfd = (struct pollfd){ .fd = silent, .events = POLLIN | POLLRDHUP };
+	EXPECT_EQ(0, poll(&pfd, 1, 0)) TH_LOG("silent peer: revents %#x",
+					      pfd.revents);
+	vmp_fill(p, 0, 128, 0x91);
+	EXPECT_EQ(-1, vmp_check(p, 0, 128, 0x91));
+	EXPECT_EQ(1, vmpd_stat(&self->d, "clients_accepted"));
+	EXPECT_EQ(0, vmpd_stat(&self->d, "clients_refused"));
+	close(silent);
+	EXPECT_EQ(0, vmp_region_free(p));
+}
+
+TEST_F_TIMEOUT(admit, refused_uid_does_not_delay_admission, 120)
+{
+	int conn[2], go[2];
+	pid_t pid;
+	char *p;
+
+	ASSERT_EQ(0, chmod(self->d.dir, 0755));
+	ASSERT_EQ(0, pipe(conn));
+	ASSERT_EQ(0, pipe(go));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct vmpd_reply rep;
+		struct pollfd pfd;
+		int fd;
+
+		VMP_CHILD_CHECK(!setgid(65534) && !setuid(65534));
+		fd = seqpacket_connect(self->d.sock);
+		VMP_CHILD_CHECK(fd >= 0);
+		vmp_post(conn[1]);
+		vmp_pend(go[0]);	/* the parent's client was admitted */
+		/* refused at once, without a hello, and still connected */
+		VMP_CHILD_CHECK(recv(fd, &rep, sizeof(rep), MSG_DONTWAIT) ==
+				sizeof(rep));
+		VMP_CHILD_CHECK(rep.type == VMPD_REFUSED && rep.error == -EPERM);
+		pfd = (struct pollfd){ .fd = fd, .events = POLLRDHUP };
+		VMP_CHILD_CHECK(poll(&pfd, 1, 0) == 0);
+		_exit(0);
+	}
+	ASSERT_EQ(0, vmp_pend(conn[0]));
+	p = vmpd_region(&self->d, 128, 0);
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	vmp_post(go[1]);
+	EXPECT_EQ(0, vmp_wait(pid));
+	EXPECT_EQ(1, vmpd_stat(&self->d, "clients_accepted"));
+	EXPECT_EQ(1, vmpd_stat(&self->d, "clients_refused"));
 	EXPECT_EQ(0, vmp_region_free(p));
 }
 

@@ -112,6 +112,7 @@ static void config_defaults(struct vmpd_config *c)
 	c->policy = VMP_POLICY_DEFAULT;
 	c->readahead = 8;
 	c->ra_adaptive = 1;
+	c->hello_timeout = 2000;
 	c->threads = 2;
 }
 
@@ -164,6 +165,7 @@ static int config_set(struct vmpd_config *c, const char *key, const char *val,
 	NUM("readahead", readahead, 0, VMPD_RA_MAX)
 	NUM("ra_adaptive", ra_adaptive, 0, 1)
 	NUM("threads", threads, 1, VMPD_MAX_THREADS)
+	NUM("hello_timeout", hello_timeout, 10, 600000)
 #undef NUM
 	if (!strcmp(key, "socket") || !strcmp(key, "ctl")) {
 		char *dst = key[0] == 's' ? c->socket_path : c->ctl_path;
@@ -272,6 +274,7 @@ static void usage(FILE *f)
 "      --readahead N       swap readahead window, 0-16 pages (default 8)\n"
 "      --ra-adaptive 0|1   size the window by readahead hits (default 1)\n"
 "      --threads N         fault handler threads (default 2)\n"
+"      --hello-timeout MS  time a connection has to send its region (default 2000)\n"
 "      --allow-uid UID     uid allowed to connect (repeat; root always is)\n"
 "      --allow-gid GID     gid allowed to connect (repeat)\n"
 "      --ctl-allow-uid UID uid allowed on the control socket besides root\n"
@@ -303,6 +306,7 @@ static int config_args(struct vmpd_config *c, int argc, char **argv)
 		{ "ctl-allow-uid", required_argument, NULL, 14 },
 		{ "log-level", required_argument, NULL, 15 },
 		{ "ra-adaptive", required_argument, NULL, 16 },
+		{ "hello-timeout", required_argument, NULL, 17 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -310,7 +314,7 @@ static int config_args(struct vmpd_config *c, int argc, char **argv)
 		NULL, "socket", "ctl", "swapfile", "swap_pages", "frames",
 		"client_frames", "cache_pages", "client_cache", "policy",
 		"readahead", "threads", "allow_uid", "allow_gid",
-		"ctl_allow_uid", "log_level", "ra_adaptive",
+		"ctl_allow_uid", "log_level", "ra_adaptive", "hello_timeout",
 	};
 	const char *conf = NULL;
 	int o, i, ret;
@@ -545,10 +549,7 @@ static void *worker(void *arg)
 
 			if (tag == VMPD_EP_STOP)
 				break;
-			if (tag == VMPD_EP_LISTEN)
-				vmpd_accept();
-			else
-				vmpd_client_event(t, evs[i].data.u64);
+			vmpd_client_event(t, evs[i].data.u64);
 		}
 	}
 	return NULL;
@@ -611,7 +612,7 @@ static int ep_add(int fd, uint64_t data, uint32_t events)
 
 int main(int argc, char **argv)
 {
-	pthread_t ctl_tid;
+	pthread_t ctl_tid, admit_tid;
 	sigset_t sigs;
 	int sfd, i, ret;
 
@@ -670,7 +671,6 @@ int main(int argc, char **argv)
 	vmpd.epfd = epoll_create1(EPOLL_CLOEXEC);
 	stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vmpd.epfd < 0 || stop_fd < 0 ||
-	    ep_add(vmpd.lsock, VMPD_EP_LISTEN, EPOLLIN | EPOLLONESHOT) ||
 	    ep_add(stop_fd, VMPD_EP_STOP, EPOLLIN)) {
 		err("epoll: %s", strerror(errno));
 		return 1;
@@ -692,6 +692,12 @@ int main(int argc, char **argv)
 			err("pthread_create: %s", strerror(ret));
 			return 1;
 		}
+	}
+	ret = pthread_create(&admit_tid, NULL, vmpd_admit_thread,
+			     (void *)(intptr_t)stop_fd);
+	if (ret) {
+		err("pthread_create: %s", strerror(ret));
+		return 1;
 	}
 	ret = pthread_create(&ctl_tid, NULL, vmpd_ctl_thread, NULL);
 	if (ret) {
@@ -737,6 +743,7 @@ int main(int argc, char **argv)
 		err("waking the threads: %s", strerror(errno));
 	for (i = 0; i < vmpd.nthreads; i++)
 		pthread_join(vmpd.threads[i].tid, NULL);
+	pthread_join(admit_tid, NULL);
 	if (!socket_activated) {
 		unlink(vmpd.cfg.socket_path);
 		unlink(vmpd.cfg.ctl_path);

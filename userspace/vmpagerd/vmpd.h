@@ -160,6 +160,7 @@ struct vmpd_config {
 	int policy;			/* enum vmp_policy_kind */
 	unsigned int readahead;		/* pages, 0..VMPD_RA_MAX */
 	unsigned int ra_adaptive;	/* 1: sized by hits (vmp_ra.h); atomic */
+	unsigned int hello_timeout;	/* ms a connection may take to send its hello */
 	int threads;
 	uid_t allow_uids[VMPD_MAX_UIDS];
 	int nallow_uids;
@@ -310,7 +311,7 @@ extern struct vmpd vmpd;
 enum { VMPD_EP_LISTEN = 1, VMPD_EP_UFFD, VMPD_EP_SOCK, VMPD_EP_PIDFD };
 
 /* vmpd_client.c */
-void vmpd_accept(void);
+void *vmpd_admit_thread(void *stop_fd);
 void vmpd_client_event(struct vmpd_thread *t, uint64_t data);
 struct vmpd_client *vmpd_client_get(uint32_t slot);
 void vmpd_client_put(struct vmpd_client *c);

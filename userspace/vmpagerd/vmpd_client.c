@@ -4,7 +4,7 @@
  * and swap I/O. The page states and the lock order are in vmpd.h.
  *
  * Every function here that takes a struct vmpd_client runs with its lock
- * held, except vmpd_accept(), vmpd_client_event(), the table helpers and
+ * held, except vmpd_admit_thread(), vmpd_client_event(), the table helpers and
  * the policy switch, which take it themselves.
  */
 #include <errno.h>
@@ -1452,7 +1452,7 @@ static void refuse(int sock, const struct ucred *cr, int error,
 	send_reply(NULL, sock, &r);
 }
 
-/* Receive the hello and its two fds, waiting at most 2 s. */
+/* Receive the hello and its two fds (the socket is readable: no wait). */
 static int recv_hello(int sock, struct vmpd_hello *h, int fds[2])
 {
 	char cbuf[CMSG_SPACE(2 * sizeof(int))];
@@ -1461,13 +1461,10 @@ static int recv_hello(int sock, struct vmpd_hello *h, int fds[2])
 		.msg_iov = &iov, .msg_iovlen = 1,
 		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
 	};
-	struct pollfd pfd = { .fd = sock, .events = POLLIN };
 	struct cmsghdr *cm;
 	ssize_t n;
 
 	fds[0] = fds[1] = -1;
-	if (poll(&pfd, 1, 2000) != 1)
-		return -ETIMEDOUT;
 	n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
 	if (n < 0)
 		return -errno;
@@ -1592,12 +1589,11 @@ static void reap_gone_clients(void)
 	}
 }
 
-static void accept_one(int sock)
+/* Admit the region of an allowed peer whose hello has arrived. */
+static void accept_one(int sock, struct ucred cr)
 {
 	struct vmpd_reply r = { .magic = VMPD_MAGIC, .version = VMPD_VERSION,
 				.type = VMPD_WELCOME };
-	struct ucred cr;
-	socklen_t crlen = sizeof(cr);
 	struct vmpd_hello h;
 	struct vmpd_client *c = NULL;
 	struct uffdio_range rg;
@@ -1606,23 +1602,7 @@ static void accept_one(int sock)
 	uint64_t budget, avail;
 	int fds[2], ret;
 
-	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cr, &crlen)) {
-		err("SO_PEERCRED: %s", strerror(errno));
-		close(sock);
-		return;
-	}
-	/*
-	 * Read the hello even from a peer about to be refused: closing a
-	 * socket with unread data resets the connection, and the client
-	 * would see ECONNRESET instead of the reason.
-	 */
 	ret = recv_hello(sock, &h, fds);
-	if (!uid_allowed(&cr)) {
-		refuse(sock, &cr, -EPERM,
-		       "uid %d gid %d may not use vmpagerd (allow_uid/allow_gid in vmpagerd.conf)",
-		       cr.uid, cr.gid);
-		goto out_fds;
-	}
 	if (ret) {
 		refuse(sock, &cr, ret, "bad hello: %s", strerror(-ret));
 		goto out_fds;
@@ -1758,27 +1738,175 @@ out_fds:
 	close(sock);
 }
 
-void vmpd_accept(void)
-{
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT,
-				  .data.u64 = VMPD_EP_LISTEN };
-	int sock;
+/*
+ * Admission: one thread of its own owns the listening socket and every
+ * connection whose hello has not arrived yet, and polls them all, so a
+ * peer that sends nothing (or slowly) never delays another. Credentials
+ * come first, from SO_PEERCRED at accept: a refused peer is answered at
+ * once and never gets to send its fds; its connection is kept (hello
+ * drained) until it sends, hangs up or reaches hello_timeout, because
+ * closing a socket with unread data would show the peer ECONNRESET
+ * instead of the reason. An allowed peer is admitted when its hello
+ * arrives, or refused with ETIMEDOUT at hello_timeout. The table of
+ * waiting connections is bounded: when it is full the oldest is dropped.
+ */
+#define VMPD_ADMIT_MAX	64
 
-	for (;;) {
-		sock = accept4(vmpd.lsock, NULL, NULL,
-			       SOCK_CLOEXEC | SOCK_NONBLOCK);
-		if (sock < 0) {
-			if (errno != EAGAIN && errno != EINTR &&
-			    errno != ECONNABORTED)
-				err("accept: %s", strerror(errno));
-			if (errno != ECONNABORTED && errno != EINTR)
-				break;
+struct admit {
+	int sock;		/* -1: free */
+	struct ucred cr;
+	bool refused;		/* answered EPERM, waiting to drain */
+	uint64_t deadline;	/* vmpd_now_ns() */
+};
+
+/* Read and discard whatever a refused peer sent, closing any fds in it. */
+static void admit_drain(int sock)
+{
+	char buf[sizeof(struct vmpd_hello)], cbuf[CMSG_SPACE(4 * sizeof(int))];
+	int i, k;
+
+	for (i = 0; i < 4; i++) {
+		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+		struct msghdr msg = {
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+		};
+		struct cmsghdr *cm;
+
+		if (recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <= 0)
+			return;
+		for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
+			if (cm->cmsg_level == SOL_SOCKET &&
+			    cm->cmsg_type == SCM_RIGHTS)
+				for (k = 0; k < (int)((cm->cmsg_len - CMSG_LEN(0)) /
+						      sizeof(int)); k++)
+					close(((int *)CMSG_DATA(cm))[k]);
+	}
+}
+
+static void admit_close(struct admit *a, bool expired)
+{
+	if (a->refused)
+		admit_drain(a->sock);
+	else if (expired)
+		refuse(a->sock, &a->cr, -ETIMEDOUT,
+		       "no hello within %u ms (hello_timeout)",
+		       __atomic_load_n(&vmpd.cfg.hello_timeout, __ATOMIC_RELAXED));
+	close(a->sock);
+	a->sock = -1;
+}
+
+/* A new connection: into the table (the oldest dropped if it is full). */
+static void admit_new(struct admit *tab, int sock)
+{
+	struct ucred cr;
+	socklen_t crlen = sizeof(cr);
+	struct admit *a = NULL;
+	int i;
+
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cr, &crlen)) {
+		err("SO_PEERCRED: %s", strerror(errno));
+		close(sock);
+		return;
+	}
+	for (i = 0; i < VMPD_ADMIT_MAX; i++) {
+		if (tab[i].sock < 0) {
+			a = &tab[i];
+			break;
+		}
+		if (!a || tab[i].deadline < a->deadline)
+			a = &tab[i];
+	}
+	if (a->sock >= 0) {
+		warn("admission: %d connections wait for their hello; dropping the oldest (pid %d)",
+		     VMPD_ADMIT_MAX, a->cr.pid);
+		admit_close(a, true);
+	}
+	*a = (struct admit){
+		.sock = sock, .cr = cr,
+		.deadline = vmpd_now_ns() + (uint64_t)__atomic_load_n(
+			&vmpd.cfg.hello_timeout, __ATOMIC_RELAXED) * 1000000,
+	};
+	if (!uid_allowed(&cr)) {
+		refuse(sock, &cr, -EPERM,
+		       "uid %d gid %d may not use vmpagerd (allow_uid/allow_gid in vmpagerd.conf)",
+		       cr.uid, cr.gid);
+		a->refused = true;
+	}
+}
+
+void *vmpd_admit_thread(void *arg)
+{
+	struct admit tab[VMPD_ADMIT_MAX];
+	struct pollfd pfd[VMPD_ADMIT_MAX + 2];
+	int who[VMPD_ADMIT_MAX + 2];
+	int stop_fd = (int)(intptr_t)arg, n, i, sock, timeout;
+	uint64_t now, first;
+
+	for (i = 0; i < VMPD_ADMIT_MAX; i++)
+		tab[i].sock = -1;
+	while (!vmpd.stop) {
+		pfd[0] = (struct pollfd){ .fd = stop_fd, .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = vmpd.lsock, .events = POLLIN };
+		n = 2;
+		first = UINT64_MAX;
+		for (i = 0; i < VMPD_ADMIT_MAX; i++) {
+			if (tab[i].sock < 0)
+				continue;
+			who[n] = i;
+			pfd[n++] = (struct pollfd){ .fd = tab[i].sock,
+						    .events = POLLIN | POLLRDHUP };
+			if (tab[i].deadline < first)
+				first = tab[i].deadline;
+		}
+		now = vmpd_now_ns();
+		timeout = first == UINT64_MAX ? -1 :
+			  first <= now ? 0 : (int)((first - now) / 1000000 + 1);
+		if (poll(pfd, n, timeout) < 0) {
+			if (errno != EINTR) {
+				err("admission poll: %s", strerror(errno));
+				usleep(100000);
+			}
 			continue;
 		}
-		accept_one(sock);
+		if (pfd[0].revents)
+			break;
+		for (i = 2; i < n; i++) {
+			struct admit *a = &tab[who[i]];
+
+			if (!pfd[i].revents)
+				continue;
+			if (a->refused) {
+				admit_close(a, false);
+				continue;
+			}
+			sock = a->sock;
+			a->sock = -1;
+			accept_one(sock, a->cr);	/* closes or keeps sock */
+		}
+		now = vmpd_now_ns();
+		for (i = 0; i < VMPD_ADMIT_MAX; i++)
+			if (tab[i].sock >= 0 && tab[i].deadline <= now)
+				admit_close(&tab[i], true);
+		if (!pfd[1].revents)
+			continue;
+		for (;;) {
+			sock = accept4(vmpd.lsock, NULL, NULL,
+				       SOCK_CLOEXEC | SOCK_NONBLOCK);
+			if (sock < 0) {
+				if (errno == ECONNABORTED || errno == EINTR)
+					continue;
+				if (errno != EAGAIN)
+					err("accept: %s", strerror(errno));
+				break;
+			}
+			admit_new(tab, sock);
+		}
 	}
-	if (epoll_ctl(vmpd.epfd, EPOLL_CTL_MOD, vmpd.lsock, &ev))
-		err("epoll_ctl(listen): %s", strerror(errno));
+	for (i = 0; i < VMPD_ADMIT_MAX; i++)
+		if (tab[i].sock >= 0)
+			close(tab[i].sock);
+	return NULL;
 }
 
 /* ------------------------------------------------------------------ */
