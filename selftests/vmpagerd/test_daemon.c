@@ -1273,4 +1273,50 @@ TEST_F_TIMEOUT(admit, refused_uid_does_not_delay_admission, 120)
 	EXPECT_EQ(0, vmp_region_free(p));
 }
 
+/*
+ * A region larger than max_region_pages is refused (issue 13, item 10):
+ * the daemon keeps 16 bytes per page of a region, so an allowed user could
+ * make it allocate without bound with a huge sparse memfd.
+ */
+TEST(region_larger_than_the_maximum_refused)
+{
+	struct vmpd_inst d;
+	char *p, *s;
+	int r;
+
+	r = vmpd_start(&d, "--frames 64 --client-cache 32 --max-region-pages 1024");
+	ASSERT_EQ(0, r) TH_LOG("starting vmpagerd: %s", strerror(-r));
+	p = vmpd_region(&d, 1025, 0);
+	EXPECT_EQ(NULL, p);
+	EXPECT_EQ(EFBIG, errno);
+	EXPECT_NE(NULL, strstr(vmp_region_strerror(),
+			       "region of 1025 pages is larger than max_region_pages (1024)"))
+		TH_LOG("%s", vmp_region_strerror());
+	p = vmpd_region(&d, 1024, 0);
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	vmp_fill(p, 0, 1024, 0xa1);
+	EXPECT_EQ(-1, vmp_check(p, 0, 1024, 0xa1));
+	EXPECT_EQ(0, vmp_region_free(p));
+	/* the control command */
+	s = vmpd_ctl(&d, "max_region_pages");
+	EXPECT_STREQ("1024\nend\n", s);
+	free(s);
+	s = vmpd_ctl(&d, "max_region_pages 0");
+	EXPECT_EQ(0, strncmp(s, "error EINVAL max_region_pages takes 1-", 38)) TH_LOG("%s", s);
+	free(s);
+	s = vmpd_ctl(&d, "max_region_pages 2048");
+	EXPECT_STREQ("2048\nend\n", s);
+	free(s);
+	p = vmpd_region(&d, 1025, 0);
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	EXPECT_EQ(0, vmp_region_free(p));
+	/* a huge sparse region: refused before anything is allocated for it */
+	p = vmpd_region(&d, (size_t)1 << 28, 0);	/* 1 TiB */
+	EXPECT_EQ(NULL, p);
+	EXPECT_EQ(EFBIG, errno);
+	EXPECT_EQ(2, vmpd_stat(&d, "clients_refused"));
+	EXPECT_EQ(2, vmpd_stat(&d, "clients_accepted"));
+	EXPECT_EQ(0, vmpd_stop(&d));
+}
+
 TEST_HARNESS_MAIN

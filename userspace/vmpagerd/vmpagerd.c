@@ -113,6 +113,7 @@ static void config_defaults(struct vmpd_config *c)
 	c->readahead = 8;
 	c->ra_adaptive = 1;
 	c->hello_timeout = 2000;
+	c->max_region_pages = 1u << 22;	/* 16 GiB: 64 MiB of page states */
 	c->threads = 2;
 }
 
@@ -166,6 +167,7 @@ static int config_set(struct vmpd_config *c, const char *key, const char *val,
 	NUM("ra_adaptive", ra_adaptive, 0, 1)
 	NUM("threads", threads, 1, VMPD_MAX_THREADS)
 	NUM("hello_timeout", hello_timeout, 10, 600000)
+	NUM("max_region_pages", max_region_pages, 1, VMP_NIL - 1)
 #undef NUM
 	if (!strcmp(key, "socket") || !strcmp(key, "ctl")) {
 		char *dst = key[0] == 's' ? c->socket_path : c->ctl_path;
@@ -275,6 +277,7 @@ static void usage(FILE *f)
 "      --ra-adaptive 0|1   size the window by readahead hits (default 1)\n"
 "      --threads N         fault handler threads (default 2)\n"
 "      --hello-timeout MS  time a connection has to send its region (default 2000)\n"
+"      --max-region-pages N  largest region admitted, pages (default 4194304)\n"
 "      --allow-uid UID     uid allowed to connect (repeat; root always is)\n"
 "      --allow-gid GID     gid allowed to connect (repeat)\n"
 "      --ctl-allow-uid UID uid allowed on the control socket besides root\n"
@@ -307,6 +310,7 @@ static int config_args(struct vmpd_config *c, int argc, char **argv)
 		{ "log-level", required_argument, NULL, 15 },
 		{ "ra-adaptive", required_argument, NULL, 16 },
 		{ "hello-timeout", required_argument, NULL, 17 },
+		{ "max-region-pages", required_argument, NULL, 18 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -315,6 +319,7 @@ static int config_args(struct vmpd_config *c, int argc, char **argv)
 		"client_frames", "cache_pages", "client_cache", "policy",
 		"readahead", "threads", "allow_uid", "allow_gid",
 		"ctl_allow_uid", "log_level", "ra_adaptive", "hello_timeout",
+		"max_region_pages",
 	};
 	const char *conf = NULL;
 	int o, i, ret;

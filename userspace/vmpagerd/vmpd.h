@@ -161,6 +161,7 @@ struct vmpd_config {
 	unsigned int readahead;		/* pages, 0..VMPD_RA_MAX */
 	unsigned int ra_adaptive;	/* 1: sized by hits (vmp_ra.h); atomic */
 	unsigned int hello_timeout;	/* ms a connection may take to send its hello */
+	unsigned int max_region_pages;	/* largest region admitted; atomic (ctl) */
 	int threads;
 	uid_t allow_uids[VMPD_MAX_UIDS];
 	int nallow_uids;

@@ -1599,7 +1599,7 @@ static void accept_one(int sock, struct ucred cr)
 	struct uffdio_range rg;
 	struct statfs sfs;
 	struct stat st;
-	uint64_t budget, avail;
+	uint64_t budget, avail, max;
 	int fds[2], ret;
 
 	ret = recv_hello(sock, &h, fds);
@@ -1610,6 +1610,15 @@ static void accept_one(int sock, struct ucred cr)
 	if (!h.size || h.size % PG || h.base % PG || h.size / PG >= VMP_NIL) {
 		refuse(sock, &cr, -EINVAL, "bad region %#llx+%llu",
 		       (unsigned long long)h.base, (unsigned long long)h.size);
+		goto out_fds;
+	}
+	/* the daemon keeps 16 bytes per page of the region, sparse or not */
+	max = __atomic_load_n(&vmpd.cfg.max_region_pages, __ATOMIC_RELAXED);
+	if (h.size / PG > max) {
+		refuse(sock, &cr, -EFBIG,
+		       "region of %llu pages is larger than max_region_pages (%llu)",
+		       (unsigned long long)(h.size / PG),
+		       (unsigned long long)max);
 		goto out_fds;
 	}
 	if (fstat(fds[0], &st) || !S_ISREG(st.st_mode) ||

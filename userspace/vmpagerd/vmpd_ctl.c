@@ -13,6 +13,7 @@
  *   policy [NAME]       the current policy; with NAME switch every client
  *   readahead [N]       the swap readahead window (0-16 pages)
  *   ra_adaptive [0|1]   1: the window is sized by readahead hits
+ *   max_region_pages [N] the largest region admitted, pages
  *   hist                fault latency: "LE_US COUNT" lines, cumulative,
  *                       LE_US = 1, 2, 4, ... then "inf"
  *   fail_reads [N]      fault injection: the next N swap reads fail (EIO)
@@ -162,23 +163,31 @@ static void cmd_policy(struct out *o, const char *arg)
 						       __ATOMIC_RELAXED)));
 }
 
-/* A number knob (readahead, ra_adaptive): show it, or set it to 0..@max first. */
-static void cmd_knob(struct out *o, const char *name, unsigned int *knob,
-		     long max, const char *arg)
+/* A number knob: show it, or set it to @min..@max first. */
+static void cmd_knob_min(struct out *o, const char *name, unsigned int *knob,
+			 long min, long max, const char *arg)
 {
 	char *end;
 	long v;
 
 	if (arg) {
+		errno = 0;
 		v = strtol(arg, &end, 10);
-		if (*end || end == arg || v < 0 || v > max) {
-			say_error(o, EINVAL, "%s takes 0-%ld, not '%s'", name,
-				  max, arg);
+		if (errno || *end || end == arg || v < min || v > max) {
+			say_error(o, EINVAL, "%s takes %ld-%ld, not '%s'", name,
+				  min, max, arg);
 			return;
 		}
 		__atomic_store_n(knob, (unsigned int)v, __ATOMIC_RELAXED);
 	}
 	say(o, "%u\n", __atomic_load_n(knob, __ATOMIC_RELAXED));
+}
+
+/* readahead, ra_adaptive: 0..@max */
+static void cmd_knob(struct out *o, const char *name, unsigned int *knob,
+		     long max, const char *arg)
+{
+	cmd_knob_min(o, name, knob, 0, max, arg);
 }
 
 static void cmd_fail(struct out *o, uint64_t *ctr, const char *arg)
@@ -236,6 +245,9 @@ static void run_command(struct out *o, char *line)
 		cmd_knob(o, cmd, &vmpd.cfg.readahead, VMPD_RA_MAX, arg);
 	else if (!strcmp(cmd, "ra_adaptive"))
 		cmd_knob(o, cmd, &vmpd.cfg.ra_adaptive, 1, arg);
+	else if (!strcmp(cmd, "max_region_pages"))
+		cmd_knob_min(o, cmd, &vmpd.cfg.max_region_pages, 1,
+			     VMP_NIL - 1, arg);
 	else if (!strcmp(cmd, "hist") && !arg)
 		cmd_hist(o);
 	else if (!strcmp(cmd, "fail_reads"))
@@ -244,7 +256,7 @@ static void run_command(struct out *o, char *line)
 		cmd_fail(o, &vmpd.fail_writes, arg);
 	else
 		say_error(o, EINVAL,
-			  "unknown command '%s' (stats clients policy readahead ra_adaptive hist fail_reads fail_writes)",
+			  "unknown command '%s' (stats clients policy readahead ra_adaptive max_region_pages hist fail_reads fail_writes)",
 			  cmd);
 	say(o, "end\n");
 	flush_out(o);
