@@ -1319,4 +1319,55 @@ TEST(region_larger_than_the_maximum_refused)
 	EXPECT_EQ(0, vmpd_stop(&d));
 }
 
+/*
+ * A refused peer on the control socket that keeps sending (issue 13, item
+ * 11): the daemon drained it for as long as it sent, and its one control
+ * thread answered nobody else meanwhile. The drain is bounded: the peer
+ * (uid 65534) sends up to 1 GiB and must find its connection closed long
+ * before, and root's command is answered.
+ */
+#define FLOOD_BYTES	(1ull << 30)
+
+TEST_F_TIMEOUT(vmpd, ctl_refused_flooder_is_cut_off, 120)
+{
+	int res[2], st;
+	uint64_t sent = 0;
+	pid_t pid;
+	char *s;
+
+	ASSERT_EQ(0, chmod(self->d.dir, 0755));
+	ASSERT_EQ(0, pipe(res));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		static char buf[65536];
+		uint64_t total = 0;
+		ssize_t n;
+		int fd;
+
+		VMP_CHILD_CHECK(!setgid(65534) && !setuid(65534));
+		fd = vmpd_ctl_connect(self->d.ctl);
+		VMP_CHILD_CHECK(fd >= 0);
+		memset(buf, 'x', sizeof(buf));
+		while (total < FLOOD_BYTES) {
+			n = send(fd, buf, sizeof(buf), MSG_NOSIGNAL);
+			if (n <= 0)
+				break;
+			total += n;
+		}
+		vmp_send_u64(res[1], total);
+		_exit(0);
+	}
+	EXPECT_EQ(0, vmp_recv_u64(res[0], &sent));
+	st = vmp_wait(pid);
+	EXPECT_TRUE(VMP_EXITED(st, 0)) TH_LOG("status %#x", st);
+	EXPECT_GT(FLOOD_BYTES, sent) TH_LOG("the daemon drained all %llu bytes",
+					    (unsigned long long)sent);
+	s = vmpd_ctl(&self->d, "policy");
+	EXPECT_STREQ("lirs\nend\n", s);
+	free(s);
+	TH_LOG("the refused peer sent %llu bytes before its connection was closed",
+	       (unsigned long long)sent);
+}
+
 TEST_HARNESS_MAIN

@@ -274,6 +274,41 @@ static bool ctl_allowed(const struct ucred *cr)
 	return false;
 }
 
+/*
+ * Let a refused peer read its answer: closing on unread data resets the
+ * connection, and it would see ECONNRESET instead. What it sent is read
+ * and dropped, but only up to VMPD_CTL_DRAIN_BYTES and for one second in
+ * all: this thread serves every control connection, and a peer that kept
+ * sending held it for as long as it liked (then the socket is closed
+ * anyway, reset or not).
+ */
+#define VMPD_CTL_DRAIN_BYTES	65536
+
+static void refused_drain(int fd)
+{
+	uint64_t end = vmpd_now_ns() + 1000000000ull, now;
+	size_t total = 0;
+	struct timeval tv;
+	char buf[4096];
+	ssize_t n;
+
+	shutdown(fd, SHUT_WR);
+	while (total < VMPD_CTL_DRAIN_BYTES) {
+		now = vmpd_now_ns();
+		if (now >= end)
+			break;
+		tv.tv_sec = (end - now) / 1000000000ull;
+		tv.tv_usec = (end - now) % 1000000000ull / 1000;
+		if (!tv.tv_sec && !tv.tv_usec)	/* 0 would mean no timeout */
+			tv.tv_usec = 1;
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n <= 0)
+			break;
+		total += n;
+	}
+}
+
 static void serve_conn(int fd)
 {
 	struct timeval tv = { .tv_sec = 10 };
@@ -293,12 +328,7 @@ static void serve_conn(int fd)
 			  cr.uid);
 		say(&o, "end\n");
 		flush_out(&o);
-		/* let the peer read it: closing on unread data resets */
-		tv.tv_sec = 1;
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		shutdown(fd, SHUT_WR);
-		while (recv(fd, line, sizeof(line), 0) > 0)
-			;
+		refused_drain(fd);
 		return;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
