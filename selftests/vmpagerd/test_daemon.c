@@ -563,28 +563,32 @@ static void *spin(void *arg)
 	return NULL;
 }
 
-TEST_F_TIMEOUT(one_arena, region_reallocated_at_once_is_admitted, 180)
+/* more pages than the 64 frames: each client leaves swap slots to tear down */
+#define OA_NPG	80
+#define OA_ROUNDS	32
+
+TEST_F_TIMEOUT(one_arena, region_reallocated_at_once_is_admitted, 300)
 {
 	struct vmpd_inst *d = &self->d;
-	pthread_t spinners[4];
+	pthread_t spinners[2];
 	int i;
 
 	spin_stop = false;
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 2; i++)
 		ASSERT_EQ(0, pthread_create(&spinners[i], NULL, spin, NULL));
-	for (i = 0; i < 64; i++) {
-		char *p = vmpd_region(d, 128, 0);
+	for (i = 0; i < OA_ROUNDS; i++) {
+		char *p = vmpd_region(d, OA_NPG, 0);
 
 		ASSERT_NE(NULL, p) TH_LOG("region %d: %s", i,
 					  vmp_region_strerror());
-		vmp_fill(p, 0, 128, i + 1);
-		ASSERT_EQ(-1, vmp_check(p, 0, 128, i + 1));
+		vmp_fill(p, 0, OA_NPG, i + 1);
+		ASSERT_EQ(-1, vmp_check(p, 0, OA_NPG, i + 1));
 		ASSERT_EQ(0, vmp_region_free(p));
 	}
 	spin_stop = true;
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 2; i++)
 		pthread_join(spinners[i], NULL);
-	EXPECT_EQ(64, vmpd_stat(d, "clients_accepted"));
+	EXPECT_EQ(OA_ROUNDS, vmpd_stat(d, "clients_accepted"));
 	EXPECT_EQ(0, vmpd_stat(d, "clients_refused"));
 	EXPECT_EQ(0, wait_no_clients(d));
 	EXPECT_EQ(0, vmpd_stat(d, "swap_used"));
@@ -936,6 +940,7 @@ TEST_F_TIMEOUT(sigio, swap_io_survives_stop_and_ptrace, 300)
 #define MV_NPG		512
 #define MV_K		4
 #define MV_NCH		(MV_NPG / MV_K)
+#define MV_SWAPS	250	/* per mover: 6,000 REMAP events in all */
 
 struct mv {
 	char *p;
@@ -984,7 +989,7 @@ static void *mv_mover(void *arg)
 		m->bad = 2000000000;
 		goto out;
 	}
-	for (i = 0; i < 600 && m->bad < 0; i++) {
+	for (i = 0; i < MV_SWAPS && m->bad < 0; i++) {
 		s1 = mv_rng(&r) % MV_NCH;
 		s2 = mv_rng(&r) % MV_NCH;
 		if (s1 == s2)
