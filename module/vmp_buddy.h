@@ -29,6 +29,7 @@
 #define VMP_FRAME_RA		0x0010	/* read ahead, not yet faulted on */
 #define VMP_FRAME_SOFT		0x0020	/* soft-unmapped, not touched since */
 #define VMP_FRAME_PGEN		0x0040	/* policy generation (vmp_frame_policy) */
+#define VMP_FRAME_FRESH		0x0080	/* mapped by a fault, not harvested since */
 
 struct vmp_obj;
 

@@ -567,7 +567,7 @@ static int readahead_set(void *data, u64 val)
 }
 DEFINE_DEBUGFS_ATTRIBUTE(readahead_fops, readahead_get, readahead_set, "%llu\n");
 
-/* An on/off knob: @data is the bool in vmp_pool (soft_unmap, ra_adaptive). */
+/* An on/off knob: @data is the bool in vmp_pool (soft_unmap, ra_adaptive, harvest_flush). */
 static int bool_knob_get(void *data, u64 *val)
 {
 	*val = READ_ONCE(*(bool *)data);
@@ -582,6 +582,78 @@ static int bool_knob_set(void *data, u64 val)
 	return 0;
 }
 DEFINE_DEBUGFS_ATTRIBUTE(bool_knob_fops, bool_knob_get, bool_knob_set, "%llu\n");
+
+/*
+ * ref_source: where the policy's references come from besides faults
+ * (vmp_harvest.c, vmp_reclaim.c): faults only, soft-unmap aging, the PTE
+ * accessed bits, or both. It sets soft_unmap and harvest together; the
+ * soft_unmap file sets the one bit alone.
+ */
+static const char *const ref_source_names[] = {
+	"faults", "soft-unmap", "accessed", "both",
+};
+
+static int ref_source_show(struct seq_file *m, void *v)
+{
+	int cur = (READ_ONCE(vmp_pool.soft_unmap) ? 1 : 0) |
+		  (READ_ONCE(vmp_pool.harvest) ? 2 : 0);
+	int k;
+
+	for (k = 0; k < ARRAY_SIZE(ref_source_names); k++)
+		seq_printf(m, k == cur ? "[%s]%s" : "%s%s", ref_source_names[k],
+			   k == ARRAY_SIZE(ref_source_names) - 1 ? "\n" : " ");
+	return 0;
+}
+
+static int ref_source_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, ref_source_show, NULL);
+}
+
+static ssize_t ref_source_write(struct file *file, const char __user *ubuf,
+				size_t len, loff_t *ppos)
+{
+	char buf[16];
+	int k, ret;
+
+	ret = knob_input(ubuf, len, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	for (k = 0; k < ARRAY_SIZE(ref_source_names); k++)
+		if (!strcmp(buf, ref_source_names[k]))
+			break;
+	if (k == ARRAY_SIZE(ref_source_names))
+		return -EINVAL;
+	WRITE_ONCE(vmp_pool.soft_unmap, k & 1);
+	WRITE_ONCE(vmp_pool.harvest, k & 2);
+	return len;
+}
+
+static const struct file_operations ref_source_fops = {
+	.owner = THIS_MODULE,
+	.open = ref_source_open,
+	.read = seq_read,
+	.write = ref_source_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
+/* harvest_batch: candidates harvested per reclaim pass, 0..1024. */
+static int harvest_batch_get(void *data, u64 *val)
+{
+	*val = READ_ONCE(vmp_pool.harvest_batch);
+	return 0;
+}
+
+static int harvest_batch_set(void *data, u64 val)
+{
+	if (val > VMP_HARVEST_MAX)
+		return -EINVAL;
+	WRITE_ONCE(vmp_pool.harvest_batch, val);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(harvest_batch_fops, harvest_batch_get,
+			 harvest_batch_set, "%llu\n");
 
 /* fail_*: the next N operations of that kind fail (fault injection). */
 static int fail_get(void *data, u64 *val)
@@ -623,6 +695,11 @@ void vmp_debugfs_init(void)
 				   &vmp_pool.ra_adaptive, &bool_knob_fops);
 	debugfs_create_file_unsafe("soft_unmap", 0600, d,
 				   &vmp_pool.soft_unmap, &bool_knob_fops);
+	debugfs_create_file("ref_source", 0600, d, NULL, &ref_source_fops);
+	debugfs_create_file_unsafe("harvest_batch", 0600, d, NULL,
+				   &harvest_batch_fops);
+	debugfs_create_file_unsafe("harvest_flush", 0600, d,
+				   &vmp_pool.harvest_flush, &bool_knob_fops);
 	debugfs_create_file_unsafe("fail_reads", 0600, d,
 				   &vmp_swap.fail_reads, &fail_fops);
 	debugfs_create_file_unsafe("fail_writes", 0600, d,

@@ -19,6 +19,9 @@
  *   vmp_objs_lock (mutex: global object list)
  *     mapping->i_mmap_rwsem (read, only for rmap dumps)
  *       obj->lock (mutex: size, VMA list)
+ *         obj->vmas_lock (spinlock: VMA list changes; the harvest reads
+ *           the list under it alone, from reclaim, with page locks held,
+ *           and only tries each mapper's mmap_lock, vmp_harvest.c)
  *   vmp_policy_lock (rwsem: read by reclaim passes, write by policy switch)
  *     page lock (PG_locked)
  *       obj->pages xa_lock
@@ -79,6 +82,11 @@ static inline void vmp_count(enum vmpager_stat_id id)
 	this_cpu_inc(vmp_stats->v[id]);
 }
 
+static inline void vmp_count_add(enum vmpager_stat_id id, u64 n)
+{
+	this_cpu_add(vmp_stats->v[id], n);
+}
+
 void vmp_stats_snapshot(u64 out[VMPAGER_NR_STATS]);
 void vmp_stats_reset(void);
 
@@ -88,6 +96,9 @@ struct vmp_chunk {
 	u32 first;		/* first frame number */
 	u32 order;
 };
+
+#define VMP_FRESH_RING	64	/* frames mapped between passes, remembered */
+#define VMP_HARVEST_MAX	1024	/* harvest_batch limit (debugfs) */
 
 struct vmp_pool {
 	spinlock_t lock;		/* buddy, frame table, counters */
@@ -111,6 +122,12 @@ struct vmp_pool {
 	bool ra_adaptive;		/* window sized by hits, WRITE_ONCE */
 	bool kthread_busy;		/* the kthread is reclaiming */
 	bool soft_unmap;		/* soft-unmap aging on, WRITE_ONCE */
+	bool harvest;			/* accessed-bit harvesting on, WRITE_ONCE */
+	bool harvest_flush;		/* flush TLBs after a harvest, WRITE_ONCE */
+	u32 harvest_batch;		/* candidates per pass, WRITE_ONCE */
+	u32 fresh[VMP_FRESH_RING];	/* lock: frames mapped since the last pass */
+	u32 fresh_next;			/* lock: next slot of fresh[] */
+	u32 fresh_n;			/* lock: valid entries of fresh[] */
 	atomic_t fail_allocs;		/* fault injection: fail next N allocs */
 };
 
@@ -135,6 +152,12 @@ unsigned long vmp_reclaim(unsigned long nr, bool direct);
 unsigned long vmp_reclaim_direct(unsigned long nr);
 void vmp_reclaim_before_alloc(void);
 int vmp_watermarks_set(u32 min, u32 low, u32 high);
+
+/* ---- reference harvesting (vmp_harvest.c) ---- */
+void vmp_harvest_pass(void);
+bool vmp_harvest_victim(struct vmp_obj *obj, pgoff_t index, u32 frame);
+void vmp_harvest_fresh_locked(u32 frame);
+void vmp_harvest_fresh_sweep(void);
 
 /* ---- swap (vmp_swap.c) ---- */
 #define VMP_MAX_SWAPFILES	16
@@ -306,7 +329,8 @@ struct vmp_obj {
 	struct mutex lock;
 	pgoff_t size;			/* written under lock, read with READ_ONCE */
 	pgoff_t max_size;		/* invariant */
-	struct list_head vmas;		/* struct vmp_vma, protected by lock */
+	struct list_head vmas;		/* struct vmp_vma; lock and vmas_lock */
+	spinlock_t vmas_lock;		/* vmas changes; harvest reads (vmp_harvest.c) */
 	unsigned int nr_vmas;		/* protected by lock */
 	atomic_long_t resident;		/* pages in frames */
 	atomic_long_t swapped;		/* pages only in swap slots */

@@ -59,6 +59,7 @@ struct vmp_obj *vmp_obj_create(struct super_block *sb)
 	xa_init(&obj->pages);
 	vmp_ra_init(&obj->ra);
 	mutex_init(&obj->lock);
+	spin_lock_init(&obj->vmas_lock);
 	INIT_LIST_HEAD(&obj->vmas);
 	atomic_long_set(&obj->resident, 0);
 	atomic_long_set(&obj->swapped, 0);
@@ -145,7 +146,9 @@ static void vmp_vma_add(struct vmp_obj *obj, struct vm_area_struct *vma,
 	rec->vma = vma;
 	vma->vm_private_data = rec;
 	mutex_lock(&obj->lock);
+	spin_lock(&obj->vmas_lock);
 	list_add_tail(&rec->node, &obj->vmas);
+	spin_unlock(&obj->vmas_lock);
 	obj->nr_vmas++;
 	mutex_unlock(&obj->lock);
 }
@@ -170,7 +173,9 @@ static void vmp_vm_close(struct vm_area_struct *vma)
 	if (WARN_ON_ONCE(!rec || rec->vma != vma))
 		return;
 	mutex_lock(&obj->lock);
+	spin_lock(&obj->vmas_lock);
 	list_del(&rec->node);
+	spin_unlock(&obj->vmas_lock);
 	obj->nr_vmas--;
 	mutex_unlock(&obj->lock);
 	vma->vm_private_data = NULL;
@@ -284,15 +289,18 @@ static void vmp_frame_activate(struct vmp_obj *obj, struct page *page,
 	vmp_pol_snap(&a);
 	if (ra)
 		vmp_pool.frames[frame].flags |= VMP_FRAME_RA;
+	else
+		vmp_harvest_fresh_locked(frame);	/* the fault maps it */
 	spin_unlock(&vmp_pool.lock);
 	vmp_pol_trace(&b, &a, frame, key);
 }
 
 /*
  * A resident page was touched (minor fault, first write): a reference. A
- * touch of a soft-unmapped page is what soft-unmap aging samples.
+ * touch of a soft-unmapped page is what soft-unmap aging samples. @map: a
+ * fault that maps the page (its new PTE is young: vmp_harvest.c).
  */
-static void vmp_frame_touch(struct page *page)
+static void vmp_frame_touch(struct page *page, bool map)
 {
 	u32 frame = vmp_page_frame(page);
 	struct vmp_frame *fr = &vmp_pool.frames[frame];
@@ -315,6 +323,8 @@ static void vmp_frame_touch(struct page *page)
 		fr->flags &= ~VMP_FRAME_SOFT;
 		soft = true;
 	}
+	if (map)
+		vmp_harvest_fresh_locked(frame);
 	spin_unlock(&vmp_pool.lock);
 	vmp_pol_trace(&b, &a, frame, key);
 	if (ra_hit)
@@ -493,7 +503,7 @@ retry:
 			*kind = VMP_MAJOR;
 			return page;
 		}
-		vmp_frame_touch(page);
+		vmp_frame_touch(page, true);
 		*kind = VMP_MINOR;
 		return page;
 	}
@@ -571,6 +581,10 @@ static vm_fault_t vmp_fault(struct vm_fault *vmf)
 		return VM_FAULT_SIGBUS;
 	}
 	vmp_count(stat[kind]);
+	/* the fresh ring is full: no reclaim pass took it (vmp_harvest.c) */
+	if (READ_ONCE(vmp_pool.harvest) &&
+	    READ_ONCE(vmp_pool.fresh_n) >= VMP_FRESH_RING)
+		vmp_harvest_fresh_sweep();
 	if (t0)
 		trace_vmpager_fault(obj->id, vmf->pgoff, kind, 0,
 				    local_clock() - t0);
@@ -591,7 +605,7 @@ static vm_fault_t vmp_page_mkwrite(struct vm_fault *vmf)
 		return VM_FAULT_NOPAGE;
 	}
 	set_page_dirty(page);
-	vmp_frame_touch(page);
+	vmp_frame_touch(page, false);
 	vmp_count(VMPAGER_STAT_mkwrite);
 	return VM_FAULT_LOCKED;
 }

@@ -22,6 +22,13 @@
  *      up again untouched it is evicted. (The PTE young bit the zap moves
  *      to PG_referenced is not used: the access that mapped the page set it
  *      and the policy saw that access as a fault already.)
+ *   3b. accessed-bit harvesting (debugfs "ref_source" accessed or both,
+ *      vmp_harvest.c): each pass first tests the PTE accessed bits of the
+ *      frames mapped since the last pass (consumed: their fault was the
+ *      reference) and of harvest_batch candidates at the victim end of the
+ *      lists, passing young ones to the policy as references; then a
+ *      victim whose PTE is still young is requeued and referenced instead
+ *      of evicted (before 3a, which then only sees untouched victims).
  *   4. unmap_mapping_pages() removes it from every process (one TLB
  *      shootdown), moving PTE dirty and young bits to the page;
  *   5. only the pool's reference may remain: anything else (a fault that
@@ -263,8 +270,8 @@ static bool vmp_evict_finish(struct vmp_victim *v, void *entry, u32 keep_slot)
 /*
  * Steps 1-6 above for one victim. Returns 1 if it was freed at once, 0 if a
  * write was queued on @batch (v is then in use), 2 if it was soft-unmapped
- * (only when @soft), -EAGAIN if it was put back, -ENOENT if the policy holds
- * nothing.
+ * (only when @soft), 3 if its accessed bit kept it, -EAGAIN if it was put
+ * back, -ENOENT if the policy holds nothing.
  */
 static int vmp_evict_one(struct vmp_batch *batch, struct vmp_victim *v,
 			 bool soft)
@@ -315,6 +322,12 @@ static int vmp_evict_one(struct vmp_batch *batch, struct vmp_victim *v,
 	}
 	if (PageMlocked(page) || page_maybe_dma_pinned(page))
 		goto busy;
+	/* 3b: used since its last harvest (not only by its fault): kept */
+	if (READ_ONCE(vmp_pool.harvest) && page_mapped(page) &&
+	    vmp_harvest_victim(v->obj, v->index, frame)) {
+		unlock_page(page);
+		return 3;
+	}
 	if (soft && READ_ONCE(vmp_pool.soft_unmap) && page_mapped(page) &&
 	    !(READ_ONCE(fr->flags) & VMP_FRAME_SOFT)) {
 		unmap_mapping_pages(v->obj->mapping, v->index, 1, false);
@@ -471,6 +484,8 @@ static unsigned long vmp_reclaim_one_pass(unsigned long nr,
 		return 0;
 	vmp_count(VMPAGER_STAT_reclaim_runs);
 	down_read(&vmp_policy_lock);
+	if (READ_ONCE(vmp_pool.harvest))
+		vmp_harvest_pass();
 	budget = 2 * (unsigned long)vmp_pool.nframes + nr;
 	for (tries = 0; freed < nr && tries < budget;) {
 		vmp_batch_init(&batch);
@@ -585,6 +600,9 @@ int vmp_reclaim_init(void)
 	vmp_pool.ra_window = 8;
 	vmp_pool.ra_adaptive = true;
 	vmp_pool.soft_unmap = true;
+	vmp_pool.harvest = false;
+	vmp_pool.harvest_batch = 32;
+	vmp_pool.harvest_flush = true;
 	vmp_kthread = kthread_run(vmp_reclaim_thread, NULL, "vmpager_reclaim");
 	if (IS_ERR(vmp_kthread)) {
 		int ret = PTR_ERR(vmp_kthread);

@@ -52,6 +52,14 @@ static const char *const vmp_stat_names[] = {
 	[VMPAGER_STAT_srv_deaths] = "srv_deaths",
 	[VMPAGER_STAT_soft_unmaps] = "soft_unmaps",
 	[VMPAGER_STAT_soft_refs] = "soft_refs",
+	[VMPAGER_STAT_harvest_frames] = "harvest_frames",
+	[VMPAGER_STAT_harvest_ptes] = "harvest_ptes",
+	[VMPAGER_STAT_harvest_young] = "harvest_young",
+	[VMPAGER_STAT_harvest_fresh] = "harvest_fresh",
+	[VMPAGER_STAT_harvest_busy] = "harvest_busy",
+	[VMPAGER_STAT_harvest_saved] = "harvest_saved",
+	[VMPAGER_STAT_harvest_ns] = "harvest_ns",
+	[VMPAGER_STAT_harvest_flushes] = "harvest_flushes",
 };
 
 #endif /* _VMP_STAT_NAMES_H */

@@ -62,6 +62,30 @@ TRACE_EVENT(vmpager_evict,
 		  (int)__entry->slot)
 );
 
+TRACE_EVENT(vmpager_harvest,
+	TP_PROTO(u32 frames, u64 ptes, u64 young, u64 fresh, u64 busy, u64 ns),
+	TP_ARGS(frames, ptes, young, fresh, busy, ns),
+	TP_STRUCT__entry(
+		__field(u32, frames)
+		__field(u64, ptes)
+		__field(u64, young)
+		__field(u64, fresh)
+		__field(u64, busy)
+		__field(u64, ns)
+	),
+	TP_fast_assign(
+		__entry->frames = frames;
+		__entry->ptes = ptes;
+		__entry->young = young;
+		__entry->fresh = fresh;
+		__entry->busy = busy;
+		__entry->ns = ns;
+	),
+	TP_printk("frames=%u ptes=%llu young=%llu fresh=%llu busy=%llu ns=%llu",
+		  __entry->frames, __entry->ptes, __entry->young,
+		  __entry->fresh, __entry->busy, __entry->ns)
+);
+
 TRACE_EVENT(vmpager_swap_submit,
 	TP_PROTO(bool write, u32 slot, u32 frame),
 	TP_ARGS(write, slot, frame),

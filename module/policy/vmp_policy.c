@@ -1023,3 +1023,40 @@ u32 vmp_policy_list_next(const struct vmp_policy *p, u32 frame)
 		return lirs_next_lir(p, p->slinks[frame].next);
 	return n->next;
 }
+
+/*
+ * The frames victim() would look at next: up to @max, taken from the
+ * victim end of each list in turn (an equal share per list, the lists in
+ * index order), the coldest first. For LIRS the LIR "list" is the bottom
+ * of the stack S upwards: the LIR frame that a promotion would demote
+ * next. The pager tests these frames' references before it asks for a
+ * victim, so the verdict sees them.
+ */
+u32 vmp_policy_candidates(const struct vmp_policy *p, u32 *out, u32 max)
+{
+	u32 nl = nr_lists[p->kind], share, i, n = 0, got, f, scan;
+
+	if (!max)
+		return 0;
+	share = max / nl ? max / nl : 1;
+	for (i = 0; i < nl && n < max; i++) {
+		got = 0;
+		if (p->kind == VMP_POL_LIRS && i == LIRS_LIR) {
+			/* ghosts interleave: look at a bounded stretch of S */
+			scan = 4 * share;
+			for (f = p->s_bottom; f != VMP_NIL && scan-- &&
+			     got < share && n < max; f = p->slinks[f].prev)
+				if (lirs_node_is_lir(p, f)) {
+					out[n++] = f;
+					got++;
+				}
+			continue;
+		}
+		for (f = p->lists[i].tail; f != VMP_NIL && got < share &&
+		     n < max; f = vmp_pnode(p, f)->prev) {
+			out[n++] = f;
+			got++;
+		}
+	}
+	return n;
+}

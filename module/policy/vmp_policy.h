@@ -174,6 +174,15 @@ void vmp_policy_requeue(struct vmp_policy *p, u32 frame);
  */
 int vmp_policy_drain(struct vmp_policy *p, u32 *frame);
 
+/*
+ * Up to @max frames from the victim end of each list (coldest first, an
+ * equal share per list; LIRS: the HIR queue's tail and the LIR frames at
+ * the bottom of the stack S), all on a list. Returns how many. Nothing
+ * changes: the pager tests their references and calls reference() for
+ * those used, before it asks for a victim.
+ */
+u32 vmp_policy_candidates(const struct vmp_policy *p, u32 *out, u32 max);
+
 /* Introspection, for debugfs: walk each list from head (hot) to tail. */
 u32 vmp_policy_nr_lists(const struct vmp_policy *p);
 const char *vmp_policy_list_name(const struct vmp_policy *p, u32 i);

@@ -20,7 +20,7 @@
 #include <linux/ioctl.h>
 
 #define VMPAGER_VERSION_MAJOR	1
-#define VMPAGER_VERSION_MINOR	1
+#define VMPAGER_VERSION_MINOR	2
 
 #define VMPAGER_DEVICE		"/dev/vmpager"
 #define VMPAGER_MAX_ORDER	10	/* buddy orders 0..VMPAGER_MAX_ORDER */
@@ -73,6 +73,14 @@ enum vmpager_stat_id {
 	VMPAGER_STAT_srv_deaths,	/* servers declared dead or detached */
 	VMPAGER_STAT_soft_unmaps,	/* inactive pages unmapped to sample references */
 	VMPAGER_STAT_soft_refs,		/* minor faults on soft-unmapped pages (references) */
+	VMPAGER_STAT_harvest_frames,	/* frames whose PTEs' accessed bits were tested */
+	VMPAGER_STAT_harvest_ptes,	/* PTEs visited by harvests, look-around included */
+	VMPAGER_STAT_harvest_young,	/* accessed bits passed to the policy as references */
+	VMPAGER_STAT_harvest_fresh,	/* accessed bits consumed as their mapping fault's own */
+	VMPAGER_STAT_harvest_busy,	/* mappers skipped: their mmap_lock was contended */
+	VMPAGER_STAT_harvest_saved,	/* victims kept because their accessed bit was set */
+	VMPAGER_STAT_harvest_ns,	/* nanoseconds spent harvesting (local_clock) */
+	VMPAGER_STAT_harvest_flushes,	/* TLB flushes of every CPU after a harvest */
 	VMPAGER_NR_STATS
 };
 

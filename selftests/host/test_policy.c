@@ -521,6 +521,49 @@ static void test_requeue(void)
 	rig_free(&r);
 }
 
+/*
+ * candidates(): after a random history, every frame named is held and on a
+ * list, none twice, at most max; nothing changes; and the frame victim()
+ * returns next is among them (CLOCK and LRU2: with every frame a
+ * candidate, since their victim() passes over any number of frames marked
+ * referenced).
+ */
+static void test_candidates(enum vmp_policy_kind k)
+{
+	u32 out[64], n, i, j, f, round;
+	u32 max = k == VMP_POL_CLOCK || k == VMP_POL_LRU2 ? 64 : 4;
+	struct vmp_policy_stats before;
+	struct rig r;
+	bool ok = true, found;
+
+	rig_init(&r, k, 64);
+	for (round = 0; round < 20 && ok; round++) {
+		ok &= !churn(&r, 500, 300, &(u32){ 0 });
+		before = r.p.stats;
+		n = vmp_policy_candidates(&r.p, out, max);
+		ok &= n <= max && (r.p.held ? n > 0 : n == 0);
+		ok &= !memcmp(&before, &r.p.stats, sizeof(before)) && !check(&r);
+		for (i = 0; i < n; i++) {
+			ok &= out[i] < r.n && r.state[out[i]] == F_HELD;
+			for (j = 0; j < i; j++)
+				ok &= out[j] != out[i];
+		}
+		if (!r.p.held || vmp_policy_victim(&r.p, &f))
+			continue;
+		for (i = 0, found = false; i < n; i++)
+			found |= out[i] == f;
+		ok &= found;
+		if (!found)
+			snprintf(r.why, sizeof(r.why), " (victim %u not among %u candidates)",
+				 f, n);
+		vmp_policy_putback(&r.p, f);
+	}
+	ok &= vmp_policy_candidates(&r.p, out, 0) == 0;
+	ksft_test_result(ok, "%s: candidates are held, distinct, at most max, change nothing, and include the next victim%s\n",
+			 vmp_policy_name(k), r.why);
+	rig_free(&r);
+}
+
 static void test_names(void)
 {
 	bool ok = true;
@@ -569,7 +612,7 @@ int main(void)
 	int k;
 
 	ksft_print_header();
-	ksft_set_plan(1 + 3 + 1 + 1 + 4 + VMP_POL_NR + 4 + 3);
+	ksft_set_plan(1 + 3 + 1 + 1 + 4 + VMP_POL_NR + 4 + 3 + VMP_POL_NR);
 
 	test_fifo_belady_anomaly();
 	test_clock_second_chance();
@@ -586,6 +629,8 @@ int main(void)
 	test_switch(VMP_POL_ARC, VMP_POL_LIRS);
 	test_switch(VMP_POL_LRU2, VMP_POL_CLOCK);
 	test_requeue();
+	for (k = 0; k < VMP_POL_NR; k++)
+		test_candidates(k);
 	test_names();
 	test_empty();
 	ksft_finished();

@@ -706,6 +706,67 @@ TEST_F(ctl, readahead_and_fail_knobs)
 	EXPECT_EQ(1, dfs_num("ra_adaptive"));
 }
 
+/* ref_source and harvest_batch: shown, set, read back, bad values refused. */
+TEST_F(ctl, ref_source_and_harvest_batch)
+{
+	struct run r;
+	char *file;
+
+	NEED_DEBUGFS();
+	r = ctl("ref_source accessed");
+	EXPECT_OK(r);
+	EXPECT_NE(NULL, strstr(r.out, "ref_source accessed (was ")) TH_LOG("%s", r.out);
+	run_free(&r);
+	file = vmp_read_file(VMP_DEBUGFS "/ref_source");
+	EXPECT_STREQ("faults soft-unmap [accessed] both\n", file);
+	free(file);
+	r = ctl("ref_source");
+	EXPECT_STREQ("ref_source accessed\navailable  faults soft-unmap accessed both\n", r.out);
+	run_free(&r);
+	r = ctl("-j ref_source");
+	EXPECT_STREQ("{\"ref_source\":\"accessed\",\"available\":[\"faults\",\"soft-unmap\",\"accessed\",\"both\"]}\n",
+		     r.out);
+	run_free(&r);
+	r = ctl("ref_source young");
+	EXPECT_EQ(1, r.status);
+	EXPECT_NE(NULL, strstr(r.err, "refused 'young'")) TH_LOG("stderr: %s", r.err);
+	run_free(&r);
+	/* soft_unmap is the soft-unmap half of ref_source */
+	r = ctl("soft_unmap on");
+	EXPECT_OK(r);
+	run_free(&r);
+	r = ctl("ref_source");
+	EXPECT_NE(NULL, strstr(r.out, "ref_source both\n")) TH_LOG("%s", r.out);
+	run_free(&r);
+
+	r = ctl("harvest_batch 64");
+	EXPECT_OK(r);
+	EXPECT_NE(NULL, strstr(r.out, "harvest_batch 64 frames (was ")) TH_LOG("%s", r.out);
+	run_free(&r);
+	EXPECT_EQ(64, dfs_num("harvest_batch"));
+	r = ctl("harvest_batch 1025");
+	EXPECT_EQ(1, r.status);
+	run_free(&r);
+	r = ctl("harvest_batch x");
+	EXPECT_EQ(2, r.status);
+	run_free(&r);
+	EXPECT_EQ(64, dfs_num("harvest_batch"));
+	r = ctl("harvest_batch 32");
+	EXPECT_OK(r);
+	run_free(&r);
+	r = ctl("harvest_flush off");
+	EXPECT_OK(r);
+	EXPECT_STREQ("harvest_flush off (was on)\n", r.out);
+	run_free(&r);
+	EXPECT_EQ(0, dfs_num("harvest_flush"));
+	r = ctl("harvest_flush on");
+	EXPECT_OK(r);
+	run_free(&r);
+	r = ctl("ref_source soft-unmap");
+	EXPECT_OK(r);
+	run_free(&r);
+}
+
 /* pool and buddyinfo agree with each other and with the pages in use. */
 TEST_F(ctl, pool_and_buddyinfo)
 {

@@ -7,11 +7,17 @@
  * the page (faults_zero + faults_major), cold misses included, as vmpsim
  * counts them. run.sh sets these beside vmpsim's misses for the same
  * policy and size (the same policy source, which sees every reference),
- * so the ratio shows what the module loses by seeing only faults and by
- * keeping its free-frame watermarks.
+ * so the ratio shows what the module loses by seeing the references only
+ * through ref_source: faults, soft-unmap aging, the PTE accessed bits
+ * (harvested, module/vmp_harvest.c) or both. The watermarks are 0 0 0:
+ * one eviction per allocation that finds no frame, the simulator's exact
+ * cache. Each row also has the reclaim passes and the harvest's cost
+ * (harvest_ns and harvest_ptes over them).
  *
  *   vmpbench replay [-b BACKENDS] [-d TRACEDIR] [-p POLICY[,POLICY...]]
- *                   [-c SIZE] [TRACE...]
+ *                   [-r SOURCE[,SOURCE...]] [-H BATCH] [-c SIZE] [TRACE...]
+ * SOURCE: a ref_source value (default soft-unmap,accessed; the daemon
+ * backend has only faults and runs once). BATCH: harvest_batch.
  * TRACE is a name (cpp) looked up as TRACEDIR/NAME.trace.gz (default
  * TRACEDIR: bench-traces next to this program); without TRACE, every
  * *.trace.gz there. Sizes default to the traces' README sizes.
@@ -29,6 +35,7 @@
 
 #define MAX_TRACES	32
 #define MAX_POLICIES	8
+#define MAX_SOURCES	4
 
 static const struct {
 	const char *name;
@@ -190,7 +197,8 @@ static int list_traces(const char *dir, char names[][64], int max)
 }
 
 static bool replay_one(enum backend b, const struct trace *t, size_t size,
-		       const char *policy, const char *disk)
+		       const char *policy, const char *src, const char *batch,
+		       const char *disk)
 {
 	char extra[64];
 	struct bk k;
@@ -204,6 +212,14 @@ static bool replay_one(enum backend b, const struct trace *t, size_t size,
 	snprintf(extra, sizeof(extra), "policy=%s", policy);
 	if (bk_start(&k, b, pool, t->distinct + pool, disk, extra))
 		return false;
+	if (b != BK_DAEMON &&
+	    (!check(!mod_debugfs_write("watermarks", "0 0 0"), "watermarks 0 0 0") ||
+	     !check(!mod_debugfs_write("ref_source", src), "ref_source %s", src) ||
+	     (batch && !check(!mod_debugfs_write("harvest_batch", batch),
+			      "harvest_batch %s", batch)))) {
+		bk_stop(&k);
+		return false;
+	}
 	if (region_map(&reg, b, t->distinct)) {
 		bk_stop(&k);
 		return false;
@@ -223,9 +239,13 @@ static bool replay_one(enum backend b, const struct trace *t, size_t size,
 		    "%s: %llu misses for %zu references to %zu blocks", t->name,
 		    (unsigned long long)misses, t->n, t->distinct);
 	if (ok)
-		csv_row("replay.csv", "%s,%s,%zu,%zu,%s,%zu,%zu,%llu,%.3f", t->name,
-			backend_names[b], size, pool, policy, t->n, t->distinct,
-			(unsigned long long)misses, (t1 - t0) / 1e9);
+		csv_row("replay.csv", "%s,%s,%zu,%zu,%s,%zu,%zu,%llu,%.3f,%s,%llu,%llu,%llu",
+			t->name, backend_names[b], size, pool, policy, t->n,
+			t->distinct, (unsigned long long)misses, (t1 - t0) / 1e9,
+			b == BK_DAEMON ? "faults" : src,
+			(unsigned long long)DST(g0, g1, reclaim_runs),
+			(unsigned long long)DST(g0, g1, harvest_ns),
+			(unsigned long long)DST(g0, g1, harvest_ptes));
 	if (bk_stop(&k))
 		ok = false;
 	return ok;
@@ -235,22 +255,27 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: vmpbench replay [-b kernel,uring,daemon|all] [-d TRACEDIR]\n"
-		"                       [-p POLICY[,POLICY...]] [-c SIZE] [TRACE...]\n");
+		"                       [-p POLICY[,POLICY...]] [-r SOURCE[,SOURCE...]]\n"
+		"                       [-H BATCH] [-c SIZE] [TRACE...]\n"
+		"SOURCE: faults, soft-unmap, accessed or both (ref_source)\n");
 	exit(2);
 }
 
 int bench_replay(int argc, char **argv)
 {
-	static char default_policy[] = "lirs";
-	char dir[PATH_MAX], reason[512], names[MAX_TRACES][64];
+	static char default_policy[] = "lirs", default_src[] = "soft-unmap,accessed";
+	static const char *const src_names[] = { "faults", "soft-unmap", "accessed", "both" };
+	char dir[PATH_MAX], reason[512], names[MAX_TRACES][64], batch[16] = "";
 	char *policies[MAX_POLICIES], *pol_arg = NULL, *save = NULL, *tok;
+	char *srcs[MAX_SOURCES], *src_arg = NULL;
 	unsigned int mask = 1U << BK_KERNEL;
-	int c, b, ti, pi, ntraces = 0, npol = 0;
+	int c, b, ti, pi, si, ntraces = 0, npol = 0, nsrc = 0, nrun;
+	size_t j;
 	size_t size_override = 0;
 	const char *disk;
 
 	default_dir(dir, sizeof(dir));
-	while ((c = getopt(argc, argv, "b:d:p:c:")) != -1) {
+	while ((c = getopt(argc, argv, "b:d:p:r:H:c:")) != -1) {
 		switch (c) {
 		case 'b':
 			if (parse_backends(optarg, &mask))
@@ -262,6 +287,12 @@ int bench_replay(int argc, char **argv)
 		case 'p':
 			pol_arg = optarg;
 			break;
+		case 'r':
+			src_arg = optarg;
+			break;
+		case 'H':
+			snprintf(batch, sizeof(batch), "%lu", arg_ulong("-H", optarg, 0, 1024));
+			break;
 		case 'c':
 			size_override = arg_ulong("-c", optarg, 1, 1UL << 24);
 			break;
@@ -272,15 +303,33 @@ int bench_replay(int argc, char **argv)
 	for (tok = strtok_r(pol_arg ? pol_arg : default_policy, ",", &save);
 	     tok && npol < MAX_POLICIES; tok = strtok_r(NULL, ",", &save))
 		policies[npol++] = tok;
+	save = NULL;
+	for (tok = strtok_r(src_arg ? src_arg : default_src, ",", &save);
+	     tok && nsrc < MAX_SOURCES; tok = strtok_r(NULL, ",", &save)) {
+		for (j = 0; j < sizeof(src_names) / sizeof(src_names[0]); j++)
+			if (!strcmp(tok, src_names[j]))
+				break;
+		if (j == sizeof(src_names) / sizeof(src_names[0])) {
+			fprintf(stderr, "vmpbench replay: -r: unknown source '%s'\n", tok);
+			usage();
+		}
+		srcs[nsrc++] = tok;
+	}
 	if (optind < argc) {
 		for (; optind < argc && ntraces < MAX_TRACES; optind++)
 			snprintf(names[ntraces++], 64, "%s", argv[optind]);
 	} else {
 		ntraces = list_traces(dir, names, MAX_TRACES);
 	}
-	out_init("replay", (ntraces > 0 ? ntraces : 1) * npol * __builtin_popcount(mask));
+	/* the daemon has no ref_source: it runs once per policy */
+	nrun = 0;
+	for (b = 0; b < BK_NR; b++)
+		if (mask & (1U << b))
+			nrun += b == BK_DAEMON ? 1 : nsrc;
+	out_init("replay", (ntraces > 0 ? ntraces : 1) * npol * nrun);
 	csv_header("replay.csv",
-		   "trace,backend,size,pool_pages,policy,refs,distinct,module_misses,seconds");
+		   "trace,backend,size,pool_pages,policy,refs,distinct,module_misses,seconds,"
+		   "ref_source,reclaim_passes,harvest_ns,harvest_ptes");
 	disk = disk_dir(reason, sizeof(reason));
 	if (ntraces <= 0 && disk)
 		snprintf(reason, sizeof(reason), "no traces in %s (%s)", dir,
@@ -288,15 +337,16 @@ int bench_replay(int argc, char **argv)
 	if (ntraces <= 0 || !disk) {
 		for (b = 0; b < BK_NR; b++)
 			if (mask & (1U << b))
-				skip_cells("replay", b, (ntraces > 0 ? ntraces : 1) * npol,
-					   reason);
+				skip_cells("replay", b, (ntraces > 0 ? ntraces : 1) * npol *
+					   (b == BK_DAEMON ? 1 : nsrc), reason);
 		return out_finish();
 	}
 	for (b = 0; b < BK_NR; b++) {
 		if (!(mask & (1U << b)))
 			continue;
 		if (backend_probe(b, reason, sizeof(reason))) {
-			skip_cells("replay", b, ntraces * npol, reason);
+			skip_cells("replay", b, ntraces * npol * (b == BK_DAEMON ? 1 : nsrc),
+				   reason);
 			continue;
 		}
 		for (ti = 0; ti < ntraces; ti++) {
@@ -308,18 +358,24 @@ int bench_replay(int argc, char **argv)
 			if (!size && !ret)
 				size = t.distinct / 2 ? t.distinct / 2 : 1;
 			for (pi = 0; pi < npol; pi++) {
-				snprintf(name, sizeof(name), "replay.%s.%s.%s", names[ti],
-					 policies[pi], backend_names[b]);
-				if (ret) {
-					check(false, "loading trace %s/%s.trace.gz: %s", dir,
-					      names[ti], strerror(-ret));
-					subtest(false, name);
-					continue;
+				for (si = 0; si < (b == BK_DAEMON ? 1 : nsrc); si++) {
+					snprintf(name, sizeof(name), "replay.%s.%s.%s.%s",
+						 names[ti], policies[pi],
+						 b == BK_DAEMON ? "faults" : srcs[si],
+						 backend_names[b]);
+					if (ret) {
+						check(false, "loading trace %s/%s.trace.gz: %s",
+						      dir, names[ti], strerror(-ret));
+						subtest(false, name);
+						continue;
+					}
+					progress("%s: %s, %zu references, %zu blocks, cache %zu, policy %s, references from %s",
+						 backend_names[b], names[ti], t.n, t.distinct,
+						 size, policies[pi], srcs[si]);
+					subtest(replay_one(b, &t, size, policies[pi], srcs[si],
+							   batch[0] ? batch : NULL, disk),
+						name);
 				}
-				progress("%s: %s, %zu references, %zu blocks, cache %zu, policy %s",
-					 backend_names[b], names[ti], t.n, t.distinct, size,
-					 policies[pi]);
-				subtest(replay_one(b, &t, size, policies[pi], disk), name);
 			}
 			free(t.ids);
 		}

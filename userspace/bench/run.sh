@@ -108,13 +108,14 @@ awk -v out="$out" '
 
 # The module's trace replay beside vmpsim (same policy source, same size).
 if [ -s "$out/replay.csv" ] && [ -n "$traces" ]; then
-	tail -n +2 "$out/replay.csv" | while IFS=, read -r tr be size pool pol refs distinct misses secs; do
+	tail -n +2 "$out/replay.csv" | while IFS=, read -r tr be size pool pol refs distinct misses secs src passes hns hptes; do
 		[ -r "$traces/$tr.trace.gz" ] || continue
 		"$sim" -c "$size" -p "$pol" --csv "$out/replay.tmp" "$traces/$tr.trace.gz" >/dev/null || continue
-		awk -F, -v tr="$tr" -v be="$be" -v pol="$pol" -v m="$misses" -v size="$size" '
+		# the figure is replay-TRACE@SIZE-POLICY/SOURCE
+		awk -F, -v tr="$tr" -v be="$be" -v pol="$pol" -v m="$misses" -v size="$size" -v src="${src:-faults}" '
 			NR > 1 && $3 == "opt" { opt = $5 } NR > 1 && $3 == pol { sim = $5 }
-			END { if (sim > 0) printf "replay-%s@%d-%s,%s,misses,%d,vmpsim-%s,%d,%.4f,lower,module/OPT %.2f\n",
-				tr, size, pol, be, m, pol, sim, m / sim, (opt > 0 ? m / opt : 0) }' "$out/replay.tmp"
+			END { if (sim > 0) printf "replay-%s@%d-%s/%s,%s,misses,%d,vmpsim-%s,%d,%.4f,lower,module/OPT %.2f\n",
+				tr, size, pol, src, be, m, pol, sim, m / sim, (opt > 0 ? m / opt : 0) }' "$out/replay.tmp"
 	done >> "$out/summary.csv"
 	rm -f "$out/replay.tmp"
 fi
@@ -224,14 +225,31 @@ awk -F, 'NR > 1 && $9 !~ /^skipped/ && $1 !~ /^replay-/ {
 		for (i = 0; i < n; i++) { split(row[i], f, "|"); printf "| %s | %s | %s | %s |", f[1], unit[row[i]], f[2], better[row[i]];
 			for (j = 0; j < m; j++) printf " %s |", ((row[i], be[j]) in r ? sprintf("%.2f", r[row[i], be[j]]) : "");
 			printf "\n" } }' "$out/summary.csv" > "$out/ratios.md"
-# The module's trace replay: misses relative to vmpsim (same policy) and to OPT.
-awk -F, 'NR > 1 && $1 ~ /^replay-/ { split($1, f, "-"); t = f[2]; p = f[3]; for (i = 4; i in f; i++) p = p "-" f[i]
+# The module's trace replay: misses relative to vmpsim (same policy) and to OPT,
+# one table per reference source, then the harvest's cost per reclaim pass.
+awk -F, 'NR > 1 && $1 ~ /^replay-/ { name = $1; sub(/^replay-/, "", name)
+		t = name; sub(/-.*/, "", t); p = substr(name, length(t) + 2)
+		src = p; sub(/^[^\/]*\//, "", src); sub(/\/.*/, "", p)
 		if (!(t in ts)) { ts[t] = 1; tr[n++] = t } if (!(p in ps)) { ps[p] = 1; pol[m++] = p }
-		o = $9; sub(/^module\/OPT /, "", o); r[t, p] = sprintf("%.2f (%s)", $7, o) }
-	END { if (!n) exit; printf "| trace@size |"; for (j = 0; j < m; j++) printf " %s |", pol[j];
+		if (!(src in ss)) { ss[src] = 1; srcs[k++] = src }
+		o = $9; sub(/^module\/OPT /, "", o); r[src, t, p] = sprintf("%.2f (%s)", $7, o) }
+	END { for (s = 0; s < k; s++) { if (s) printf "\n"
+		printf "References from %s:\n\n| trace@size |", srcs[s]; for (j = 0; j < m; j++) printf " %s |", pol[j];
 		printf "\n|---|"; for (j = 0; j < m; j++) printf "---:|"; printf "\n";
-		for (i = 0; i < n; i++) { printf "| %s |", tr[i]; for (j = 0; j < m; j++) printf " %s |", r[tr[i], pol[j]]; printf "\n" } }' \
+		for (i = 0; i < n; i++) { printf "| %s |", tr[i]
+			for (j = 0; j < m; j++) printf " %s |", ((srcs[s], tr[i], pol[j]) in r ? r[srcs[s], tr[i], pol[j]] : "")
+			printf "\n" } } }' \
 	"$out/summary.csv" > "$out/replay.md"
+if [ -s "$out/replay.md" ] && [ -s "$out/replay.csv" ]; then
+	awk -F, 'NR > 1 && $10 != "" && $10 != "faults" && $10 != "soft-unmap" && $11 > 0 {
+			k = $10 " " $1 "@" $3; if (!(k in seen)) { seen[k] = 1; row[n++] = k }
+			passes[k] += $11; ns[k] += $12; ptes[k] += $13 }
+		END { if (!n) exit; printf "\nHarvest cost per reclaim pass (all policies of a trace together):\n\n"
+			printf "| source trace@size | passes | PTEs / pass | us / pass |\n|---|---:|---:|---:|\n"
+			for (i = 0; i < n; i++) printf "| %s | %d | %.1f | %.2f |\n", row[i], passes[row[i]],
+				ptes[row[i]] / passes[row[i]], ns[row[i]] / passes[row[i]] / 1000 }' \
+		"$out/replay.csv" >> "$out/replay.md"
+fi
 [ -s "$out/replay.md" ] || rm -f "$out/replay.md"
 if [ -s "$out/policy.csv" ]; then
 	awk -F, 'NR > 1 { r[$1 "@" $2, $3] = $6; if (!($1 "@" $2 in seen)) { seen[$1 "@" $2] = 1; row[n++] = $1 "@" $2 }

@@ -1023,12 +1023,13 @@ int vc_cmd_walk(int argc, char **argv)
 
 /* ---- tunables ---- */
 
-/* "fifo [lru] arc": names into avail, the bracketed one into cur. */
-static int read_policy(char *cur, size_t clen, char *avail, size_t alen)
+/* "fifo [lru] arc" in file @name: names into avail, the bracketed one into cur. */
+static int read_choice(const char *name, char *cur, size_t clen, char *avail,
+		       size_t alen)
 {
 	char *text, *s, *save = NULL;
 
-	if (vc_dfs_get("policy", &text))
+	if (vc_dfs_get(name, &text))
 		return VC_ERR;
 	cur[0] = avail[0] = '\0';
 	for (s = strtok_r(text, " \n", &save); s; s = strtok_r(NULL, " \n", &save)) {
@@ -1044,43 +1045,47 @@ static int read_policy(char *cur, size_t clen, char *avail, size_t alen)
 	}
 	free(text);
 	if (!cur[0]) {
-		vc_err("%s/policy: unexpected format (no [current] policy)", vc_dfs_dir());
+		vc_err("%s/%s: unexpected format (no [current] value)", vc_dfs_dir(), name);
 		return VC_ERR;
 	}
 	return VC_OK;
 }
 
-int vc_cmd_policy(int argc, char **argv)
+/*
+ * A knob with named values shown as "a [b] c" (policy, ref_source): show
+ * it, or write the value and show both. @what names a value in messages.
+ */
+static int choice_cmd(const char *name, const char *what, int argc, char **argv)
 {
 	char cur[32], old[32], avail[256], buf[64];
 	int ret = plain_opts(argc, argv, "[NAME] [-j]", 0, 1);
-	const char *name;
+	const char *val;
 
 	if (ret >= 0)
 		return ret;
-	if (read_policy(cur, sizeof(cur), avail, sizeof(avail)))
+	if (read_choice(name, cur, sizeof(cur), avail, sizeof(avail)))
 		return VC_ERR;
 	if (optind < argc) {
-		name = argv[optind];
-		if (!*name || strlen(name) > 15 || strpbrk(name, " \t\n"))
-			return vc_usage_err("policy", "bad policy name '%s' (available: %s)",
-					    name, avail);
+		val = argv[optind];
+		if (!*val || strlen(val) > 15 || strpbrk(val, " \t\n"))
+			return vc_usage_err(name, "bad %s '%s' (available: %s)",
+					    what, val, avail);
 		snprintf(old, sizeof(old), "%s", cur);
-		snprintf(buf, sizeof(buf), "%s\n", name);
-		ret = vc_dfs_write("policy", buf);
+		snprintf(buf, sizeof(buf), "%s\n", val);
+		ret = vc_dfs_write(name, buf);
 		if (ret == -EINVAL) {
-			vc_err("policy: the module refused '%s' (available: %s); still %s",
-			       name, avail, old);
+			vc_err("%s: the module refused '%s' (available: %s); still %s",
+			       name, val, avail, old);
 			return VC_ERR;
 		}
 		if (ret) {
-			vc_dfs_perror("policy", ret);
+			vc_dfs_perror(name, ret);
 			return VC_ERR;
 		}
-		if (read_policy(cur, sizeof(cur), avail, sizeof(avail)))
+		if (read_choice(name, cur, sizeof(cur), avail, sizeof(avail)))
 			return VC_ERR;
-		if (strcmp(cur, name)) {
-			vc_err("policy: wrote '%s' but the module reports '%s'", name, cur);
+		if (strcmp(cur, val)) {
+			vc_err("%s: wrote '%s' but the module reports '%s'", name, val, cur);
 			return VC_ERR;
 		}
 	}
@@ -1088,7 +1093,7 @@ int vc_cmd_policy(int argc, char **argv)
 		char *s, *save = NULL;
 
 		vc_j_open(stdout, NULL, '{');
-		vc_j_str(stdout, "policy", cur);
+		vc_j_str(stdout, name, cur);
 		vc_j_open(stdout, "available", '[');
 		for (s = strtok_r(avail, " ", &save); s; s = strtok_r(NULL, " ", &save))
 			vc_j_str(stdout, NULL, s);
@@ -1096,11 +1101,21 @@ int vc_cmd_policy(int argc, char **argv)
 		vc_j_close(stdout, '}');
 		vc_j_end(stdout);
 	} else if (optind < argc) {
-		printf("policy %s (was %s)\n", cur, old);
+		printf("%s %s (was %s)\n", name, cur, old);
 	} else {
-		printf("policy     %s\navailable  %s\n", cur, avail);
+		printf("%-10s %s\navailable  %s\n", name, cur, avail);
 	}
 	return VC_OK;
+}
+
+int vc_cmd_policy(int argc, char **argv)
+{
+	return choice_cmd("policy", "policy name", argc, argv);
+}
+
+int vc_cmd_ref_source(int argc, char **argv)
+{
+	return choice_cmd("ref_source", "reference source", argc, argv);
 }
 
 static int read_watermarks(unsigned int w[3])
@@ -1244,6 +1259,32 @@ static int knob_update(const char *name, bool set, uint64_t v, uint64_t *old,
 	return VC_OK;
 }
 
+int vc_cmd_harvest_batch(int argc, char **argv)
+{
+	uint64_t v = 0, old, cur;
+	int ret = plain_opts(argc, argv, "[N] [-j]", 0, 1);
+	bool set = false;
+
+	if (ret >= 0)
+		return ret;
+	if (optind < argc) {
+		if (vc_parse_u64(argv[optind], 10, &v))
+			return vc_usage_err("harvest_batch", "bad batch '%s' (a number of frames)",
+					    argv[optind]);
+		set = true;
+	}
+	if (knob_update("harvest_batch", set, v, &old, &cur))
+		return VC_ERR;
+	if (vc_json)
+		return VC_OK;
+	if (set)
+		printf("harvest_batch %llu frames (was %llu)\n", (unsigned long long)cur,
+		       (unsigned long long)old);
+	else
+		printf("harvest_batch %llu frames\n", (unsigned long long)cur);
+	return VC_OK;
+}
+
 int vc_cmd_readahead(int argc, char **argv)
 {
 	uint64_t v = 0, old, cur;
@@ -1271,7 +1312,7 @@ int vc_cmd_readahead(int argc, char **argv)
 	return VC_OK;
 }
 
-/* An on/off knob (soft_unmap, ra_adaptive): show it, or set it and show both. */
+/* An on/off knob (soft_unmap, ra_adaptive, harvest_flush): show it, or set it and show both. */
 static int onoff_cmd(const char *name, int argc, char **argv)
 {
 	uint64_t v = 0, old, cur;
@@ -1308,6 +1349,11 @@ int vc_cmd_soft_unmap(int argc, char **argv)
 int vc_cmd_ra_adaptive(int argc, char **argv)
 {
 	return onoff_cmd("ra_adaptive", argc, argv);
+}
+
+int vc_cmd_harvest_flush(int argc, char **argv)
+{
+	return onoff_cmd("harvest_flush", argc, argv);
 }
 
 int vc_cmd_fail(int argc, char **argv)

@@ -47,6 +47,12 @@ static const struct vc_cmd cmds[] = {
 	{ "ra_adaptive", vc_cmd_ra_adaptive, "[0|1|off|on]",
 	  "size the readahead window by hits (on) or use it whole" },
 	{ "soft_unmap", vc_cmd_soft_unmap, "[0|1|off|on]", "show or set soft-unmap aging" },
+	{ "ref_source", vc_cmd_ref_source, "[faults|soft-unmap|accessed|both]",
+	  "show or set where the policy's references come from" },
+	{ "harvest_batch", vc_cmd_harvest_batch, "[N]",
+	  "show or set the frames whose accessed bits each reclaim pass tests" },
+	{ "harvest_flush", vc_cmd_harvest_flush, "[0|1|off|on]",
+	  "show or set the TLB flush after a harvest cleared accessed bits" },
 	{ "fail", vc_cmd_fail, "[reads|writes|allocs N]", "show or set fault injection" },
 };
 #define NR_CMDS (sizeof(cmds) / sizeof(cmds[0]))

@@ -315,6 +315,10 @@ static void render(struct screen *sc, const struct top_sample *s,
 	       rate(s, p, "evict_written", b[2]), rate(s, p, "evict_busy", b[3]),
 	       rate(s, p, "evict_noswap", b[4]), rate(s, p, "reclaim_scans", b[5]),
 	       rate(s, p, "soft_unmaps", b[6]));
+	sc_add(sc, "harvest/s frames %s  ptes %s  young %s  fresh %s  saved %s  busy %s",
+	       rate(s, p, "harvest_frames", b[0]), rate(s, p, "harvest_ptes", b[1]),
+	       rate(s, p, "harvest_young", b[2]), rate(s, p, "harvest_fresh", b[3]),
+	       rate(s, p, "harvest_saved", b[4]), rate(s, p, "harvest_busy", b[5]));
 	sc_add(sc, "policy/s activations %s  deactivations %s  refaults %s  |  reclaim/s %s direct %s",
 	       rate(s, p, "activations", b[0]), rate(s, p, "deactivations", b[1]),
 	       rate(s, p, "refaults", b[2]), rate(s, p, "reclaim_runs", b[3]),
