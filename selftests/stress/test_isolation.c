@@ -376,7 +376,8 @@ TEST(debugfs_and_params_root_only)
 		VMP_CHILD_CHECK(!d && errno == EACCES);
 		for (const char *const *f = (const char *const[]){ "stats", "frames", "policy",
 			"watermarks", "readahead", "ra_adaptive", "fail_reads", "fail_writes", "fail_allocs",
-			"rmap", "swap", NULL }; *f; f++) {
+			"rmap", "swap", "soft_unmap", "ref_source", "harvest_batch", "harvest_flush",
+			NULL }; *f; f++) {
 			snprintf(path, sizeof(path), VMP_DEBUGFS "/%s", *f);
 			VMP_CHILD_CHECK(open(path, O_RDONLY) < 0 && errno == EACCES);
 			VMP_CHILD_CHECK(open(path, O_WRONLY) < 0 && errno == EACCES);

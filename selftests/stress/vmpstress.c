@@ -87,6 +87,7 @@
 	X(policy, "policy switches")					\
 	X(wmarks, "watermark changes")					\
 	X(readahead, "readahead window and mode changes")			\
+	X(refsrc, "reference source changes (ref_source, harvest_batch, harvest_flush)") \
 	X(knob_err, "valid knob writes refused: must stay 0")		\
 	X(rmmod, "unload attempts while busy")				\
 	X(rmmod_bad, "unload attempts not refused with EAGAIN/EBUSY: must stay 0") \
@@ -864,6 +865,36 @@ static void knob_readahead(uint64_t *rng)
 	}
 }
 
+/* Where references come from: harvesting on or off, its batch and flush. */
+static void knob_ref_source(uint64_t *rng)
+{
+	static const char *const names[] = { "faults", "soft-unmap", "accessed", "both" };
+	const char *n = names[vs_below(rng, 4)];
+	char s[16];
+	int r;
+
+	/* a module without harvesting has no ref_source: nothing to change */
+	if (access(VS_DFS "/ref_source", F_OK))
+		return;
+	r = vs_knob("ref_source", n);
+	ctr_add(C_refsrc, 1);
+	if (r) {
+		ctr_add(C_knob_err, 1);
+		event("ref_source %s refused: %s", n, strerror(-r));
+	}
+	snprintf(s, sizeof(s), "%u\n", vs_below(rng, 4) ? 32U : (unsigned int)vs_below(rng, 1025));
+	r = vs_knob("harvest_batch", s);
+	if (r) {
+		ctr_add(C_knob_err, 1);
+		event("harvest_batch %s refused: %s", s, strerror(-r));
+	}
+	r = vs_knob("harvest_flush", vs_below(rng, 4) ? "1\n" : "0\n");
+	if (r) {
+		ctr_add(C_knob_err, 1);
+		event("harvest_flush refused: %s", strerror(-r));
+	}
+}
+
 static void try_rmmod(uint64_t *rng)
 {
 	int r = vs_unload(vs_below(rng, 2) ? O_NONBLOCK : 0);
@@ -1360,6 +1391,7 @@ int main(int argc, char **argv)
 			knob_watermarks(&rng);
 		} else if (r < 60 && cfg.knobs) {
 			knob_readahead(&rng);
+			knob_ref_source(&rng);
 		} else if (r < 75 && cfg.rmmod) {
 			try_rmmod(&rng);
 		} else {
@@ -1394,8 +1426,9 @@ int main(int argc, char **argv)
 		result(-1, "rmmod refused while busy (--no-rmmod)");
 	if (cfg.knobs)
 		result(ctr(C_knob_err) == 0, "knobs: %llu policy, %llu watermark, %llu "
-		       "readahead changes, %llu refused", (unsigned long long)ctr(C_policy),
-		       (unsigned long long)ctr(C_wmarks), (unsigned long long)ctr(C_readahead),
+		       "readahead, %llu reference source changes, %llu refused",
+		       (unsigned long long)ctr(C_policy), (unsigned long long)ctr(C_wmarks),
+		       (unsigned long long)ctr(C_readahead), (unsigned long long)ctr(C_refsrc),
 		       (unsigned long long)ctr(C_knob_err));
 	else
 		result(-1, "knobs (--no-knobs or no debugfs)");
