@@ -238,7 +238,7 @@ static long hot_set_majors(struct __test_metadata *_metadata, int soft,
 	unlink("/tmp/vmp-inspect.swap");
 	if (vmp_load("pool_pages=256 swapfile=/tmp/vmp-inspect.swap swap_pages=2048 policy=fifo"))
 		return -1;
-	vmp_write_file(VMP_DEBUGFS "/soft_unmap", soft ? "1" : "0");
+	vmp_write_file(VMP_DEBUGFS "/ref_source", soft ? "soft-unmap" : "faults");
 	/* no readahead: every return of an evicted hot page is a major fault */
 	vmp_write_file(VMP_DEBUGFS "/readahead", "0");
 	/*

@@ -8,7 +8,7 @@
  * its PTE with MADV_DONTNEED, so every reference is a fault the module sees:
  * minor (a hit: a reference for the policy) or zero-fill (a miss). The pool
  * is the cache: pool_pages = cache size, watermarks 0 0 0 (no background
- * reclaim; one eviction per miss, as in the simulator), soft_unmap off
+ * reclaim; one eviction per miss, as in the simulator), ref_source faults
  * (every reference is already a fault). Pages are only read, so evictions
  * drop zero pages and no I/O is needed. Block numbers are renumbered densely
  * in order of first use; the policy sees keys, so this changes nothing.
@@ -157,7 +157,7 @@ static void replay_one(struct __test_metadata *_metadata, const char *policy,
 	snprintf(params, sizeof(params), "pool_pages=%u policy=%s", size, policy);
 	ASSERT_EQ(0, vmp_load(params));
 	ASSERT_EQ(0, vmp_write_file(VMP_DEBUGFS "/watermarks", "0 0 0"));
-	ASSERT_EQ(0, vmp_write_file(VMP_DEBUGFS "/soft_unmap", "0"));
+	ASSERT_EQ(0, vmp_write_file(VMP_DEBUGFS "/ref_source", "faults"));
 	fd = vmp_open();
 	ASSERT_LE(0, fd);
 	p = vmp_map(fd, 0, t.distinct, MAP_SHARED);

@@ -342,7 +342,7 @@ TEST_F(swaperr, adaptive_readahead_follows_the_pattern)
 	EXPECT_STREQ("1\n", v);
 	free(v);
 	/* strict FIFO, so that swap_out_all() evicts every page of ours */
-	ASSERT_EQ(0, vmp_write_file(DFS "/soft_unmap", "0"));
+	ASSERT_EQ(0, vmp_write_file(DFS "/ref_source", "faults"));
 	vmp_fill(self->p, 0, NPG, 0x77);
 
 	/* adaptive: every read a major fault, not one page read ahead */
