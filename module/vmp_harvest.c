@@ -268,20 +268,26 @@ static int vmp_harvest_ref_locked(const struct vmp_hframe *hf)
 	return 1;
 }
 
+/* vmp_harvest_ref_locked() for @hf, counted in *young or *fresh. */
+static void vmp_harvest_tally_locked(const struct vmp_hframe *hf, u64 *young,
+				     u64 *fresh)
+{
+	int r = vmp_harvest_ref_locked(hf);
+
+	if (r == 1)
+		(*young)++;
+	else if (r == 0)
+		(*fresh)++;
+}
+
 /* Apply the neighbours look-around found; pool lock held. */
 static void vmp_harvest_apply_locked(struct vmp_hstate *h, u64 *young,
 				     u64 *fresh)
 {
 	u32 i;
 
-	for (i = 0; i < h->nlook; i++) {
-		int r = vmp_harvest_ref_locked(&h->look[i]);
-
-		if (r == 1)
-			(*young)++;
-		else if (r == 0)
-			(*fresh)++;
-	}
+	for (i = 0; i < h->nlook; i++)
+		vmp_harvest_tally_locked(&h->look[i], young, fresh);
 	h->nlook = 0;
 }
 
@@ -353,15 +359,10 @@ static void vmp_harvest_locked_frames(struct vmp_hframe *hf, u32 n,
 		struct page *page = vmp_frame_page(hf[i].frame);
 		bool y = vmp_harvest_frame(hf[i].obj, hf[i].index, page,
 					   look, h);
-		int r;
 
 		spin_lock(&vmp_pool.lock);
 		if (y) {
-			r = vmp_harvest_ref_locked(&hf[i]);
-			if (r == 1)
-				(*young)++;
-			else if (r == 0)
-				(*fresh)++;
+			vmp_harvest_tally_locked(&hf[i], young, fresh);
 		} else {
 			/* not young: a fresh frame's bit went otherwise */
 			vmp_pool.frames[hf[i].frame].flags &= ~VMP_FRAME_FRESH;

@@ -127,7 +127,7 @@ struct vmp_pool {
 	u32 harvest_batch;		/* candidates per pass, WRITE_ONCE */
 	u32 fresh[VMP_FRESH_RING];	/* lock: frames mapped since the last pass */
 	u32 fresh_next;			/* lock: next slot of fresh[] */
-	u32 fresh_n;			/* lock: valid entries of fresh[] */
+	u32 fresh_n;			/* lock: valid entries of fresh[]; READ_ONCE glance in vmp_fault */
 	atomic_t fail_allocs;		/* fault injection: fail next N allocs */
 };
 

@@ -1259,7 +1259,12 @@ static int knob_update(const char *name, bool set, uint64_t v, uint64_t *old,
 	return VC_OK;
 }
 
-int vc_cmd_harvest_batch(int argc, char **argv)
+/*
+ * A number knob (readahead, harvest_batch): show "NAME N UNIT", or set it
+ * and add "(was M)". @what names the number in the usage error.
+ */
+static int num_cmd(const char *name, const char *what, const char *unit,
+		   int argc, char **argv)
 {
 	uint64_t v = 0, old, cur;
 	int ret = plain_opts(argc, argv, "[N] [-j]", 0, 1);
@@ -1269,47 +1274,29 @@ int vc_cmd_harvest_batch(int argc, char **argv)
 		return ret;
 	if (optind < argc) {
 		if (vc_parse_u64(argv[optind], 10, &v))
-			return vc_usage_err("harvest_batch", "bad batch '%s' (a number of frames)",
-					    argv[optind]);
+			return vc_usage_err(name, "bad %s '%s' (a number of %s)", what,
+					    argv[optind], unit);
 		set = true;
 	}
-	if (knob_update("harvest_batch", set, v, &old, &cur))
+	if (knob_update(name, set, v, &old, &cur))
 		return VC_ERR;
 	if (vc_json)
 		return VC_OK;
+	printf("%s %llu %s", name, (unsigned long long)cur, unit);
 	if (set)
-		printf("harvest_batch %llu frames (was %llu)\n", (unsigned long long)cur,
-		       (unsigned long long)old);
-	else
-		printf("harvest_batch %llu frames\n", (unsigned long long)cur);
+		printf(" (was %llu)", (unsigned long long)old);
+	putchar('\n');
 	return VC_OK;
+}
+
+int vc_cmd_harvest_batch(int argc, char **argv)
+{
+	return num_cmd("harvest_batch", "batch", "frames", argc, argv);
 }
 
 int vc_cmd_readahead(int argc, char **argv)
 {
-	uint64_t v = 0, old, cur;
-	int ret = plain_opts(argc, argv, "[N] [-j]", 0, 1);
-	bool set = false;
-
-	if (ret >= 0)
-		return ret;
-	if (optind < argc) {
-		if (vc_parse_u64(argv[optind], 10, &v))
-			return vc_usage_err("readahead", "bad window '%s' (a number of pages)",
-					    argv[optind]);
-		set = true;
-	}
-	if (knob_update("readahead", set, v, &old, &cur))
-		return VC_ERR;
-	if (vc_json)
-		return VC_OK;
-	if (set) {
-		printf("readahead %llu pages (was %llu)\n", (unsigned long long)cur,
-		       (unsigned long long)old);
-	} else {
-		printf("readahead %llu pages\n", (unsigned long long)cur);
-	}
-	return VC_OK;
+	return num_cmd("readahead", "window", "pages", argc, argv);
 }
 
 /* An on/off knob (soft_unmap, ra_adaptive, harvest_flush): show it, or set it and show both. */
