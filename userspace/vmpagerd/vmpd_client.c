@@ -1703,13 +1703,18 @@ static void accept_one(int sock, struct ucred cr)
 	pthread_mutex_unlock(&vmpd.policy_lock);
 	r.budget = c->budget;
 	r.cache = c->ncache;
+	/*
+	 * Counted before the welcome is sent, as refuse() counts before its
+	 * reply: a client that has read its welcome must find itself in
+	 * clients_accepted (the debug-kernel CI run read 0 here).
+	 */
+	count(clients_accepted);
 	if (send_reply(c, sock, &r)) {
 		warn("pid %d: welcome not sent: %s", cr.pid, strerror(errno));
 		client_kill(c, "welcome failed");
 		vmpd_client_put(c);
 		return;
 	}
-	count(clients_accepted);
 	info("client pid %d uid %d: region %#llx, %llu pages, budget %u frames, cache %u pages%s",
 	     c->pid, c->uid, (unsigned long long)h.base,
 	     (unsigned long long)c->npages, c->budget, c->ncache,
