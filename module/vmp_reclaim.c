@@ -14,7 +14,8 @@
  *   2. re-check that the object still holds the page (a dying object
  *      erases its pages under the page lock, so it waits for us);
  *   3. skip mlocked and maybe-DMA-pinned pages;
- *   3a. soft-unmap aging (debugfs "soft_unmap", on by default): a victim
+ *   3a. soft-unmap aging (debugfs "soft_unmap", ref_source soft-unmap or
+ *      both; off by default since accessed bits are harvested): a victim
  *      that is still mapped and was not soft-unmapped since its last touch
  *      is unmapped but kept: requeue() gives it one more trip down the
  *      lists, flagged SOFT. Touching it meanwhile is a cheap minor fault
@@ -22,10 +23,10 @@
  *      up again untouched it is evicted. (The PTE young bit the zap moves
  *      to PG_referenced is not used: the access that mapped the page set it
  *      and the policy saw that access as a fault already.)
- *   3b. accessed-bit harvesting (debugfs "ref_source" accessed or both,
- *      vmp_harvest.c): each pass first tests the PTE accessed bits of the
- *      frames mapped since the last pass (consumed: their fault was the
- *      reference) and of harvest_batch candidates at the victim end of the
+ *   3b. accessed-bit harvesting (debugfs "ref_source" accessed, the
+ *      default, or both; vmp_harvest.c): each pass first tests the PTE
+ *      accessed bits of the frames mapped since the last pass (consumed:
+ *      their fault was the reference) and of harvest_batch candidates at the victim end of the
  *      lists, passing young ones to the policy as references; then a
  *      victim whose PTE is still young is requeued and referenced instead
  *      of evicted (before 3a, which then only sees untouched victims).
@@ -599,8 +600,9 @@ int vmp_reclaim_init(void)
 	vmp_pool.wmark_high = max(3 * n / 64, 16U);
 	vmp_pool.ra_window = 8;
 	vmp_pool.ra_adaptive = true;
-	vmp_pool.soft_unmap = true;
-	vmp_pool.harvest = false;
+	/* ref_source accessed: the hardware's bit, no extra faults */
+	vmp_pool.soft_unmap = false;
+	vmp_pool.harvest = true;
 	vmp_pool.harvest_batch = 32;
 	vmp_pool.harvest_flush = true;
 	vmp_kthread = kthread_run(vmp_reclaim_thread, NULL, "vmpager_reclaim");

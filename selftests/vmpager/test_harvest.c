@@ -172,7 +172,14 @@ TEST(ref_source_knob)
 	ASSERT_EQ(0, vmp_load("pool_pages=256"));
 	s = ref_source();
 	ASSERT_NE(NULL, s);
-	/* soft-unmap aging is the default: one bracketed current value */
+	/* accessed-bit harvesting is the default: one bracketed value */
+	EXPECT_STREQ("faults soft-unmap [accessed] both\n", s);
+	free(s);
+	s = vmp_read_file(VMP_DEBUGFS "/soft_unmap");
+	EXPECT_STREQ("0\n", s);
+	free(s);
+	EXPECT_EQ(0, vmp_write_file(VMP_DEBUGFS "/ref_source", "soft-unmap\n"));
+	s = ref_source();
 	EXPECT_STREQ("faults [soft-unmap] accessed both\n", s);
 	free(s);
 	EXPECT_EQ(0, vmp_write_file(VMP_DEBUGFS "/ref_source", "accessed\n"));
