@@ -324,14 +324,14 @@ static int swap_show(struct seq_file *m, void *v)
 			   a->first, a->nslots, a->used, a->cursor,
 			   a->online ? "online" : "offline", a->nfiles);
 	}
-	seq_puts(m, "file area slots io path\n");
+	seq_puts(m, "file area slots io extents path\n");
 	for (i = 0; i < n; i++) {
 		for (f = 0; f < areas[i].nfiles; f++) {
 			struct vmp_swap_file *sf =
 				&vmp_swap.files[areas[i].file0 + f];
 
-			seq_printf(m, "%d %d %u %s ", areas[i].file0 + f, i,
-				   sf->nslots, sf->direct ? "direct" : "buffered");
+			seq_printf(m, "%d %d %u %s %u ", areas[i].file0 + f, i,
+				   sf->nslots, vmp_swap_io_name(sf), sf->next);
 			seq_file_path(m, sf->file, " \t\n\\");
 			seq_putc(m, '\n');
 		}
@@ -339,6 +339,35 @@ static int swap_show(struct seq_file *m, void *v)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(swap);
+
+/*
+ * swap_extents: where the pages of each block-I/O swap file are on its
+ * device, one line per extent: "file page pages sector device". Files with
+ * kiocb I/O have none. Under add_lock, so no file is being added.
+ */
+static int swap_extents_show(struct seq_file *m, void *v)
+{
+	u32 e;
+	int f;
+
+	seq_puts(m, "file page pages sector device\n");
+	mutex_lock(&vmp_swap.add_lock);
+	for (f = 0; f < vmp_swap.nfiles; f++) {
+		const struct vmp_swap_file *sf = &vmp_swap.files[f];
+
+		for (e = 0; e < sf->next; e++) {
+			seq_printf(m, "%d %u %u %llu %pg\n", f, sf->ext[e].page,
+				   sf->ext[e].nr,
+				   (unsigned long long)sf->ext[e].sector,
+				   sf->bdev);
+			if (!(e & 255))
+				cond_resched();
+		}
+	}
+	mutex_unlock(&vmp_swap.add_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(swap_extents);
 
 /*
  * swapmap: every slot, 64 per line: "FIRST USED MAP" with '#' for a slot in
@@ -686,6 +715,7 @@ void vmp_debugfs_init(void)
 	debugfs_create_file("walk", 0600, d, NULL, &vmp_walk_fops);
 	debugfs_create_file("swap", 0400, d, NULL, &swap_fops);
 	debugfs_create_file("swapmap", 0400, d, NULL, &swapmap_fops);
+	debugfs_create_file("swap_extents", 0400, d, NULL, &swap_extents_fops);
 	debugfs_create_file("lru", 0400, d, NULL, &lru_fops);
 	debugfs_create_file("policy", 0600, d, NULL, &policy_fops);
 	debugfs_create_file("watermarks", 0600, d, NULL, &watermarks_fops);

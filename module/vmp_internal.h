@@ -30,14 +30,19 @@
  *   vmp_srv_attach_lock (mutex: attaching or killing the swap server,
  *     vmp_uring.c)
  *     vmp_swap.add_lock (mutex: adding swap areas)
+ *       the swap file's i_rwsem (filling its holes, setting S_SWAPFILE,
+ *         vmp_bio.c), a block device's open_mutex (claiming it)
  *       vmp_swap.lock
  *     vmp_srv_lock (vmp_srv_kill), then vmp_swap.lock after dropping it
  *   vmp_srv_lock (spinlock: server instances and tags; a leaf: no other
  *     vmpager lock, io_uring call or user copy is taken under it)
  *
- * Swap file I/O never runs in the faulting task: it is submitted from the
- * vmpager_io workqueue, so the filesystem's locks (sb_writers, i_rwsem)
- * are never taken under a task's mmap_lock or vmp_policy_lock.
+ * Swap I/O through a filesystem (kiocbs) never runs in the faulting task:
+ * it is submitted from the vmpager_io workqueue, so the filesystem's locks
+ * (sb_writers, i_rwsem) are never taken under a task's mmap_lock or
+ * vmp_policy_lock. Block I/O (bios to an extent-mapped file's device or a
+ * block device, vmp_bio.c) takes no filesystem lock and is submitted by
+ * the faulting or reclaiming task itself.
  *
  * The fault handler takes a page lock with no vmpager lock held, then at
  * most obj->pages' xa_lock and the pool lock, never a mutex; it may run a
@@ -56,6 +61,7 @@
 #include <linux/spinlock.h>
 #include <linux/xarray.h>
 
+#include <linux/blkdev.h>
 #include <linux/bvec.h>
 #include <linux/completion.h>
 #include <linux/workqueue.h>
@@ -163,10 +169,30 @@ void vmp_harvest_fresh_sweep(void);
 #define VMP_MAX_SWAPFILES	16
 #define VMP_MAX_SWAPAREAS	16
 
+/* How a swap file's pages move (vmp_bio.c, vmp_swap.c); invariant. */
+enum vmp_io_kind {
+	VMP_IO_BUFFERED,		/* kiocb through the page cache (tmpfs) */
+	VMP_IO_DIRECT,			/* O_DIRECT kiocb (no bmap: btrfs...) */
+	VMP_IO_BIO,			/* bios to the block device, extent-mapped */
+};
+
+/* A run of a swap file's pages that is contiguous on its block device. */
+struct vmp_swap_extent {
+	u32 page;			/* first page of the file */
+	u32 nr;				/* pages */
+	sector_t sector;		/* where the first one starts on the device */
+};
+
 struct vmp_swap_file {
 	struct file *file;		/* invariant once published */
 	u32 nslots;			/* slots this file holds, invariant */
-	bool direct;			/* opened O_DIRECT, invariant */
+	enum vmp_io_kind io;		/* invariant once published */
+	/* VMP_IO_BIO only, invariant once published: */
+	struct block_device *bdev;	/* where the bios go */
+	struct block_device *claimed;	/* a block device area, held FMODE_EXCL */
+	struct vmp_swap_extent *ext;	/* sorted by page, covering 0..nslots */
+	u32 next;			/* extents in ext[] */
+	bool swapflag;			/* we set S_SWAPFILE on the inode */
 };
 
 enum vmp_area_kind { VMP_AREA_FILES, VMP_AREA_SERVER };
@@ -204,10 +230,21 @@ struct vmp_swap {
 
 extern struct vmp_swap vmp_swap;
 
-/* A set of I/Os in flight; the submitter waits for all of them. */
+/*
+ * A set of I/Os in flight; the submitter waits for all of them. The block
+ * backend builds one bio at a time in it (pages whose sectors follow each
+ * other, same direction), submitted when the next page does not fit or at
+ * vmp_batch_wait(), all under a block plug so that the bios of a striped
+ * area still merge into large requests. A batch lives on its submitter's
+ * stack, between vmp_batch_init() and vmp_batch_wait() in one task.
+ */
 struct vmp_batch {
 	atomic_t pending;
 	struct completion done;
+	struct blk_plug plug;
+	struct bio *bio;		/* being built, not submitted yet */
+	struct vmp_io *tail;		/* its last page's I/O */
+	sector_t next_sector;		/* the sector after its last page */
 };
 
 struct vmp_io {
@@ -225,6 +262,7 @@ struct vmp_io {
 	struct vmp_swap_file *sf;	/* files backend: the file */
 	atomic_t refs;			/* files backend: submission + completion */
 	long ret;			/* files backend: bytes or -errno */
+	struct vmp_io *next;		/* block backend: next page of its bio */
 };
 
 int vmp_swap_init(const char *paths, u32 pages_per_file);
@@ -249,6 +287,14 @@ void vmp_srv_release(struct file *file);
 bool vmp_srv_is_server_mm(struct mm_struct *mm);
 const char *vmp_srv_state_name(void);
 const struct file_operations *vmp_misc_fops(void);
+/* ---- block I/O backend (vmp_bio.c) ---- */
+int vmp_bio_setup(struct vmp_swap_file *sf, const char *what);
+void vmp_bio_release(struct vmp_swap_file *sf);
+void vmp_bio_submit(struct vmp_batch *b, struct vmp_io *io,
+		    struct vmp_swap_file *sf, u32 page);
+void vmp_bio_flush(struct vmp_batch *b);
+const char *vmp_swap_io_name(const struct vmp_swap_file *sf);
+
 void vmp_batch_init(struct vmp_batch *b);
 void vmp_io_submit(struct vmp_batch *b, struct vmp_io *io, int rw);
 void vmp_batch_wait(struct vmp_batch *b);

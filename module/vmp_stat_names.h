@@ -60,6 +60,10 @@ static const char *const vmp_stat_names[] = {
 	[VMPAGER_STAT_harvest_saved] = "harvest_saved",
 	[VMPAGER_STAT_harvest_ns] = "harvest_ns",
 	[VMPAGER_STAT_harvest_flushes] = "harvest_flushes",
+	[VMPAGER_STAT_bio_reads] = "bio_reads",
+	[VMPAGER_STAT_bio_read_pages] = "bio_read_pages",
+	[VMPAGER_STAT_bio_writes] = "bio_writes",
+	[VMPAGER_STAT_bio_write_pages] = "bio_write_pages",
 };
 
 #endif /* _VMP_STAT_NAMES_H */

@@ -13,8 +13,9 @@
  *
  * Files are opened O_DIRECT when their filesystem allows (ext4, xfs, block
  * devices) and buffered otherwise (tmpfs), must not be accessible to group
- * or others, and are preallocated with vfs_fallocate() because extending
- * direct writes are synchronous on ext4.
+ * or others, and are preallocated with vfs_fallocate(). A block device, or
+ * a file whose filesystem can map it to extents of its device (bmap), then
+ * moves its pages with bios (vmp_bio.c); other files with kiocbs (below).
  *
  * Slots: each area has its own bitmap, allocated with the area and never
  * resized (kvmalloc: a 128 GiB area has 2^25 slots, a 4 MiB map, more than
@@ -24,10 +25,11 @@
  * then files areas in order; an offline (dead) server area gets no new
  * slots, which is how writes fail over to the in-kernel files.
  *
- * I/O: each page moves with one kiocb over a one-entry bio_vec iterator on
- * the pool page itself (zero copy), submitted with vfs_iocb_iter_read/write
- * and a ki_complete callback: asynchronous direct I/O where the file allows
- * it, completing inline otherwise. A batch counts its I/Os in flight and the
+ * Kiocb I/O (files without extents: tmpfs, btrfs; the block backend is
+ * in vmp_bio.c): each page moves with one kiocb over a one-entry bio_vec
+ * iterator on the pool page itself (zero copy), submitted with
+ * vfs_iocb_iter_read/write and a ki_complete callback: asynchronous direct
+ * I/O where the file allows it, completing inline otherwise. A batch counts its I/Os in flight and the
  * submitter sleeps until the last completes; completions only record the
  * result and wake it, so they are safe in interrupt context.
  */
@@ -50,6 +52,14 @@ static struct workqueue_struct *vmp_io_wq;
 
 static struct vmp_swap_area *vmp_swap_area_of(u32 slot);
 
+/* Release a set-up swap file: its block backend state, then the file. */
+static void vmp_swap_put_file(struct vmp_swap_file *sf)
+{
+	vmp_bio_release(sf);
+	fput(sf->file);
+	sf->file = NULL;
+}
+
 /*
  * Check and preallocate an opened swap file; fills @sf. @npages 0 means the
  * file's current size. Consumes @file on error.
@@ -71,6 +81,13 @@ static int vmp_swap_setup_file(struct vmp_swap_file *sf, struct file *file,
 		       what, from_kuid(&init_user_ns, inode->i_uid));
 		goto close;
 	}
+	ret = -EBUSY;
+	if (IS_SWAPFILE(inode)) {
+		pr_err("swap file %s: in use as swap (by swapon or another area)\n",
+		       what);
+		goto close;
+	}
+	ret = -EACCES;
 	if (inode->i_mode & 0077) {
 		pr_err("swap file %s: mode %04o lets others read swapped pages; chmod 600 it\n",
 		       what, inode->i_mode & 07777);
@@ -99,10 +116,14 @@ static int vmp_swap_setup_file(struct vmp_swap_file *sf, struct file *file,
 		npages = min_t(u64, npages,
 			       i_size_read(file->f_mapping->host) >> PAGE_SHIFT);
 	}
-	sf->file = file;
-	sf->nslots = npages;
-	sf->direct = direct;
-	return 0;
+	*sf = (struct vmp_swap_file){
+		.file = file, .nslots = npages,
+		.io = direct ? VMP_IO_DIRECT : VMP_IO_BUFFERED,
+	};
+	ret = vmp_bio_setup(sf, what);
+	if (!ret)
+		return 0;
+	sf->file = NULL;
 close:
 	fput(file);
 	return ret;
@@ -212,7 +233,7 @@ int vmp_swap_init(const char *paths, u32 pages_per_file)
 			}
 		}
 		if (ret) {
-			fput(vmp_swap.files[n].file);
+			vmp_swap_put_file(&vmp_swap.files[n]);
 			break;
 		}
 		per = min(per, vmp_swap.files[n].nslots);
@@ -235,8 +256,7 @@ int vmp_swap_init(const char *paths, u32 pages_per_file)
 	for (i = 0; i < n; i++) {
 		pr_info("swap file %s: %u slots, %s I/O\n",
 			vmp_swap.files[i].file->f_path.dentry->d_name.name, per,
-			vmp_swap.files[i].direct ? "direct" :
-			"buffered (no O_DIRECT on this filesystem)");
+			vmp_swap_io_name(&vmp_swap.files[i]));
 	}
 	return 0;
 }
@@ -295,13 +315,12 @@ int vmp_swap_add_fd(int fd, u64 pages)
 	ret = vmp_swap_publish(VMP_AREA_FILES, sf->nslots, vmp_swap.nfiles, 1,
 			       NULL);
 	if (ret) {
-		fput(sf->file);
-		sf->file = NULL;
+		vmp_swap_put_file(sf);
 		goto unlock;
 	}
 	vmp_swap.nfiles++;
 	pr_info("swap file %pD added: %u slots, %s I/O\n", sf->file,
-		sf->nslots, direct ? "direct" : "buffered");
+		sf->nslots, vmp_swap_io_name(sf));
 unlock:
 	mutex_unlock(&vmp_swap.add_lock);
 put:
@@ -355,7 +374,7 @@ void vmp_swap_exit(void)
 		destroy_workqueue(vmp_io_wq);
 	vmp_io_wq = NULL;
 	for (i = 0; i < vmp_swap.nfiles; i++)
-		fput(vmp_swap.files[i].file);
+		vmp_swap_put_file(&vmp_swap.files[i]);
 	vmp_swap.nfiles = 0;
 	for (i = 0; i < vmp_swap.nareas; i++) {
 		kvfree(vmp_swap.areas[i].map);
@@ -466,6 +485,8 @@ void vmp_batch_init(struct vmp_batch *b)
 {
 	atomic_set(&b->pending, 1);	/* the submitter's own count */
 	init_completion(&b->done);
+	b->bio = NULL;
+	blk_start_plug(&b->plug);
 }
 
 /* An I/O finished with @ret (bytes or -errno), from any backend, any context. */
@@ -571,6 +592,11 @@ void vmp_io_submit(struct vmp_batch *b, struct vmp_io *io, int rw)
 	}
 	rel = io->slot - a->first;
 	sf = &vmp_swap.files[a->file0 + rel % a->nfiles];
+	if (sf->io == VMP_IO_BIO) {
+		/* no filesystem lock on this path: submitted by the caller */
+		vmp_bio_submit(b, io, sf, rel / a->nfiles);
+		return;
+	}
 	io->sf = sf;
 	io->iocb.ki_pos = (loff_t)(rel / a->nfiles) << PAGE_SHIFT;
 	/*
@@ -589,6 +615,8 @@ inline_done:
 
 void vmp_batch_wait(struct vmp_batch *b)
 {
+	vmp_bio_flush(b);
+	blk_finish_plug(&b->plug);
 	if (!atomic_dec_and_test(&b->pending))
 		wait_for_completion(&b->done);
 }

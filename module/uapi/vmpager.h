@@ -20,7 +20,7 @@
 #include <linux/ioctl.h>
 
 #define VMPAGER_VERSION_MAJOR	1
-#define VMPAGER_VERSION_MINOR	2
+#define VMPAGER_VERSION_MINOR	3
 
 #define VMPAGER_DEVICE		"/dev/vmpager"
 #define VMPAGER_MAX_ORDER	10	/* buddy orders 0..VMPAGER_MAX_ORDER */
@@ -81,6 +81,10 @@ enum vmpager_stat_id {
 	VMPAGER_STAT_harvest_saved,	/* victims kept because their accessed bit was set */
 	VMPAGER_STAT_harvest_ns,	/* nanoseconds spent harvesting (local_clock) */
 	VMPAGER_STAT_harvest_flushes,	/* TLB flushes of every CPU after a harvest */
+	VMPAGER_STAT_bio_reads,		/* read bios sent to a swap block device */
+	VMPAGER_STAT_bio_read_pages,	/* pages those bios carried */
+	VMPAGER_STAT_bio_writes,	/* write bios sent to a swap block device */
+	VMPAGER_STAT_bio_write_pages,	/* pages those bios carried */
 	VMPAGER_NR_STATS
 };
 

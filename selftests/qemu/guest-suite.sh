@@ -129,5 +129,10 @@ disk=$top/build/guest/$tag-$mode-disk.img
 rm -f "$disk"
 truncate -s "${VMP_DISK_MB:-1024}M" "$disk"
 mkfs.ext4 -q -F "$disk" >&2 || { echo "guest-suite: mkfs.ext4 failed (apt-get install e2fsprogs)" >&2; exit 1; }
-exec "$top/selftests/qemu/run-guest.sh" -k "$image" -i "$initrd" -d "$disk" \
+# A second, raw disk (/dev/vdb, VMP_SWAP_DEV in the guest): a block device
+# for swap areas (the block I/O backend on a whole device).
+disk2=$top/build/guest/$tag-$mode-swapdev.img
+rm -f "$disk2"
+truncate -s "${VMP_SWAPDEV_MB:-64}M" "$disk2"
+exec "$top/selftests/qemu/run-guest.sh" -k "$image" -i "$initrd" -d "$disk" -d "$disk2" \
 	-l "$top/build/logs/guest-$tag-$mode" -t "$total" -n "guest-$tag" -a "$append"

@@ -10,7 +10,8 @@
 #  -l  log directory (default build/guest-logs/<kernel tag>-<timestamp>)
 #  -t  whole-run timeout in seconds (default 900); QEMU is killed at it
 #  -a  appended to the kernel command line (e.g. "vmp.only=uffd_* vmp.timeout=120")
-#  -d  raw disk image attached as virtio-blk (/dev/vda in the guest)
+#  -d  raw disk image attached as virtio-blk (/dev/vda in the guest); repeat it for
+#      more disks (/dev/vdb, ...; paths without spaces)
 #  -n  suite label written into the KTAP stream (default guest-<kernel tag>)
 #  -s  interactive: console on this terminal, a shell instead of the plan, no timeout
 #
@@ -50,7 +51,7 @@ while getopts k:i:l:t:a:d:n:sh opt; do
 	l) logdir=$OPTARG ;;
 	t) total=$OPTARG ;;
 	a) extra=$OPTARG ;;
-	d) disk=$OPTARG ;;
+	d) disk="$disk${disk:+ }$OPTARG" ;;
 	n) label=$OPTARG ;;
 	s) interactive=1 ;;
 	*) usage ;;
@@ -69,7 +70,9 @@ if [ -z "$kernel" ]; then
 	kernel=/boot/vmlinuz-$kver
 fi
 [ -r "$kernel" ] || { echo "run-guest: cannot read kernel $kernel (install linux-image-amd64, or pass -k)" >&2; exit 2; }
-[ -z "$disk" ] || [ -r "$disk" ] || { echo "run-guest: cannot read disk image $disk" >&2; exit 2; }
+for d in $disk; do
+	[ -r "$d" ] || { echo "run-guest: cannot read disk image $d" >&2; exit 2; }
+done
 command -v qemu-system-x86_64 >/dev/null || { echo "run-guest: qemu-system-x86_64 missing (apt-get install qemu-system-x86)" >&2; exit 2; }
 
 # Kernel tag: "6.1.0-56-amd64" for /boot/vmlinuz-6.1.0-56-amd64, "kernel-<hash>" for
@@ -91,7 +94,9 @@ append="console=ttyS0 loglevel=7 printk.time=1 panic=-1 printk.devkmsg=on vmp.pl
 set -- qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 1G \
 	-nodefaults -display none -no-reboot \
 	-kernel "$kernel" -initrd "$initrd" -append "$append"
-[ -n "$disk" ] && set -- "$@" -drive "file=$disk,if=virtio,format=raw"
+for d in $disk; do
+	set -- "$@" -drive "file=$d,if=virtio,format=raw"
+done
 if [ $interactive = 1 ]; then
 	set -- "$@" -serial mon:stdio -serial "file:$ktap"
 	printf '%s\n' "$*" > "$logdir/cmdline"

@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmpager block I/O: swap files mapped to extents of their block device,
+ * and block devices, read and written with bios.
+ *
+ * The kernel's swap maps a swap file once, at swapon, by asking the
+ * filesystem where each block lives (bmap), and from then on sends bios
+ * straight to the block device: the filesystem is never on the I/O path.
+ * vmpager does the same for a file whose filesystem has ->bmap and lives
+ * on one block device (ext4, xfs):
+ *
+ *   - the file is preallocated (vmp_swap.c), and the pages bmap() does not
+ *     map yet are written with zeros through the filesystem, once: holes,
+ *     and the unwritten extents fallocate leaves (bmap() reports both as
+ *     block 0; a raw write under an unwritten extent would be read back as
+ *     zeros by the filesystem, and a hole has no block at all);
+ *   - the inode gets S_SWAPFILE for as long as the module holds it, as
+ *     swapon does: the VFS then fails write(2), truncate, fallocate and
+ *     attribute changes with ETXTBSY, so no block moves under the bios;
+ *   - every page's blocks must be contiguous on the device and start on a
+ *     logical block of it; the pages are kept as a sorted array of extents
+ *     (file page, pages, first sector), found by binary search.
+ *
+ * A block device area is claimed exclusively (FMODE_EXCL), as swapon does:
+ * mounting it, swapon and a second area on it then fail with EBUSY.
+ *
+ * A file whose filesystem has no bmap (tmpfs; btrfs) keeps the kiocb
+ * backend of vmp_swap.c; the swap debugfs file names each file's backend
+ * in its io column (bio, direct, buffered).
+ *
+ * Submission: vmp_bio_submit() adds a page to the bio its batch is building
+ * while the page's sector follows the bio's last one and the direction is
+ * the same, and starts a new bio otherwise: consecutive slots (the slot
+ * allocator's next-fit cursor hands them out to a batch of evictions, and
+ * read-ahead reads them back) go to the device as one multi-page request.
+ * The batch also holds a block plug, so that the bios of a striped area
+ * (pages alternating between files on one device) are merged by the block
+ * layer. Bios are submitted by the faulting or reclaiming task itself,
+ * with mmap_lock possibly held: no filesystem lock is taken here, which is
+ * what made the kiocb path hand its I/O to a workqueue. A bio completes in
+ * interrupt context and completes each of its pages' vmp_io.
+ *
+ * A device that fails or times out a bio (the block layer's own timeouts:
+ * a remote device's driver fails it after its timeout) fails the pages of
+ * that bio only: a read error is SIGBUS for the fault that waited for it,
+ * a write error keeps the page resident (vmp_reclaim.c).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
+
+#include "vmp_internal.h"
+
+#define VMP_BIO_PAGES	32	/* pages per bio we build (a reclaim batch) */
+#define VMP_ZERO_PAGES	64	/* pages per write when filling holes */
+
+const char *vmp_swap_io_name(const struct vmp_swap_file *sf)
+{
+	switch (sf->io) {
+	case VMP_IO_BIO:
+		return "bio";
+	case VMP_IO_DIRECT:
+		return "direct";
+	default:
+		return "buffered";
+	}
+}
+
+/* Write zeros through the filesystem over pages [first, first + n). */
+static int vmp_bio_zero(struct file *file, u32 first, u32 n)
+{
+	struct bio_vec *bv;
+	struct iov_iter iter;
+	struct kiocb kiocb;
+	ssize_t ret = 0;
+	u32 i, chunk;
+
+	bv = kmalloc_array(VMP_ZERO_PAGES, sizeof(*bv), GFP_KERNEL);
+	if (!bv)
+		return -ENOMEM;
+	for (i = 0; i < VMP_ZERO_PAGES; i++) {
+		bv[i].bv_page = ZERO_PAGE(0);
+		bv[i].bv_len = PAGE_SIZE;
+		bv[i].bv_offset = 0;
+	}
+	while (n) {
+		chunk = min_t(u32, n, VMP_ZERO_PAGES);
+		iov_iter_bvec(&iter, WRITE, bv, chunk, (size_t)chunk << PAGE_SHIFT);
+		init_sync_kiocb(&kiocb, file);
+		kiocb.ki_pos = (loff_t)first << PAGE_SHIFT;
+		file_start_write(file);
+		ret = vfs_iocb_iter_write(file, &kiocb, &iter);
+		file_end_write(file);
+		if (ret >= 0 && ret != (ssize_t)chunk << PAGE_SHIFT)
+			ret = -EIO;	/* short: the disk is full */
+		if (ret < 0)
+			break;
+		ret = 0;
+		first += chunk;
+		n -= chunk;
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		cond_resched();
+	}
+	kfree(bv);
+	return ret;
+}
+
+/*
+ * Where page @p of the file starts on the device: 0 with *@sector set, 1
+ * if a block of it is not mapped, or -errno (-EINVAL: its blocks are not
+ * contiguous or not aligned to the device's logical blocks).
+ */
+static int vmp_bio_page_sector(struct inode *inode, struct block_device *bdev,
+			       u32 p, sector_t *sector, const char *what)
+{
+	unsigned int bits = inode->i_blkbits;
+	u32 per = PAGE_SIZE >> bits, j;
+	sector_t first = (sector_t)p * per, blk, start = 0;
+	int ret;
+
+	for (j = 0; j < per; j++) {
+		blk = first + j;
+		ret = bmap(inode, &blk);
+		if (ret)
+			return ret;
+		if (!blk)
+			return 1;
+		if (!j) {
+			start = blk;
+		} else if (blk != start + j) {
+			pr_err("swap file %s: the blocks of page %u are not contiguous on the device\n",
+			       what, p);
+			return -EINVAL;
+		}
+	}
+	*sector = start << (bits - SECTOR_SHIFT);
+	if (*sector & ((bdev_logical_block_size(bdev) >> SECTOR_SHIFT) - 1)) {
+		pr_err("swap file %s: page %u starts inside a %u-byte block of the device\n",
+		       what, p, bdev_logical_block_size(bdev));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Fill the pages of @sf that bmap() does not map; *@filled counts them. */
+static int vmp_bio_fill(struct vmp_swap_file *sf, struct block_device *bdev,
+			const char *what, u32 *filled)
+{
+	struct inode *inode = file_inode(sf->file);
+	u32 p, run = 0;
+	sector_t sector;
+	int ret;
+
+	*filled = 0;
+	for (p = 0; p <= sf->nslots; p++) {
+		ret = p < sf->nslots ?
+		      vmp_bio_page_sector(inode, bdev, p, &sector, what) : 0;
+		if (ret < 0)
+			return ret;
+		if (ret == 1) {
+			run++;
+			continue;
+		}
+		if (run) {
+			ret = vmp_bio_zero(sf->file, p - run, run);
+			if (ret) {
+				pr_err("swap file %s: writing its %u unmapped pages from page %u failed (%d)\n",
+				       what, run, p - run, ret);
+				return ret;
+			}
+			*filled += run;
+			run = 0;
+		}
+		if (!(p & 1023))
+			cond_resched();
+	}
+	if (!*filled)
+		return 0;
+	/* buffered files: allocate the blocks; and no stale cached zeros */
+	ret = vfs_fsync(sf->file, 1);
+	invalidate_mapping_pages(sf->file->f_mapping, 0, -1);
+	return ret;
+}
+
+/* Map every page of @sf to its sectors; fills sf->ext and sf->next. */
+static int vmp_bio_map(struct vmp_swap_file *sf, struct block_device *bdev,
+		       const char *what)
+{
+	struct inode *inode = file_inode(sf->file);
+	struct vmp_swap_extent *ext = NULL, *e;
+	u32 p, n = 0, cap = 0;
+	sector_t sector;
+	int ret;
+
+	for (p = 0; p < sf->nslots; p++) {
+		ret = vmp_bio_page_sector(inode, bdev, p, &sector, what);
+		if (ret == 1) {
+			pr_err("swap file %s: page %u has no block even after it was written\n",
+			       what, p);
+			ret = -EINVAL;
+		}
+		if (ret)
+			goto fail;
+		e = n ? &ext[n - 1] : NULL;
+		if (e && e->sector + ((sector_t)e->nr << (PAGE_SHIFT - SECTOR_SHIFT)) == sector) {
+			e->nr++;
+			continue;
+		}
+		if (n == cap) {
+			struct vmp_swap_extent *bigger;
+
+			cap = cap ? 2 * cap : 16;
+			bigger = kvmalloc_array(cap, sizeof(*bigger), GFP_KERNEL);
+			if (!bigger) {
+				ret = -ENOMEM;
+				goto fail;
+			}
+			if (n)
+				memcpy(bigger, ext, n * sizeof(*ext));
+			kvfree(ext);
+			ext = bigger;
+		}
+		ext[n++] = (struct vmp_swap_extent){ .page = p, .nr = 1,
+						     .sector = sector };
+		if (!(p & 1023))
+			cond_resched();
+	}
+	sf->ext = ext;
+	sf->next = n;
+	return 0;
+fail:
+	kvfree(ext);
+	return ret;
+}
+
+static int vmp_bio_claim(struct vmp_swap_file *sf, const char *what)
+{
+	struct inode *inode = file_inode(sf->file);
+	struct block_device *bdev;
+
+	bdev = blkdev_get_by_dev(inode->i_rdev,
+				 FMODE_READ | FMODE_WRITE | FMODE_EXCL, sf);
+	if (IS_ERR(bdev)) {
+		pr_err("swap device %s: cannot claim it (%ld): mounted, used as swap or by another area?\n",
+		       what, PTR_ERR(bdev));
+		return PTR_ERR(bdev);
+	}
+	if (bdev_logical_block_size(bdev) > PAGE_SIZE) {
+		pr_err("swap device %s: %u-byte logical blocks, larger than a page\n",
+		       what, bdev_logical_block_size(bdev));
+		blkdev_put(bdev, FMODE_READ | FMODE_WRITE | FMODE_EXCL);
+		return -EINVAL;
+	}
+	sf->ext = kvmalloc(sizeof(*sf->ext), GFP_KERNEL);
+	if (!sf->ext) {
+		blkdev_put(bdev, FMODE_READ | FMODE_WRITE | FMODE_EXCL);
+		return -ENOMEM;
+	}
+	sf->ext[0] = (struct vmp_swap_extent){ .nr = sf->nslots };
+	sf->next = 1;
+	sf->claimed = bdev;
+	sf->bdev = bdev;
+	sf->io = VMP_IO_BIO;
+	return 0;
+}
+
+/*
+ * Choose @sf's backend once it is open, checked and preallocated: a block
+ * device is claimed; a file whose filesystem has bmap is filled, marked
+ * S_SWAPFILE and mapped; any other file keeps its kiocb backend (sf->io is
+ * already direct or buffered). Returns 0 or -errno, with @sf's own state
+ * undone (the caller still holds and puts the file).
+ */
+int vmp_bio_setup(struct vmp_swap_file *sf, const char *what)
+{
+	struct inode *inode = file_inode(sf->file);
+	struct block_device *bdev = inode->i_sb->s_bdev;
+	u32 filled;
+	int ret;
+
+	if (S_ISBLK(inode->i_mode))
+		return vmp_bio_claim(sf, what);
+	if (!sf->file->f_mapping->a_ops->bmap || !bdev)
+		return 0;	/* no extents to map: the kiocb backend */
+	if (IS_SWAPFILE(inode)) {
+		pr_err("swap file %s: in use as swap (by swapon or another area)\n",
+		       what);
+		return -EBUSY;
+	}
+	ret = vmp_bio_fill(sf, bdev, what, &filled);
+	if (ret)
+		return ret;
+	if (filled)
+		pr_info("swap file %s: wrote its %u unwritten or unallocated pages once, to map them\n",
+			what, filled);
+	inode_lock(inode);
+	if (IS_SWAPFILE(inode)) {
+		inode_unlock(inode);
+		pr_err("swap file %s: in use as swap (by swapon or another area)\n",
+		       what);
+		return -EBUSY;
+	}
+	inode->i_flags |= S_SWAPFILE;
+	inode_unlock(inode);
+	sf->swapflag = true;
+	ret = vmp_bio_map(sf, bdev, what);
+	if (ret) {
+		vmp_bio_release(sf);
+		return ret;
+	}
+	sf->bdev = bdev;
+	sf->io = VMP_IO_BIO;
+	return 0;
+}
+
+/* Undo vmp_bio_setup(): at unload, or when adding the file failed. */
+void vmp_bio_release(struct vmp_swap_file *sf)
+{
+	struct inode *inode;
+
+	if (sf->swapflag) {
+		inode = file_inode(sf->file);
+		inode_lock(inode);
+		inode->i_flags &= ~S_SWAPFILE;
+		inode_unlock(inode);
+		sf->swapflag = false;
+	}
+	if (sf->claimed)
+		blkdev_put(sf->claimed, FMODE_READ | FMODE_WRITE | FMODE_EXCL);
+	sf->claimed = NULL;
+	sf->bdev = NULL;
+	kvfree(sf->ext);
+	sf->ext = NULL;
+	sf->next = 0;
+}
+
+/* The device sector of page @page of @sf (mapped: within 0..nslots). */
+static sector_t vmp_bio_sector(const struct vmp_swap_file *sf, u32 page)
+{
+	u32 lo = 0, hi = sf->next;
+
+	while (hi - lo > 1) {
+		u32 mid = lo + (hi - lo) / 2;
+
+		if (sf->ext[mid].page <= page)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return sf->ext[lo].sector +
+	       ((sector_t)(page - sf->ext[lo].page) << (PAGE_SHIFT - SECTOR_SHIFT));
+}
+
+/* Interrupt context: complete every page of @bio with its status. */
+static void vmp_bio_end(struct bio *bio)
+{
+	struct vmp_io *io = bio->bi_private, *next;
+	int err = blk_status_to_errno(bio->bi_status);
+
+	bio_put(bio);
+	/*
+	 * Each page holds a count of its batch: the submitter cannot return
+	 * (and free these vmp_io) before the last of them is completed, and
+	 * io->next is read before io is.
+	 */
+	for (; io; io = next) {
+		next = io->next;
+		vmp_io_complete_one(io, err ? err : PAGE_SIZE);
+	}
+}
+
+/* Submit the bio @b is building, if any. */
+void vmp_bio_flush(struct vmp_batch *b)
+{
+	struct bio *bio = b->bio;
+
+	if (!bio)
+		return;
+	b->bio = NULL;
+	if (op_is_write(bio_op(bio))) {
+		vmp_count(VMPAGER_STAT_bio_writes);
+		vmp_count_add(VMPAGER_STAT_bio_write_pages, bio->bi_vcnt);
+	} else {
+		vmp_count(VMPAGER_STAT_bio_reads);
+		vmp_count_add(VMPAGER_STAT_bio_read_pages, bio->bi_vcnt);
+	}
+	submit_bio(bio);
+}
+
+/*
+ * Page @page of @sf, for @io (its batch counted it): add it to the bio @b
+ * is building when it follows that bio's last page on the same device in
+ * the same direction, or start a new bio. May sleep (bio allocation from
+ * the bio mempool, GFP_NOIO: it waits rather than fails).
+ */
+void vmp_bio_submit(struct vmp_batch *b, struct vmp_io *io,
+		    struct vmp_swap_file *sf, u32 page)
+{
+	blk_opf_t opf = io->rw == WRITE ? REQ_OP_WRITE | REQ_SWAP | REQ_SYNC :
+					  REQ_OP_READ;
+	sector_t sector = vmp_bio_sector(sf, page);
+	struct bio *bio = b->bio;
+
+	if (bio && (bio->bi_bdev != sf->bdev || bio->bi_opf != opf ||
+		    b->next_sector != sector ||
+		    bio->bi_vcnt >= bio->bi_max_vecs)) {
+		vmp_bio_flush(b);
+		bio = NULL;
+	}
+	if (!bio) {
+		bio = bio_alloc(sf->bdev, VMP_BIO_PAGES, opf, GFP_NOIO);
+		bio->bi_iter.bi_sector = sector;
+		bio->bi_end_io = vmp_bio_end;
+		bio->bi_private = io;
+		b->bio = bio;
+	} else {
+		b->tail->next = io;
+	}
+	io->next = NULL;
+	b->tail = io;
+	__bio_add_page(bio, io->page, PAGE_SIZE, 0);
+	b->next_sector = sector + (PAGE_SIZE >> SECTOR_SHIFT);
+}
