@@ -48,11 +48,11 @@ stock)
 	image=/boot/vmlinuz-$kver
 	kdir=/lib/modules/$kver/build
 	tag=stock
-	# The scratch disk's driver and filesystem are modules on Debian's kernel.
+	# The scratch disk's driver and filesystem, and nbd, are modules on Debian's kernel.
 	insmods=
 	for m in drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci_modern_dev \
 		drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci drivers/block/virtio_blk \
-		lib/crc16 fs/mbcache fs/jbd2/jbd2 crypto/crc32c_generic fs/ext4/ext4; do
+		lib/crc16 fs/mbcache fs/jbd2/jbd2 crypto/crc32c_generic fs/ext4/ext4 drivers/block/nbd; do
 		f=/lib/modules/$kver/kernel/$m.ko
 		[ -r "$f" ] || continue
 		extra_kos+=(-m "$f")

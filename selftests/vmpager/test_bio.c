@@ -4,12 +4,17 @@
  * filesystem is mapped to extents of its device at add time (holes and
  * unwritten extents written once), marked S_SWAPFILE while attached, and
  * read and written with bios of consecutive slots; a block device is
- * claimed exclusively; a tmpfs file keeps the kiocb backend.
+ * claimed exclusively; a tmpfs file keeps the kiocb backend; a remote
+ * block device (nbd) that stops answering fails the faults that wait for
+ * it, with SIGBUS, and nothing else.
  * Env: VMP_DIRECT_DIR (ext4 on the guest's first disk) and VMP_SWAP_DEV
  * (the guest's second, raw disk); each test skips with a reason without
- * the one it needs.
+ * the one it needs (the nbd tests without /dev/nbd0).
  */
+#include <endian.h>
 #include <linux/falloc.h>
+#include <linux/nbd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/swap.h>
 
@@ -339,6 +344,237 @@ TEST(block_device_area_is_claimed_and_paged_by_bio)
 	EXPECT_LE(0, ex) TH_LOG("after unload: %s", strerror(errno));
 	if (ex >= 0)
 		close(ex);
+}
+
+/*
+ * A remote swap area: /dev/nbd0 served by this test. The server is a child
+ * on one end of a socketpair serving an in-memory disk with the NBD
+ * request/reply protocol; the client is a child that hands the other end
+ * to /dev/nbd0 and sits in NBD_DO_IT, as nbd-client does. SIGUSR1 makes
+ * the server stop answering while it keeps its socket open: a remote
+ * machine that hangs. nbd then fails the requests in flight after its
+ * timeout (NBD_SET_TIMEOUT) and, its only connection dead, every later one.
+ */
+#define NBD_DEV		"/dev/nbd0"
+#define NBD_PAGES	2048
+#define NBD_TIMEOUT_S	5
+
+static volatile sig_atomic_t nbd_frozen;
+
+static void nbd_freeze(int sig)
+{
+	(void)sig;
+	nbd_frozen = 1;
+}
+
+static int full_io(int fd, void *buf, size_t n, bool wr)
+{
+	char *b = buf;
+
+	while (n) {
+		ssize_t r = wr ? write(fd, b, n) : read(fd, b, n);
+
+		if (r <= 0)
+			return -1;	/* EOF, error, or EINTR from SIGUSR1 */
+		b += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static void __attribute__((noreturn)) nbd_serve(int sock)
+{
+	static char scratch[1 << 17];
+	struct nbd_reply rp = { .magic = htobe32(NBD_REPLY_MAGIC) };
+	struct sigaction sa = { .sa_handler = nbd_freeze };	/* no SA_RESTART */
+	struct nbd_request rq;
+	char *disk = calloc(NBD_PAGES, PG), *at;
+	uint64_t from;
+	uint32_t len, type;
+
+	if (!disk)
+		_exit(3);
+	sigaction(SIGUSR1, &sa, NULL);
+	for (;;) {
+		if (!nbd_frozen && full_io(sock, &rq, sizeof(rq), false) &&
+		    !nbd_frozen)
+			_exit(0);	/* the client hung up */
+		while (nbd_frozen)
+			pause();	/* hung, socket open: until SIGKILL */
+		if (be32toh(rq.magic) != NBD_REQUEST_MAGIC)
+			_exit(2);
+		type = be32toh(rq.type) & 0xffff;
+		from = be64toh(rq.from);
+		len = be32toh(rq.len);
+		if (type == NBD_CMD_DISC)
+			_exit(0);
+		at = from + len <= (uint64_t)NBD_PAGES * PG && len <= sizeof(scratch) ?
+		     disk + from : NULL;
+		if (type == NBD_CMD_WRITE &&
+		    full_io(sock, at ? at : scratch, len > sizeof(scratch) ?
+			    sizeof(scratch) : len, false))
+			continue;	/* frozen mid-request, or hung up */
+		memcpy(rp.handle, rq.handle, sizeof(rp.handle));
+		rp.error = htobe32(at || type > NBD_CMD_WRITE ? 0 : EIO);
+		if (full_io(sock, &rp, sizeof(rp), true))
+			continue;
+		if (type == NBD_CMD_READ && at)
+			full_io(sock, at, len, true);
+	}
+}
+
+static int nbd_pages_now(void)
+{
+	char *s = vmp_read_file("/sys/block/nbd0/size");
+	long long sectors = s ? atoll(s) : 0;
+
+	free(s);
+	return (int)(sectors / (PG / 512));
+}
+
+FIXTURE(nbd) {
+	pid_t server, client;
+};
+
+FIXTURE_SETUP(nbd)
+{
+	int sv[2], i;
+
+	self->server = self->client = 0;
+	if (access(NBD_DEV, R_OK | W_OK))
+		SKIP(return, "no %s (nbd module): %s", NBD_DEV, strerror(errno));
+	ASSERT_EQ(0, vmp_load("pool_pages=256 policy=fifo"));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	self->server = fork();
+	ASSERT_LE(0, self->server);
+	if (!self->server) {
+		close(sv[0]);
+		nbd_serve(sv[1]);
+	}
+	self->client = fork();
+	ASSERT_LE(0, self->client);
+	if (!self->client) {
+		int nbd = open(NBD_DEV, O_RDWR);
+
+		close(sv[1]);
+		VMP_CHILD_CHECK(nbd >= 0);
+		VMP_CHILD_CHECK(!ioctl(nbd, NBD_SET_BLKSIZE, PG));
+		VMP_CHILD_CHECK(!ioctl(nbd, NBD_SET_SIZE_BLOCKS, NBD_PAGES));
+		VMP_CHILD_CHECK(!ioctl(nbd, NBD_SET_TIMEOUT, NBD_TIMEOUT_S));
+		VMP_CHILD_CHECK(!ioctl(nbd, NBD_SET_SOCK, sv[0]));
+		ioctl(nbd, NBD_DO_IT);	/* until the connection dies */
+		ioctl(nbd, NBD_CLEAR_SOCK);
+		_exit(0);
+	}
+	close(sv[0]);
+	close(sv[1]);
+	for (i = 0; i < 200 && nbd_pages_now() != NBD_PAGES; i++)
+		usleep(50000);
+	ASSERT_EQ(NBD_PAGES, nbd_pages_now());
+	/* devtmpfs makes it 0660 root:disk; the module takes no group access */
+	ASSERT_EQ(0, chmod(NBD_DEV, 0600));
+}
+
+FIXTURE_TEARDOWN(nbd)
+{
+	VMP_TEARDOWN();
+	if (self->server > 0) {
+		kill(self->server, SIGKILL);
+		waitpid(self->server, NULL, 0);
+	}
+	if (self->client > 0)
+		EXPECT_EQ(0, vmp_wait(self->client));
+}
+
+static int nbd_add(void)
+{
+	struct vmpager_swap_add sa = { 0 };
+	int dev = vmp_open(), fd = open(NBD_DEV, O_RDWR), r;
+
+	sa.fd = fd;
+	r = dev < 0 || fd < 0 ? -EBADF :
+	    ioctl(dev, VMPAGER_IOC_SWAP_ADD, &sa) ? -errno : 0;
+	if (fd >= 0)
+		close(fd);
+	if (dev >= 0)
+		close(dev);
+	return r;
+}
+
+TEST_F(nbd, remote_area_pages_by_bio)
+{
+	struct vmpager_global_info a, b;
+	struct swapfile_line l;
+
+	ASSERT_EQ(0, nbd_add());
+	ASSERT_EQ(0, swap_file_line(0, &l));
+	EXPECT_STREQ("bio", l.io);
+	EXPECT_EQ((unsigned int)NBD_PAGES, l.slots);
+	churn(_metadata, &a, &b);
+	expect_bio_io(_metadata, &a, &b);
+}
+
+/*
+ * The server hangs: the fault that needs a page from it gets SIGBUS once
+ * nbd's timeout fails the read, and nothing waits for more than that. A
+ * process using its own resident pages meanwhile is not held up (it is
+ * done while the faulting one still waits), resident pages keep their
+ * data, and the lost page stays lost (SIGBUS again), never a zero page.
+ */
+TEST_F(nbd, hung_server_is_sigbus_for_the_faulting_access_only)
+{
+	struct vmpager_global_info a, b;
+	int fd, fdb, st;
+	pid_t fa, fb;
+	char *p, *q;
+	uint64_t v;
+
+	ASSERT_EQ(0, nbd_add());
+	fd = vmp_open();
+	fdb = vmp_open();
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, fdb);
+	p = vmp_map(fd, 0, NPG, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, p);
+	vmp_fill(p, 0, NPG, 0xdead);		/* FIFO: page 0 is on nbd */
+	q = vmp_map(fdb, 0, 16, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, q);
+	vmp_fill(q, 0, 16, 0xb0b);		/* resident, newest */
+	munmap(q, 16 * PG);
+	ASSERT_EQ(0, vmp_global(&a));
+	ASSERT_EQ(0, kill(self->server, SIGUSR1));
+
+	fa = fork();
+	ASSERT_LE(0, fa);
+	if (!fa) {
+		/* SIGBUS, never the data or a zero page */
+		_exit(vmp_try_read(p, &v, NULL) == SIGBUS ? 0 : 1);
+	}
+	fb = fork();
+	ASSERT_LE(0, fb);
+	if (!fb) {
+		/* minor faults on resident pages of another object */
+		q = vmp_map(fdb, 0, 16, MAP_SHARED);
+		VMP_CHILD_CHECK(q != MAP_FAILED);
+		VMP_CHILD_CHECK(vmp_check(q, 0, 16, 0xb0b) == -1);
+		_exit(0);
+	}
+	EXPECT_EQ(0, vmp_wait(fb));
+	/* the hung read has not been answered yet: b did not wait for it */
+	EXPECT_EQ(0, waitpid(fa, &st, WNOHANG));
+	EXPECT_EQ(0, vmp_wait(fa));
+	ASSERT_EQ(0, vmp_global(&b));
+	EXPECT_LT(0ULL, DST(a, b, read_errors));
+	/* the page stays lost: SIGBUS again, not a zero page */
+	EXPECT_EQ(SIGBUS, vmp_try_read(p, &v, NULL));
+	/* the newest pages of the object were resident: intact */
+	EXPECT_EQ(-1, vmp_check(p + (NPG - 16) * PG, NPG - 16, 16, 0xdead));
+	TH_LOG("%llu read errors, %llu write errors",
+	       (unsigned long long)DST(a, b, read_errors),
+	       (unsigned long long)DST(a, b, write_errors));
+	munmap(p, NPG * PG);
+	close(fd);
+	close(fdb);
 }
 
 TEST_HARNESS_MAIN
