@@ -235,7 +235,9 @@ extern struct vmp_swap vmp_swap;
  * backend builds one bio at a time in it (pages whose sectors follow each
  * other, same direction), submitted when the next page does not fit or at
  * vmp_batch_wait(), all under a block plug so that the bios of a striped
- * area still merge into large requests. A batch lives on its submitter's
+ * area still merge into large requests. A reclaim batch also holds a run of
+ * consecutive swap slots for its writes (vmp_slot_alloc_batch()), given
+ * back in vmp_batch_wait() if unused. A batch lives on its submitter's
  * stack, between vmp_batch_init() and vmp_batch_wait() in one task.
  */
 struct vmp_batch {
@@ -245,6 +247,10 @@ struct vmp_batch {
 	struct bio *bio;		/* being built, not submitted yet */
 	struct vmp_io *tail;		/* its last page's I/O */
 	sector_t next_sector;		/* the sector after its last page */
+	u32 slot_next, slot_end;	/* slots taken for its writes, not used yet */
+	u32 slot_want;			/* writes it may still make (reclaim) */
+	struct vmp_io *srv_head;	/* server area: requests not handed over yet */
+	struct vmp_io *srv_tail;
 };
 
 struct vmp_io {
@@ -262,7 +268,7 @@ struct vmp_io {
 	struct vmp_swap_file *sf;	/* files backend: the file */
 	atomic_t refs;			/* files backend: submission + completion */
 	long ret;			/* files backend: bytes or -errno */
-	struct vmp_io *next;		/* block backend: next page of its bio */
+	struct vmp_io *next;		/* next page of its bio, or of its server run */
 };
 
 int vmp_swap_init(const char *paths, u32 pages_per_file);
@@ -273,6 +279,7 @@ void vmp_swap_area_set_online(u32 first, bool online);
 bool vmp_swap_configured(void);
 bool vmp_slot_readable(u32 slot);
 int vmp_slot_alloc(u32 *slot);
+int vmp_slot_alloc_batch(struct vmp_batch *b, u32 *slot);
 void vmp_slot_free(u32 slot);
 u32 vmp_swap_map_line(u32 first, u32 n, char *line);
 void vmp_io_complete_one(struct vmp_io *io, long ret);

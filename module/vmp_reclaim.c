@@ -384,7 +384,7 @@ static int vmp_evict_one(struct vmp_batch *batch, struct vmp_victim *v,
 	if (!vmp_swap_configured())
 		goto noswap;
 	v->was_dirty = PageDirty(page);
-	if (vmp_slot_alloc(&v->io.slot)) {
+	if (vmp_slot_alloc_batch(batch, &v->io.slot)) {
 		/* only a dirty page's stale copy may make room for it */
 		if (slot == VMP_NIL || !v->was_dirty)
 			goto noswap;
@@ -493,6 +493,10 @@ static unsigned long vmp_reclaim_one_pass(unsigned long nr,
 		n = 0;
 		while (n < VMP_RECLAIM_BATCH && freed < nr && tries < budget) {
 			tries++;
+			/* its slot run: what this batch may still write */
+			batch.slot_want = min_t(unsigned long,
+						VMP_RECLAIM_BATCH - n,
+						nr - freed - n);
 			ret = vmp_evict_one(&batch, &v[n], soft_left > 0);
 			if (ret != -ENOENT)
 				(*scanned)++;

@@ -64,6 +64,7 @@ static const char *const vmp_stat_names[] = {
 	[VMPAGER_STAT_bio_read_pages] = "bio_read_pages",
 	[VMPAGER_STAT_bio_writes] = "bio_writes",
 	[VMPAGER_STAT_bio_write_pages] = "bio_write_pages",
+	[VMPAGER_STAT_srv_runs] = "srv_runs",
 };
 
 #endif /* _VMP_STAT_NAMES_H */

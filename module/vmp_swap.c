@@ -398,49 +398,106 @@ static struct vmp_swap_area *vmp_swap_area_of(u32 slot)
 	return NULL;
 }
 
-static bool vmp_area_alloc(struct vmp_swap_area *a, u32 *slot)
+/*
+ * Take up to @want free slots of @a that follow each other, from its
+ * next-fit cursor on (wrapping once): the first run of free slots there,
+ * cut at @want. Returns how many (0: the area is full or offline).
+ */
+static u32 vmp_area_alloc(struct vmp_swap_area *a, u32 *slot, u32 want)
 {
-	unsigned long s;
+	unsigned long s, e;
 
 	lockdep_assert_held(&vmp_swap.lock);
 	if (!a->online || a->used == a->nslots)
-		return false;
+		return 0;
 	s = find_next_zero_bit(a->map, a->nslots, a->cursor);
 	if (s >= a->nslots)
 		s = find_first_zero_bit(a->map, a->nslots);
 	if (WARN_ON_ONCE(s >= a->nslots))
-		return false;
-	__set_bit(s, a->map);
-	a->used++;
-	a->cursor = s + 1;
+		return 0;
+	e = find_next_bit(a->map, min_t(unsigned long, a->nslots, s + want), s);
+	bitmap_set(a->map, s, e - s);
+	a->used += e - s;
+	a->cursor = e;
 	*slot = a->first + s;
-	return true;
+	return e - s;
 }
 
-int vmp_slot_alloc(u32 *slot)
+/*
+ * Up to @want consecutive slots, the first in *@slot: an online server
+ * area first, then files areas in the order they were added. Returns how
+ * many (at least 1), or 0 with swap_full counted when every area is full.
+ */
+static u32 vmp_slot_alloc_run(u32 *slot, u32 want)
 {
 	/* pairs with the smp_store_release() in vmp_swap_publish() */
 	int i, n = smp_load_acquire(&vmp_swap.nareas);
 	int pass;
+	u32 got;
 
 	spin_lock(&vmp_swap.lock);
-	/* an online server area first, then files areas in order */
 	for (pass = 0; pass < 2; pass++) {
 		for (i = 0; i < n; i++) {
 			struct vmp_swap_area *a = &vmp_swap.areas[i];
 
 			if ((a->kind == VMP_AREA_SERVER) != (pass == 0))
 				continue;
-			if (vmp_area_alloc(a, slot)) {
-				vmp_swap.used++;
+			got = vmp_area_alloc(a, slot, want);
+			if (got) {
+				vmp_swap.used += got;
 				spin_unlock(&vmp_swap.lock);
-				return 0;
+				return got;
 			}
 		}
 	}
 	spin_unlock(&vmp_swap.lock);
 	vmp_count(VMPAGER_STAT_swap_full);
-	return -ENOSPC;
+	return 0;
+}
+
+int vmp_slot_alloc(u32 *slot)
+{
+	return vmp_slot_alloc_run(slot, 1) ? 0 : -ENOSPC;
+}
+
+/*
+ * A slot for one of @b's writes: from the run of consecutive slots the
+ * batch holds, or a new run of up to b->slot_want (the writes the batch
+ * may still make, set by its reclaim pass). Concurrent reclaimers (the kthread and faulting tasks) each take
+ * whole runs, so one batch's writes go to consecutive slots and become one
+ * bio, however they interleave; vmp_batch_wait() gives back what is left.
+ */
+int vmp_slot_alloc_batch(struct vmp_batch *b, u32 *slot)
+{
+	u32 got;
+
+	if (b->slot_next == b->slot_end) {
+		got = vmp_slot_alloc_run(&b->slot_next, max(b->slot_want, 1U));
+		if (!got)
+			return -ENOSPC;
+		b->slot_end = b->slot_next + got;
+	}
+	*slot = b->slot_next++;
+	return 0;
+}
+
+/* Give back the slots of @n..@end, all in one area and all taken. */
+static void vmp_slot_free_run(u32 n, u32 end)
+{
+	struct vmp_swap_area *a;
+
+	if (n == end)
+		return;
+	a = vmp_swap_area_of(n);
+	spin_lock(&vmp_swap.lock);
+	for (; n < end; n++) {
+		if (WARN_ON_ONCE(!a || !test_bit(n - a->first, a->map)))
+			continue;
+		__clear_bit(n - a->first, a->map);
+		a->used--;
+		vmp_swap.used--;
+	}
+	spin_unlock(&vmp_swap.lock);
 }
 
 void vmp_slot_free(u32 slot)
@@ -486,6 +543,10 @@ void vmp_batch_init(struct vmp_batch *b)
 	atomic_set(&b->pending, 1);	/* the submitter's own count */
 	init_completion(&b->done);
 	b->bio = NULL;
+	b->slot_next = 0;
+	b->slot_end = 0;
+	b->slot_want = 1;
+	b->srv_head = NULL;
 	blk_start_plug(&b->plug);
 }
 
@@ -527,6 +588,35 @@ static void vmp_io_complete(struct kiocb *iocb, long ret)
 
 	io->ret = ret;
 	vmp_io_put(io);
+}
+
+/* Hand the server requests @b collected to the server backend. */
+static void vmp_srv_batch_flush(struct vmp_batch *b)
+{
+	struct vmp_io *head = b->srv_head;
+
+	if (!head)
+		return;
+	b->srv_head = NULL;
+	vmp_srv_submit(head);	/* completes through vmp_io_complete_one() */
+}
+
+/*
+ * A request for the server area: kept in @b while it continues the run the
+ * batch is collecting (same direction, the next slot), so that the server
+ * backend can hand the run out as one request (VMPAGER_SRV_F_RUNS).
+ */
+static void vmp_srv_batch_add(struct vmp_batch *b, struct vmp_io *io)
+{
+	if (b->srv_head && (b->srv_tail->rw != io->rw ||
+			    b->srv_tail->slot + 1 != io->slot))
+		vmp_srv_batch_flush(b);
+	io->next = NULL;
+	if (b->srv_head)
+		b->srv_tail->next = io;
+	else
+		b->srv_head = io;
+	b->srv_tail = io;
 }
 
 /* Fault injection: debugfs fail_reads / fail_writes. */
@@ -587,7 +677,7 @@ void vmp_io_submit(struct vmp_batch *b, struct vmp_io *io, int rw)
 		goto inline_done;
 	}
 	if (a->kind == VMP_AREA_SERVER) {
-		vmp_srv_submit(io);	/* completes through vmp_io_complete_one() */
+		vmp_srv_batch_add(b, io);
 		return;
 	}
 	rel = io->slot - a->first;
@@ -615,6 +705,9 @@ inline_done:
 
 void vmp_batch_wait(struct vmp_batch *b)
 {
+	vmp_slot_free_run(b->slot_next, b->slot_end);
+	b->slot_next = b->slot_end;
+	vmp_srv_batch_flush(b);
 	vmp_bio_flush(b);
 	blk_finish_plug(&b->plug);
 	if (!atomic_dec_and_test(&b->pending))

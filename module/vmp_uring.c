@@ -61,7 +61,8 @@ enum vmp_tag_state {
 struct vmp_srv_tag {
 	enum vmp_tag_state state;
 	struct io_uring_cmd *cmd;	/* PARKED, DISPATCH, COPY, ABANDON */
-	struct vmp_io *io;		/* DISPATCH, COPY, OUT, COMMIT */
+	struct vmp_io *io;		/* DISPATCH, COPY, OUT, COMMIT: the run's first */
+	u32 n;				/* pages in the run (io, io->next, ...) */
 	unsigned long since;		/* jiffies: request assigned */
 };
 
@@ -72,6 +73,8 @@ struct vmp_srv {
 	struct mm_struct *mm;		/* mmgrab'ed, compared only */
 	u64 bufs, descs;		/* user addresses, invariant */
 	u32 depth;			/* invariant */
+	u32 run;			/* pages per tag (1 without F_RUNS), invariant */
+	bool runs;			/* F_RUNS: run descriptors, invariant */
 	unsigned long timeout;		/* jiffies, invariant */
 	bool online;			/* vmp_srv_lock; false once dead or detached */
 	struct list_head queue;		/* vmp_srv_lock; vmp_io waiting for a tag */
@@ -133,6 +136,30 @@ bool vmp_srv_is_server_mm(struct mm_struct *mm)
 	return ret;
 }
 
+/* Put the requests of a run (@io, io->next, ...) on @list, in order. */
+static void vmp_srv_run_to_list(struct vmp_io *io, struct list_head *list)
+{
+	for (; io; io = io->next)
+		list_add_tail(&io->node, list);
+}
+
+/*
+ * Complete the requests of a run with @ret (PAGE_SIZE or -errno); each may
+ * be the last its batch waits for, so io->next is read before io is
+ * completed.
+ */
+static void vmp_srv_run_complete(struct vmp_io *io, long ret)
+{
+	struct vmp_io *next;
+
+	for (; io; io = next) {
+		next = io->next;
+		if (ret != PAGE_SIZE)
+			vmp_count(VMPAGER_STAT_srv_failed);
+		vmp_io_complete_one(io, ret);
+	}
+}
+
 /*
  * Take everything away from a server that is dead or detached: called with
  * vmp_srv_lock held; moves the requests to fail onto @fail and the parked
@@ -160,12 +187,12 @@ static void vmp_srv_kill_locked(struct vmp_srv *s, struct list_head *fail,
 			t->state = TAG_IDLE;
 			break;
 		case TAG_DISPATCH:
-			list_add_tail(&t->io->node, fail);
+			vmp_srv_run_to_list(t->io, fail);
 			t->io = NULL;
 			t->state = TAG_ABANDON;
 			break;
 		case TAG_OUT:
-			list_add_tail(&t->io->node, fail);
+			vmp_srv_run_to_list(t->io, fail);
 			t->io = NULL;
 			t->state = TAG_IDLE;
 			break;
@@ -262,16 +289,50 @@ static void vmp_srv_monitor(struct work_struct *work)
 	schedule_delayed_work(&s->monitor, VMP_SRV_POLL);
 }
 
+/* Copy the run of tag @tag out to the server: its descriptor, a write's pages. */
+static bool vmp_srv_copy_out(struct vmp_srv *s, u32 tag, struct vmp_io *head,
+			     u32 n, u32 op)
+{
+	u64 buf = s->bufs + (((u64)tag * s->run) << PAGE_SHIFT);
+	struct vmp_io *io;
+	void *kaddr;
+	bool ok;
+
+	if (s->runs) {
+		struct vmpager_srv_run_desc d = {
+			.slot = head->slot - vmp_srv_area_first,
+			.op = op, .tag = tag, .count = n,
+		};
+
+		ok = !copy_to_user(u64_to_user_ptr(s->descs) + tag * sizeof(d),
+				   &d, sizeof(d));
+	} else {
+		struct vmpager_srv_desc d = {
+			.slot = head->slot - vmp_srv_area_first,
+			.op = op, .tag = tag,
+		};
+
+		ok = !copy_to_user(u64_to_user_ptr(s->descs) + tag * sizeof(d),
+				   &d, sizeof(d));
+	}
+	for (io = head; ok && io && op == VMPAGER_SRV_OP_WRITE; io = io->next) {
+		kaddr = kmap_local_page(io->page);
+		ok = !copy_to_user(u64_to_user_ptr(buf), kaddr, PAGE_SIZE);
+		kunmap_local(kaddr);
+		buf += PAGE_SIZE;
+	}
+	return ok;
+}
+
 /* Task work in the server's task: copy request @t out and complete the command. */
 static void vmp_srv_dispatch(struct io_uring_cmd *cmd, unsigned int issue_flags)
 {
 	struct vmp_srv_pdu *pdu = vmp_pdu(cmd);
 	struct vmp_srv *s = pdu->srv;
 	struct vmp_srv_tag *t = &s->tags[pdu->tag];
-	struct vmpager_srv_desc desc = { .tag = pdu->tag };
-	struct vmp_io *io;
 	bool ok = false, exiting;
-	void *kaddr;
+	struct vmp_io *io;
+	u32 n, op;
 
 	spin_lock(&vmp_srv_lock);
 	if (t->state != TAG_DISPATCH) {
@@ -283,25 +344,15 @@ static void vmp_srv_dispatch(struct io_uring_cmd *cmd, unsigned int issue_flags)
 		return;
 	}
 	io = t->io;
+	n = t->n;
 	t->state = TAG_COPY;
 	spin_unlock(&vmp_srv_lock);
 
+	op = io->rw == WRITE ? VMPAGER_SRV_OP_WRITE : VMPAGER_SRV_OP_READ;
 	/* the exit-time fallback runs us in a kworker: no user memory there */
 	exiting = current != s->task || (current->flags & PF_EXITING);
-	if (!exiting) {
-		desc.slot = io->slot - vmp_srv_area_first;
-		desc.op = io->rw == WRITE ? VMPAGER_SRV_OP_WRITE :
-			  VMPAGER_SRV_OP_READ;
-		ok = !copy_to_user(u64_to_user_ptr(s->descs) +
-				   pdu->tag * sizeof(desc), &desc, sizeof(desc));
-		if (ok && io->rw == WRITE) {
-			kaddr = kmap_local_page(io->page);
-			ok = !copy_to_user(u64_to_user_ptr(s->bufs) +
-					   ((u64)pdu->tag << PAGE_SHIFT),
-					   kaddr, PAGE_SIZE);
-			kunmap_local(kaddr);
-		}
-	}
+	if (!exiting)
+		ok = vmp_srv_copy_out(s, pdu->tag, io, n, op);
 
 	spin_lock(&vmp_srv_lock);
 	if (ok && s->online) {
@@ -309,15 +360,14 @@ static void vmp_srv_dispatch(struct io_uring_cmd *cmd, unsigned int issue_flags)
 		t->cmd = NULL;
 		t->since = jiffies;
 		spin_unlock(&vmp_srv_lock);
-		io_uring_cmd_done(cmd, desc.op, 0, issue_flags);
+		io_uring_cmd_done(cmd, op, 0, issue_flags);
 		return;
 	}
 	t->state = TAG_IDLE;
 	t->cmd = NULL;
 	t->io = NULL;
 	spin_unlock(&vmp_srv_lock);
-	vmp_count(VMPAGER_STAT_srv_failed);
-	vmp_io_complete_one(io, -EIO);
+	vmp_srv_run_complete(io, -EIO);
 	/*
 	 * Kill before ending the command: ending it may drop the last
 	 * reference to the server's file (the exit-time fallback runs when
@@ -330,61 +380,91 @@ static void vmp_srv_dispatch(struct io_uring_cmd *cmd, unsigned int issue_flags)
 }
 
 /*
- * Park @cmd on tag @t of @s, or give it the oldest queued request.
+ * Give tag @t the oldest queued request and those queued right behind it
+ * that continue it (same direction, the next slots), up to s->run pages.
+ * Called with vmp_srv_lock held and the queue not empty.
+ */
+static void vmp_srv_take_run_locked(struct vmp_srv *s, struct vmp_srv_tag *t)
+{
+	struct vmp_io *head, *prev, *io;
+
+	lockdep_assert_held(&vmp_srv_lock);
+	head = list_first_entry(&s->queue, struct vmp_io, node);
+	list_del(&head->node);
+	prev = head;
+	t->n = 1;
+	while (t->n < s->run) {
+		io = list_first_entry_or_null(&s->queue, struct vmp_io, node);
+		if (!io || io->rw != head->rw || io->slot != prev->slot + 1)
+			break;
+		list_del(&io->node);
+		prev->next = io;
+		prev = io;
+		t->n++;
+	}
+	prev->next = NULL;
+	t->io = head;
+	t->since = jiffies;
+	t->state = TAG_DISPATCH;
+	vmp_count(VMPAGER_STAT_srv_runs);
+}
+
+/*
+ * Park @cmd on tag @t of @s, or give it the oldest queued requests.
  * Called with vmp_srv_lock held; returns true if task work must be queued.
  */
 static bool vmp_srv_park_locked(struct vmp_srv *s, struct vmp_srv_tag *t,
 				struct io_uring_cmd *cmd)
 {
-	struct vmp_io *io = list_first_entry_or_null(&s->queue, struct vmp_io,
-						     node);
-
 	t->cmd = cmd;
-	if (!io) {
+	if (list_empty(&s->queue)) {
 		t->state = TAG_PARKED;
 		return false;
 	}
-	list_del(&io->node);
-	t->io = io;
-	t->since = jiffies;
-	t->state = TAG_DISPATCH;
+	vmp_srv_take_run_locked(s, t);
 	return true;
 }
 
-/* Backend entry (vmp_io_submit): hand @io to the server or queue it. */
-void vmp_srv_submit(struct vmp_io *io)
+/*
+ * Backend entry (vmp_swap.c, at the end of a batch or of a run): queue the
+ * requests of @head, @head->next, ... (consecutive slots when they can form
+ * runs) and hand runs of them to the parked commands.
+ */
+void vmp_srv_submit(struct vmp_io *head)
 {
-	struct io_uring_cmd *cmd = NULL;
+	struct io_uring_cmd *cmds[32];	/* a reclaim batch's worth */
+	struct vmp_io *io, *next;
 	struct vmp_srv *s;
-	u32 i;
+	int n = 0, i;
+	u32 t;
 
 	spin_lock(&vmp_srv_lock);
 	s = vmp_srv_cur;
 	if (!s) {
 		spin_unlock(&vmp_srv_lock);
-		vmp_count(VMPAGER_STAT_srv_failed);
-		vmp_io_complete_one(io, -EIO);
+		vmp_srv_run_complete(head, -EIO);
 		return;
 	}
-	vmp_count(VMPAGER_STAT_srv_requests);
-	for (i = 0; i < s->depth; i++) {
-		struct vmp_srv_tag *t = &s->tags[i];
-
-		if (t->state == TAG_PARKED) {
-			cmd = t->cmd;
-			t->io = io;
-			t->since = jiffies;
-			t->state = TAG_DISPATCH;
-			break;
-		}
-	}
-	if (!cmd) {
+	for (io = head; io; io = next) {
+		next = io->next;
+		vmp_count(VMPAGER_STAT_srv_requests);
 		io->queued = jiffies;
 		list_add_tail(&io->node, &s->queue);
 	}
+	for (t = 0; t < s->depth && n < ARRAY_SIZE(cmds) &&
+	     !list_empty(&s->queue); t++) {
+		struct vmp_srv_tag *tag = &s->tags[t];
+
+		if (tag->state != TAG_PARKED)
+			continue;
+		cmds[n++] = tag->cmd;
+		vmp_srv_take_run_locked(s, tag);
+	}
 	spin_unlock(&vmp_srv_lock);
-	if (cmd)
-		io_uring_cmd_complete_in_task(cmd, vmp_srv_dispatch);
+	/* no use of @s from here: a completed command may let it be freed */
+	for (i = 0; i < n; i++)
+		io_uring_cmd_complete_in_task(cmds[i], vmp_srv_dispatch);
+	/* requests left queued go out as commands come back */
 }
 
 static struct vmp_srv *vmp_srv_of_file(struct file *file)
@@ -452,13 +532,18 @@ int vmp_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 	else if (result > 0)
 		ret = -EIO;
 	if (ret == PAGE_SIZE && io->rw == READ) {
-		kaddr = kmap_local_page(io->page);
-		if (copy_from_user(kaddr, u64_to_user_ptr(s->bufs) +
-				   ((u64)tag << PAGE_SHIFT), PAGE_SIZE))
-			ret = -EFAULT;
-		kunmap_local(kaddr);
+		u64 buf = s->bufs + (((u64)tag * s->run) << PAGE_SHIFT);
+		struct vmp_io *p;
+
+		for (p = io; p && ret == PAGE_SIZE; p = p->next) {
+			kaddr = kmap_local_page(p->page);
+			if (copy_from_user(kaddr, u64_to_user_ptr(buf), PAGE_SIZE))
+				ret = -EFAULT;
+			kunmap_local(kaddr);
+			buf += PAGE_SIZE;
+		}
 	}
-	vmp_io_complete_one(io, ret);
+	vmp_srv_run_complete(io, ret);
 
 	spin_lock(&vmp_srv_lock);
 	t->io = NULL;
@@ -481,22 +566,30 @@ int vmp_srv_attach(struct file *file, const struct vmpager_srv_attach *a)
 {
 	struct vmp_srv *s;
 	unsigned int i;
-	u32 first;
+	size_t dsize;
+	u32 first, run;
+	bool runs;
 	int ret;
 
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
+	runs = a->flags & VMPAGER_SRV_F_RUNS;
+	run = runs ? a->run_pages : 1;
+	dsize = runs ? sizeof(struct vmpager_srv_run_desc) :
+		       sizeof(struct vmpager_srv_desc);
 	if (!a->depth || a->depth > VMPAGER_SRV_MAX_DEPTH ||
 	    !a->nslots || a->nslots >= VMP_NIL ||
 	    a->timeout_ms > 600000 || !PAGE_ALIGNED(a->bufs) ||
-	    !IS_ALIGNED(a->descs, __alignof__(struct vmpager_srv_desc)))
+	    !IS_ALIGNED(a->descs, __alignof__(struct vmpager_srv_desc)) ||
+	    (a->flags & ~VMPAGER_SRV_F_RUNS) ||
+	    (runs ? !run || run > VMPAGER_SRV_MAX_RUN : a->run_pages))
 		return -EINVAL;
 	for (i = 0; i < ARRAY_SIZE(a->reserved); i++)
 		if (a->reserved[i])
 			return -EINVAL;
-	if (!access_ok(u64_to_user_ptr(a->bufs), (u64)a->depth << PAGE_SHIFT) ||
-	    !access_ok(u64_to_user_ptr(a->descs),
-		       a->depth * sizeof(struct vmpager_srv_desc)))
+	if (!access_ok(u64_to_user_ptr(a->bufs),
+		       ((u64)a->depth * run) << PAGE_SHIFT) ||
+	    !access_ok(u64_to_user_ptr(a->descs), a->depth * dsize))
 		return -EFAULT;
 	if (!(current->mm->def_flags & VM_LOCKED)) {
 		pr_err("swap server pid %d: call mlockall(MCL_CURRENT | MCL_FUTURE) before attaching\n",
@@ -519,6 +612,8 @@ int vmp_srv_attach(struct file *file, const struct vmpager_srv_attach *a)
 	s->bufs = a->bufs;
 	s->descs = a->descs;
 	s->depth = a->depth;
+	s->run = run;
+	s->runs = runs;
 	s->timeout = msecs_to_jiffies(a->timeout_ms ? a->timeout_ms : 5000);
 	INIT_LIST_HEAD(&s->queue);
 	INIT_DELAYED_WORK(&s->monitor, vmp_srv_monitor);
@@ -551,8 +646,8 @@ int vmp_srv_attach(struct file *file, const struct vmpager_srv_attach *a)
 	vmp_swap_area_set_online(vmp_srv_area_first, true);
 	schedule_delayed_work(&s->monitor, VMP_SRV_POLL);
 	mutex_unlock(&vmp_srv_attach_lock);
-	pr_info("swap server pid %d attached: %llu slots, depth %u\n",
-		task_pid_nr(current), a->nslots, a->depth);
+	pr_info("swap server pid %d attached: %llu slots, depth %u, %u pages per request\n",
+		task_pid_nr(current), a->nslots, a->depth, run);
 	return 0;
 unlock:
 	mutex_unlock(&vmp_srv_attach_lock);

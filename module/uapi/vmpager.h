@@ -68,7 +68,7 @@ enum vmpager_stat_id {
 	VMPAGER_STAT_write_errors,	/* swap writes that failed (page kept dirty) */
 	VMPAGER_STAT_swap_full,		/* slot allocations that found no free slot */
 	VMPAGER_STAT_kthread_wakeups,	/* reclaim kthread woken below low */
-	VMPAGER_STAT_srv_requests,	/* swap I/Os handed to the userspace server */
+	VMPAGER_STAT_srv_requests,	/* swap page I/Os handed to the userspace server */
 	VMPAGER_STAT_srv_failed,	/* server I/Os failed: server dead, detached or faulty */
 	VMPAGER_STAT_srv_deaths,	/* servers declared dead or detached */
 	VMPAGER_STAT_soft_unmaps,	/* inactive pages unmapped to sample references */
@@ -85,6 +85,7 @@ enum vmpager_stat_id {
 	VMPAGER_STAT_bio_read_pages,	/* pages those bios carried */
 	VMPAGER_STAT_bio_writes,	/* write bios sent to a swap block device */
 	VMPAGER_STAT_bio_write_pages,	/* pages those bios carried */
+	VMPAGER_STAT_srv_runs,		/* requests handed to the server (a run each) */
 	VMPAGER_NR_STATS
 };
 
@@ -140,25 +141,46 @@ struct vmpager_swap_add {
  * per tag 0..depth-1, struct vmpager_srv_cmd in sqe->cmd). The module parks
  * them; a swap request completes one with cqe->res = VMPAGER_SRV_OP_READ or
  * VMPAGER_SRV_OP_WRITE after writing the request into descs[tag] and, for a
- * write, the page into bufs + tag * 4096. The server does the I/O and answers
- * with VMPAGER_URING_COMMIT_AND_FETCH (tag, result 0 or -errno; for a read
- * the page is taken from bufs + tag * 4096), which also parks the command
+ * write, the page (or run of pages, VMPAGER_SRV_F_RUNS) into the tag's
+ * buffer. The server does the I/O and answers with
+ * VMPAGER_URING_COMMIT_AND_FETCH (tag, result 0 or -errno; for a read the
+ * pages are taken from the tag's buffer), which also parks the command
  * again. cqe->res < 0 ends a command: -ENODEV when the module gave the
  * server up (timeout, detach), -EINVAL/-EBUSY on protocol errors.
  */
 struct vmpager_srv_attach {
-	__u64 bufs;		/* user address of depth * 4096 bytes, page aligned */
-	__u64 descs;		/* user address of depth struct vmpager_srv_desc */
+	__u64 bufs;		/* user address of depth * run_pages * 4096 bytes, page aligned */
+	__u64 descs;		/* user address of depth descriptors (below) */
 	__u64 nslots;		/* pages the server can store (its slot space) */
 	__u32 depth;		/* tags: 1..VMPAGER_SRV_MAX_DEPTH */
 	__u32 timeout_ms;	/* unanswered this long: server dead (0: 5000) */
-	__u64 reserved[4];	/* 0 */
+	__u32 flags;		/* VMPAGER_SRV_F_*; 0 (ABI 1.3; reserved before) */
+	__u32 run_pages;	/* F_RUNS: pages per tag, 1..VMPAGER_SRV_MAX_RUN; else 0 */
+	__u64 reserved[3];	/* 0 */
 };
+
+/*
+ * VMPAGER_SRV_F_RUNS: a request may carry a run of consecutive slots
+ * (slot .. slot + count - 1, count <= run_pages), whose pages sit one after
+ * the other in the tag's buffer, bufs + tag * run_pages * 4096; descs is an
+ * array of struct vmpager_srv_run_desc. The result of the commit is the
+ * run's. Without it, one page per request and struct vmpager_srv_desc.
+ */
+#define VMPAGER_SRV_F_RUNS	0x1
+#define VMPAGER_SRV_MAX_RUN	32
 
 struct vmpager_srv_desc {
 	__u64 slot;		/* the server's slot, 0..nslots-1 */
 	__u32 op;		/* VMPAGER_SRV_OP_* */
 	__u32 tag;
+};
+
+struct vmpager_srv_run_desc {
+	__u64 slot;		/* the first slot of the run */
+	__u32 op;		/* VMPAGER_SRV_OP_* */
+	__u32 tag;
+	__u32 count;		/* pages in the run, 1..run_pages */
+	__u32 reserved;		/* 0 */
 };
 
 struct vmpager_srv_cmd {	/* sqe->cmd, 16 bytes */

@@ -48,6 +48,18 @@ TEST(attach_rules)
 		VMP_CHILD_CHECK(attach(fd, bufs, descs, VMPAGER_SRV_MAX_DEPTH + 1) == -EINVAL);
 		VMP_CHILD_CHECK(attach(fd, (char *)bufs + 8, descs, 4) == -EINVAL);
 		VMP_CHILD_CHECK(ioctl(fd, VMPAGER_IOC_SRV_ATTACH, &bad) == -1 && errno == EINVAL);
+		/* runs: 1..VMPAGER_SRV_MAX_RUN pages, and only with the flag */
+		bad.reserved[0] = 0;
+		bad.run_pages = 2;
+		VMP_CHILD_CHECK(ioctl(fd, VMPAGER_IOC_SRV_ATTACH, &bad) == -1 && errno == EINVAL);
+		bad.flags = VMPAGER_SRV_F_RUNS;
+		bad.run_pages = 0;
+		VMP_CHILD_CHECK(ioctl(fd, VMPAGER_IOC_SRV_ATTACH, &bad) == -1 && errno == EINVAL);
+		bad.run_pages = VMPAGER_SRV_MAX_RUN + 1;
+		VMP_CHILD_CHECK(ioctl(fd, VMPAGER_IOC_SRV_ATTACH, &bad) == -1 && errno == EINVAL);
+		bad.flags = 0x2;
+		bad.run_pages = 0;
+		VMP_CHILD_CHECK(ioctl(fd, VMPAGER_IOC_SRV_ATTACH, &bad) == -1 && errno == EINVAL);
 		VMP_CHILD_CHECK(attach(fd, bufs, descs, 4) == 0);
 		VMP_CHILD_CHECK(vmp_server_state_is("online"));
 		/* one server at a time; a server never maps the device */
@@ -79,7 +91,12 @@ TEST(attach_rules)
 	EXPECT_EQ(0, vmp_unload());
 }
 
-TEST(overcommit_through_server)
+/*
+ * 1,024 pages through a 256-frame pool from two processes, the server the
+ * only swap; @run: its pages per request ("0": the one-page protocol).
+ */
+static void overcommit_via_server(struct __test_metadata *_metadata,
+				  const char *run)
 {
 	struct vmpager_global_info a, b;
 	pid_t srv, pid;
@@ -88,7 +105,7 @@ TEST(overcommit_through_server)
 
 	vmp_swapd_remove_files();
 	ASSERT_EQ(0, vmp_load("pool_pages=256 policy=lirs"));
-	srv = vmp_swapd_start(2048);
+	srv = vmp_swapd_start_run(2048, run);
 	ASSERT_LT(0, srv);
 	fd = vmp_open();
 	ASSERT_LE(0, fd);
@@ -110,6 +127,15 @@ TEST(overcommit_through_server)
 	EXPECT_LT(0ULL, DST(a, b, swap_outs));
 	EXPECT_LT(0ULL, DST(a, b, faults_major));
 	EXPECT_EQ(0ULL, DST(a, b, read_errors));
+	TH_LOG("-r %s: %llu pages in %llu requests", run,
+	       (unsigned long long)DST(a, b, srv_requests),
+	       (unsigned long long)DST(a, b, srv_runs));
+	if (strcmp(run, "0")) {
+		/* consecutive slots of a batch went to the server together */
+		EXPECT_LT(DST(a, b, srv_runs), DST(a, b, srv_requests));
+	} else {
+		EXPECT_EQ(DST(a, b, srv_runs), DST(a, b, srv_requests));
+	}
 	munmap(p, 1024 * PG);
 	close(fd);
 	/* SIGTERM: the server detaches and exits 0 */
@@ -119,6 +145,17 @@ TEST(overcommit_through_server)
 	EXPECT_EQ(0, vmp_server_wait("offline", 2000));
 	EXPECT_EQ(0, vmp_unload());
 	vmp_swapd_remove_files();
+}
+
+TEST(overcommit_through_server)
+{
+	overcommit_via_server(_metadata, "32");
+}
+
+/* The one-page protocol of ABI 1.2 and before still works. */
+TEST(overcommit_through_server_one_page_requests)
+{
+	overcommit_via_server(_metadata, "0");
 }
 
 TEST(kill9_failover_and_reattach)

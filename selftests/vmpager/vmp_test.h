@@ -677,7 +677,8 @@ static inline void vmp_swapd_files(char *a, char *b, size_t len)
 }
 
 /* Start the server on its two files of @slots pages; wait until online. */
-static inline pid_t vmp_swapd_start(unsigned int slots)
+/* ... with @run pages per request ("-r RUN"; "0": one page, no runs). */
+static inline pid_t vmp_swapd_start_run(unsigned int slots, const char *run)
 {
 	char a[256], b[256], s[32];
 	pid_t pid;
@@ -686,8 +687,8 @@ static inline pid_t vmp_swapd_start(unsigned int slots)
 	snprintf(s, sizeof(s), "%u", slots);
 	pid = fork();
 	if (pid == 0) {
-		execl(VMP_SWAPD, VMP_SWAPD, "-q", "-t", "2000", "-s", s, a, b,
-		      (char *)NULL);
+		execl(VMP_SWAPD, VMP_SWAPD, "-q", "-t", "2000", "-r", run,
+		      "-s", s, a, b, (char *)NULL);
 		_exit(127);
 	}
 	if (pid > 0 && vmp_server_wait("online", 10000)) {
@@ -696,6 +697,11 @@ static inline pid_t vmp_swapd_start(unsigned int slots)
 		return -1;
 	}
 	return pid;
+}
+
+static inline pid_t vmp_swapd_start(unsigned int slots)
+{
+	return vmp_swapd_start_run(slots, "32");	/* the default */
 }
 
 /* SIGTERM: detach and exit; returns its wait status. */

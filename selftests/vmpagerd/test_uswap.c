@@ -333,6 +333,62 @@ TEST(roundtrip_buffered_tmpfs_two_files)
 	roundtrip(_metadata, "/dev/shm", 2, 50, true);
 }
 
+/*
+ * Runs (the swap server's VMPAGER_SRV_F_RUNS): with one file a run of
+ * slots is one stretch of it and moves with one request; striped files
+ * give one page per stretch; the stretch never passes the last slot.
+ */
+TEST(runs_of_slots_move_in_one_request_with_one_file)
+{
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+	struct vmp_uswap *sw, *sw2;
+	struct files f, f2;
+	char *buf;
+	int i;
+
+	ASSERT_EQ(0, files_make(&f, direct_dir(), 1));
+	ASSERT_EQ(0, files_make(&f2, direct_dir(), 2));
+	ASSERT_EQ(0, vmp_uswap_open(&sw, f.paths, 1, 64));
+	ASSERT_EQ(0, vmp_uswap_open(&sw2, f2.paths, 2, 32));
+	EXPECT_EQ(32U, vmp_uswap_contig(sw, 8, 32));
+	EXPECT_EQ(4U, vmp_uswap_contig(sw, 60, 32));	/* the file ends */
+	EXPECT_EQ(0U, vmp_uswap_contig(sw, 64, 1));
+	EXPECT_EQ(1U, vmp_uswap_contig(sw2, 8, 32));
+	buf = aligned_alloc(PG, 8 * PG);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, io_uring_queue_init(4, &ring, 0));
+	for (i = 0; i < 8; i++)
+		fill(buf + i * PG, 9, 20 + i);
+	vmp_uswap_prep_pages(sw, io_uring_get_sqe(&ring), true, 20, 8, buf, -1);
+	ASSERT_EQ(1, io_uring_submit(&ring));
+	ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+	EXPECT_EQ((int)(8 * PG), cqe->res);
+	io_uring_cqe_seen(&ring, cqe);
+	memset(buf, 0, 8 * PG);
+	vmp_uswap_prep_pages(sw, io_uring_get_sqe(&ring), false, 20, 8, buf, -1);
+	ASSERT_EQ(1, io_uring_submit(&ring));
+	ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+	EXPECT_EQ((int)(8 * PG), cqe->res);
+	io_uring_cqe_seen(&ring, cqe);
+	for (i = 0; i < 8; i++)
+		EXPECT_EQ(-1, check(buf + i * PG, 9, 20 + i));
+	/* the single-page reader sees the run's pages at their slots */
+	memset(buf, 0, PG);
+	vmp_uswap_prep_read(sw, io_uring_get_sqe(&ring), 27, buf, -1);
+	ASSERT_EQ(1, io_uring_submit(&ring));
+	ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+	EXPECT_EQ((int)PG, cqe->res);
+	io_uring_cqe_seen(&ring, cqe);
+	EXPECT_EQ(-1, check(buf, 9, 27));
+	io_uring_queue_exit(&ring);
+	free(buf);
+	vmp_uswap_close(sw);
+	vmp_uswap_close(sw2);
+	files_rm(&f);
+	files_rm(&f2);
+}
+
 /* Reading beyond the preallocated size is a short read the caller sees. */
 TEST(short_read_beyond_end_is_visible)
 {

@@ -179,8 +179,9 @@ static void run_backend(const struct sopts *o, enum backend b)
 	size_t ws = o->pool * o->ratio, nv = 0, np = 0, outs;
 	double *vlat, *plat, out_rate, raw4k, raw1m, vp50, vp99, pp50, pp99;
 	char raw[512], name_in[32], name_out[32];
+	struct vmpager_global_info g0, g1;
 	struct region reg;
-	bool ok = true;
+	bool ok = true, have_gi;
 	struct bk k;
 	int fd, ret;
 
@@ -205,7 +206,18 @@ static void run_backend(const struct sopts *o, enum backend b)
 
 	progress("%s: swap-out: writing %zu pages through a %zu-page pool", backend_names[b],
 		 ws, o->pool);
+	have_gi = b == BK_KERNEL && !region_stats(&reg, &g0);
 	outs = swap_fill(&reg, &out_rate, &ok);
+	if (have_gi && !region_stats(&reg, &g1)) {
+		uint64_t bios = g1.stats[VMPAGER_STAT_bio_writes] -
+				g0.stats[VMPAGER_STAT_bio_writes];
+		uint64_t pages = g1.stats[VMPAGER_STAT_bio_write_pages] -
+				 g0.stats[VMPAGER_STAT_bio_write_pages];
+
+		note("kernel: swap-out wrote %llu pages in %llu bios (%.1f pages per bio)",
+		     (unsigned long long)pages, (unsigned long long)bios,
+		     bios ? (double)pages / (double)bios : 0.0);
+	}
 	/* vmpagerd's soft-eviction cache writes back behind the faults */
 	ok &= check(b == BK_DAEMON ? outs > 0 : outs >= ws - o->pool,
 		    "%zu swap-outs writing %zu pages through a %zu-page pool", outs, ws,

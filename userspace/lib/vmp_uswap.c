@@ -262,28 +262,43 @@ int vmp_uswap_fd(const struct vmp_uswap *sw, uint64_t slot, off_t *off)
 	return sw->fds[slot % (uint64_t)sw->nfiles];
 }
 
-void vmp_uswap_prep_read(struct vmp_uswap *sw, struct io_uring_sqe *sqe,
-			 uint64_t slot, void *buf, int buf_index)
+uint32_t vmp_uswap_contig(const struct vmp_uswap *sw, uint64_t slot,
+			  uint32_t n)
 {
+	/* striped page by page: consecutive slots share a file only alone */
+	if (sw->nfiles > 1)
+		return n ? 1 : 0;
+	if (slot >= sw->nslots)
+		return 0;
+	return sw->nslots - slot < n ? (uint32_t)(sw->nslots - slot) : n;
+}
+
+void vmp_uswap_prep_pages(struct vmp_uswap *sw, struct io_uring_sqe *sqe,
+			  bool write, uint64_t slot, uint32_t n, void *buf,
+			  int buf_index)
+{
+	unsigned int len = n * VMP_USWAP_PAGE;
 	off_t off;
 	int fd = vmp_uswap_fd(sw, slot, &off);
 
-	if (buf_index >= 0)
-		io_uring_prep_read_fixed(sqe, fd, buf, VMP_USWAP_PAGE, off,
-					 buf_index);
+	if (buf_index >= 0 && write)
+		io_uring_prep_write_fixed(sqe, fd, buf, len, off, buf_index);
+	else if (buf_index >= 0)
+		io_uring_prep_read_fixed(sqe, fd, buf, len, off, buf_index);
+	else if (write)
+		io_uring_prep_write(sqe, fd, buf, len, off);
 	else
-		io_uring_prep_read(sqe, fd, buf, VMP_USWAP_PAGE, off);
+		io_uring_prep_read(sqe, fd, buf, len, off);
+}
+
+void vmp_uswap_prep_read(struct vmp_uswap *sw, struct io_uring_sqe *sqe,
+			 uint64_t slot, void *buf, int buf_index)
+{
+	vmp_uswap_prep_pages(sw, sqe, false, slot, 1, buf, buf_index);
 }
 
 void vmp_uswap_prep_write(struct vmp_uswap *sw, struct io_uring_sqe *sqe,
 			  uint64_t slot, void *buf, int buf_index)
 {
-	off_t off;
-	int fd = vmp_uswap_fd(sw, slot, &off);
-
-	if (buf_index >= 0)
-		io_uring_prep_write_fixed(sqe, fd, buf, VMP_USWAP_PAGE, off,
-					  buf_index);
-	else
-		io_uring_prep_write(sqe, fd, buf, VMP_USWAP_PAGE, off);
+	vmp_uswap_prep_pages(sw, sqe, true, slot, 1, buf, buf_index);
 }

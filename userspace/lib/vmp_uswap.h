@@ -71,4 +71,16 @@ void vmp_uswap_prep_read(struct vmp_uswap *sw, struct io_uring_sqe *sqe,
 void vmp_uswap_prep_write(struct vmp_uswap *sw, struct io_uring_sqe *sqe,
 			  uint64_t slot, void *buf, int buf_index);
 
+/*
+ * Runs of slots (the module's swap server with VMPAGER_SRV_F_RUNS): how
+ * many of the @n slots from @slot on lie one after the other in one file
+ * (all of them with one file; 1 when slots stripe over several), and an
+ * SQE reading or writing @n such pages (n * 4096 bytes) at once.
+ */
+uint32_t vmp_uswap_contig(const struct vmp_uswap *sw, uint64_t slot,
+			  uint32_t n);
+void vmp_uswap_prep_pages(struct vmp_uswap *sw, struct io_uring_sqe *sqe,
+			  bool write, uint64_t slot, uint32_t n, void *buf,
+			  int buf_index);
+
 #endif /* _VMP_USWAP_H */

@@ -37,16 +37,21 @@
 #include "swap_server.h"
 
 #define UD_IO		(1ULL << 32)	/* user_data: file I/O of tag (low bits) */
+#define UD_PAGES(ud)	((uint32_t)((ud) >> 33))	/* ... of that many pages */
 
 struct srv {
 	int dev;
 	struct io_uring ring;
 	struct vmp_uswap *sw;
 	unsigned char *bufs;
-	struct vmpager_srv_desc *descs;
+	struct vmpager_srv_desc *descs;		/* one page per request */
+	struct vmpager_srv_run_desc *rdescs;	/* runs (-r N, N > 0) */
 	uint32_t depth;
+	uint32_t run;			/* pages per tag: 1, or N with runs */
 	uint32_t *op;			/* op in flight per tag */
-	uint64_t reads, writes, errors, bad;
+	uint32_t *pending;		/* file I/Os in flight per tag */
+	int *result;			/* per tag: 0 or the first error */
+	uint64_t reads, writes, errors, bad, requests;
 };
 
 static volatile sig_atomic_t stop_requested, stats_requested;
@@ -63,17 +68,19 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: vmpagerd --swap-server [-d DEPTH] [-s SLOTS_PER_FILE] [-t TIMEOUT_MS]\n"
-		"                [-D DEVICE] [-q] FILE...\n"
+		"usage: vmpagerd --swap-server [-d DEPTH] [-r RUN] [-s SLOTS_PER_FILE]\n"
+		"                [-t TIMEOUT_MS] [-D DEVICE] [-q] FILE...\n"
 		"Serves vmpager.ko's swap I/O over io_uring from FILE... (striped).\n"
 		"  -d  parked commands (default 32, at most %d)\n"
+		"  -r  pages per request: runs of consecutive slots, 1..%d (default 32);\n"
+		"      0: one page per request (the protocol before ABI 1.3)\n"
 		"  -s  pages per file (default 65536); the same files and size resume\n"
 		"      a previous server's data\n"
 		"  -t  the module declares the server dead after this long (default 5000)\n"
 		"  -D  device (default %s)\n"
 		"  -q  no statistics line at exit\n"
 		"SIGTERM/SIGINT detach and exit 0; SIGUSR1 prints statistics.\n",
-		VMPAGER_SRV_MAX_DEPTH, VMPAGER_DEVICE);
+		VMPAGER_SRV_MAX_DEPTH, VMPAGER_SRV_MAX_RUN, VMPAGER_DEVICE);
 }
 
 static struct io_uring_sqe *get_sqe(struct srv *s)
@@ -106,52 +113,71 @@ static int queue_cmd(struct srv *s, uint32_t cmd_op, uint32_t tag, int result)
 /* A command completed: the module handed us a request (or gave up). */
 static int on_request(struct srv *s, uint32_t tag, int res)
 {
-	struct vmpager_srv_desc d;
+	unsigned char *buf = s->bufs + (size_t)tag * s->run * VMP_USWAP_PAGE;
 	struct io_uring_sqe *sqe;
-	void *buf = s->bufs + (size_t)tag * VMP_USWAP_PAGE;
+	uint64_t slot;
+	uint32_t count, i, n, dtag;
 
 	if (res < 0)
 		return res;	/* -ENODEV: the module ended the session */
-	d = s->descs[tag];
-	if (d.tag != tag || d.slot >= vmp_uswap_nslots(s->sw) ||
+	if (s->rdescs) {
+		slot = s->rdescs[tag].slot;
+		count = s->rdescs[tag].count;
+		dtag = s->rdescs[tag].tag;
+	} else {
+		slot = s->descs[tag].slot;
+		count = 1;
+		dtag = s->descs[tag].tag;
+	}
+	if (dtag != tag || !count || count > s->run ||
+	    slot >= vmp_uswap_nslots(s->sw) ||
+	    count > vmp_uswap_nslots(s->sw) - slot ||
 	    (res != VMPAGER_SRV_OP_READ && res != VMPAGER_SRV_OP_WRITE)) {
 		s->bad++;
-		fprintf(stderr, "vmpagerd: bad request on tag %u: op %d slot %llu\n",
-			tag, res, (unsigned long long)d.slot);
+		fprintf(stderr, "vmpagerd: bad request on tag %u: op %d slot %llu count %u\n",
+			tag, res, (unsigned long long)slot, count);
 		return queue_cmd(s, VMPAGER_URING_COMMIT_AND_FETCH, tag, -EINVAL);
 	}
-	sqe = get_sqe(s);
-	if (!sqe)
-		return -EBUSY;
-	if (res == VMPAGER_SRV_OP_WRITE)
-		vmp_uswap_prep_write(s->sw, sqe, d.slot, buf, 0);
-	else
-		vmp_uswap_prep_read(s->sw, sqe, d.slot, buf, 0);
-	sqe->user_data = UD_IO | tag;
+	s->requests++;
 	s->op[tag] = res;
+	s->result[tag] = 0;
+	s->pending[tag] = 0;
+	/* one file I/O per stretch of the run that is contiguous in a file */
+	for (i = 0; i < count; i += n) {
+		n = vmp_uswap_contig(s->sw, slot + i, count - i);
+		sqe = get_sqe(s);
+		if (!sqe)
+			return -EBUSY;
+		vmp_uswap_prep_pages(s->sw, sqe, res == VMPAGER_SRV_OP_WRITE,
+				     slot + i, n, buf + (size_t)i * VMP_USWAP_PAGE, 0);
+		sqe->user_data = UD_IO | ((uint64_t)n << 33) | tag;
+		s->pending[tag]++;
+	}
 	return 0;
 }
 
-static int on_io_done(struct srv *s, uint32_t tag, int res)
+static int on_io_done(struct srv *s, uint32_t tag, uint32_t pages, int res)
 {
-	int result = 0;
-
-	if (res != (int)VMP_USWAP_PAGE) {
-		result = res < 0 ? res : -EIO;
+	if (res != (int)(pages * VMP_USWAP_PAGE)) {
+		if (!s->result[tag])
+			s->result[tag] = res < 0 ? res : -EIO;
 		s->errors++;
 	} else if (s->op[tag] == VMPAGER_SRV_OP_WRITE) {
-		s->writes++;
+		s->writes += pages;
 	} else {
-		s->reads++;
+		s->reads += pages;
 	}
-	return queue_cmd(s, VMPAGER_URING_COMMIT_AND_FETCH, tag, result);
+	if (--s->pending[tag])
+		return 0;	/* the rest of the run is still in flight */
+	return queue_cmd(s, VMPAGER_URING_COMMIT_AND_FETCH, tag, s->result[tag]);
 }
 
 static void print_stats(struct srv *s)
 {
-	fprintf(stderr, "vmpagerd: swap server: reads %llu writes %llu io_errors %llu bad_requests %llu\n",
-		(unsigned long long)s->reads, (unsigned long long)s->writes,
-		(unsigned long long)s->errors, (unsigned long long)s->bad);
+	fprintf(stderr, "vmpagerd: swap server: requests %llu reads %llu writes %llu io_errors %llu bad_requests %llu\n",
+		(unsigned long long)s->requests, (unsigned long long)s->reads,
+		(unsigned long long)s->writes, (unsigned long long)s->errors,
+		(unsigned long long)s->bad);
 }
 
 /* Keep nothing: the device, the files and the ring are open already. */
@@ -210,7 +236,7 @@ static int serve(struct srv *s)
 				ret = -EPROTO;
 				break;
 			}
-			ret = (ud & UD_IO) ? on_io_done(s, tag, cqe->res) :
+			ret = (ud & UD_IO) ? on_io_done(s, tag, UD_PAGES(ud), cqe->res) :
 					     on_request(s, tag, cqe->res);
 			if (ret)
 				break;
@@ -251,7 +277,7 @@ int vmp_swap_server_main(int argc, char **argv)
 	struct vmpager_srv_attach at = { 0 };
 	uint64_t per_file = 65536;
 	const char *dev = VMPAGER_DEVICE;
-	struct srv s = { .depth = 32 };
+	struct srv s = { .depth = 32, .run = 32 };
 	struct iovec iov;
 	struct sigaction sa = { .sa_handler = on_signal };
 	bool quiet = false;
@@ -259,7 +285,7 @@ int vmp_swap_server_main(int argc, char **argv)
 	uint64_t v;
 	uint32_t t;
 
-	while ((opt = getopt_long(argc, argv, "d:s:t:D:qh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:r:s:t:D:qh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'S':
 			break;
@@ -267,6 +293,11 @@ int vmp_swap_server_main(int argc, char **argv)
 			if (opt_num(opt, optarg, 1, VMPAGER_SRV_MAX_DEPTH, &v))
 				return 2;
 			s.depth = v;
+			break;
+		case 'r':
+			if (opt_num(opt, optarg, 0, VMPAGER_SRV_MAX_RUN, &v))
+				return 2;
+			s.run = v;
 			break;
 		case 's':
 			if (opt_num(opt, optarg, 1, UINT32_MAX - 1, &per_file))
@@ -307,32 +338,42 @@ int vmp_swap_server_main(int argc, char **argv)
 		fprintf(stderr, "vmpagerd: swap files: %s\n", strerror(-ret));
 		return 1;
 	}
-	s.bufs = aligned_alloc(VMP_USWAP_PAGE, (size_t)s.depth * VMP_USWAP_PAGE);
-	s.descs = calloc(s.depth, sizeof(*s.descs));
+	if (s.run) {
+		at.flags = VMPAGER_SRV_F_RUNS;
+		at.run_pages = s.run;
+		s.rdescs = calloc(s.depth, sizeof(*s.rdescs));
+	} else {
+		s.run = 1;
+		s.descs = calloc(s.depth, sizeof(*s.descs));
+	}
+	s.bufs = aligned_alloc(VMP_USWAP_PAGE, (size_t)s.depth * s.run * VMP_USWAP_PAGE);
 	s.op = calloc(s.depth, sizeof(*s.op));
-	if (!s.bufs || !s.descs || !s.op) {
+	s.pending = calloc(s.depth, sizeof(*s.pending));
+	s.result = calloc(s.depth, sizeof(*s.result));
+	if (!s.bufs || (!s.descs && !s.rdescs) || !s.op || !s.pending || !s.result) {
 		fprintf(stderr, "vmpagerd: out of memory\n");
 		return 1;
 	}
-	memset(s.bufs, 0, (size_t)s.depth * VMP_USWAP_PAGE);
+	memset(s.bufs, 0, (size_t)s.depth * s.run * VMP_USWAP_PAGE);
 	if (mlockall(MCL_CURRENT | MCL_FUTURE)) {
 		fprintf(stderr, "vmpagerd: mlockall: %s\n", strerror(errno));
 		return 1;
 	}
-	ret = io_uring_queue_init(2 * s.depth + 8, &s.ring, 0);
+	/* a run striped over files takes one file I/O per page */
+	ret = io_uring_queue_init(s.depth * (s.run + 1) + 8, &s.ring, 0);
 	if (ret) {
 		fprintf(stderr, "vmpagerd: io_uring_queue_init: %s\n", strerror(-ret));
 		return 1;
 	}
 	iov.iov_base = s.bufs;
-	iov.iov_len = (size_t)s.depth * VMP_USWAP_PAGE;
+	iov.iov_len = (size_t)s.depth * s.run * VMP_USWAP_PAGE;
 	ret = io_uring_register_buffers(&s.ring, &iov, 1);
 	if (ret) {
 		fprintf(stderr, "vmpagerd: registering buffers: %s\n", strerror(-ret));
 		return 1;
 	}
 	at.bufs = (uintptr_t)s.bufs;
-	at.descs = (uintptr_t)s.descs;
+	at.descs = s.rdescs ? (uintptr_t)s.rdescs : (uintptr_t)s.descs;
 	at.nslots = vmp_uswap_nslots(s.sw);
 	at.depth = s.depth;
 	if (ioctl(s.dev, VMPAGER_IOC_SRV_ATTACH, &at)) {
@@ -352,9 +393,9 @@ int vmp_swap_server_main(int argc, char **argv)
 		if (ret)
 			return 1;
 	}
-	fprintf(stderr, "vmpagerd: swap server pid %d attached: %llu slots on %d file(s), %s I/O, depth %u; no capabilities, no_new_privs\n",
+	fprintf(stderr, "vmpagerd: swap server pid %d attached: %llu slots on %d file(s), %s I/O, depth %u, %u pages per request; no capabilities, no_new_privs\n",
 		getpid(), (unsigned long long)at.nslots, argc - optind,
-		vmp_uswap_direct(s.sw) ? "direct" : "buffered", s.depth);
+		vmp_uswap_direct(s.sw) ? "direct" : "buffered", s.depth, s.run);
 	ret = serve(&s);
 	if (!quiet)
 		print_stats(&s);
