@@ -19,7 +19,10 @@
  *     attribute changes with ETXTBSY, so no block moves under the bios;
  *   - every page's blocks must be contiguous on the device and start on a
  *     logical block of it; the pages are kept as a sorted array of extents
- *     (file page, pages, first sector), found by binary search.
+ *     (file page, pages, first sector), found by binary search. A file
+ *     where that fails (fragmented 1 KiB blocks, xfs reflinked or realtime
+ *     files, whose bmap reports no block) keeps the kiocb backend, as do
+ *     encrypted files (a bio would bypass the encryption).
  *
  * A block device area is claimed exclusively (FMODE_EXCL), as swapon does:
  * mounting it, swapon and a second area on it then fail with EBUSY.
@@ -33,9 +36,10 @@
  * the same, and starts a new bio otherwise: consecutive slots (the slot
  * allocator's next-fit cursor hands them out to a batch of evictions, and
  * read-ahead reads them back) go to the device as one multi-page request.
- * The batch also holds a block plug, so that the bios of a striped area
- * (pages alternating between files on one device) are merged by the block
- * layer. Bios are submitted by the faulting or reclaiming task itself,
+ * The batch also holds a block plug, so its bios reach the device driver
+ * together (a striped area's bios, alternating between files, are not
+ * merged by the plug, which only tries the last request; an I/O scheduler
+ * may merge them). Bios are submitted by the faulting or reclaiming task itself,
  * with mmap_lock possibly held: no filesystem lock is taken here, which is
  * what made the kiocb path hand its I/O to a workqueue. A bio completes in
  * interrupt context and completes each of its pages' vmp_io.
@@ -59,6 +63,7 @@
 #include "vmp_internal.h"
 
 #define VMP_BIO_PAGES	32	/* pages per bio we build (a reclaim batch) */
+#define VMP_BIO_UNMAPPABLE 2	/* a page one bio cannot cover: kiocb backend */
 #define VMP_ZERO_PAGES	64	/* pages per write when filling holes */
 
 const char *vmp_swap_io_name(const struct vmp_swap_file *sf)
@@ -117,17 +122,22 @@ static int vmp_bio_zero(struct file *file, u32 first, u32 n)
 
 /*
  * Where page @p of the file starts on the device: 0 with *@sector set, 1
- * if a block of it is not mapped, or -errno (-EINVAL: its blocks are not
- * contiguous or not aligned to the device's logical blocks).
+ * if a block of it is not mapped, VMP_BIO_UNMAPPABLE if the page cannot be
+ * read with one bio (its blocks are not contiguous, or not aligned to the
+ * device's logical blocks; a block size above a page), or -errno.
  */
 static int vmp_bio_page_sector(struct inode *inode, struct block_device *bdev,
 			       u32 p, sector_t *sector, const char *what)
 {
 	unsigned int bits = inode->i_blkbits;
-	u32 per = PAGE_SIZE >> bits, j;
-	sector_t first = (sector_t)p * per, blk, start = 0;
+	u32 per, j;
+	sector_t first, blk, start = 0;
 	int ret;
 
+	if (bits > PAGE_SHIFT || bits < SECTOR_SHIFT)
+		return VMP_BIO_UNMAPPABLE;
+	per = PAGE_SIZE >> bits;
+	first = (sector_t)p * per;
 	for (j = 0; j < per; j++) {
 		blk = first + j;
 		ret = bmap(inode, &blk);
@@ -138,16 +148,16 @@ static int vmp_bio_page_sector(struct inode *inode, struct block_device *bdev,
 		if (!j) {
 			start = blk;
 		} else if (blk != start + j) {
-			pr_err("swap file %s: the blocks of page %u are not contiguous on the device\n",
-			       what, p);
-			return -EINVAL;
+			pr_info("swap file %s: the blocks of page %u are not contiguous on the device\n",
+				what, p);
+			return VMP_BIO_UNMAPPABLE;
 		}
 	}
 	*sector = start << (bits - SECTOR_SHIFT);
 	if (*sector & ((bdev_logical_block_size(bdev) >> SECTOR_SHIFT) - 1)) {
-		pr_err("swap file %s: page %u starts inside a %u-byte block of the device\n",
-		       what, p, bdev_logical_block_size(bdev));
-		return -EINVAL;
+		pr_info("swap file %s: page %u starts inside a %u-byte block of the device\n",
+			what, p, bdev_logical_block_size(bdev));
+		return VMP_BIO_UNMAPPABLE;
 	}
 	return 0;
 }
@@ -163,9 +173,14 @@ static int vmp_bio_fill(struct vmp_swap_file *sf, struct block_device *bdev,
 
 	*filled = 0;
 	for (p = 0; p <= sf->nslots; p++) {
+		if (!(p & 1023)) {
+			if (fatal_signal_pending(current))
+				return -EINTR;
+			cond_resched();
+		}
 		ret = p < sf->nslots ?
 		      vmp_bio_page_sector(inode, bdev, p, &sector, what) : 0;
-		if (ret < 0)
+		if (ret < 0 || ret == VMP_BIO_UNMAPPABLE)
 			return ret;
 		if (ret == 1) {
 			run++;
@@ -181,15 +196,8 @@ static int vmp_bio_fill(struct vmp_swap_file *sf, struct block_device *bdev,
 			*filled += run;
 			run = 0;
 		}
-		if (!(p & 1023))
-			cond_resched();
 	}
-	if (!*filled)
-		return 0;
-	/* buffered files: allocate the blocks; and no stale cached zeros */
-	ret = vfs_fsync(sf->file, 1);
-	invalidate_mapping_pages(sf->file->f_mapping, 0, -1);
-	return ret;
+	return 0;
 }
 
 /* Map every page of @sf to its sectors; fills sf->ext and sf->next. */
@@ -205,10 +213,12 @@ static int vmp_bio_map(struct vmp_swap_file *sf, struct block_device *bdev,
 	for (p = 0; p < sf->nslots; p++) {
 		ret = vmp_bio_page_sector(inode, bdev, p, &sector, what);
 		if (ret == 1) {
-			pr_err("swap file %s: page %u has no block even after it was written\n",
-			       what, p);
-			ret = -EINVAL;
+			pr_info("swap file %s: page %u has no block even after it was written\n",
+				what, p);
+			ret = VMP_BIO_UNMAPPABLE;
 		}
+		if (!ret && !(p & 1023) && fatal_signal_pending(current))
+			ret = -EINTR;
 		if (ret)
 			goto fail;
 		e = n ? &ext[n - 1] : NULL;
@@ -275,11 +285,36 @@ static int vmp_bio_claim(struct vmp_swap_file *sf, const char *what)
 }
 
 /*
+ * Can the file be mapped at all? Page 0 is written first if bmap() does not
+ * map it; a filesystem that still reports no block for a written page
+ * (xfs for reflinked and realtime files) cannot be extent-mapped, and is
+ * not filled in full for nothing.
+ */
+static int vmp_bio_probe(struct vmp_swap_file *sf, struct block_device *bdev,
+			 const char *what)
+{
+	struct inode *inode = file_inode(sf->file);
+	sector_t sector;
+	int ret;
+
+	ret = vmp_bio_page_sector(inode, bdev, 0, &sector, what);
+	if (ret != 1)
+		return ret;
+	ret = vmp_bio_zero(sf->file, 0, 1);
+	if (ret)
+		return ret;
+	ret = vmp_bio_page_sector(inode, bdev, 0, &sector, what);
+	return ret == 1 ? VMP_BIO_UNMAPPABLE : ret;
+}
+
+/*
  * Choose @sf's backend once it is open, checked and preallocated: a block
- * device is claimed; a file whose filesystem has bmap is filled, marked
- * S_SWAPFILE and mapped; any other file keeps its kiocb backend (sf->io is
- * already direct or buffered). Returns 0 or -errno, with @sf's own state
- * undone (the caller still holds and puts the file).
+ * device is claimed; a file whose filesystem maps it (bmap) is filled,
+ * marked S_SWAPFILE, written back and mapped; any other file, or one whose
+ * pages one bio cannot cover, keeps its kiocb backend (sf->io is already
+ * direct or buffered), and the log says why. Encrypted files keep it too:
+ * bios would bypass the encryption. Returns 0 or -errno, with @sf's own
+ * state undone (the caller still holds and puts the file).
  */
 int vmp_bio_setup(struct vmp_swap_file *sf, const char *what)
 {
@@ -290,14 +325,18 @@ int vmp_bio_setup(struct vmp_swap_file *sf, const char *what)
 
 	if (S_ISBLK(inode->i_mode))
 		return vmp_bio_claim(sf, what);
-	if (!sf->file->f_mapping->a_ops->bmap || !bdev)
+	if (!sf->file->f_mapping->a_ops->bmap || !bdev || IS_ENCRYPTED(inode))
 		return 0;	/* no extents to map: the kiocb backend */
 	if (IS_SWAPFILE(inode)) {
 		pr_err("swap file %s: in use as swap (by swapon or another area)\n",
 		       what);
 		return -EBUSY;
 	}
-	ret = vmp_bio_fill(sf, bdev, what, &filled);
+	ret = vmp_bio_probe(sf, bdev, what);
+	if (!ret)
+		ret = vmp_bio_fill(sf, bdev, what, &filled);
+	if (ret == VMP_BIO_UNMAPPABLE)
+		goto kiocb;
 	if (ret)
 		return ret;
 	if (filled)
@@ -313,13 +352,28 @@ int vmp_bio_setup(struct vmp_swap_file *sf, const char *what)
 	inode->i_flags |= S_SWAPFILE;
 	inode_unlock(inode);
 	sf->swapflag = true;
-	ret = vmp_bio_map(sf, bdev, what);
+	/*
+	 * Nothing may reach these blocks through the page cache later: write
+	 * back what is dirty (a filesystem without delalloc does not flush in
+	 * bmap) and drop every cached page, as swapon's activation does.
+	 */
+	ret = vfs_fsync(sf->file, 1);
+	if (!ret)
+		ret = invalidate_inode_pages2(sf->file->f_mapping);
+	if (!ret)
+		ret = vmp_bio_map(sf, bdev, what);
 	if (ret) {
 		vmp_bio_release(sf);
+		if (ret == VMP_BIO_UNMAPPABLE)
+			goto kiocb;
 		return ret;
 	}
 	sf->bdev = bdev;
 	sf->io = VMP_IO_BIO;
+	return 0;
+kiocb:
+	pr_info("swap file %s: cannot be mapped to extents of its device: filesystem I/O\n",
+		what);
 	return 0;
 }
 

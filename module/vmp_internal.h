@@ -234,8 +234,8 @@ extern struct vmp_swap vmp_swap;
  * A set of I/Os in flight; the submitter waits for all of them. The block
  * backend builds one bio at a time in it (pages whose sectors follow each
  * other, same direction), submitted when the next page does not fit or at
- * vmp_batch_wait(), all under a block plug so that the bios of a striped
- * area still merge into large requests. A reclaim batch also holds a run of
+ * vmp_batch_wait(), all under a block plug so that they reach the driver
+ * together. A reclaim batch also holds a run of
  * consecutive swap slots for its writes (vmp_slot_alloc_batch()), given
  * back in vmp_batch_wait() if unused. A batch lives on its submitter's
  * stack, between vmp_batch_init() and vmp_batch_wait() in one task.

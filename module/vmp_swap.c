@@ -460,27 +460,6 @@ int vmp_slot_alloc(u32 *slot)
 	return vmp_slot_alloc_run(slot, 1) ? 0 : -ENOSPC;
 }
 
-/*
- * A slot for one of @b's writes: from the run of consecutive slots the
- * batch holds, or a new run of up to b->slot_want (the writes the batch
- * may still make, set by its reclaim pass). Concurrent reclaimers (the kthread and faulting tasks) each take
- * whole runs, so one batch's writes go to consecutive slots and become one
- * bio, however they interleave; vmp_batch_wait() gives back what is left.
- */
-int vmp_slot_alloc_batch(struct vmp_batch *b, u32 *slot)
-{
-	u32 got;
-
-	if (b->slot_next == b->slot_end) {
-		got = vmp_slot_alloc_run(&b->slot_next, max(b->slot_want, 1U));
-		if (!got)
-			return -ENOSPC;
-		b->slot_end = b->slot_next + got;
-	}
-	*slot = b->slot_next++;
-	return 0;
-}
-
 /* Give back the slots of @n..@end, all in one area and all taken. */
 static void vmp_slot_free_run(u32 n, u32 end)
 {
@@ -499,6 +478,37 @@ static void vmp_slot_free_run(u32 n, u32 end)
 	}
 	spin_unlock(&vmp_swap.lock);
 }
+
+/*
+ * A slot for one of @b's writes: from the run of consecutive slots the
+ * batch holds, or a new run of up to b->slot_want (the writes the batch
+ * may still make, set by its reclaim pass). Concurrent reclaimers (the kthread and faulting tasks) each take
+ * whole runs, so one batch's writes go to consecutive slots and become one
+ * bio, however they interleave; vmp_batch_wait() gives back what is left.
+ */
+int vmp_slot_alloc_batch(struct vmp_batch *b, u32 *slot)
+{
+	struct vmp_swap_area *a;
+	u32 got;
+
+	/* a run in a server area that went offline: give it back */
+	if (b->slot_next != b->slot_end) {
+		a = vmp_swap_area_of(b->slot_next);
+		if (!a || !READ_ONCE(a->online)) {
+			vmp_slot_free_run(b->slot_next, b->slot_end);
+			b->slot_next = b->slot_end;
+		}
+	}
+	if (b->slot_next == b->slot_end) {
+		got = vmp_slot_alloc_run(&b->slot_next, max(b->slot_want, 1U));
+		if (!got)
+			return -ENOSPC;
+		b->slot_end = b->slot_next + got;
+	}
+	*slot = b->slot_next++;
+	return 0;
+}
+
 
 void vmp_slot_free(u32 slot)
 {

@@ -203,7 +203,7 @@ TEST(ref_source_knob)
 	free(s);
 
 	s = vmp_read_file(VMP_DEBUGFS "/harvest_batch");
-	EXPECT_STREQ("32\n", s);
+	EXPECT_STREQ("128\n", s);
 	free(s);
 	EXPECT_EQ(0, vmp_write_file(VMP_DEBUGFS "/harvest_batch", "1024"));
 	EXPECT_EQ(0, vmp_write_file(VMP_DEBUGFS "/harvest_batch", "0"));

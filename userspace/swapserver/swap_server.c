@@ -339,6 +339,16 @@ int vmp_swap_server_main(int argc, char **argv)
 		return 1;
 	}
 	if (s.run) {
+		struct vmpager_version ver;
+
+		/* runs came with ABI 1.3: one page per request before */
+		if (ioctl(s.dev, VMPAGER_IOC_VERSION, &ver) ||
+		    ver.major != VMPAGER_VERSION_MAJOR || ver.minor < 3) {
+			fprintf(stderr, "vmpagerd: the module predates runs (ABI 1.3): one page per request\n");
+			s.run = 0;
+		}
+	}
+	if (s.run) {
 		at.flags = VMPAGER_SRV_F_RUNS;
 		at.run_pages = s.run;
 		s.rdescs = calloc(s.depth, sizeof(*s.rdescs));
