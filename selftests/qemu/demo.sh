@@ -4,7 +4,8 @@
 # show what happened with vmpagerctl (which reads debugfs).
 pool=${VMP_DEMO_POOL:-4096}
 ko=${VMP_KO:-/modules/vmpager.ko}
-swap=/tmp/vmpager.swap
+# the scratch disk (ext4: block I/O to the file's extents), else tmpfs
+swap=${VMP_DIRECT_DIR:-/tmp}/vmpager.swap
 rc=0
 echo "== insmod vmpager.ko pool_pages=$pool swapfile=$swap swap_pages=$((pool * 8))"
 insmod "$ko" pool_pages=$pool swapfile=$swap swap_pages=$((pool * 8)) || exit 1
