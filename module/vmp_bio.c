@@ -66,6 +66,11 @@
 #define VMP_BIO_UNMAPPABLE 2	/* a page one bio cannot cover: kiocb backend */
 #define VMP_ZERO_PAGES	64	/* pages per write when filling holes */
 
+static sector_t vmp_pages_to_sectors(u32 pages)
+{
+	return (sector_t)pages << (PAGE_SHIFT - SECTOR_SHIFT);
+}
+
 const char *vmp_swap_io_name(const struct vmp_swap_file *sf)
 {
 	switch (sf->io) {
@@ -211,18 +216,22 @@ static int vmp_bio_map(struct vmp_swap_file *sf, struct block_device *bdev,
 	int ret;
 
 	for (p = 0; p < sf->nslots; p++) {
+		if (!(p & 1023)) {
+			ret = -EINTR;
+			if (fatal_signal_pending(current))
+				goto fail;
+			cond_resched();
+		}
 		ret = vmp_bio_page_sector(inode, bdev, p, &sector, what);
 		if (ret == 1) {
 			pr_info("swap file %s: page %u has no block even after it was written\n",
 				what, p);
 			ret = VMP_BIO_UNMAPPABLE;
 		}
-		if (!ret && !(p & 1023) && fatal_signal_pending(current))
-			ret = -EINTR;
 		if (ret)
 			goto fail;
 		e = n ? &ext[n - 1] : NULL;
-		if (e && e->sector + ((sector_t)e->nr << (PAGE_SHIFT - SECTOR_SHIFT)) == sector) {
+		if (e && e->sector + vmp_pages_to_sectors(e->nr) == sector) {
 			e->nr++;
 			continue;
 		}
@@ -230,20 +239,15 @@ static int vmp_bio_map(struct vmp_swap_file *sf, struct block_device *bdev,
 			struct vmp_swap_extent *bigger;
 
 			cap = cap ? 2 * cap : 16;
-			bigger = kvmalloc_array(cap, sizeof(*bigger), GFP_KERNEL);
-			if (!bigger) {
-				ret = -ENOMEM;
+			bigger = kvrealloc(ext, n * sizeof(*ext),
+					   cap * sizeof(*ext), GFP_KERNEL);
+			ret = -ENOMEM;
+			if (!bigger)
 				goto fail;
-			}
-			if (n)
-				memcpy(bigger, ext, n * sizeof(*ext));
-			kvfree(ext);
 			ext = bigger;
 		}
 		ext[n++] = (struct vmp_swap_extent){ .page = p, .nr = 1,
 						     .sector = sector };
-		if (!(p & 1023))
-			cond_resched();
 	}
 	sf->ext = ext;
 	sf->next = n;
@@ -411,8 +415,7 @@ static sector_t vmp_bio_sector(const struct vmp_swap_file *sf, u32 page)
 		else
 			hi = mid;
 	}
-	return sf->ext[lo].sector +
-	       ((sector_t)(page - sf->ext[lo].page) << (PAGE_SHIFT - SECTOR_SHIFT));
+	return sf->ext[lo].sector + vmp_pages_to_sectors(page - sf->ext[lo].page);
 }
 
 /* Interrupt context: complete every page of @bio with its status. */
@@ -483,5 +486,5 @@ void vmp_bio_submit(struct vmp_batch *b, struct vmp_io *io,
 	io->next = NULL;
 	b->tail = io;
 	__bio_add_page(bio, io->page, PAGE_SIZE, 0);
-	b->next_sector = sector + (PAGE_SIZE >> SECTOR_SHIFT);
+	b->next_sector = sector + vmp_pages_to_sectors(1);
 }

@@ -26,10 +26,11 @@
  *   3b. accessed-bit harvesting (debugfs "ref_source" accessed, the
  *      default, or both; vmp_harvest.c): each pass first tests the PTE
  *      accessed bits of the frames mapped since the last pass (consumed:
- *      their fault was the reference) and of harvest_batch candidates at the victim end of the
- *      lists, passing young ones to the policy as references; then a
- *      victim whose PTE is still young is requeued and referenced instead
- *      of evicted (before 3a, which then only sees untouched victims).
+ *      their fault was the reference) and of harvest_batch candidates at
+ *      the victim end of the lists, passing young ones to the policy as
+ *      references; then a victim whose PTE is still young is requeued
+ *      and referenced instead of evicted (before 3a, which then only sees
+ *      untouched victims).
  *   4. unmap_mapping_pages() removes it from every process (one TLB
  *      shootdown), moving PTE dirty and young bits to the page;
  *   5. only the pool's reference may remain: anything else (a fault that

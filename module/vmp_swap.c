@@ -29,9 +29,10 @@
  * in vmp_bio.c): each page moves with one kiocb over a one-entry bio_vec
  * iterator on the pool page itself (zero copy), submitted with
  * vfs_iocb_iter_read/write and a ki_complete callback: asynchronous direct
- * I/O where the file allows it, completing inline otherwise. A batch counts its I/Os in flight and the
- * submitter sleeps until the last completes; completions only record the
- * result and wake it, so they are safe in interrupt context.
+ * I/O where the file allows it, completing inline otherwise. A batch counts
+ * its I/Os in flight and the submitter sleeps until the last completes;
+ * completions only record the result and wake it, so they are safe in
+ * interrupt context.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -482,9 +483,10 @@ static void vmp_slot_free_run(u32 n, u32 end)
 /*
  * A slot for one of @b's writes: from the run of consecutive slots the
  * batch holds, or a new run of up to b->slot_want (the writes the batch
- * may still make, set by its reclaim pass). Concurrent reclaimers (the kthread and faulting tasks) each take
- * whole runs, so one batch's writes go to consecutive slots and become one
- * bio, however they interleave; vmp_batch_wait() gives back what is left.
+ * may still make, set by its reclaim pass). Concurrent reclaimers (the
+ * kthread and faulting tasks) each take whole runs, so one batch's writes
+ * go to consecutive slots and become one bio, however they interleave;
+ * vmp_batch_wait() gives back what is left.
  */
 int vmp_slot_alloc_batch(struct vmp_batch *b, u32 *slot)
 {
@@ -509,18 +511,9 @@ int vmp_slot_alloc_batch(struct vmp_batch *b, u32 *slot)
 	return 0;
 }
 
-
 void vmp_slot_free(u32 slot)
 {
-	struct vmp_swap_area *a = vmp_swap_area_of(slot);
-
-	spin_lock(&vmp_swap.lock);
-	if (!WARN_ON_ONCE(!a || !test_bit(slot - a->first, a->map))) {
-		__clear_bit(slot - a->first, a->map);
-		a->used--;
-		vmp_swap.used--;
-	}
-	spin_unlock(&vmp_swap.lock);
+	vmp_slot_free_run(slot, slot + 1);
 }
 
 /*
@@ -612,15 +605,13 @@ static void vmp_srv_batch_flush(struct vmp_batch *b)
 }
 
 /*
- * A request for the server area: kept in @b while it continues the run the
- * batch is collecting (same direction, the next slot), so that the server
- * backend can hand the run out as one request (VMPAGER_SRV_F_RUNS).
+ * A request for the server area: kept in @b, in submission order, until
+ * the batch ends, so that the server backend sees the whole batch at once
+ * and hands consecutive slots out as one request (VMPAGER_SRV_F_RUNS,
+ * vmp_srv_take_run_locked()).
  */
 static void vmp_srv_batch_add(struct vmp_batch *b, struct vmp_io *io)
 {
-	if (b->srv_head && (b->srv_tail->rw != io->rw ||
-			    b->srv_tail->slot + 1 != io->slot))
-		vmp_srv_batch_flush(b);
 	io->next = NULL;
 	if (b->srv_head)
 		b->srv_tail->next = io;

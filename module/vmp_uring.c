@@ -74,7 +74,7 @@ struct vmp_srv {
 	u64 bufs, descs;		/* user addresses, invariant */
 	u32 depth;			/* invariant */
 	u32 run;			/* pages per tag (1 without F_RUNS), invariant */
-	bool runs;			/* F_RUNS: run descriptors, invariant */
+	u32 dsize;			/* descriptor size (run or one-page), invariant */
 	unsigned long timeout;		/* jiffies, invariant */
 	bool online;			/* vmp_srv_lock; false once dead or detached */
 	struct list_head queue;		/* vmp_srv_lock; vmp_io waiting for a tag */
@@ -146,15 +146,16 @@ static void vmp_srv_run_to_list(struct vmp_io *io, struct list_head *list)
 /*
  * Complete the requests of a run with @ret (PAGE_SIZE or -errno); each may
  * be the last its batch waits for, so io->next is read before io is
- * completed.
+ * completed. @ours: the module failed them itself (srv_failed), not the
+ * server's answer.
  */
-static void vmp_srv_run_complete(struct vmp_io *io, long ret)
+static void vmp_srv_run_complete(struct vmp_io *io, long ret, bool ours)
 {
 	struct vmp_io *next;
 
 	for (; io; io = next) {
 		next = io->next;
-		if (ret != PAGE_SIZE)
+		if (ours)
 			vmp_count(VMPAGER_STAT_srv_failed);
 		vmp_io_complete_one(io, ret);
 	}
@@ -294,27 +295,19 @@ static bool vmp_srv_copy_out(struct vmp_srv *s, u32 tag, struct vmp_io *head,
 			     u32 n, u32 op)
 {
 	u64 buf = s->bufs + (((u64)tag * s->run) << PAGE_SHIFT);
+	struct vmpager_srv_run_desc d = {
+		.slot = head->slot - vmp_srv_area_first,
+		.op = op, .tag = tag, .count = n,
+	};
 	struct vmp_io *io;
 	void *kaddr;
 	bool ok;
 
-	if (s->runs) {
-		struct vmpager_srv_run_desc d = {
-			.slot = head->slot - vmp_srv_area_first,
-			.op = op, .tag = tag, .count = n,
-		};
-
-		ok = !copy_to_user(u64_to_user_ptr(s->descs) + tag * sizeof(d),
-				   &d, sizeof(d));
-	} else {
-		struct vmpager_srv_desc d = {
-			.slot = head->slot - vmp_srv_area_first,
-			.op = op, .tag = tag,
-		};
-
-		ok = !copy_to_user(u64_to_user_ptr(s->descs) + tag * sizeof(d),
-				   &d, sizeof(d));
-	}
+	/* the one-page descriptor is the run descriptor's first 16 bytes */
+	BUILD_BUG_ON(offsetof(struct vmpager_srv_run_desc, count) !=
+		     sizeof(struct vmpager_srv_desc));
+	ok = !copy_to_user(u64_to_user_ptr(s->descs) + tag * s->dsize, &d,
+			   s->dsize);
 	for (io = head; ok && io && op == VMPAGER_SRV_OP_WRITE; io = io->next) {
 		kaddr = kmap_local_page(io->page);
 		ok = !copy_to_user(u64_to_user_ptr(buf), kaddr, PAGE_SIZE);
@@ -367,7 +360,7 @@ static void vmp_srv_dispatch(struct io_uring_cmd *cmd, unsigned int issue_flags)
 	t->cmd = NULL;
 	t->io = NULL;
 	spin_unlock(&vmp_srv_lock);
-	vmp_srv_run_complete(io, -EIO);
+	vmp_srv_run_complete(io, -EIO, true);
 	/*
 	 * Kill before ending the command: ending it may drop the last
 	 * reference to the server's file (the exit-time fallback runs when
@@ -442,7 +435,7 @@ void vmp_srv_submit(struct vmp_io *head)
 	s = vmp_srv_cur;
 	if (!s) {
 		spin_unlock(&vmp_srv_lock);
-		vmp_srv_run_complete(head, -EIO);
+		vmp_srv_run_complete(head, -EIO, true);
 		return;
 	}
 	for (io = head; io; io = next) {
@@ -543,7 +536,7 @@ int vmp_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 			buf += PAGE_SIZE;
 		}
 	}
-	vmp_srv_run_complete(io, ret);
+	vmp_srv_run_complete(io, ret, false);
 
 	spin_lock(&vmp_srv_lock);
 	t->io = NULL;
@@ -613,7 +606,7 @@ int vmp_srv_attach(struct file *file, const struct vmpager_srv_attach *a)
 	s->descs = a->descs;
 	s->depth = a->depth;
 	s->run = run;
-	s->runs = runs;
+	s->dsize = dsize;
 	s->timeout = msecs_to_jiffies(a->timeout_ms ? a->timeout_ms : 5000);
 	INIT_LIST_HEAD(&s->queue);
 	INIT_DELAYED_WORK(&s->monitor, vmp_srv_monitor);

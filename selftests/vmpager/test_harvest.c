@@ -165,6 +165,18 @@ TEST_F_TIMEOUT(hot, touched_mapped_set_survives_a_scan, 240)
 	EXPECT_GT(f.hot_faults, 2 * h.hot_faults);
 }
 
+/* debugfs file @file reads exactly @want. */
+static void expect_dfs(struct __test_metadata *_metadata, const char *file,
+		       const char *want)
+{
+	char path[128], *s;
+
+	snprintf(path, sizeof(path), VMP_DEBUGFS "/%s", file);
+	s = vmp_read_file(path);
+	EXPECT_STREQ(want, s);
+	free(s);
+}
+
 TEST(ref_source_knob)
 {
 	char *s;
@@ -175,52 +187,32 @@ TEST(ref_source_knob)
 	/* accessed-bit harvesting is the default: one bracketed value */
 	EXPECT_STREQ("faults soft-unmap [accessed] both\n", s);
 	free(s);
-	s = vmp_read_file(VMP_DEBUGFS "/soft_unmap");
-	EXPECT_STREQ("0\n", s);
-	free(s);
+	expect_dfs(_metadata, "soft_unmap", "0\n");
 	EXPECT_EQ(0, vmp_write_file(VMP_DEBUGFS "/ref_source", "soft-unmap\n"));
-	s = ref_source();
-	EXPECT_STREQ("faults [soft-unmap] accessed both\n", s);
-	free(s);
+	expect_dfs(_metadata, "ref_source", "faults [soft-unmap] accessed both\n");
 	EXPECT_EQ(0, vmp_write_file(VMP_DEBUGFS "/ref_source", "accessed\n"));
-	s = ref_source();
-	EXPECT_STREQ("faults soft-unmap [accessed] both\n", s);
-	free(s);
+	expect_dfs(_metadata, "ref_source", "faults soft-unmap [accessed] both\n");
 	/* the soft_unmap file is the soft-unmap half of it */
 	EXPECT_EQ(0, vmp_write_file(VMP_DEBUGFS "/soft_unmap", "1"));
-	s = ref_source();
-	EXPECT_STREQ("faults soft-unmap accessed [both]\n", s);
-	free(s);
+	expect_dfs(_metadata, "ref_source", "faults soft-unmap accessed [both]\n");
 	EXPECT_EQ(-EINVAL, vmp_write_file(VMP_DEBUGFS "/ref_source", "young"));
 	EXPECT_EQ(-EINVAL, vmp_write_file(VMP_DEBUGFS "/ref_source", ""));
 	EXPECT_EQ(-EINVAL, vmp_write_file(VMP_DEBUGFS "/ref_source", "both faults"));
-	s = ref_source();
-	EXPECT_STREQ("faults soft-unmap accessed [both]\n", s);
-	free(s);
+	expect_dfs(_metadata, "ref_source", "faults soft-unmap accessed [both]\n");
 	EXPECT_EQ(0, vmp_write_file(VMP_DEBUGFS "/ref_source", "faults"));
-	s = vmp_read_file(VMP_DEBUGFS "/soft_unmap");
-	EXPECT_STREQ("0\n", s);
-	free(s);
+	expect_dfs(_metadata, "soft_unmap", "0\n");
 
-	s = vmp_read_file(VMP_DEBUGFS "/harvest_batch");
-	EXPECT_STREQ("128\n", s);
-	free(s);
+	expect_dfs(_metadata, "harvest_batch", "128\n");
 	EXPECT_EQ(0, vmp_write_file(VMP_DEBUGFS "/harvest_batch", "1024"));
 	EXPECT_EQ(0, vmp_write_file(VMP_DEBUGFS "/harvest_batch", "0"));
 	EXPECT_EQ(-EINVAL, vmp_write_file(VMP_DEBUGFS "/harvest_batch", "1025"));
 	EXPECT_EQ(-EINVAL, vmp_write_file(VMP_DEBUGFS "/harvest_batch", "-1"));
-	s = vmp_read_file(VMP_DEBUGFS "/harvest_batch");
-	EXPECT_STREQ("0\n", s);
-	free(s);
+	expect_dfs(_metadata, "harvest_batch", "0\n");
 
-	s = vmp_read_file(VMP_DEBUGFS "/harvest_flush");
-	EXPECT_STREQ("1\n", s);
-	free(s);
+	expect_dfs(_metadata, "harvest_flush", "1\n");
 	EXPECT_EQ(0, vmp_write_file(VMP_DEBUGFS "/harvest_flush", "0"));
 	EXPECT_EQ(-EINVAL, vmp_write_file(VMP_DEBUGFS "/harvest_flush", "2"));
-	s = vmp_read_file(VMP_DEBUGFS "/harvest_flush");
-	EXPECT_STREQ("0\n", s);
-	free(s);
+	expect_dfs(_metadata, "harvest_flush", "0\n");
 	EXPECT_EQ(0, vmp_unload());
 }
 
