@@ -10,6 +10,8 @@
  *   swap        swap-in fault latency vs O_DIRECT pread, swap-out rate vs
  *               sequential O_DIRECT writes
  *   daemon      vmpagerd (userfaultfd) vs the module
+ *   umap        vmpagerd, the module and anonymous memory on the workload
+ *               of LLNL Umap's evaluation (write, seq, uniform, zipf)
  *   replay      the policy traces replayed through the module
  *
  * Every benchmark takes the backend as a parameter (-b kernel,uring,daemon):
@@ -102,6 +104,21 @@ static inline uint64_t rng_next(uint64_t *s)
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
 	return z ^ (z >> 31);
 }
+
+/*
+ * YCSB's Zipfian (Gray et al.) over n >= 3 items with skew theta (0.99 in
+ * YCSB), the ranks scattered over 0..n-1 by a multiplicative permutation
+ * r -> r * mult mod n, so that the hot items are not neighbours.
+ * zipf_next() draws one item with one rng_next(rng).
+ */
+struct zipf {
+	size_t n;
+	uint64_t mult;
+	double zetan, theta, alpha, eta, half_pow;
+};
+
+void zipf_init(struct zipf *z, size_t n, double theta);
+size_t zipf_next(const struct zipf *z, uint64_t *rng);
 
 /* ---- the module ----------------------------------------------------------- */
 
@@ -241,6 +258,7 @@ int bench_touch(int argc, char **argv);
 int bench_overcommit(int argc, char **argv);
 int bench_swap(int argc, char **argv);
 int bench_daemon(int argc, char **argv);
+int bench_umap(int argc, char **argv);
 int bench_replay(int argc, char **argv);
 
 /* Option parsing helpers: exit(2) with a message on bad input. */

@@ -23,7 +23,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,48 +69,22 @@ struct ores {
 struct gen {
 	enum pattern pat;
 	size_t n, i;
-	uint64_t rng, mult;
-	double zetan, theta, alpha, eta, half_pow;
+	uint64_t rng;
+	struct zipf z;
 };
-
-static size_t gcd(size_t a, size_t b)
-{
-	while (b) {
-		size_t t = a % b;
-
-		a = b;
-		b = t;
-	}
-	return a;
-}
 
 static void gen_init(struct gen *g, enum pattern pat, size_t n, uint64_t seed)
 {
-	size_t i;
-
 	memset(g, 0, sizeof(*g));
 	g->pat = pat;
 	g->n = n;
 	g->rng = seed;
-	/* A permutation i -> i * mult mod n scatters the hot zipf ranks. */
-	g->mult = 2654435761ULL % n;
-	while (g->mult < 2 || gcd(g->mult, n) != 1)
-		g->mult = (g->mult + 1) % n;
-	if (pat != PAT_ZIPF)
-		return;
-	/* Gray et al., "Quickly generating billion-record synthetic databases". */
-	g->theta = 0.99;
-	for (i = 1; i <= n; i++)
-		g->zetan += 1.0 / pow((double)i, g->theta);
-	g->alpha = 1.0 / (1.0 - g->theta);
-	g->half_pow = 1.0 + pow(0.5, g->theta);
-	g->eta = (1.0 - pow(2.0 / (double)n, 1.0 - g->theta)) /
-		 (1.0 - g->half_pow / g->zetan);
+	if (pat == PAT_ZIPF)
+		zipf_init(&g->z, n, 0.99);
 }
 
 static size_t gen_next(struct gen *g)
 {
-	double u, uz;
 	size_t r;
 
 	switch (g->pat) {
@@ -123,17 +96,7 @@ static size_t gen_next(struct gen *g)
 	case PAT_UNIFORM:
 		return rng_next(&g->rng) % g->n;
 	default:
-		u = (double)(rng_next(&g->rng) >> 11) / (double)(1ULL << 53);
-		uz = u * g->zetan;
-		if (uz < 1.0)
-			r = 0;
-		else if (uz < g->half_pow)
-			r = 1;
-		else
-			r = (size_t)((double)g->n * pow(g->eta * u - g->eta + 1.0, g->alpha));
-		if (r >= g->n)
-			r = g->n - 1;
-		return (size_t)(((unsigned __int128)r * g->mult) % g->n);
+		return zipf_next(&g->z, &g->rng);
 	}
 }
 

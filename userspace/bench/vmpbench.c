@@ -3,7 +3,7 @@
  * vmpbench: the guest side of "make bench" (see bench.h for the output
  * protocol and docs/performance.md for what each benchmark measures).
  *
- *   vmpbench fault|touch|overcommit|swap|daemon|replay [OPTIONS]
+ *   vmpbench fault|touch|overcommit|swap|daemon|umap|replay [OPTIONS]
  *   vmpbench BENCH -h      options of one benchmark
  */
 #include <stdio.h>
@@ -21,6 +21,7 @@ static const struct {
 	{ "overcommit", bench_overcommit, "2x/4x overcommit vs kernel swap under memory.max" },
 	{ "swap", bench_swap, "swap-in latency vs O_DIRECT pread, swap-out vs O_DIRECT write" },
 	{ "daemon", bench_daemon, "vmpagerd vs the module" },
+	{ "umap", bench_umap, "daemon vs umap-like: write/seq/uniform/zipf vs module, anon" },
 	{ "replay", bench_replay, "policy traces replayed through the module vs the simulator" },
 };
 
