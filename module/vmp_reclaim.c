@@ -144,6 +144,7 @@ int vmp_policy_switch(int kind)
 			    &vmp_pool.frames[0].pn, sizeof(struct vmp_frame),
 			    mem))
 		goto out;
+	vmp_policy_set_reserve(newp, READ_ONCE(vmp_pool.wmark_high));
 	down_write(&vmp_policy_lock);
 	spin_lock(&vmp_pool.lock);
 	vmp_pool.pol_next = newp;
@@ -588,9 +589,15 @@ int vmp_watermarks_set(u32 min, u32 low, u32 high)
 	if (!(min < low && low < high && high <= vmp_pool.nframes / 2) &&
 	    (min || low || high))
 		return -EINVAL;
+	spin_lock(&vmp_pool.lock);
 	WRITE_ONCE(vmp_pool.wmark_min, min);
 	WRITE_ONCE(vmp_pool.wmark_low, low);
 	WRITE_ONCE(vmp_pool.wmark_high, high);
+	/* the frames kept free are not the policy's to fill */
+	vmp_policy_set_reserve(&vmp_pool.pol, high);
+	if (vmp_pool.pol_next)
+		vmp_policy_set_reserve(vmp_pool.pol_next, high);
+	spin_unlock(&vmp_pool.lock);
 	wake_up(&vmp_kthread_wq);
 	return 0;
 }
@@ -603,6 +610,9 @@ int vmp_reclaim_init(void)
 	vmp_pool.wmark_min = max(n / 64, 4U);
 	vmp_pool.wmark_low = max(n / 32, 8U);
 	vmp_pool.wmark_high = max(3 * n / 64, 16U);
+	spin_lock(&vmp_pool.lock);
+	vmp_policy_set_reserve(&vmp_pool.pol, vmp_pool.wmark_high);
+	spin_unlock(&vmp_pool.lock);
 	vmp_pool.ra_window = 8;
 	vmp_pool.ra_adaptive = true;
 	/* ref_source accessed: the hardware's bit, no extra faults */

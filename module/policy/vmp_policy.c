@@ -135,7 +135,13 @@
  *    bottom LIR block): the frame takes the ghost's place in S, becomes LIR
  *    and moves to the top; the bottom LIR is demoted to the Q head and S is
  *    pruned. Any other insert() is a HIR frame at the top of S and the Q
- *    head, except while fewer than lir_max frames are LIR (start-up).
+ *    head, except during start-up: until the first victim(), while fewer
+ *    than lir_max frames are LIR, a new block is LIR (and after it, when no
+ *    frame is LIR: S must have a LIR bottom). Start-up ends at the
+ *    first victim(), not when lir_max is reached: a pager that keeps free
+ *    frames ahead of its faults (watermarks, background reclaim) may never
+ *    reach lir_max, and every new block would then be LIR and evicted
+ *    from the bottom of S: LRU, without LIRS's scan resistance.
  *  - reference() of a LIR frame moves it to the top (prune if it was the
  *    bottom). Of a HIR frame in S: it becomes LIR (as a refault). Of a HIR
  *    frame not in S: pushed on S, moved to the Q head.
@@ -256,6 +262,17 @@ size_t vmp_policy_mem_size(enum vmp_policy_kind k, u32 nframes)
 	return sz;
 }
 
+/* LIRS's LIR limit for nframes - @reserve held frames: 1% of them HIR. */
+static void lirs_size(struct vmp_policy *p, u32 reserve)
+{
+	u32 n = p->nframes > reserve ? p->nframes - reserve : 1, h;
+
+	h = n / 100;
+	if (h < 1)
+		h = 1;
+	p->lir_max = n > h ? n - h : 1;
+}
+
 int vmp_policy_init(struct vmp_policy *p, enum vmp_policy_kind k, u32 nframes,
 		    void *node_base, size_t stride, void *mem)
 {
@@ -299,10 +316,7 @@ int vmp_policy_init(struct vmp_policy *p, enum vmp_policy_kind k, u32 nframes,
 	}
 	if (k == VMP_POL_LIRS) {
 		p->slinks = (struct vmp_slink *)m;
-		i = nframes / 100;
-		if (i < 1)
-			i = 1;
-		p->lir_max = nframes > i ? nframes - i : 1;
+		lirs_size(p, 0);
 	}
 	return 0;
 }
@@ -695,7 +709,8 @@ static void lirs_insert(struct vmp_policy *p, u32 f, u64 key)
 	}
 	s_push(p, f);
 	n->flags = VMP_PN_IN_S;
-	if (p->lists[LIRS_LIR].len < p->lir_max) {
+	if ((!p->lirs_full || !p->lists[LIRS_LIR].len) &&
+	    p->lists[LIRS_LIR].len < p->lir_max) {
 		n->list = LIRS_LIR;
 		p->lists[LIRS_LIR].len++;
 		n->prev = n->next = VMP_NIL;
@@ -740,6 +755,7 @@ static int lirs_victim(struct vmp_policy *p, u32 *frame)
 		return -1;
 	p->stats.scans++;
 	pl_detach(p, f);
+	p->lirs_full = true;
 	*frame = f;
 	return 0;
 }
@@ -940,6 +956,15 @@ void vmp_policy_requeue(struct vmp_policy *p, u32 frame)
 		return;
 	p->stats.requeues++;
 	pl_add_head(p, n->aux, frame);
+}
+
+void vmp_policy_set_reserve(struct vmp_policy *p, u32 reserve)
+{
+	if (p->kind != VMP_POL_LIRS)
+		return;
+	lirs_size(p, reserve);
+	while (p->lists[LIRS_LIR].len > p->lir_max)
+		lirs_demote_bottom(p);
 }
 
 int vmp_policy_drain(struct vmp_policy *p, u32 *frame)

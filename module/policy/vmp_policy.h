@@ -132,6 +132,7 @@ struct vmp_policy {
 	u32 s_top;
 	u32 s_bottom;
 	u32 lir_max;			/* nframes - HIR share */
+	bool lirs_full;			/* a victim was taken: start-up is over */
 };
 
 const char *vmp_policy_name(enum vmp_policy_kind k);
@@ -164,6 +165,15 @@ void vmp_policy_putback(struct vmp_policy *p, u32 frame);
  * HIR page stays HIR with its stack position).
  */
 void vmp_policy_requeue(struct vmp_policy *p, u32 frame);
+/*
+ * The pager keeps up to @reserve of the frames free (its high watermark):
+ * the policy sizes its lists for nframes - reserve held frames. Only LIRS
+ * has a fixed split (its 1% HIR share: with fewer frames held than it was
+ * sized for, its HIR queue empties and each new block is the next victim,
+ * before it could be touched twice). Any time; the LIR frames beyond the
+ * new limit are demoted at once.
+ */
+void vmp_policy_set_reserve(struct vmp_policy *p, u32 reserve);
 
 /*
  * Switching policy: call vmp_policy_drain() until it returns -1; each call

@@ -374,6 +374,78 @@ static void test_scan_resistance(enum vmp_policy_kind k, bool resists)
 	rig_free(&r);
 }
 
+/*
+ * A pager that keeps @reserve frames free (background reclaim to its high
+ * watermark): after each miss it evicts until that many are free again.
+ */
+static long replay_ahead(struct rig *r, const u64 *refs, size_t nrefs,
+			 u32 reserve)
+{
+	long misses = 0;
+	u32 f, held;
+	size_t i;
+
+	for (i = 0; i < nrefs; i++) {
+		held = 0;
+		for (f = 0; f < r->n; f++)
+			held += r->state[f] == F_HELD;
+		for (f = 0; f < r->n; f++)
+			if (r->state[f] == F_HELD && r->key[f] == refs[i])
+				break;
+		if (f < r->n) {
+			vmp_policy_reference(&r->p, f);
+			continue;
+		}
+		misses++;
+		for (f = 0; f < r->n && r->state[f] != F_FREE; f++)
+			;
+		if (f == r->n)
+			return -1;
+		r->key[f] = refs[i];
+		r->state[f] = F_HELD;
+		vmp_policy_insert(&r->p, f, refs[i]);
+		for (held++; held > r->n - reserve; held--) {
+			if (vmp_policy_victim(&r->p, &f))
+				return -1;
+			r->state[f] = F_DETACHED;
+			vmp_policy_evicted(&r->p, f, r->key[f]);
+			r->state[f] = F_FREE;
+		}
+		if (check(r))
+			return -1;
+	}
+	return misses;
+}
+
+/*
+ * LIRS under a pager that keeps frames free: told the reserve, it still
+ * resists a scan (its 1% HIR share is sized for the frames it may hold);
+ * without it, every new block would be LIR and LIRS would be LRU.
+ */
+static void test_lirs_reserve(void)
+{
+	u64 refs[400];
+	size_t n = 0, i, j;
+	long before, after;
+	struct rig r;
+
+	for (j = 0; j < 4; j++)
+		for (i = 0; i < 20; i++)
+			refs[n++] = i;
+	for (i = 0; i < 300; i++)
+		refs[n++] = 1000 + i;
+	rig_init(&r, VMP_POL_LIRS, 32);
+	vmp_policy_set_reserve(&r.p, 8);
+	before = replay_ahead(&r, refs, n, 8);
+	for (i = 0; i < 20; i++)
+		refs[i] = i;
+	after = replay_ahead(&r, refs, 20, 8);
+	ksft_test_result(before == 320 && after == 0,
+			 "lirs: reserve 8 of 32 frames kept free, the hot set survives a one-time scan (%ld, %ld misses)%s\n",
+			 before, after, r.why);
+	rig_free(&r);
+}
+
 /* A random mix of every event, checked after each: lists stay consistent. */
 static u64 rnd_state = 88172645463325252ULL;
 static u64 rnd(void)
@@ -612,7 +684,7 @@ int main(void)
 	int k;
 
 	ksft_print_header();
-	ksft_set_plan(1 + 3 + 1 + 1 + 4 + VMP_POL_NR + 4 + 3 + VMP_POL_NR);
+	ksft_set_plan(1 + 3 + 1 + 1 + 4 + VMP_POL_NR + 4 + 3 + VMP_POL_NR + 1);
 
 	test_fifo_belady_anomaly();
 	test_clock_second_chance();
@@ -622,6 +694,7 @@ int main(void)
 	test_scan_resistance(VMP_POL_CLOCK, false);
 	test_scan_resistance(VMP_POL_ARC, true);
 	test_scan_resistance(VMP_POL_LIRS, true);
+	test_lirs_reserve();
 	for (k = 0; k < VMP_POL_NR; k++)
 		test_churn(k);
 	test_switch(VMP_POL_LRU, VMP_POL_LRU);
