@@ -333,6 +333,93 @@ static long long client_resident(struct vmpd_inst *d, pid_t pid)
 	return v;
 }
 
+/* Poll the client's resident frames until at most @max (5 s): the last. */
+static long long resident_settles(struct vmpd_inst *d, long long max)
+{
+	long long r = -1;
+	int i;
+
+	for (i = 0; i < 250; i++) {
+		r = client_resident(d, getpid());
+		if (r >= 0 && r <= max)
+			break;
+		usleep(20000);
+	}
+	return r;
+}
+
+/*
+ * Background reclaim: once a fault has taken the client below low free
+ * frames, the evictor frees up to high, so the faults that follow find a
+ * frame without evicting; "off" is the exact cache of before.
+ */
+TEST_F_TIMEOUT(vmpd, evictor_keeps_the_high_watermark_free, 180)
+{
+	long long wake0, runs, direct, r;
+	char *s, *p;
+
+	s = vmpd_ctl(&self->d, "watermarks 8,16,32");
+	EXPECT_STREQ("8,16,32\nend\n", s);
+	free(s);
+	wake0 = vmpd_stat(&self->d, "kthread_wakeups");
+	p = vmpd_region(&self->d, NPG, 0);
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	vmp_fill(p, 0, NPG, 0x4b);
+	/* at rest, between low and high free (the evictor wakes below low) */
+	r = resident_settles(&self->d, BUDGET - 16);
+	EXPECT_GE(BUDGET - 16, r) TH_LOG("resident %lld: nothing kept free", r);
+	EXPECT_LT(0, r);
+	EXPECT_LT(wake0, vmpd_stat(&self->d, "kthread_wakeups"));
+	runs = vmpd_stat(&self->d, "reclaim_runs");
+	direct = vmpd_stat(&self->d, "reclaim_direct");
+	EXPECT_LT(direct, runs) TH_LOG("every eviction ran in a fault");
+	EXPECT_EQ(-1, vmp_check(p, 0, NPG, 0x4b));
+	TH_LOG("filled %d pages: %lld reclaim runs, %lld direct, resident %lld",
+	       NPG, runs, direct, r);
+	/* off: the client fills its whole budget, and no one is woken */
+	s = vmpd_ctl(&self->d, "watermarks off");
+	EXPECT_STREQ("0,0,0\nend\n", s);
+	free(s);
+	wake0 = vmpd_stat(&self->d, "kthread_wakeups");
+	vmp_fill(p, 0, NPG, 0x4c);
+	EXPECT_EQ(BUDGET, client_resident(&self->d, getpid()));
+	EXPECT_EQ(wake0, vmpd_stat(&self->d, "kthread_wakeups"));
+	EXPECT_EQ(-1, vmp_check(p, 0, NPG, 0x4c));
+	EXPECT_EQ(0, vmp_region_free(p));
+}
+
+TEST_F_TIMEOUT(vmpd, watermarks_knob_rejects_bad_values, 60)
+{
+	static const char *const bad[] = {
+		"3,2,1", "1,2", "1,2,3,4", "a,b,c", "-1,2,3", "0,0,5", "1,,3",
+		"auto,1", "",
+	};
+	unsigned int i;
+	char cmd[64], *s;
+
+	s = vmpd_ctl(&self->d, "watermarks");
+	EXPECT_STREQ("auto\nend\n", s);
+	free(s);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(cmd, sizeof(cmd), "watermarks %s", bad[i]);
+		s = vmpd_ctl(&self->d, cmd);
+		ASSERT_NE(NULL, s);
+		if (bad[i][0]) {
+			EXPECT_EQ(0, strncmp(s, "error EINVAL ", 13))
+				TH_LOG("'%s' gave '%s'", cmd, s);
+		} else {	/* no argument: shows the value */
+			EXPECT_STREQ("auto\nend\n", s);
+		}
+		free(s);
+	}
+	s = vmpd_ctl(&self->d, "watermarks 4,4,4");
+	EXPECT_STREQ("4,4,4\nend\n", s);
+	free(s);
+	s = vmpd_ctl(&self->d, "watermarks auto");
+	EXPECT_STREQ("auto\nend\n", s);
+	free(s);
+}
+
 TEST_F_TIMEOUT(vmpd, two_clients_keep_their_own_budgets, 180)
 {
 	static const unsigned int budgets[2] = { 48, 112 };

@@ -114,6 +114,7 @@ static void config_defaults(struct vmpd_config *c)
 	c->ra_adaptive = 1;
 	c->hello_timeout = 2000;
 	c->max_region_pages = 1u << 22;	/* 16 GiB: 64 MiB of page states */
+	c->wmark_auto = 1;		/* budget / 64, / 32, * 3 / 64 */
 	c->threads = 2;
 }
 
@@ -181,6 +182,15 @@ static int config_set(struct vmpd_config *c, const char *key, const char *val,
 		if (c->nswapfiles == VMPD_MAX_SWAPFILES || !*val)
 			goto bad;
 		c->swapfiles[c->nswapfiles++] = strdup(val);
+		return 0;
+	}
+	if (!strcmp(key, "watermarks")) {
+		unsigned int m[3];
+		bool autom;
+
+		if (vmpd_wmark_parse(val, m, &autom))
+			goto bad;
+		vmpd_wmark_set(m, autom);
 		return 0;
 	}
 	if (!strcmp(key, "policy")) {
@@ -278,6 +288,8 @@ static void usage(FILE *f)
 "      --threads N         fault handler threads (default 2)\n"
 "      --hello-timeout MS  time a connection has to send its region (default 2000)\n"
 "      --max-region-pages N  largest region admitted, pages (default 4194304)\n"
+"      --watermarks W      free frames the evictor keeps: MIN,LOW,HIGH, auto\n"
+"                          (default: budget/64,/32,*3/64) or off (0,0,0)\n"
 "      --allow-uid UID     uid allowed to connect (repeat; root always is)\n"
 "      --allow-gid GID     gid allowed to connect (repeat)\n"
 "      --ctl-allow-uid UID uid allowed on the control socket besides root\n"
@@ -311,6 +323,7 @@ static int config_args(struct vmpd_config *c, int argc, char **argv)
 		{ "ra-adaptive", required_argument, NULL, 16 },
 		{ "hello-timeout", required_argument, NULL, 17 },
 		{ "max-region-pages", required_argument, NULL, 18 },
+		{ "watermarks", required_argument, NULL, 19 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -319,7 +332,7 @@ static int config_args(struct vmpd_config *c, int argc, char **argv)
 		"client_frames", "cache_pages", "client_cache", "policy",
 		"readahead", "threads", "allow_uid", "allow_gid",
 		"ctl_allow_uid", "log_level", "ra_adaptive", "hello_timeout",
-		"max_region_pages",
+		"max_region_pages", "watermarks",
 	};
 	const char *conf = NULL;
 	int o, i, ret;
@@ -564,13 +577,16 @@ static int setup_rings(void)
 {
 	struct iovec iov = {
 		.iov_base = vmpd.arena,
-		.iov_len = (size_t)(vmpd.arena_pages + vmpd.cfg.threads) * VMPD_PAGE,
+		.iov_len = (size_t)(vmpd.arena_pages + vmpd.cfg.threads + 1) *
+			   VMPD_PAGE,
 	};
 	int i, ret;
 
 	vmpd.nthreads = vmpd.cfg.threads;
-	for (i = 0; i < vmpd.nthreads; i++) {
-		struct vmpd_thread *t = &vmpd.threads[i];
+	/* the handler threads' rings, then the evictor's (bounce page last) */
+	for (i = 0; i <= vmpd.nthreads; i++) {
+		struct vmpd_thread *t = i < vmpd.nthreads ? &vmpd.threads[i] :
+					&vmpd.reclaimer;
 
 		t->id = i;
 		t->bounce = vmpd_arena_page(vmpd.arena_pages + i);
@@ -591,7 +607,7 @@ static int setup_rings(void)
 static int setup_arena(void)
 {
 	uint32_t i, n = vmpd.cfg.cache_pages;
-	size_t bytes = (size_t)(n + vmpd.cfg.threads) * VMPD_PAGE;
+	size_t bytes = (size_t)(n + vmpd.cfg.threads + 1) * VMPD_PAGE;
 
 	vmpd.arena = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
@@ -698,6 +714,12 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	ret = pthread_create(&vmpd.reclaimer.tid, NULL, vmpd_reclaim_thread,
+			     &vmpd.reclaimer);
+	if (ret) {
+		err("pthread_create: %s", strerror(ret));
+		return 1;
+	}
 	ret = pthread_create(&admit_tid, NULL, vmpd_admit_thread,
 			     (void *)(intptr_t)stop_fd);
 	if (ret) {
@@ -748,6 +770,8 @@ int main(int argc, char **argv)
 		err("waking the threads: %s", strerror(errno));
 	for (i = 0; i < vmpd.nthreads; i++)
 		pthread_join(vmpd.threads[i].tid, NULL);
+	vmpd_reclaim_stop();
+	pthread_join(vmpd.reclaimer.tid, NULL);
 	pthread_join(admit_tid, NULL);
 	if (!socket_activated) {
 		unlink(vmpd.cfg.socket_path);

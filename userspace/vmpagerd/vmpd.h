@@ -97,6 +97,9 @@ void vmpd_log(int level, const char *fmt, ...)
 	X(mkwrite)		/* WP faults: first write to a clean page */ \
 	X(swap_ins)		/* pages read from swap (incl. readahead) */ \
 	X(swap_outs)		/* pages written to swap */		\
+	X(reclaim_runs)		/* reclaim passes (evictor and direct) */ \
+	X(reclaim_direct)	/* ... run by a fault: free < min, or none */ \
+	X(kthread_wakeups)	/* evictor woken below low, not already busy */ \
 	X(reclaim_scans)	/* victims the policies offered */	\
 	X(evict_zero)		/* never-written pages dropped, no I/O */ \
 	X(evict_clean)		/* clean pages with a slot dropped, no I/O */ \
@@ -162,6 +165,15 @@ struct vmpd_config {
 	unsigned int ra_adaptive;	/* 1: sized by hits (vmp_ra.h); atomic */
 	unsigned int hello_timeout;	/* ms a connection may take to send its hello */
 	unsigned int max_region_pages;	/* largest region admitted; atomic (ctl) */
+	/*
+	 * Watermarks on free frames, min <= low <= high (vmpd_reclaim.c):
+	 * wmark[0..2] when wmark_auto is 0, else each client's budget / 64,
+	 * / 32 and * 3 / 64. All three 0: no background reclaim. Written by
+	 * the control thread while others read: wmark_seq odd during a write.
+	 */
+	unsigned int wmark[3];
+	unsigned int wmark_auto;
+	unsigned int wmark_seq;
 	int threads;
 	uid_t allow_uids[VMPD_MAX_UIDS];
 	int nallow_uids;
@@ -236,6 +248,7 @@ struct vmpd_client {
 	uint64_t untracked;		/* resident beyond the budget */
 	struct vmp_policy pol;
 	void *pol_mem;
+	uint32_t pol_reserve;		/* told to the policy: high watermark */
 	struct vmp_policy_stats pol_base; /* counters of replaced policies */
 	struct vmp_ra ra;		/* swap read-ahead, protected by lock */
 
@@ -299,6 +312,7 @@ struct vmpd {
 
 	struct vmpd_thread threads[VMPD_MAX_THREADS];
 	int nthreads;
+	struct vmpd_thread reclaimer;	/* the evictor's ring (vmpd_reclaim.c) */
 	volatile int stop;
 };
 
@@ -320,6 +334,24 @@ int vmpd_policy_switch(int kind);
 void vmpd_policy_stats(struct vmp_policy_stats *out);
 uint64_t vmpd_client_swapped(struct vmpd_client *c);
 void *vmpd_arena_page(uint32_t i);
+
+/*
+ * Eviction and the frame budget, used by the evictor (vmpd_reclaim.c); all
+ * with c->lock held.
+ */
+int vmpd_evict_one(struct vmpd_thread *t, struct vmpd_client *c);
+int vmpd_cache_flush(struct vmpd_thread *t, struct vmpd_client *c);
+struct vmpd_client *vmpd_largest_client(void);
+
+/* vmpd_reclaim.c */
+uint32_t vmpd_client_free(const struct vmpd_client *c);	/* c->lock */
+void vmpd_client_marks(const struct vmpd_client *c, uint32_t m[3]);
+void vmpd_reclaim_kick(void);
+void *vmpd_reclaim_thread(void *arg);
+void vmpd_reclaim_stop(void);
+int vmpd_wmark_parse(const char *s, unsigned int m[3], bool *autom);
+void vmpd_wmark_set(const unsigned int m[3], bool autom);
+void vmpd_wmark_get(unsigned int m[3], bool *autom);
 
 /* vmpd_ctl.c */
 void *vmpd_ctl_thread(void *arg);

@@ -761,19 +761,35 @@ static int evict_one(struct vmpd_thread *t, struct vmpd_client *c)
 		dbg("pid %d: evicting page %u: %s", c->pid, c->frames[f].idx,
 		    strerror(-ret));
 		vmp_policy_putback(&c->pol, f);
-		/* with events waiting (c->nevq) every address is suspect */
-		if (ret == -ENOSPC || ret == -ESRCH || c->nevq)
+		/*
+		 * With events waiting (c->nevq) every address is suspect; a
+		 * thread not serving @c (the evictor, another client's) met
+		 * one still in the kernel and cannot read it: it gives up.
+		 */
+		if (ret == -ENOSPC || ret == -ESRCH || c->nevq ||
+		    (ret == -EAGAIN && serving != c))
 			return ret;
 	}
 	return -EBUSY;
 }
 
+int vmpd_evict_one(struct vmpd_thread *t, struct vmpd_client *c)
+{
+	return evict_one(t, c);
+}
+
+int vmpd_cache_flush(struct vmpd_thread *t, struct vmpd_client *c)
+{
+	return cache_flush(t, c);
+}
+
 /*
  * The client holding the most frames, with a reference. The caller holds
  * its own client's lock, which nests inside clients_lock: only a trylock
- * here (NULL if the table is busy; the caller then evicts its own).
+ * here (NULL if the table is busy; the caller then evicts its own). The
+ * evictor, which holds no client lock, uses it too.
  */
-static struct vmpd_client *largest_client(void)
+struct vmpd_client *vmpd_largest_client(void)
 {
 	struct vmpd_client *best = NULL, *x;
 	uint32_t most = 0, r;
@@ -805,19 +821,41 @@ static struct vmpd_client *largest_client(void)
 static uint32_t frame_get(struct vmpd_thread *t, struct vmpd_client *c)
 {
 	struct vmpd_client *d;
+	uint32_t m[3], f;
 	int tries, ret;
 
+	vmpd_client_marks(c, m);
+	if (m[2] != c->pol_reserve) {
+		/* the frames kept free are not the policy's to fill */
+		vmp_policy_set_reserve(&c->pol, m[2]);
+		c->pol_reserve = m[2];
+	}
+	if (c->resident && vmpd_client_free(c) < m[0]) {
+		/* below min: the evictor is behind; this fault helps */
+		count(reclaim_direct);
+		count(reclaim_runs);
+		evict_one(t, c);
+	}
 	for (tries = 0; tries < 64; tries++) {
 		if (!c->nfree) {
+			count(reclaim_direct);
+			count(reclaim_runs);
 			if (evict_one(t, c))
 				break;
 			continue;
 		}
 		if (global_reserve()) {
 			__atomic_add_fetch(&c->resident, 1, __ATOMIC_RELAXED);
-			return c->free_frames[--c->nfree];
+			f = c->free_frames[--c->nfree];
+			if (vmpd_client_free(c) < m[1])
+				vmpd_reclaim_kick();
+			return f;
 		}
-		d = largest_client();
+		/* the global budget is spent: another client gives one */
+		count(reclaim_direct);
+		count(reclaim_runs);
+		vmpd_reclaim_kick();
+		d = vmpd_largest_client();
 		if (d && d != c && !pthread_mutex_trylock(&d->lock)) {
 			ret = d->dead ? -ESRCH : evict_one(t, d);
 			pthread_mutex_unlock(&d->lock);
@@ -1959,6 +1997,7 @@ int vmpd_policy_switch(int kind)
 			ret = -EINVAL;
 			goto next;
 		}
+		vmp_policy_set_reserve(&c->pol, c->pol_reserve);
 #define ADD(x) c->pol_base.x += old.stats.x
 		ADD(inserts); ADD(references); ADD(activations);
 		ADD(deactivations); ADD(refaults); ADD(scans); ADD(victims);

@@ -14,6 +14,8 @@
  *   readahead [N]       the swap readahead window (0-16 pages)
  *   ra_adaptive [0|1]   1: the window is sized by readahead hits
  *   max_region_pages [N] the largest region admitted, pages
+ *   watermarks [W]      free frames the evictor keeps: "auto", "off" or
+ *                       MIN,LOW,HIGH (vmpd_reclaim.c)
  *   hist                fault latency: "LE_US COUNT" lines, cumulative,
  *                       LE_US = 1, 2, 4, ... then "inf"
  *   fail_reads [N]      fault injection: the next N swap reads fail (EIO)
@@ -190,6 +192,28 @@ static void cmd_knob(struct out *o, const char *name, unsigned int *knob,
 	cmd_knob_min(o, name, knob, 0, max, arg);
 }
 
+static void cmd_watermarks(struct out *o, const char *arg)
+{
+	unsigned int m[3];
+	bool autom;
+
+	if (arg) {
+		if (vmpd_wmark_parse(arg, m, &autom)) {
+			say_error(o, EINVAL,
+				  "watermarks takes auto, off or MIN,LOW,HIGH with MIN <= LOW <= HIGH (LOW > 0 unless all are 0), not '%s'",
+				  arg);
+			return;
+		}
+		vmpd_wmark_set(m, autom);
+		info("watermarks set to %s", arg);
+	}
+	vmpd_wmark_get(m, &autom);
+	if (autom)
+		say(o, "auto\n");
+	else
+		say(o, "%u,%u,%u\n", m[0], m[1], m[2]);
+}
+
 static void cmd_fail(struct out *o, uint64_t *ctr, const char *arg)
 {
 	unsigned long long v;
@@ -248,6 +272,8 @@ static void run_command(struct out *o, char *line)
 	else if (!strcmp(cmd, "max_region_pages"))
 		cmd_knob_min(o, cmd, &vmpd.cfg.max_region_pages, 1,
 			     VMP_NIL - 1, arg);
+	else if (!strcmp(cmd, "watermarks"))
+		cmd_watermarks(o, arg);
 	else if (!strcmp(cmd, "hist") && !arg)
 		cmd_hist(o);
 	else if (!strcmp(cmd, "fail_reads"))
@@ -256,7 +282,7 @@ static void run_command(struct out *o, char *line)
 		cmd_fail(o, &vmpd.fail_writes, arg);
 	else
 		say_error(o, EINVAL,
-			  "unknown command '%s' (stats clients policy readahead ra_adaptive max_region_pages hist fail_reads fail_writes)",
+			  "unknown command '%s' (stats clients policy readahead ra_adaptive max_region_pages watermarks hist fail_reads fail_writes)",
 			  cmd);
 	say(o, "end\n");
 	flush_out(o);
