@@ -373,6 +373,42 @@ TEST(runs_of_slots_move_in_one_request_with_one_file)
 	io_uring_cqe_seen(&ring, cqe);
 	for (i = 0; i < 8; i++)
 		EXPECT_EQ(-1, check(buf + i * PG, 9, 20 + i));
+	/* a run from separate buffers (vectored) lands page by page too */
+	{
+		struct iovec iov[4];
+		char *pages[4];
+
+		for (i = 0; i < 4; i++) {
+			pages[i] = aligned_alloc(PG, PG);
+			ASSERT_NE(NULL, pages[i]);
+			fill(pages[i], 11, 40 + i);
+			iov[i] = (struct iovec){ pages[i], PG };
+		}
+		vmp_uswap_prep_pagesv(sw, io_uring_get_sqe(&ring), true, 40,
+				      iov, 4);
+		ASSERT_EQ(1, io_uring_submit(&ring));
+		ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+		EXPECT_EQ((int)(4 * PG), cqe->res);
+		io_uring_cqe_seen(&ring, cqe);
+		for (i = 0; i < 4; i++)
+			memset(pages[i], 0, PG);
+		vmp_uswap_prep_pagesv(sw, io_uring_get_sqe(&ring), false, 40,
+				      iov, 4);
+		ASSERT_EQ(1, io_uring_submit(&ring));
+		ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+		EXPECT_EQ((int)(4 * PG), cqe->res);
+		io_uring_cqe_seen(&ring, cqe);
+		for (i = 0; i < 4; i++) {
+			EXPECT_EQ(-1, check(pages[i], 11, 40 + i));
+			free(pages[i]);
+		}
+		vmp_uswap_prep_read(sw, io_uring_get_sqe(&ring), 42, buf, -1);
+		ASSERT_EQ(1, io_uring_submit(&ring));
+		ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+		EXPECT_EQ((int)PG, cqe->res);
+		io_uring_cqe_seen(&ring, cqe);
+		EXPECT_EQ(-1, check(buf, 11, 42));
+	}
 	/* the single-page reader sees the run's pages at their slots */
 	memset(buf, 0, PG);
 	vmp_uswap_prep_read(sw, io_uring_get_sqe(&ring), 27, buf, -1);

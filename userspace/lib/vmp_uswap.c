@@ -291,6 +291,19 @@ void vmp_uswap_prep_pages(struct vmp_uswap *sw, struct io_uring_sqe *sqe,
 		io_uring_prep_read(sqe, fd, buf, len, off);
 }
 
+void vmp_uswap_prep_pagesv(struct vmp_uswap *sw, struct io_uring_sqe *sqe,
+			   bool write, uint64_t slot, const struct iovec *iov,
+			   uint32_t n)
+{
+	off_t off;
+	int fd = vmp_uswap_fd(sw, slot, &off);
+
+	if (write)
+		io_uring_prep_writev(sqe, fd, iov, n, off);
+	else
+		io_uring_prep_readv(sqe, fd, iov, n, off);
+}
+
 void vmp_uswap_prep_read(struct vmp_uswap *sw, struct io_uring_sqe *sqe,
 			 uint64_t slot, void *buf, int buf_index)
 {

@@ -32,6 +32,7 @@
 #include <sys/types.h>
 
 struct io_uring_sqe;
+struct iovec;
 struct vmp_uswap;
 
 #define VMP_USWAP_PAGE		4096u
@@ -82,5 +83,14 @@ uint32_t vmp_uswap_contig(const struct vmp_uswap *sw, uint64_t slot,
 void vmp_uswap_prep_pages(struct vmp_uswap *sw, struct io_uring_sqe *sqe,
 			  bool write, uint64_t slot, uint32_t n, void *buf,
 			  int buf_index);
+/*
+ * The same for a run whose pages are in @n separate buffers, iov[i] (each
+ * 4096 bytes; the array must stay valid until the completion): one
+ * readv/writev of n * 4096 bytes at @slot. @n at most
+ * vmp_uswap_contig(sw, slot, n).
+ */
+void vmp_uswap_prep_pagesv(struct vmp_uswap *sw, struct io_uring_sqe *sqe,
+			   bool write, uint64_t slot, const struct iovec *iov,
+			   uint32_t n);
 
 #endif /* _VMP_USWAP_H */

@@ -500,6 +500,52 @@ static int buf_index(struct vmpd_thread *t)
 	return t->fixed ? 0 : -1;
 }
 
+/*
+ * Read (@write false) or write the @n pages bufs[i] from/to slots[i] (n at
+ * most VMPD_FLUSH_BATCH + 1), one request per run of consecutive slots in
+ * one file (a readv/writev of the run's buffers; a single page with the
+ * registered buffer), and store each page's result at res[i]: 4096, or the
+ * run's error (a short transfer is -EIO for each page of its run).
+ */
+#define VMPD_IO_MAX	(VMPD_FLUSH_BATCH + 1)
+_Static_assert(VMPD_RA_MAX + 1 <= VMPD_IO_MAX, "a swap-in's reads fit");
+
+static void swap_rw(struct vmpd_thread *t, bool write, const uint32_t *slots,
+		    void *const *bufs, unsigned int n, int *res)
+{
+	struct iovec iov[VMPD_IO_MAX];
+	unsigned int start[VMPD_IO_MAX], len[VMPD_IO_MAX];
+	int rres[VMPD_IO_MAX];
+	unsigned int nr = 0, i, j, k;
+
+	for (i = 0; i < n; i = j) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&t->ring);
+
+		for (j = i + 1; j < n && slots[j] == slots[j - 1] + 1 &&
+		     vmp_uswap_contig(vmpd.swap, slots[i], j - i + 1) ==
+		     j - i + 1; j++)
+			;
+		if (j - i == 1) {
+			vmp_uswap_prep_pages(vmpd.swap, sqe, write, slots[i], 1,
+					     bufs[i], buf_index(t));
+		} else {
+			for (k = i; k < j; k++)
+				iov[k] = (struct iovec){ bufs[k], PG };
+			vmp_uswap_prep_pagesv(vmpd.swap, sqe, write, slots[i],
+					      &iov[i], j - i);
+		}
+		io_uring_sqe_set_data64(sqe, ring_tag(t, nr));
+		start[nr] = i;
+		len[nr] = j - i;
+		rres[nr++] = -EIO;
+	}
+	ring_run(t, nr, rres);
+	for (i = 0; i < nr; i++)
+		for (k = start[i]; k < start[i] + len[i]; k++)
+			res[k] = rres[i] == (int)(len[i] * PG) ? (int)PG :
+				 rres[i] < 0 ? rres[i] : -EIO;
+}
+
 /* ------------------------------------------------------------------ */
 /* The soft-eviction cache: FIFO of entries, head newest.              */
 
@@ -560,7 +606,7 @@ static int cache_flush(struct vmpd_thread *t, struct vmpd_client *c)
 {
 	uint32_t ents[VMPD_FLUSH_BATCH], slots[VMPD_FLUSH_BATCH];
 	int res[VMPD_FLUSH_BATCH] = { 0 };
-	struct io_uring_sqe *sqe;
+	void *bufs[VMPD_FLUSH_BATCH];
 	uint32_t e, prev;
 	int n = 0, freed = 0, i;
 	int64_t s;
@@ -584,17 +630,13 @@ static int cache_flush(struct vmpd_thread *t, struct vmpd_client *c)
 			count(evict_noswap);
 			break;
 		}
-		sqe = io_uring_get_sqe(&t->ring);
-		vmp_uswap_prep_write(vmpd.swap, sqe, (uint64_t)s, ce_buf(c, e),
-				     buf_index(t));
-		io_uring_sqe_set_data64(sqe, ring_tag(t, n));
-		res[n] = -EIO;
+		bufs[n] = ce_buf(c, e);
 		ents[n] = e;
 		slots[n++] = (uint32_t)s;
 	}
 	if (!n)
 		return freed;
-	ring_run(t, n, res);
+	swap_rw(t, true, slots, bufs, n, res);
 	for (i = 0; i < n; i++) {
 		struct vmpd_page *p = &c->pages[c->centries[ents[i]].idx];
 
@@ -935,8 +977,9 @@ static void page_lost(struct vmpd_client *c, uint64_t addr, const char *why)
 static void *swap_in(struct vmpd_thread *t, struct vmpd_client *c,
 		     uint64_t idx, uint32_t *ce)
 {
-	uint32_t ents[VMPD_RA_MAX + 1];
+	uint32_t ents[VMPD_RA_MAX + 1], slots[VMPD_RA_MAX + 1];
 	uint64_t idxs[VMPD_RA_MAX + 1], j;
+	void *bufs[VMPD_RA_MAX + 1];
 	unsigned int ra = vmp_ra_window(&c->ra, idx,
 			__atomic_load_n(&vmpd.cfg.readahead, __ATOMIC_RELAXED),
 			__atomic_load_n(&vmpd.cfg.ra_adaptive, __ATOMIC_RELAXED));
@@ -961,15 +1004,10 @@ static void *swap_in(struct vmpd_thread *t, struct vmpd_client *c,
 		idxs[n++] = j;
 	}
 	for (i = 0; i < n; i++) {
-		struct io_uring_sqe *sqe = io_uring_get_sqe(&t->ring);
-
-		vmp_uswap_prep_read(vmpd.swap, sqe, c->pages[idxs[i]].slot,
-				    i ? ce_buf(c, ents[i]) : buf,
-				    buf_index(t));
-		io_uring_sqe_set_data64(sqe, ring_tag(t, i));
-		res[i] = -EIO;
+		slots[i] = c->pages[idxs[i]].slot;
+		bufs[i] = i ? ce_buf(c, ents[i]) : buf;
 	}
-	ring_run(t, n, res);
+	swap_rw(t, false, slots, bufs, n, res);
 	for (i = 0; i < n; i++)
 		res[i] = inject(&vmpd.fail_reads, res[i]);
 	for (i = 1; i < n; i++) {
