@@ -388,7 +388,7 @@ TEST_F_TIMEOUT(vmpd, evictor_keeps_the_high_watermark_free, 180)
 	EXPECT_EQ(0, vmp_region_free(p));
 }
 
-TEST_F_TIMEOUT(vmpd, watermarks_knob_rejects_bad_values, 60)
+TEST_F_TIMEOUT(vmpd, evictor_knobs_reject_bad_values, 60)
 {
 	static const char *const bad[] = {
 		"3,2,1", "1,2", "1,2,3,4", "a,b,c", "-1,2,3", "0,0,5", "1,,3",
@@ -417,6 +417,16 @@ TEST_F_TIMEOUT(vmpd, watermarks_knob_rejects_bad_values, 60)
 	free(s);
 	s = vmpd_ctl(&self->d, "watermarks auto");
 	EXPECT_STREQ("auto\nend\n", s);
+	free(s);
+	/* poll_us: 0..100000 */
+	s = vmpd_ctl(&self->d, "poll_us");
+	EXPECT_STREQ("500\nend\n", s);
+	free(s);
+	s = vmpd_ctl(&self->d, "poll_us 100001");
+	EXPECT_EQ(0, strncmp(s, "error EINVAL poll_us takes 0-100000", 35)) TH_LOG("%s", s);
+	free(s);
+	s = vmpd_ctl(&self->d, "poll_us 0");
+	EXPECT_STREQ("0\nend\n", s);
 	free(s);
 }
 

@@ -115,6 +115,7 @@ static void config_defaults(struct vmpd_config *c)
 	c->hello_timeout = 2000;
 	c->max_region_pages = 1u << 22;	/* 16 GiB: 64 MiB of page states */
 	c->wmark_auto = 1;		/* budget / 64, / 32, * 3 / 64 */
+	c->poll_us = 500;
 	c->threads = 2;
 }
 
@@ -169,6 +170,7 @@ static int config_set(struct vmpd_config *c, const char *key, const char *val,
 	NUM("threads", threads, 1, VMPD_MAX_THREADS)
 	NUM("hello_timeout", hello_timeout, 10, 600000)
 	NUM("max_region_pages", max_region_pages, 1, VMP_NIL - 1)
+	NUM("poll_us", poll_us, 0, 100000)
 #undef NUM
 	if (!strcmp(key, "socket") || !strcmp(key, "ctl")) {
 		char *dst = key[0] == 's' ? c->socket_path : c->ctl_path;
@@ -290,6 +292,9 @@ static void usage(FILE *f)
 "      --max-region-pages N  largest region admitted, pages (default 4194304)\n"
 "      --watermarks W      free frames the evictor keeps: MIN,LOW,HIGH, auto\n"
 "                          (default: budget/64,/32,*3/64) or off (0,0,0)\n"
+"      --poll-us US        after serving a client, watch its userfaultfd\n"
+"                          this long for the next fault before sleeping\n"
+"                          (default 500 us; 0: sleep at once)\n"
 "      --allow-uid UID     uid allowed to connect (repeat; root always is)\n"
 "      --allow-gid GID     gid allowed to connect (repeat)\n"
 "      --ctl-allow-uid UID uid allowed on the control socket besides root\n"
@@ -324,6 +329,7 @@ static int config_args(struct vmpd_config *c, int argc, char **argv)
 		{ "hello-timeout", required_argument, NULL, 17 },
 		{ "max-region-pages", required_argument, NULL, 18 },
 		{ "watermarks", required_argument, NULL, 19 },
+		{ "poll-us", required_argument, NULL, 20 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -332,7 +338,7 @@ static int config_args(struct vmpd_config *c, int argc, char **argv)
 		"client_frames", "cache_pages", "client_cache", "policy",
 		"readahead", "threads", "allow_uid", "allow_gid",
 		"ctl_allow_uid", "log_level", "ra_adaptive", "hello_timeout",
-		"max_region_pages", "watermarks",
+		"max_region_pages", "watermarks", "poll_us",
 	};
 	const char *conf = NULL;
 	int o, i, ret;

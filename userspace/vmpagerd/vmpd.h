@@ -171,6 +171,7 @@ struct vmpd_config {
 	 * / 32 and * 3 / 64. All three 0: no background reclaim. Written by
 	 * the control thread while others read: wmark_seq odd during a write.
 	 */
+	unsigned int poll_us;		/* spin for the next fault this long; atomic */
 	unsigned int wmark[3];
 	unsigned int wmark_auto;
 	unsigned int wmark_seq;
@@ -340,6 +341,8 @@ void *vmpd_arena_page(uint32_t i);
  * with c->lock held.
  */
 int vmpd_evict_one(struct vmpd_thread *t, struct vmpd_client *c);
+unsigned int vmpd_evict_batch(struct vmpd_thread *t, struct vmpd_client *c,
+			      unsigned int want);
 int vmpd_cache_flush(struct vmpd_thread *t, struct vmpd_client *c);
 struct vmpd_client *vmpd_largest_client(void);
 

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -340,15 +341,21 @@ static int uffd_copy(struct vmpd_client *c, uint64_t addr, const void *src,
 	return uffd_ioctl(c, UFFDIO_COPY, &cp);
 }
 
-static int uffd_wp(struct vmpd_client *c, uint64_t addr, bool protect)
+static int uffd_wp_range(struct vmpd_client *c, uint64_t addr, uint64_t len,
+			 bool protect)
 {
 	struct uffdio_writeprotect wp = {
-		.range = { .start = addr, .len = PG },
+		.range = { .start = addr, .len = len },
 		/* (WP with DONTWAKE is EINVAL: protecting wakes nobody) */
 		.mode = protect ? UFFDIO_WRITEPROTECT_MODE_WP : 0,
 	};
 
 	return uffd_ioctl(c, UFFDIO_WRITEPROTECT, &wp);
+}
+
+static int uffd_wp(struct vmpd_client *c, uint64_t addr, bool protect)
+{
+	return uffd_wp_range(c, addr, PG, protect);
 }
 
 static void uffd_wake(struct vmpd_client *c, uint64_t addr, uint64_t len)
@@ -779,6 +786,167 @@ static int evict_page(struct vmpd_thread *t, struct vmpd_client *c,
 		count(evict_clean);
 	}
 	return 0;
+}
+
+/*
+ * Evict up to @want (at most VMPD_EVICT_BATCH) frames of @c at once, the
+ * work of evict_page() with one system call per run of neighbouring pages
+ * instead of one per page: write protection per run of pages adjacent in
+ * the memfd and in the client's address space, one preadv per run into
+ * cache entries, one hole punch per run. Victims the policy offers in LRU
+ * order are often neighbours (a sequential writer's pages). A victim that
+ * fails any step is given back to the policy unchanged (its write
+ * protection, if set, stays: it is then a clean-looking dirty page, still
+ * flagged DIRTY). Returns the frames freed.
+ */
+#define VMPD_EVICT_BATCH	16
+
+struct victim {
+	uint32_t f, e;
+	uint64_t idx, addr;
+	bool dirty, ok;
+};
+
+static int victim_cmp(const void *a, const void *b)
+{
+	const struct victim *x = a, *y = b;
+
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* The end of the run of victims from @i on that satisfy @same pairwise. */
+static unsigned int run_end(const struct victim *v, unsigned int n,
+			    unsigned int i, bool addr, bool need_e,
+			    bool need_wp)
+{
+	unsigned int j;
+
+	for (j = i + 1; j < n; j++) {
+		if (!v[j].ok || v[j].idx != v[j - 1].idx + 1 ||
+		    (addr && v[j].addr != v[j - 1].addr + PG) ||
+		    (need_e && v[j].e == VMP_NIL) ||
+		    (need_wp && !v[j].dirty))
+			break;
+	}
+	return j;
+}
+
+static unsigned int evict_batch(struct vmpd_thread *t, struct vmpd_client *c,
+				unsigned int want)
+{
+	struct victim v[VMPD_EVICT_BATCH];
+	struct iovec iov[VMPD_EVICT_BATCH];
+	unsigned int n = 0, i, j, k, freed = 0;
+	struct vmpd_page *p;
+
+	if (want > VMPD_EVICT_BATCH)
+		want = VMPD_EVICT_BATCH;
+	while (n < want && !vmp_policy_victim(&c->pol, &v[n].f)) {
+		count(reclaim_scans);
+		v[n].idx = c->frames[v[n].f].idx;
+		v[n].e = VMP_NIL;
+		n++;
+	}
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof(*v), victim_cmp);
+	/* what each needs, and a cache entry where it can have one */
+	for (i = 0; i < n; i++) {
+		p = &c->pages[v[i].idx];
+		v[i].ok = idx_to_addr(c, v[i].idx, &v[i].addr);
+		v[i].dirty = !(p->flags & VMPD_PG_WP) ||
+			     (p->flags & VMPD_PG_DIRTY);
+		if (!v[i].ok || (!v[i].dirty && p->slot == VMP_NIL))
+			continue;
+		v[i].e = cache_get(t, c, v[i].dirty);
+		if (v[i].e == VMP_NIL && v[i].dirty) {
+			count(evict_noswap);
+			v[i].ok = false;
+		}
+	}
+	/* stop writers: one write-protect per run of dirty neighbours */
+	for (i = 0; i < n; i = j) {
+		p = &c->pages[v[i].idx];
+		if (!v[i].ok || !v[i].dirty || (p->flags & VMPD_PG_WP)) {
+			j = i + 1;
+			continue;
+		}
+		for (j = i + 1; j < run_end(v, n, i, true, false, true) &&
+		     !(c->pages[v[j].idx].flags & VMPD_PG_WP); j++)
+			;
+		if (uffd_wp_range(c, v[i].addr, (j - i) * PG, true)) {
+			for (k = i; k < j; k++)
+				v[k].ok = false;
+			continue;
+		}
+		for (k = i; k < j; k++)
+			c->pages[v[k].idx].flags |= VMPD_PG_WP;
+	}
+	/* copy out: one preadv per run of neighbours with entries */
+	for (i = 0; i < n; i = j) {
+		if (!v[i].ok || v[i].e == VMP_NIL) {
+			j = i + 1;
+			continue;
+		}
+		j = run_end(v, n, i, false, true, false);
+		for (k = i; k < j; k++)
+			iov[k - i] = (struct iovec){ ce_buf(c, v[k].e), PG };
+		if (preadv(c->memfd, iov, (int)(j - i), (off_t)(v[i].idx * PG)) !=
+		    (ssize_t)((j - i) * PG))
+			for (k = i; k < j; k++)
+				v[k].ok = false;
+	}
+	/* free them in the memfd: one punch per run */
+	for (i = 0; i < n; i = j) {
+		if (!v[i].ok) {
+			j = i + 1;
+			continue;
+		}
+		j = run_end(v, n, i, false, false, false);
+		if (fallocate(c->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			      (off_t)(v[i].idx * PG), (off_t)((j - i) * PG)))
+			for (k = i; k < j; k++)
+				v[k].ok = false;
+	}
+	for (i = 0; i < n; i++) {
+		p = &c->pages[v[i].idx];
+		if (!v[i].ok) {
+			if (v[i].e != VMP_NIL)
+				ce_free(c, v[i].e);
+			count(evict_busy);
+			vmp_policy_putback(&c->pol, v[i].f);
+			continue;
+		}
+		if (v[i].e != VMP_NIL) {
+			c->centries[v[i].e].idx = (uint32_t)v[i].idx;
+			if (v[i].dirty)
+				c->centries[v[i].e].flags |= VMPD_CE_DIRTY;
+			ce_link_head(c, v[i].e);
+			p->cache = v[i].e;
+			count(evict_soft);
+		} else {
+			if (p->slot == VMP_NIL)
+				count(evict_zero);
+			else
+				count(evict_clean);
+		}
+		if (v[i].dirty && p->slot != VMP_NIL) {	/* stale copy */
+			vmp_uswap_free(vmpd.swap, p->slot);
+			p->slot = VMP_NIL;
+		}
+		p->flags = 0;
+		p->frame = VMP_NIL;
+		vmp_policy_evicted(&c->pol, v[i].f, v[i].idx);
+		frame_release(c, v[i].f);
+		freed++;
+	}
+	return freed;
+}
+
+unsigned int vmpd_evict_batch(struct vmpd_thread *t, struct vmpd_client *c,
+			      unsigned int want)
+{
+	return evict_batch(t, c, want);
 }
 
 /* Evict one frame of @c chosen by its policy: 0 or -EBUSY/-EAGAIN. */
@@ -1461,6 +1629,33 @@ static void client_sock_event(struct vmpd_client *c)
 	ep_arm(c->sock, c, VMPD_EP_SOCK, EPOLLIN | EPOLLRDHUP, EPOLL_CTL_MOD);
 }
 
+/*
+ * poll_us: a client that faults again soon after its last fault was served
+ * (a sequential or random reader) finds this thread still watching its
+ * userfaultfd, not asleep in epoll_wait(): the wake-up of a sleeping thread
+ * is part of every fault's round trip otherwise. Without c->lock, yielding
+ * the CPU between looks (the evictor and the client may need it).
+ */
+static void serve_polling(struct vmpd_thread *t, struct vmpd_client *c)
+{
+	unsigned int us = __atomic_load_n(&vmpd.cfg.poll_us, __ATOMIC_RELAXED);
+	struct pollfd pfd = { .fd = c->uffd, .events = POLLIN };
+	uint64_t until;
+
+	if (!us)
+		return;
+	until = vmpd_now_ns() + (uint64_t)us * 1000;
+	while (!vmpd.stop && !__atomic_load_n(&c->dead, __ATOMIC_RELAXED) &&
+	       vmpd_now_ns() < until) {
+		if (poll(&pfd, 1, 0) > 0) {
+			serve(t, c);
+			until = vmpd_now_ns() + (uint64_t)us * 1000;
+			continue;
+		}
+		sched_yield();
+	}
+}
+
 void vmpd_client_event(struct vmpd_thread *t, uint64_t data)
 {
 	struct vmpd_client *c = vmpd_client_get((data >> 8) & 0xffffff);
@@ -1477,6 +1672,7 @@ void vmpd_client_event(struct vmpd_thread *t, uint64_t data)
 	switch (tag) {
 	case VMPD_EP_UFFD:
 		serve(t, c);
+		serve_polling(t, c);
 		ep_arm(c->uffd, c, VMPD_EP_UFFD, EPOLLIN, EPOLL_CTL_MOD);
 		break;
 	case VMPD_EP_SOCK:

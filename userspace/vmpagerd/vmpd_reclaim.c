@@ -176,7 +176,7 @@ static uint64_t reclaim_client(struct vmpd_thread *t, struct vmpd_client *c,
 			       bool global, uint64_t gtarget)
 {
 	uint64_t freed = 0;
-	uint32_t m[3], n;
+	uint32_t m[3], n, got;
 	bool more = true;
 
 	while (more && !vmpd.stop) {
@@ -187,20 +187,25 @@ static uint64_t reclaim_client(struct vmpd_thread *t, struct vmpd_client *c,
 		}
 		vmpd_client_marks(c, m);
 		count(reclaim_runs);
-		for (n = 0; n < VMPD_RECLAIM_HOLD; n++) {
+		for (n = 0; n < VMPD_RECLAIM_HOLD; n += got) {
 			uint64_t used = __atomic_load_n(&vmpd.frames_used,
 							__ATOMIC_RELAXED);
+			uint64_t want = global ? gtarget - (vmpd.cfg.frames - used) :
+					m[2] - c->nfree;
 
 			if (global ? vmpd.cfg.frames - used >= gtarget ||
 				     !c->resident : c->nfree >= m[2]) {
 				more = false;
 				break;
 			}
-			if (vmpd_evict_one(t, c)) {
+			if (want > VMPD_RECLAIM_HOLD - n)
+				want = VMPD_RECLAIM_HOLD - n;
+			got = vmpd_evict_batch(t, c, (unsigned int)want);
+			if (!got) {
 				more = false;
 				break;
 			}
-			freed++;
+			freed += got;
 		}
 		if (c->ncfree < VMPD_FLUSH_BATCH)
 			vmpd_cache_flush(t, c);
