@@ -204,6 +204,8 @@ TEST_F_TIMEOUT(vmpd, first_write_after_read_is_tracked, 180)
 	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
 	size_t pg;
 
+	/* the dirty guess would fill the reads writable after a while */
+	free(vmpd_ctl(&self->d, "dirty_guess 0"));
 	vmp_touch_read(p, 8);
 	EXPECT_EQ(0, vmpd_stat(&self->d, "mkwrite"));
 	vmp_fill(p, 0, 8, 0x33);
@@ -388,6 +390,48 @@ TEST_F_TIMEOUT(vmpd, evictor_keeps_the_high_watermark_free, 180)
 	EXPECT_EQ(0, vmp_region_free(p));
 }
 
+/*
+ * A client that writes every page it reads gets its read faults filled
+ * writable (one round trip per miss, not two); once it only reads, the
+ * guess stops and clean pages are dropped without writes again.
+ */
+TEST_F_TIMEOUT(vmpd, read_modify_write_fills_writable_until_reads_only, 180)
+{
+	long long mk, guessed, outs;
+	size_t pg;
+	char *p, *s;
+	int pass;
+
+	s = vmpd_ctl(&self->d, "dirty_guess");
+	EXPECT_STREQ("1\nend\n", s);
+	free(s);
+	p = vmpd_region(&self->d, NPG, 0);
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	vmp_fill(p, 0, NPG, 0x5a);
+	for (pass = 0; pass < 2; pass++)
+		for (pg = 0; pg < NPG; pg++) {
+			vmp_touch_read(p + pg * PG, 1);
+			vmp_fill(p + pg * PG, pg, 1, 0x5b + pass);
+		}
+	mk = vmpd_stat(&self->d, "mkwrite");
+	guessed = vmpd_stat(&self->d, "fill_dirty_guess");
+	EXPECT_LT(NPG, guessed) TH_LOG("%lld guessed, %lld WP faults", guessed, mk);
+	EXPECT_GT(NPG / 2, mk);
+	EXPECT_EQ(-1, vmp_check(p, 0, NPG, 0x5c));
+	/* reads only: the guess ends within a window, then nothing is written */
+	for (pass = 0; pass < 3; pass++)
+		ASSERT_EQ(-1, vmp_check(p, 0, NPG, 0x5c));
+	guessed = vmpd_stat(&self->d, "fill_dirty_guess");
+	outs = vmpd_stat(&self->d, "swap_outs");
+	ASSERT_EQ(-1, vmp_check(p, 0, NPG, 0x5c));
+	EXPECT_EQ(guessed, vmpd_stat(&self->d, "fill_dirty_guess"));
+	EXPECT_EQ(outs, vmpd_stat(&self->d, "swap_outs"))
+		TH_LOG("a read-only pass wrote pages");
+	TH_LOG("read-modify-write: %lld read faults filled writable, %lld WP faults",
+	       guessed, mk);
+	EXPECT_EQ(0, vmp_region_free(p));
+}
+
 TEST_F_TIMEOUT(vmpd, evictor_knobs_reject_bad_values, 60)
 {
 	static const char *const bad[] = {
@@ -427,6 +471,9 @@ TEST_F_TIMEOUT(vmpd, evictor_knobs_reject_bad_values, 60)
 	free(s);
 	s = vmpd_ctl(&self->d, "poll_us 0");
 	EXPECT_STREQ("0\nend\n", s);
+	free(s);
+	s = vmpd_ctl(&self->d, "dirty_guess 2");
+	EXPECT_EQ(0, strncmp(s, "error EINVAL dirty_guess takes 0-1", 34)) TH_LOG("%s", s);
 	free(s);
 }
 

@@ -116,6 +116,7 @@ static void config_defaults(struct vmpd_config *c)
 	c->max_region_pages = 1u << 22;	/* 16 GiB: 64 MiB of page states */
 	c->wmark_auto = 1;		/* budget / 64, / 32, * 3 / 64 */
 	c->poll_us = 500;
+	c->dirty_guess = 1;
 	c->threads = 2;
 }
 
@@ -171,6 +172,7 @@ static int config_set(struct vmpd_config *c, const char *key, const char *val,
 	NUM("hello_timeout", hello_timeout, 10, 600000)
 	NUM("max_region_pages", max_region_pages, 1, VMP_NIL - 1)
 	NUM("poll_us", poll_us, 0, 100000)
+	NUM("dirty_guess", dirty_guess, 0, 1)
 #undef NUM
 	if (!strcmp(key, "socket") || !strcmp(key, "ctl")) {
 		char *dst = key[0] == 's' ? c->socket_path : c->ctl_path;
@@ -295,6 +297,8 @@ static void usage(FILE *f)
 "      --poll-us US        after serving a client, watch its userfaultfd\n"
 "                          this long for the next fault before sleeping\n"
 "                          (default 500 us; 0: sleep at once)\n"
+"      --dirty-guess 0|1   fill read faults writable while most of them get\n"
+"                          written (default 1)\n"
 "      --allow-uid UID     uid allowed to connect (repeat; root always is)\n"
 "      --allow-gid GID     gid allowed to connect (repeat)\n"
 "      --ctl-allow-uid UID uid allowed on the control socket besides root\n"
@@ -330,6 +334,7 @@ static int config_args(struct vmpd_config *c, int argc, char **argv)
 		{ "max-region-pages", required_argument, NULL, 18 },
 		{ "watermarks", required_argument, NULL, 19 },
 		{ "poll-us", required_argument, NULL, 20 },
+		{ "dirty-guess", required_argument, NULL, 21 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -338,7 +343,7 @@ static int config_args(struct vmpd_config *c, int argc, char **argv)
 		"client_frames", "cache_pages", "client_cache", "policy",
 		"readahead", "threads", "allow_uid", "allow_gid",
 		"ctl_allow_uid", "log_level", "ra_adaptive", "hello_timeout",
-		"max_region_pages", "watermarks", "poll_us",
+		"max_region_pages", "watermarks", "poll_us", "dirty_guess",
 	};
 	const char *conf = NULL;
 	int o, i, ret;

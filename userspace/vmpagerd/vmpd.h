@@ -68,6 +68,8 @@
 #define VMPD_FLUSH_BATCH	32	/* cache writebacks per submission */
 #define VMPD_RA_MAX		16	/* readahead window limit (as the module) */
 #define VMPD_RING_DEPTH		64
+#define VMPD_GUESS_WINDOW	64	/* clean read fills per dirty-guess decision */
+#define VMPD_GUESS_PROBE	8	/* while guessing, 1 read fill in 8 stays clean */
 
 /* ---- logging ---- */
 
@@ -95,6 +97,7 @@ void vmpd_log(int level, const char *fmt, ...)
 	X(faults_zero)		/* ... by a zero page */		\
 	X(faults_retry)		/* duplicate or stale faults: only woken */ \
 	X(mkwrite)		/* WP faults: first write to a clean page */ \
+	X(fill_dirty_guess)	/* read faults filled writable: writes expected */ \
 	X(swap_ins)		/* pages read from swap (incl. readahead) */ \
 	X(swap_outs)		/* pages written to swap */		\
 	X(reclaim_runs)		/* reclaim passes (evictor and direct) */ \
@@ -172,6 +175,7 @@ struct vmpd_config {
 	 * the control thread while others read: wmark_seq odd during a write.
 	 */
 	unsigned int poll_us;		/* spin for the next fault this long; atomic */
+	unsigned int dirty_guess;	/* 1: fill read faults writable when most get written; atomic */
 	unsigned int wmark[3];
 	unsigned int wmark_auto;
 	unsigned int wmark_seq;
@@ -252,6 +256,15 @@ struct vmpd_client {
 	uint32_t pol_reserve;		/* told to the policy: high watermark */
 	struct vmp_policy_stats pol_base; /* counters of replaced policies */
 	struct vmp_ra ra;		/* swap read-ahead, protected by lock */
+	/*
+	 * Dirty guess (lock): of the last VMPD_GUESS_WINDOW read faults filled
+	 * write-protected, how many were written while resident (a WP fault).
+	 * When most were, read faults are filled writable (vmpd_client.c:
+	 * guess_dirty()), all but one in VMPD_GUESS_PROBE, which keep
+	 * measuring.
+	 */
+	uint32_t g_fills, g_writes, g_probe;
+	bool g_dirty;
 
 	uint32_t ncache;		/* soft-eviction cache entries */
 	bool arena_held;		/* their buffers came from the arena */

@@ -1238,6 +1238,43 @@ static int fill_exists(struct vmpd_client *c, uint64_t addr, uint64_t idx,
 }
 
 /*
+ * A read fault is usually filled write-protected, so that the page stays
+ * clean (its swap copy stays valid) until written, and the first write
+ * costs a WP fault: a second round trip to the daemon. A client that
+ * writes nearly every page it reads (read-modify-write) pays it on every
+ * miss; the kernel would see the PTE dirty bit instead, which a userfaultfd
+ * pager cannot. So the daemon guesses: when at least 3/4 of the last
+ * VMPD_GUESS_WINDOW write-protected read fills were written while resident,
+ * read faults are filled writable and dirty (fill_dirty_guess), except one
+ * in VMPD_GUESS_PROBE, whose writes keep the estimate current; below 3/4
+ * it stops. A wrong guess costs a write at eviction, never data.
+ */
+static bool guess_dirty(struct vmpd_client *c)
+{
+	if (!c->g_dirty ||
+	    !__atomic_load_n(&vmpd.cfg.dirty_guess, __ATOMIC_RELAXED))
+		return false;
+	if (++c->g_probe >= VMPD_GUESS_PROBE) {
+		c->g_probe = 0;
+		return false;
+	}
+	return true;
+}
+
+/* A read fill stayed clean (@written false), or was written while resident. */
+static void guess_account(struct vmpd_client *c, bool written)
+{
+	if (written) {
+		c->g_writes++;
+		return;
+	}
+	if (++c->g_fills < VMPD_GUESS_WINDOW)
+		return;
+	c->g_dirty = c->g_writes * 4 >= c->g_fills * 3;
+	c->g_fills = c->g_writes = 0;
+}
+
+/*
  * Serve a missing fault at @addr, page @idx. 0, or -EAGAIN when events
  * were read meanwhile (c->nevq): nothing changed, the caller wakes the
  * faulting thread, which faults again once the events are applied.
@@ -1248,7 +1285,7 @@ static int fault_missing(struct vmpd_thread *t, struct vmpd_client *c,
 	struct vmpd_page *p = &c->pages[idx];
 	uint32_t f, e = VMP_NIL;
 	const void *src;
-	bool dirty = write, ra = false;
+	bool dirty = write, ra = false, guessed = false;
 	int ret;
 
 	if (p->flags & VMPD_PG_RESIDENT) {
@@ -1288,6 +1325,8 @@ static int fault_missing(struct vmpd_thread *t, struct vmpd_client *c,
 	} else {
 		src = zero_page;
 	}
+	if (!dirty && guess_dirty(c))
+		dirty = guessed = true;
 	ret = uffd_copy(c, addr, src, !dirty);
 	if (ret == -EEXIST)
 		ret = fill_exists(c, addr, idx, src, &dirty);
@@ -1319,6 +1358,10 @@ static int fault_missing(struct vmpd_thread *t, struct vmpd_client *c,
 	} else {
 		count(faults_zero);
 	}
+	if (guessed)
+		count(fill_dirty_guess);
+	else if (!dirty)
+		guess_account(c, false);
 	if (dirty && p->slot != VMP_NIL) {
 		vmp_uswap_free(vmpd.swap, p->slot);
 		p->slot = VMP_NIL;
@@ -1356,6 +1399,7 @@ static void fault_wp(struct vmpd_client *c, uint64_t addr, uint64_t idx)
 		return;
 	}
 	p->flags = (p->flags & ~VMPD_PG_WP) | VMPD_PG_DIRTY;
+	guess_account(c, true);
 	if (p->slot != VMP_NIL) {
 		vmp_uswap_free(vmpd.swap, p->slot);
 		p->slot = VMP_NIL;

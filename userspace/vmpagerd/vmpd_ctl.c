@@ -14,6 +14,7 @@
  *   readahead [N]       the swap readahead window (0-16 pages)
  *   ra_adaptive [0|1]   1: the window is sized by readahead hits
  *   max_region_pages [N] the largest region admitted, pages
+ *   dirty_guess [0|1]   fill read faults writable while most get written
  *   poll_us [N]         watch a served client's userfaultfd N us (0-100000)
  *   watermarks [W]      free frames the evictor keeps: "auto", "off" or
  *                       MIN,LOW,HIGH (vmpd_reclaim.c)
@@ -273,6 +274,8 @@ static void run_command(struct out *o, char *line)
 	else if (!strcmp(cmd, "max_region_pages"))
 		cmd_knob_min(o, cmd, &vmpd.cfg.max_region_pages, 1,
 			     VMP_NIL - 1, arg);
+	else if (!strcmp(cmd, "dirty_guess"))
+		cmd_knob(o, cmd, &vmpd.cfg.dirty_guess, 1, arg);
 	else if (!strcmp(cmd, "poll_us"))
 		cmd_knob(o, cmd, &vmpd.cfg.poll_us, 100000, arg);
 	else if (!strcmp(cmd, "watermarks"))
@@ -285,7 +288,7 @@ static void run_command(struct out *o, char *line)
 		cmd_fail(o, &vmpd.fail_writes, arg);
 	else
 		say_error(o, EINVAL,
-			  "unknown command '%s' (stats clients policy readahead ra_adaptive max_region_pages poll_us watermarks hist fail_reads fail_writes)",
+			  "unknown command '%s' (stats clients policy readahead ra_adaptive max_region_pages dirty_guess poll_us watermarks hist fail_reads fail_writes)",
 			  cmd);
 	say(o, "end\n");
 	flush_out(o);
