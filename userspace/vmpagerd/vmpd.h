@@ -70,6 +70,7 @@
 #define VMPD_RING_DEPTH		64
 #define VMPD_GUESS_WINDOW	64	/* clean read fills per dirty-guess decision */
 #define VMPD_GUESS_PROBE	8	/* while guessing, 1 read fill in 8 stays clean */
+#define VMPD_DEFER_MAX		64	/* faults on BUSY pages woken after the batch */
 
 /* ---- logging ---- */
 
@@ -196,6 +197,7 @@ struct vmpd_config {
 #define VMPD_PG_WP		0x2	/* mapped write-protected (clean) */
 #define VMPD_PG_DIRTY		0x4	/* written since its slot copy */
 #define VMPD_PG_GONE		0x8	/* unmapped by the client */
+#define VMPD_PG_BUSY		0x10	/* the evictor copies it out, unlocked */
 
 struct vmpd_page {
 	uint32_t frame;		/* VMP_NIL unless resident in a frame */
@@ -266,6 +268,16 @@ struct vmpd_client {
 	uint32_t g_fills, g_writes, g_probe;
 	bool g_dirty;
 
+	/*
+	 * The evictor's batch in flight (lock; evict_batch()): while set, it
+	 * copies out and punches its victims (VMPD_PG_BUSY) without c->lock;
+	 * faults on them are woken when it is done (defer[]), client_kill()
+	 * leaves the arena buffers to it, a policy switch waits.
+	 */
+	bool evicting;
+	uint32_t ndefer;
+	uint64_t defer[VMPD_DEFER_MAX];
+
 	uint32_t ncache;		/* soft-eviction cache entries */
 	bool arena_held;		/* their buffers came from the arena */
 	struct vmpd_centry *centries;
@@ -310,6 +322,7 @@ struct vmpd {
 	pthread_mutex_t arena_lock;
 	uint32_t *arena_free;		/* protected by arena_lock */
 	uint32_t arena_nfree;
+	uint32_t arena_pending;		/* atomic: held by gone clients' evictor batches */
 
 	uint64_t frames_used;		/* atomic: all clients' frames */
 	int policy;			/* atomic: kind for new clients */

@@ -801,6 +801,8 @@ static int evict_page(struct vmpd_thread *t, struct vmpd_client *c,
  */
 #define VMPD_EVICT_BATCH	16
 
+static void client_arena_give(struct vmpd_client *c);
+
 struct victim {
 	uint32_t f, e;
 	uint64_t idx, addr;
@@ -838,6 +840,7 @@ static unsigned int evict_batch(struct vmpd_thread *t, struct vmpd_client *c,
 	struct iovec iov[VMPD_EVICT_BATCH];
 	unsigned int n = 0, i, j, k, freed = 0;
 	struct vmpd_page *p;
+	bool busy = false;
 
 	if (want > VMPD_EVICT_BATCH)
 		want = VMPD_EVICT_BATCH;
@@ -882,6 +885,21 @@ static unsigned int evict_batch(struct vmpd_thread *t, struct vmpd_client *c,
 		for (k = i; k < j; k++)
 			c->pages[v[k].idx].flags |= VMPD_PG_WP;
 	}
+	/*
+	 * Copy out and punch without c->lock: both go by memfd offset, which
+	 * no event changes, and the pages are BUSY, so no fault touches them
+	 * (handle_fault() defers those) until they are settled below.
+	 */
+	for (i = 0; i < n; i++) {
+		if (v[i].ok) {
+			c->pages[v[i].idx].flags |= VMPD_PG_BUSY;
+			busy = true;
+		}
+	}
+	if (busy) {
+		c->evicting = true;
+		pthread_mutex_unlock(&c->lock);
+	}
 	/* copy out: one preadv per run of neighbours with entries */
 	for (i = 0; i < n; i = j) {
 		if (!v[i].ok || v[i].e == VMP_NIL) {
@@ -908,8 +926,33 @@ static unsigned int evict_batch(struct vmpd_thread *t, struct vmpd_client *c,
 			for (k = i; k < j; k++)
 				v[k].ok = false;
 	}
+	if (busy) {
+		pthread_mutex_lock(&c->lock);
+		c->evicting = false;
+	}
+	if (c->dead) {
+		/* client_kill() freed the rest and left the buffers to us */
+		if (c->arena_held) {
+			client_arena_give(c);	/* before admission looks */
+			__atomic_sub_fetch(&vmpd.arena_pending, c->ncache,
+					   __ATOMIC_RELEASE);
+		}
+		c->ndefer = 0;
+		return 0;
+	}
 	for (i = 0; i < n; i++) {
 		p = &c->pages[v[i].idx];
+		p->flags &= ~VMPD_PG_BUSY;
+		if (p->flags & VMPD_PG_GONE) {
+			/* unmapped meanwhile: page_forget() left us the frame */
+			if (v[i].e != VMP_NIL)
+				ce_free(c, v[i].e);
+			p->frame = VMP_NIL;
+			vmp_policy_evicted(&c->pol, v[i].f, v[i].idx);
+			frame_release(c, v[i].f);
+			freed++;
+			continue;
+		}
 		if (!v[i].ok) {
 			if (v[i].e != VMP_NIL)
 				ce_free(c, v[i].e);
@@ -940,6 +983,12 @@ static unsigned int evict_batch(struct vmpd_thread *t, struct vmpd_client *c,
 		frame_release(c, v[i].f);
 		freed++;
 	}
+	/* the faults that met a BUSY page fault again, on the settled state */
+	for (i = 0; i < c->ndefer; i++) {
+		count(faults_retry);
+		uffd_wake(c, c->defer[i], PG);
+	}
+	c->ndefer = 0;
 	return freed;
 }
 
@@ -1089,6 +1138,15 @@ static void page_forget(struct vmpd_client *c, uint64_t idx, bool punch_it)
 {
 	struct vmpd_page *p = &c->pages[idx];
 
+	if (p->flags & VMPD_PG_BUSY) {
+		/* the evictor holds its frame and buffer: it settles them */
+		if (p->slot != VMP_NIL)
+			vmp_uswap_free(vmpd.swap, p->slot);
+		p->slot = VMP_NIL;
+		if (punch_it)
+			punch(c, idx);
+		return;
+	}
 	if (p->flags & VMPD_PG_RESIDENT) {
 		if (p->frame != VMP_NIL) {
 			vmp_policy_remove(&c->pol, p->frame);
@@ -1434,7 +1492,8 @@ static int event_unmap(struct vmpd_client *c, uint64_t start, uint64_t end)
 		if (idx_to_addr(c, idx, &a))
 			continue;	/* still mapped elsewhere */
 		page_forget(c, idx, true);
-		c->pages[idx].flags = VMPD_PG_GONE;
+		c->pages[idx].flags = VMPD_PG_GONE |
+				      (c->pages[idx].flags & VMPD_PG_BUSY);
 	}
 	uffd_wake(c, start, end - start);
 	return 0;
@@ -1458,6 +1517,16 @@ static void handle_fault(struct vmpd_thread *t, struct vmpd_client *c,
 		dbg("pid %d: fault at %#llx outside the region", c->pid,
 		    (unsigned long long)addr);
 		uffd_wake(c, addr, PG);
+		return;
+	}
+	if (c->pages[idx].flags & VMPD_PG_BUSY) {
+		/* the evictor is copying it out: woken when it is done */
+		if (c->ndefer < VMPD_DEFER_MAX) {
+			c->defer[c->ndefer++] = addr;
+		} else {
+			count(faults_retry);
+			uffd_wake(c, addr, PG);
+		}
 		return;
 	}
 	if (m->arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WP) {
@@ -1644,7 +1713,12 @@ static void client_kill(struct vmpd_client *c, const char *why)
 	}
 	__atomic_sub_fetch(&vmpd.frames_used, c->resident, __ATOMIC_RELAXED);
 	c->resident = 0;
-	client_arena_give(c);
+	/* an evictor batch in flight reads into them: it gives them back */
+	if (!c->evicting)
+		client_arena_give(c);
+	else if (c->arena_held)
+		__atomic_add_fetch(&vmpd.arena_pending, c->ncache,
+				   __ATOMIC_RELAXED);
 #define ADD(x) g->x += c->pol.stats.x + c->pol_base.x
 	ADD(inserts); ADD(references); ADD(activations); ADD(deactivations);
 	ADD(refaults); ADD(scans); ADD(victims); ADD(evictions);
@@ -1916,7 +1990,7 @@ static void accept_one(int sock, struct ucred cr)
 	struct statfs sfs;
 	struct stat st;
 	uint64_t budget, avail, max;
-	int fds[2], ret;
+	int fds[2], ret, i;
 
 	ret = recv_hello(sock, &h, fds);
 	if (ret) {
@@ -1987,8 +2061,13 @@ static void accept_one(int sock, struct ucred cr)
 	pthread_mutex_lock(&vmpd.arena_lock);
 	avail = vmpd.arena_nfree;
 	pthread_mutex_unlock(&vmpd.arena_lock);
-	if (avail < vmpd.cfg.client_cache)
+	if (avail < vmpd.cfg.client_cache) {
 		reap_gone_clients();
+		/* a gone client's buffers may wait for an evictor batch (ms) */
+		for (i = 0; i < 1000 && __atomic_load_n(&vmpd.arena_pending,
+							 __ATOMIC_ACQUIRE); i++)
+			usleep(1000);
+	}
 	/* no policy switch between choosing the kind and joining the table */
 	pthread_mutex_lock(&vmpd.policy_lock);
 	pthread_mutex_lock(&vmpd.arena_lock);
@@ -2259,6 +2338,12 @@ int vmpd_policy_switch(int kind)
 		if (!c)
 			continue;
 		pthread_mutex_lock(&c->lock);
+		while (c->evicting) {
+			/* its victims are detached from the policy until it is done */
+			pthread_mutex_unlock(&c->lock);
+			usleep(100);
+			pthread_mutex_lock(&c->lock);
+		}
 		bytes = vmp_policy_mem_size(kind, c->budget);
 		mem = bytes ? malloc(bytes) : NULL;
 		if (c->dead || (bytes && !mem)) {

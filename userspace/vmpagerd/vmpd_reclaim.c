@@ -207,7 +207,10 @@ static uint64_t reclaim_client(struct vmpd_thread *t, struct vmpd_client *c,
 			}
 			freed += got;
 		}
-		if (c->ncfree < VMPD_FLUSH_BATCH)
+		/* a batch drops the lock: the client may have gone meanwhile */
+		if (c->dead)
+			more = false;
+		else if (c->ncfree < VMPD_FLUSH_BATCH)
 			vmpd_cache_flush(t, c);
 		pthread_mutex_unlock(&c->lock);
 		if (more)
