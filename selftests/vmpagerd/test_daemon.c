@@ -993,7 +993,12 @@ FIXTURE(sigio) {
 
 FIXTURE_SETUP(sigio)
 {
-	int r = vmpd_start(&self->d, "--frames 64 --client-cache 32 --readahead 8");
+	/*
+	 * poll_us 0: a handler watching a userfaultfd is not waiting for
+	 * swap I/O, and the test needs such waits to be interrupted
+	 */
+	int r = vmpd_start(&self->d,
+			   "--frames 64 --client-cache 32 --readahead 8 --poll-us 0");
 
 	ASSERT_EQ(0, r) TH_LOG("starting vmpagerd: %s", strerror(-r));
 }

@@ -14,6 +14,9 @@
  *              the client's soft-eviction cache: a re-touch is a minor fault
  *   SWAPPED    only in a swap slot
  *
+ * A RESIDENT page the evictor is copying out (VMPD_PG_BUSY) is still
+ * RESIDENT; faults on it wait for the evictor's batch (evict_batch()).
+ *
  *            fault (zero)        evict (WP, pread, punch)
  *   EMPTY ----------------> RESIDENT ------------------> CACHED
  *     ^  <-- evict (clean,     | ^   <------------------   |  |
@@ -34,7 +37,8 @@
  * Locking (outermost first):
  *   vmpd.policy_lock (policy switch; accept holds it while joining)
  *     vmpd.clients_lock (the client table; lookups take a reference)
- *       client->lock (everything in the client; held across its swap I/O)
+ *       client->lock (everything in the client; held across its swap I/O,
+ *                     except the evictor's copy-out of BUSY pages)
  *         vmpd.arena_lock, the swap bitmap lock (leaves)
  * A thread holding a client's lock takes clients_lock and other clients'
  * locks only with pthread_mutex_trylock (cross-client eviction under the
@@ -352,8 +356,22 @@ extern struct vmpd vmpd;
  */
 enum { VMPD_EP_LISTEN = 1, VMPD_EP_UFFD, VMPD_EP_SOCK, VMPD_EP_PIDFD };
 
-/* vmpd_client.c */
+/* vmpd_client.c: shared with admission (vmpd_admit.c) */
+int vmpd_arena_take(uint32_t n, uint32_t *out);
+int vmpd_ext_add(struct vmpd_client *c, uint64_t start, uint64_t npages,
+		 uint64_t pgoff);
+void vmpd_client_kill(struct vmpd_client *c, const char *why);
+void vmpd_client_arena_give(struct vmpd_client *c);
+void vmpd_client_destroy(struct vmpd_client *c);	/* not in the table */
+void vmpd_ep_arm(int fd, struct vmpd_client *c, int tag, uint32_t events,
+		 int op);
+int vmpd_send_reply(struct vmpd_client *c, int sock,
+		    const struct vmpd_reply *r);
+
+/* vmpd_admit.c */
 void *vmpd_admit_thread(void *stop_fd);
+
+/* vmpd_client.c */
 void vmpd_client_event(struct vmpd_thread *t, uint64_t data);
 struct vmpd_client *vmpd_client_get(uint32_t slot);
 void vmpd_client_put(struct vmpd_client *c);
@@ -373,7 +391,7 @@ int vmpd_cache_flush(struct vmpd_thread *t, struct vmpd_client *c);
 struct vmpd_client *vmpd_largest_client(void);
 
 /* vmpd_reclaim.c */
-uint32_t vmpd_client_free(const struct vmpd_client *c);	/* c->lock */
+uint32_t vmpd_free_frames(const struct vmpd_client *c);	/* c->lock */
 void vmpd_client_marks(const struct vmpd_client *c, uint32_t m[3]);
 void vmpd_reclaim_kick(void);
 void *vmpd_reclaim_thread(void *arg);

@@ -37,7 +37,7 @@ void *vmpd_arena_page(uint32_t i)
 }
 
 /* Take @n arena pages into @out: 0, or -ENOMEM (nothing taken). */
-static int arena_take(uint32_t n, uint32_t *out)
+int vmpd_arena_take(uint32_t n, uint32_t *out)
 {
 	int ret = -ENOMEM;
 
@@ -77,7 +77,7 @@ struct vmpd_client *vmpd_client_get(uint32_t slot)
 	return c;
 }
 
-static void client_free(struct vmpd_client *c)
+void vmpd_client_destroy(struct vmpd_client *c)
 {
 	if (c->uffd >= 0)
 		close(c->uffd);
@@ -101,7 +101,7 @@ static void client_free(struct vmpd_client *c)
 void vmpd_client_put(struct vmpd_client *c)
 {
 	if (c && !__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL))
-		client_free(c);
+		vmpd_client_destroy(c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -137,7 +137,7 @@ static bool idx_to_addr(struct vmpd_client *c, uint64_t idx, uint64_t *addr)
 	return false;
 }
 
-static int ext_add(struct vmpd_client *c, uint64_t start, uint64_t npages,
+int vmpd_ext_add(struct vmpd_client *c, uint64_t start, uint64_t npages,
 		   uint64_t pgoff)
 {
 	struct vmpd_extent *n;
@@ -232,15 +232,15 @@ static int ext_cut(struct vmpd_client *c, uint64_t s, uint64_t e,
 		c->ext[i] = c->ext[c->next];
 		i--;
 		/* cannot fail: the room was made above */
-		ext_add(c, x.start, (lo - x.start) / PG, x.pgoff);
-		ext_add(c, hi, (xe - hi) / PG, x.pgoff + (hi - x.start) / PG);
+		vmpd_ext_add(c, x.start, (lo - x.start) / PG, x.pgoff);
+		vmpd_ext_add(c, hi, (xe - hi) / PG, x.pgoff + (hi - x.start) / PG);
 		if (moved)
 			cut[ncut++] = (struct vmpd_extent){
 				lo + delta, (hi - lo) / PG,
 				x.pgoff + (lo - x.start) / PG };
 	}
 	for (i = 0; i < ncut; i++)
-		ext_add(c, cut[i].start, cut[i].npages, cut[i].pgoff);
+		vmpd_ext_add(c, cut[i].start, cut[i].npages, cut[i].pgoff);
 	free(cut);
 	ext_merge(c);
 	return 0;
@@ -801,7 +801,6 @@ static int evict_page(struct vmpd_thread *t, struct vmpd_client *c,
  */
 #define VMPD_EVICT_BATCH	16
 
-static void client_arena_give(struct vmpd_client *c);
 
 struct victim {
 	uint32_t f, e;
@@ -931,9 +930,9 @@ static unsigned int evict_batch(struct vmpd_thread *t, struct vmpd_client *c,
 		c->evicting = false;
 	}
 	if (c->dead) {
-		/* client_kill() freed the rest and left the buffers to us */
+		/* vmpd_client_kill() freed the rest and left the buffers to us */
 		if (c->arena_held) {
-			client_arena_give(c);	/* before admission looks */
+			vmpd_client_arena_give(c);	/* before admission looks */
 			__atomic_sub_fetch(&vmpd.arena_pending, c->ncache,
 					   __ATOMIC_RELEASE);
 		}
@@ -1089,7 +1088,7 @@ static uint32_t frame_get(struct vmpd_thread *t, struct vmpd_client *c)
 		vmp_policy_set_reserve(&c->pol, m[2]);
 		c->pol_reserve = m[2];
 	}
-	if (c->resident && vmpd_client_free(c) < m[0]) {
+	if (c->resident && vmpd_free_frames(c) < m[0]) {
 		/* below min: the evictor is behind; this fault helps */
 		count(reclaim_direct);
 		count(reclaim_runs);
@@ -1106,7 +1105,7 @@ static uint32_t frame_get(struct vmpd_thread *t, struct vmpd_client *c)
 		if (global_reserve()) {
 			__atomic_add_fetch(&c->resident, 1, __ATOMIC_RELAXED);
 			f = c->free_frames[--c->nfree];
-			if (vmpd_client_free(c) < m[1])
+			if (vmpd_free_frames(c) < m[1])
 				vmpd_reclaim_kick();
 			return f;
 		}
@@ -1168,7 +1167,7 @@ static void page_forget(struct vmpd_client *c, uint64_t idx, bool punch_it)
 /* ------------------------------------------------------------------ */
 /* Faults.                                                             */
 
-static int send_reply(struct vmpd_client *c, int sock,
+int vmpd_send_reply(struct vmpd_client *c, int sock,
 		      const struct vmpd_reply *r)
 {
 	(void)c;
@@ -1187,7 +1186,7 @@ static void page_lost(struct vmpd_client *c, uint64_t addr, const char *why)
 	snprintf(r.text, sizeof(r.text), "%s", why);
 	err("pid %d: page %#llx lost: %s", c->pid, (unsigned long long)addr,
 	    why);
-	if (send_reply(c, c->sock, &r))
+	if (vmpd_send_reply(c, c->sock, &r))
 		err("pid %d: cannot tell the client: %s", c->pid,
 		    strerror(errno));
 }
@@ -1593,7 +1592,6 @@ static int handle_event(struct vmpd_client *c, const struct uffd_msg *m)
 	return ret;
 }
 
-static void client_kill(struct vmpd_client *c, const char *why);
 
 /*
  * Serve every queued message of @c. Events first, in order, whenever
@@ -1647,14 +1645,14 @@ static void serve(struct vmpd_thread *t, struct vmpd_client *c)
 		 */
 		err("pid %d: out of memory following an unmap or mremap of the region: its address map is lost; dropping the client",
 		    c->pid);
-		client_kill(c, "address map lost (out of memory)");
+		vmpd_client_kill(c, "address map lost (out of memory)");
 	}
 }
 
 /* ------------------------------------------------------------------ */
 /* Client life.                                                        */
 
-static void ep_arm(int fd, struct vmpd_client *c, int tag, uint32_t events,
+void vmpd_ep_arm(int fd, struct vmpd_client *c, int tag, uint32_t events,
 		   int op)
 {
 	struct epoll_event ev = {
@@ -1668,7 +1666,7 @@ static void ep_arm(int fd, struct vmpd_client *c, int tag, uint32_t events,
 }
 
 /* Give the client's cache buffers back to the arena. */
-static void client_arena_give(struct vmpd_client *c)
+void vmpd_client_arena_give(struct vmpd_client *c)
 {
 	uint32_t i, *bufs;
 
@@ -1686,7 +1684,7 @@ static void client_arena_give(struct vmpd_client *c)
 	c->arena_held = false;
 }
 
-static void client_kill(struct vmpd_client *c, const char *why)
+void vmpd_client_kill(struct vmpd_client *c, const char *why)
 {
 	struct vmp_policy_stats *g = &vmpd.gone_pol;
 	uint64_t idx, swapped = 0;
@@ -1715,7 +1713,7 @@ static void client_kill(struct vmpd_client *c, const char *why)
 	c->resident = 0;
 	/* an evictor batch in flight reads into them: it gives them back */
 	if (!c->evicting)
-		client_arena_give(c);
+		vmpd_client_arena_give(c);
 	else if (c->arena_held)
 		__atomic_add_fetch(&vmpd.arena_pending, c->ncache,
 				   __ATOMIC_RELAXED);
@@ -1739,12 +1737,12 @@ static void client_sock_event(struct vmpd_client *c)
 
 	n = recv(c->sock, buf, sizeof(buf), MSG_DONTWAIT);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-		client_kill(c, "connection closed");
+		vmpd_client_kill(c, "connection closed");
 		return;
 	}
 	if (n > 0)
 		warn("pid %d: unexpected %zd bytes on the socket", c->pid, n);
-	ep_arm(c->sock, c, VMPD_EP_SOCK, EPOLLIN | EPOLLRDHUP, EPOLL_CTL_MOD);
+	vmpd_ep_arm(c->sock, c, VMPD_EP_SOCK, EPOLLIN | EPOLLRDHUP, EPOLL_CTL_MOD);
 }
 
 /*
@@ -1791,531 +1789,16 @@ void vmpd_client_event(struct vmpd_thread *t, uint64_t data)
 	case VMPD_EP_UFFD:
 		serve(t, c);
 		serve_polling(t, c);
-		ep_arm(c->uffd, c, VMPD_EP_UFFD, EPOLLIN, EPOLL_CTL_MOD);
+		vmpd_ep_arm(c->uffd, c, VMPD_EP_UFFD, EPOLLIN, EPOLL_CTL_MOD);
 		break;
 	case VMPD_EP_SOCK:
 		client_sock_event(c);
 		break;
 	case VMPD_EP_PIDFD:
-		client_kill(c, "process exited");
+		vmpd_client_kill(c, "process exited");
 		break;
 	}
 	vmpd_client_put(c);
-}
-
-/* ------------------------------------------------------------------ */
-/* Accepting a region.                                                 */
-
-static bool uid_allowed(const struct ucred *cr)
-{
-	const struct vmpd_config *cfg = &vmpd.cfg;
-	int i;
-
-	if (cr->uid == 0)
-		return true;
-	for (i = 0; i < cfg->nallow_uids; i++)
-		if (cfg->allow_uids[i] == cr->uid)
-			return true;
-	for (i = 0; i < cfg->nallow_gids; i++)
-		if (cfg->allow_gids[i] == cr->gid)
-			return true;
-	return false;
-}
-
-static void refuse(int sock, const struct ucred *cr, int error,
-		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void refuse(int sock, const struct ucred *cr, int error,
-		   const char *fmt, ...)
-{
-	struct vmpd_reply r = {
-		.magic = VMPD_MAGIC, .version = VMPD_VERSION,
-		.type = VMPD_REFUSED, .error = error,
-	};
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(r.text, sizeof(r.text), fmt, ap);
-	va_end(ap);
-	count(clients_refused);
-	warn("refused pid %d uid %d: %s", cr->pid, cr->uid, r.text);
-	send_reply(NULL, sock, &r);
-}
-
-/* Receive the hello and its two fds (the socket is readable: no wait). */
-static int recv_hello(int sock, struct vmpd_hello *h, int fds[2])
-{
-	char cbuf[CMSG_SPACE(2 * sizeof(int))];
-	struct iovec iov = { .iov_base = h, .iov_len = sizeof(*h) };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm;
-	ssize_t n;
-
-	fds[0] = fds[1] = -1;
-	n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-	if (n < 0)
-		return -errno;
-	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
-			int nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int), i;
-			int got[4] = { -1, -1, -1, -1 };
-
-			memcpy(got, CMSG_DATA(cm),
-			       (nfd > 4 ? 4 : nfd) * sizeof(int));
-			for (i = 0; i < nfd && i < 4; i++) {
-				if (i < 2 && fds[i] < 0)
-					fds[i] = got[i];
-				else if (got[i] >= 0)
-					close(got[i]);
-			}
-		}
-	}
-	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
-		return -EMSGSIZE;
-	if (n != sizeof(*h) || h->magic != VMPD_MAGIC ||
-	    h->type != VMPD_HELLO)
-		return -EPROTO;
-	if (h->version != VMPD_VERSION)
-		return -EPROTONOSUPPORT;
-	if (fds[0] < 0 || fds[1] < 0)
-		return -EBADF;
-	return 0;
-}
-
-static int client_setup(struct vmpd_client *c, const struct vmpd_hello *h,
-			int kind)
-{
-	size_t polbytes;
-	uint32_t i;
-	uint64_t idx;
-
-	vmp_ra_init(&c->ra);
-	c->pages = malloc(c->npages * sizeof(*c->pages));
-	c->frames = calloc(c->budget, sizeof(*c->frames));
-	c->free_frames = malloc(c->budget * sizeof(*c->free_frames));
-	polbytes = vmp_policy_mem_size(kind, c->budget);
-	c->pol_mem = polbytes ? malloc(polbytes) : NULL;
-	c->centries = calloc(c->ncache, sizeof(*c->centries));
-	c->cfree = malloc(c->ncache * sizeof(*c->cfree));
-	if (!c->pages || !c->frames || !c->free_frames ||
-	    (polbytes && !c->pol_mem) || !c->centries || !c->cfree)
-		return -ENOMEM;
-	for (idx = 0; idx < c->npages; idx++)
-		c->pages[idx] = (struct vmpd_page){ VMP_NIL, VMP_NIL, VMP_NIL, 0, 0 };
-	for (i = 0; i < c->budget; i++)
-		c->free_frames[i] = c->budget - 1 - i;
-	c->nfree = c->budget;
-	if (vmp_policy_init(&c->pol, kind, c->budget, &c->frames[0].pn,
-			    sizeof(struct vmpd_frame), c->pol_mem))
-		return -EINVAL;
-	if (arena_take(c->ncache, c->cfree))
-		return -ENOMEM;
-	c->arena_held = true;
-	for (i = 0; i < c->ncache; i++) {
-		c->centries[i].buf = c->cfree[i];
-		c->centries[i].idx = VMP_NIL;
-		c->cfree[i] = c->ncache - 1 - i;
-	}
-	c->ncfree = c->ncache;
-	c->chead = c->ctail = VMP_NIL;
-	return ext_add(c, h->base, c->npages, 0);
-}
-
-static int client_slot(struct vmpd_client *c)
-{
-	int i;
-
-	pthread_mutex_lock(&vmpd.clients_lock);
-	for (i = 0; i < VMPD_MAX_CLIENTS; i++) {
-		if (!vmpd.clients[i]) {
-			vmpd.clients[i] = c;
-			vmpd.nclients++;
-			c->slot = i;
-			c->serial = ++vmpd.client_serial;
-			pthread_mutex_unlock(&vmpd.clients_lock);
-			return 0;
-		}
-	}
-	pthread_mutex_unlock(&vmpd.clients_lock);
-	return -EBUSY;
-}
-
-/*
- * A client that has closed its socket or exited still holds its cache
- * buffers and frames until a handler thread takes the event, and a new
- * client may connect first (a program that frees a region and allocates
- * the next one at once). Before refusing for lack of cache buffers,
- * accept tears down every client that is already gone, so admission
- * never depends on how fast the event was taken.
- */
-static void reap_gone_clients(void)
-{
-	struct vmpd_client *gone[VMPD_MAX_CLIENTS];
-	struct pollfd pfd[2];
-	int i, n = 0;
-
-	pthread_mutex_lock(&vmpd.clients_lock);
-	for (i = 0; i < VMPD_MAX_CLIENTS; i++) {
-		struct vmpd_client *c = vmpd.clients[i];
-
-		if (!c)
-			continue;
-		pfd[0] = (struct pollfd){ .fd = c->sock, .events = POLLRDHUP };
-		pfd[1] = (struct pollfd){ .fd = c->pidfd, .events = POLLIN };
-		if (poll(pfd, 2, 0) <= 0 ||
-		    !((pfd[0].revents & (POLLRDHUP | POLLHUP | POLLERR)) ||
-		      (pfd[1].revents & POLLIN)))
-			continue;
-		__atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
-		gone[n++] = c;
-	}
-	pthread_mutex_unlock(&vmpd.clients_lock);
-	for (i = 0; i < n; i++) {
-		client_kill(gone[i], "gone (reaped at admission)");
-		vmpd_client_put(gone[i]);
-	}
-}
-
-/* Admit the region of an allowed peer whose hello has arrived. */
-static void accept_one(int sock, struct ucred cr)
-{
-	struct vmpd_reply r = { .magic = VMPD_MAGIC, .version = VMPD_VERSION,
-				.type = VMPD_WELCOME };
-	struct vmpd_hello h;
-	struct vmpd_client *c = NULL;
-	struct uffdio_range rg;
-	struct statfs sfs;
-	struct stat st;
-	uint64_t budget, avail, max;
-	int fds[2], ret, i;
-
-	ret = recv_hello(sock, &h, fds);
-	if (ret) {
-		refuse(sock, &cr, ret, "bad hello: %s", strerror(-ret));
-		goto out_fds;
-	}
-	if (!h.size || h.size % PG || h.base % PG || h.size / PG >= VMP_NIL) {
-		refuse(sock, &cr, -EINVAL, "bad region %#llx+%llu",
-		       (unsigned long long)h.base, (unsigned long long)h.size);
-		goto out_fds;
-	}
-	/* the daemon keeps 16 bytes per page of the region, sparse or not */
-	max = __atomic_load_n(&vmpd.cfg.max_region_pages, __ATOMIC_RELAXED);
-	if (h.size / PG > max) {
-		refuse(sock, &cr, -EFBIG,
-		       "region of %llu pages is larger than max_region_pages (%llu)",
-		       (unsigned long long)(h.size / PG),
-		       (unsigned long long)max);
-		goto out_fds;
-	}
-	if (fstat(fds[0], &st) || !S_ISREG(st.st_mode) ||
-	    fstatfs(fds[0], &sfs) || sfs.f_type != TMPFS_MAGIC ||
-	    (uint64_t)st.st_size != h.size) {
-		refuse(sock, &cr, -EINVAL,
-		       "the first fd must be a memfd of the region's size");
-		goto out_fds;
-	}
-	rg = (struct uffdio_range){ .start = h.base, .len = h.size };
-	if (ioctl(fds[1], UFFDIO_WAKE, &rg)) {
-		refuse(sock, &cr, -EINVAL,
-		       "the second fd must be the region's userfaultfd: %s",
-		       strerror(errno));
-		goto out_fds;
-	}
-	if ((h.features & VMPD_UFFD_FEATURES) != VMPD_UFFD_FEATURES) {
-		refuse(sock, &cr, -EOPNOTSUPP,
-		       "userfaultfd features %#llx lack %#llx",
-		       (unsigned long long)h.features,
-		       (unsigned long long)(VMPD_UFFD_FEATURES & ~h.features));
-		goto out_fds;
-	}
-	budget = h.budget ? h.budget : vmpd.cfg.client_frames;
-	if (budget > vmpd.cfg.client_frames)
-		budget = vmpd.cfg.client_frames;
-	if (budget > vmpd.cfg.frames)
-		budget = vmpd.cfg.frames;
-	if (budget > h.size / PG)
-		budget = h.size / PG;
-	if (budget < 1)
-		budget = 1;
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		refuse(sock, &cr, -ENOMEM, "out of memory");
-		goto out_fds;
-	}
-	pthread_mutex_init(&c->lock, NULL);
-	c->refs = 2;		/* the table's, and this function's until armed */
-	c->pid = cr.pid;
-	c->uid = cr.uid;
-	c->gid = cr.gid;
-	c->sock = sock;
-	c->memfd = fds[0];
-	c->uffd = fds[1];
-	c->user_mode_only = h.flags & VMPD_HELLO_USER_MODE_ONLY;
-	c->npages = h.size / PG;
-	c->budget = (uint32_t)budget;
-	c->pidfd = -1;
-	pthread_mutex_lock(&vmpd.arena_lock);
-	avail = vmpd.arena_nfree;
-	pthread_mutex_unlock(&vmpd.arena_lock);
-	if (avail < vmpd.cfg.client_cache) {
-		reap_gone_clients();
-		/* a gone client's buffers may wait for an evictor batch (ms) */
-		for (i = 0; i < 1000 && __atomic_load_n(&vmpd.arena_pending,
-							 __ATOMIC_ACQUIRE); i++)
-			usleep(1000);
-	}
-	/* no policy switch between choosing the kind and joining the table */
-	pthread_mutex_lock(&vmpd.policy_lock);
-	pthread_mutex_lock(&vmpd.arena_lock);
-	avail = vmpd.arena_nfree;
-	pthread_mutex_unlock(&vmpd.arena_lock);
-	c->ncache = vmpd.cfg.client_cache < avail ? vmpd.cfg.client_cache : avail;
-	if (c->ncache < VMPD_FLUSH_BATCH) {
-		refuse(sock, &cr, -ENOMEM,
-		       "soft-eviction arena exhausted (%llu pages free; raise cache_pages)",
-		       (unsigned long long)avail);
-		goto out_client;
-	}
-	ret = client_setup(c, &h, vmpd.policy);
-	if (ret) {
-		refuse(sock, &cr, ret, "setting up: %s", strerror(-ret));
-		goto out_client;
-	}
-	fcntl(c->uffd, F_SETFL, fcntl(c->uffd, F_GETFL) | O_NONBLOCK);
-	c->pidfd = syscall(SYS_pidfd_open, cr.pid, 0);
-	if (c->pidfd < 0)
-		warn("pidfd_open(%d): %s; exit noticed by the socket only",
-		     cr.pid, strerror(errno));
-	ret = client_slot(c);
-	if (ret) {
-		refuse(sock, &cr, ret, "too many clients (%d)", VMPD_MAX_CLIENTS);
-		goto out_client;
-	}
-	pthread_mutex_unlock(&vmpd.policy_lock);
-	r.budget = c->budget;
-	r.cache = c->ncache;
-	/*
-	 * Counted before the welcome is sent, as refuse() counts before its
-	 * reply: a client that has read its welcome must find itself in
-	 * clients_accepted (the debug-kernel CI run read 0 here).
-	 */
-	count(clients_accepted);
-	if (send_reply(c, sock, &r)) {
-		warn("pid %d: welcome not sent: %s", cr.pid, strerror(errno));
-		client_kill(c, "welcome failed");
-		vmpd_client_put(c);
-		return;
-	}
-	info("client pid %d uid %d: region %#llx, %llu pages, budget %u frames, cache %u pages%s",
-	     c->pid, c->uid, (unsigned long long)h.base,
-	     (unsigned long long)c->npages, c->budget, c->ncache,
-	     c->user_mode_only ? ", user-mode faults only" : "");
-	/*
-	 * Once armed, another thread may serve or kill the client: this
-	 * function keeps its own reference until it is done with c, and arms
-	 * under c->lock so that client_kill() (which disarms under it after
-	 * marking the client dead) never leaves an fd armed behind it.
-	 */
-	pthread_mutex_lock(&c->lock);
-	if (!c->dead) {
-		ep_arm(c->uffd, c, VMPD_EP_UFFD, EPOLLIN, EPOLL_CTL_ADD);
-		ep_arm(c->sock, c, VMPD_EP_SOCK, EPOLLIN | EPOLLRDHUP,
-		       EPOLL_CTL_ADD);
-		if (c->pidfd >= 0)
-			ep_arm(c->pidfd, c, VMPD_EP_PIDFD, EPOLLIN,
-			       EPOLL_CTL_ADD);
-	}
-	pthread_mutex_unlock(&c->lock);
-	vmpd_client_put(c);	/* this function's reference */
-	return;
-
-out_client:
-	/* not in the table: arena pages (if taken) go back, fds close */
-	pthread_mutex_unlock(&vmpd.policy_lock);
-	client_arena_give(c);
-	client_free(c);	/* closes sock, memfd, uffd, pidfd */
-	return;
-out_fds:
-	if (fds[0] >= 0)
-		close(fds[0]);
-	if (fds[1] >= 0)
-		close(fds[1]);
-	close(sock);
-}
-
-/*
- * Admission: one thread of its own owns the listening socket and every
- * connection whose hello has not arrived yet, and polls them all, so a
- * peer that sends nothing (or slowly) never delays another. Credentials
- * come first, from SO_PEERCRED at accept: a refused peer is answered at
- * once and never gets to send its fds; its connection is kept (hello
- * drained) until it sends, hangs up or reaches hello_timeout, because
- * closing a socket with unread data would show the peer ECONNRESET
- * instead of the reason. An allowed peer is admitted when its hello
- * arrives, or refused with ETIMEDOUT at hello_timeout. The table of
- * waiting connections is bounded: when it is full the oldest is dropped.
- */
-#define VMPD_ADMIT_MAX	64
-
-struct admit {
-	int sock;		/* -1: free */
-	struct ucred cr;
-	bool refused;		/* answered EPERM, waiting to drain */
-	uint64_t deadline;	/* vmpd_now_ns() */
-};
-
-/* Read and discard whatever a refused peer sent, closing any fds in it. */
-static void admit_drain(int sock)
-{
-	char buf[sizeof(struct vmpd_hello)], cbuf[CMSG_SPACE(4 * sizeof(int))];
-	int i, k;
-
-	for (i = 0; i < 4; i++) {
-		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-		struct msghdr msg = {
-			.msg_iov = &iov, .msg_iovlen = 1,
-			.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-		};
-		struct cmsghdr *cm;
-
-		if (recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <= 0)
-			return;
-		for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
-			if (cm->cmsg_level == SOL_SOCKET &&
-			    cm->cmsg_type == SCM_RIGHTS)
-				for (k = 0; k < (int)((cm->cmsg_len - CMSG_LEN(0)) /
-						      sizeof(int)); k++)
-					close(((int *)CMSG_DATA(cm))[k]);
-	}
-}
-
-static void admit_close(struct admit *a, bool expired)
-{
-	if (a->refused)
-		admit_drain(a->sock);
-	else if (expired)
-		refuse(a->sock, &a->cr, -ETIMEDOUT,
-		       "no hello within %u ms (hello_timeout)",
-		       __atomic_load_n(&vmpd.cfg.hello_timeout, __ATOMIC_RELAXED));
-	close(a->sock);
-	a->sock = -1;
-}
-
-/* A new connection: into the table (the oldest dropped if it is full). */
-static void admit_new(struct admit *tab, int sock)
-{
-	struct ucred cr;
-	socklen_t crlen = sizeof(cr);
-	struct admit *a = NULL;
-	int i;
-
-	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cr, &crlen)) {
-		err("SO_PEERCRED: %s", strerror(errno));
-		close(sock);
-		return;
-	}
-	for (i = 0; i < VMPD_ADMIT_MAX; i++) {
-		if (tab[i].sock < 0) {
-			a = &tab[i];
-			break;
-		}
-		if (!a || tab[i].deadline < a->deadline)
-			a = &tab[i];
-	}
-	if (a->sock >= 0) {
-		warn("admission: %d connections wait for their hello; dropping the oldest (pid %d)",
-		     VMPD_ADMIT_MAX, a->cr.pid);
-		admit_close(a, true);
-	}
-	*a = (struct admit){
-		.sock = sock, .cr = cr,
-		.deadline = vmpd_now_ns() + (uint64_t)__atomic_load_n(
-			&vmpd.cfg.hello_timeout, __ATOMIC_RELAXED) * 1000000,
-	};
-	if (!uid_allowed(&cr)) {
-		refuse(sock, &cr, -EPERM,
-		       "uid %d gid %d may not use vmpagerd (allow_uid/allow_gid in vmpagerd.conf)",
-		       cr.uid, cr.gid);
-		a->refused = true;
-	}
-}
-
-void *vmpd_admit_thread(void *arg)
-{
-	struct admit tab[VMPD_ADMIT_MAX];
-	struct pollfd pfd[VMPD_ADMIT_MAX + 2];
-	int who[VMPD_ADMIT_MAX + 2];
-	int stop_fd = (int)(intptr_t)arg, n, i, sock, timeout;
-	uint64_t now, first;
-
-	for (i = 0; i < VMPD_ADMIT_MAX; i++)
-		tab[i].sock = -1;
-	while (!vmpd.stop) {
-		pfd[0] = (struct pollfd){ .fd = stop_fd, .events = POLLIN };
-		pfd[1] = (struct pollfd){ .fd = vmpd.lsock, .events = POLLIN };
-		n = 2;
-		first = UINT64_MAX;
-		for (i = 0; i < VMPD_ADMIT_MAX; i++) {
-			if (tab[i].sock < 0)
-				continue;
-			who[n] = i;
-			pfd[n++] = (struct pollfd){ .fd = tab[i].sock,
-						    .events = POLLIN | POLLRDHUP };
-			if (tab[i].deadline < first)
-				first = tab[i].deadline;
-		}
-		now = vmpd_now_ns();
-		timeout = first == UINT64_MAX ? -1 :
-			  first <= now ? 0 : (int)((first - now) / 1000000 + 1);
-		if (poll(pfd, n, timeout) < 0) {
-			if (errno != EINTR) {
-				err("admission poll: %s", strerror(errno));
-				usleep(100000);
-			}
-			continue;
-		}
-		if (pfd[0].revents)
-			break;
-		for (i = 2; i < n; i++) {
-			struct admit *a = &tab[who[i]];
-
-			if (!pfd[i].revents)
-				continue;
-			if (a->refused) {
-				admit_close(a, false);
-				continue;
-			}
-			sock = a->sock;
-			a->sock = -1;
-			accept_one(sock, a->cr);	/* closes or keeps sock */
-		}
-		now = vmpd_now_ns();
-		for (i = 0; i < VMPD_ADMIT_MAX; i++)
-			if (tab[i].sock >= 0 && tab[i].deadline <= now)
-				admit_close(&tab[i], true);
-		if (!pfd[1].revents)
-			continue;
-		for (;;) {
-			sock = accept4(vmpd.lsock, NULL, NULL,
-				       SOCK_CLOEXEC | SOCK_NONBLOCK);
-			if (sock < 0) {
-				if (errno == ECONNABORTED || errno == EINTR)
-					continue;
-				if (errno != EAGAIN)
-					err("accept: %s", strerror(errno));
-				break;
-			}
-			admit_new(tab, sock);
-		}
-	}
-	for (i = 0; i < VMPD_ADMIT_MAX; i++)
-		if (tab[i].sock >= 0)
-			close(tab[i].sock);
-	return NULL;
 }
 
 /* ------------------------------------------------------------------ */

@@ -134,7 +134,7 @@ void vmpd_client_marks(const struct vmpd_client *c, uint32_t m[3])
 		m[i] = w[i] < half ? w[i] : half;
 }
 
-uint32_t vmpd_client_free(const struct vmpd_client *c)
+uint32_t vmpd_free_frames(const struct vmpd_client *c)
 {
 	uint64_t used = __atomic_load_n(&vmpd.frames_used, __ATOMIC_RELAXED);
 	uint64_t g = vmpd.cfg.frames > used ? vmpd.cfg.frames - used : 0;
