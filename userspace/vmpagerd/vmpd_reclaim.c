@@ -115,7 +115,8 @@ int vmpd_wmark_parse(const char *s, unsigned int m[3], bool *autom)
 
 /*
  * The watermarks of client @c, in frames: the configured ones, each at
- * most half the budget, or auto's. high 0: no background reclaim.
+ * most half the budget, or auto's; none for a client whose budget holds
+ * its whole region. high 0: no background reclaim.
  */
 void vmpd_client_marks(const struct vmpd_client *c, uint32_t m[3])
 {
@@ -124,6 +125,14 @@ void vmpd_client_marks(const struct vmpd_client *c, uint32_t m[3])
 	int i;
 
 	vmpd_wmark_get(w, &autom);
+	if (c->budget >= c->npages) {
+		/*
+		 * Every page of the region fits: a fault is always for a page
+		 * not resident, so a frame is always free. Nothing to keep.
+		 */
+		m[0] = m[1] = m[2] = 0;
+		return;
+	}
 	if (autom) {
 		m[0] = c->budget / 64;
 		m[1] = c->budget / 32;
