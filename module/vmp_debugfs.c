@@ -589,7 +589,7 @@ static int readahead_get(void *data, u64 *val)
 
 static int readahead_set(void *data, u64 val)
 {
-	if (val > 16)
+	if (val > VMP_RA_MAX)
 		return -EINVAL;
 	WRITE_ONCE(vmp_pool.ra_window, val);
 	return 0;

@@ -104,19 +104,6 @@ int vmp_policy_setup(int kind)
 	return 0;
 }
 
-/* Add @from's counters to @to's (the counters only grow). */
-static void vmp_policy_stats_add(struct vmp_policy_stats *to,
-				 const struct vmp_policy_stats *from)
-{
-	u64 *t = (u64 *)to;
-	const u64 *f = (const u64 *)from;
-	size_t i;
-
-	BUILD_BUG_ON(sizeof(*to) % sizeof(u64));
-	for (i = 0; i < sizeof(*to) / sizeof(u64); i++)
-		t[i] += f[i];
-}
-
 /*
  * Switch policy at run time: move every held frame, coldest first, into a
  * fresh policy of @kind. Ghost history is not carried over. The frames move

@@ -958,6 +958,22 @@ void vmp_policy_requeue(struct vmp_policy *p, u32 frame)
 	pl_add_head(p, n->aux, frame);
 }
 
+void vmp_policy_stats_add(struct vmp_policy_stats *to,
+			  const struct vmp_policy_stats *from)
+{
+	to->inserts += from->inserts;
+	to->references += from->references;
+	to->activations += from->activations;
+	to->deactivations += from->deactivations;
+	to->refaults += from->refaults;
+	to->scans += from->scans;
+	to->victims += from->victims;
+	to->evictions += from->evictions;
+	to->putbacks += from->putbacks;
+	to->removes += from->removes;
+	to->requeues += from->requeues;
+}
+
 void vmp_policy_set_reserve(struct vmp_policy *p, u32 reserve)
 {
 	if (p->kind != VMP_POL_LIRS)

@@ -174,6 +174,9 @@ void vmp_policy_requeue(struct vmp_policy *p, u32 frame);
  * new limit are demoted at once.
  */
 void vmp_policy_set_reserve(struct vmp_policy *p, u32 reserve);
+/* @to += @from, every counter (a replaced policy's, an exited client's). */
+void vmp_policy_stats_add(struct vmp_policy_stats *to,
+			  const struct vmp_policy_stats *from);
 
 /*
  * Switching policy: call vmp_policy_drain() until it returns -1; each call

@@ -36,6 +36,7 @@ struct vmp_ra {
 };
 
 #define VMP_RA_NONE	((u64)~0ull)
+#define VMP_RA_MAX	16	/* the largest window, pages (module and daemon) */
 
 static inline void vmp_ra_init(struct vmp_ra *ra)
 {

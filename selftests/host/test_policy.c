@@ -446,6 +446,19 @@ static void test_lirs_reserve(void)
 	rig_free(&r);
 }
 
+/* vmp_policy_stats_add() adds every counter (a new one must be added there). */
+static void test_stats_add(void)
+{
+	struct vmp_policy_stats a, b, twice;
+
+	memset(&a, 0x11, sizeof(a));
+	memset(&b, 0x11, sizeof(b));
+	memset(&twice, 0x22, sizeof(twice));
+	vmp_policy_stats_add(&a, &b);
+	ksft_test_result(!memcmp(&a, &twice, sizeof(a)),
+			 "vmp_policy_stats_add() adds every counter\n");
+}
+
 /* A random mix of every event, checked after each: lists stay consistent. */
 static u64 rnd_state = 88172645463325252ULL;
 static u64 rnd(void)
@@ -684,7 +697,7 @@ int main(void)
 	int k;
 
 	ksft_print_header();
-	ksft_set_plan(1 + 3 + 1 + 1 + 4 + VMP_POL_NR + 4 + 3 + VMP_POL_NR + 1);
+	ksft_set_plan(1 + 3 + 1 + 1 + 4 + VMP_POL_NR + 4 + 3 + VMP_POL_NR + 2);
 
 	test_fifo_belady_anomaly();
 	test_clock_second_chance();
@@ -695,6 +708,7 @@ int main(void)
 	test_scan_resistance(VMP_POL_ARC, true);
 	test_scan_resistance(VMP_POL_LIRS, true);
 	test_lirs_reserve();
+	test_stats_add();
 	for (k = 0; k < VMP_POL_NR; k++)
 		test_churn(k);
 	test_switch(VMP_POL_LRU, VMP_POL_LRU);

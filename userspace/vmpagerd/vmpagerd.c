@@ -166,7 +166,7 @@ static int config_set(struct vmpd_config *c, const char *key, const char *val,
 	NUM("client_frames", client_frames, 1, 1ull << 31)
 	NUM("cache_pages", cache_pages, VMPD_FLUSH_BATCH, 262144 - VMPD_MAX_THREADS)
 	NUM("client_cache", client_cache, VMPD_FLUSH_BATCH, 262144)
-	NUM("readahead", readahead, 0, VMPD_RA_MAX)
+	NUM("readahead", readahead, 0, VMP_RA_MAX)
 	NUM("ra_adaptive", ra_adaptive, 0, 1)
 	NUM("threads", threads, 1, VMPD_MAX_THREADS)
 	NUM("hello_timeout", hello_timeout, 10, 600000)

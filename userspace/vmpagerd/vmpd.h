@@ -70,7 +70,6 @@
 #define VMPD_MSG_BATCH		64	/* uffd messages per read */
 #define VMPD_PEND_MAX		256	/* queued events, queued faults (each) */
 #define VMPD_FLUSH_BATCH	32	/* cache writebacks per submission */
-#define VMPD_RA_MAX		16	/* readahead window limit (as the module) */
 #define VMPD_RING_DEPTH		64
 #define VMPD_GUESS_WINDOW	64	/* clean read fills per dirty-guess decision */
 #define VMPD_GUESS_PROBE	8	/* while guessing, 1 read fill in 8 stays clean */
@@ -169,7 +168,7 @@ struct vmpd_config {
 	uint64_t cache_pages;		/* soft-eviction arena, all clients */
 	uint64_t client_cache;		/* cache pages per client */
 	int policy;			/* enum vmp_policy_kind */
-	unsigned int readahead;		/* pages, 0..VMPD_RA_MAX */
+	unsigned int readahead;		/* pages, 0..VMP_RA_MAX */
 	unsigned int ra_adaptive;	/* 1: sized by hits (vmp_ra.h); atomic */
 	unsigned int hello_timeout;	/* ms a connection may take to send its hello */
 	unsigned int max_region_pages;	/* largest region admitted; atomic (ctl) */

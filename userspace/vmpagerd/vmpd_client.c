@@ -515,7 +515,7 @@ static int buf_index(struct vmpd_thread *t)
  * run's error (a short transfer is -EIO for each page of its run).
  */
 #define VMPD_IO_MAX	(VMPD_FLUSH_BATCH + 1)
-_Static_assert(VMPD_RA_MAX + 1 <= VMPD_IO_MAX, "a swap-in's reads fit");
+_Static_assert(VMP_RA_MAX + 1 <= VMPD_IO_MAX, "a swap-in's reads fit");
 
 static void swap_rw(struct vmpd_thread *t, bool write, const uint32_t *slots,
 		    void *const *bufs, unsigned int n, int *res)
@@ -1202,13 +1202,13 @@ static void page_lost(struct vmpd_client *c, uint64_t addr, const char *why)
 static void *swap_in(struct vmpd_thread *t, struct vmpd_client *c,
 		     uint64_t idx, uint32_t *ce)
 {
-	uint32_t ents[VMPD_RA_MAX + 1], slots[VMPD_RA_MAX + 1];
-	uint64_t idxs[VMPD_RA_MAX + 1], j;
-	void *bufs[VMPD_RA_MAX + 1];
+	uint32_t ents[VMP_RA_MAX + 1], slots[VMP_RA_MAX + 1];
+	uint64_t idxs[VMP_RA_MAX + 1], j;
+	void *bufs[VMP_RA_MAX + 1];
 	unsigned int ra = vmp_ra_window(&c->ra, idx,
 			__atomic_load_n(&vmpd.cfg.readahead, __ATOMIC_RELAXED),
 			__atomic_load_n(&vmpd.cfg.ra_adaptive, __ATOMIC_RELAXED));
-	int res[VMPD_RA_MAX + 1];
+	int res[VMP_RA_MAX + 1];
 	unsigned int n = 0, i;
 	void *buf;
 	uint32_t e;
@@ -1717,11 +1717,8 @@ void vmpd_client_kill(struct vmpd_client *c, const char *why)
 	else if (c->arena_held)
 		__atomic_add_fetch(&vmpd.arena_pending, c->ncache,
 				   __ATOMIC_RELAXED);
-#define ADD(x) g->x += c->pol.stats.x + c->pol_base.x
-	ADD(inserts); ADD(references); ADD(activations); ADD(deactivations);
-	ADD(refaults); ADD(scans); ADD(victims); ADD(evictions);
-	ADD(putbacks); ADD(removes);
-#undef ADD
+	vmp_policy_stats_add(g, &c->pol.stats);
+	vmp_policy_stats_add(g, &c->pol_base);
 	pthread_mutex_unlock(&c->lock);
 	pthread_mutex_unlock(&vmpd.clients_lock);
 	count(clients_exited);
@@ -1844,11 +1841,7 @@ int vmpd_policy_switch(int kind)
 			goto next;
 		}
 		vmp_policy_set_reserve(&c->pol, c->pol_reserve);
-#define ADD(x) c->pol_base.x += old.stats.x
-		ADD(inserts); ADD(references); ADD(activations);
-		ADD(deactivations); ADD(refaults); ADD(scans); ADD(victims);
-		ADD(evictions); ADD(putbacks); ADD(removes);
-#undef ADD
+		vmp_policy_stats_add(&c->pol_base, &old.stats);
 		/* coldest first, so the hottest end up at the hot end */
 		while (!vmp_policy_drain(&old, &f))
 			vmp_policy_insert(&c->pol, f, c->frames[f].idx);
@@ -1879,12 +1872,8 @@ void vmpd_policy_stats(struct vmp_policy_stats *out)
 		if (!c)
 			continue;
 		pthread_mutex_lock(&c->lock);
-#define ADD(x) out->x += c->pol.stats.x + c->pol_base.x
-		ADD(inserts); ADD(references); ADD(activations);
-		ADD(deactivations); ADD(refaults); ADD(scans);
-		ADD(victims); ADD(evictions); ADD(putbacks);
-		ADD(removes);
-#undef ADD
+		vmp_policy_stats_add(out, &c->pol.stats);
+		vmp_policy_stats_add(out, &c->pol_base);
 		pthread_mutex_unlock(&c->lock);
 	}
 	pthread_mutex_unlock(&vmpd.clients_lock);

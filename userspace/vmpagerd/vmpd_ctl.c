@@ -268,7 +268,7 @@ static void run_command(struct out *o, char *line)
 	else if (!strcmp(cmd, "policy"))
 		cmd_policy(o, arg);
 	else if (!strcmp(cmd, "readahead"))
-		cmd_knob(o, cmd, &vmpd.cfg.readahead, VMPD_RA_MAX, arg);
+		cmd_knob(o, cmd, &vmpd.cfg.readahead, VMP_RA_MAX, arg);
 	else if (!strcmp(cmd, "ra_adaptive"))
 		cmd_knob(o, cmd, &vmpd.cfg.ra_adaptive, 1, arg);
 	else if (!strcmp(cmd, "max_region_pages"))
