@@ -252,6 +252,15 @@ bool swapin_samples(struct region *reg, size_t want, int pread_fd, size_t wr,
 bool oc_measure(enum backend b, size_t pool, unsigned long ratio, const char *pattern,
 		unsigned long passes, double *acc_per_s, double *majflt_per_k);
 
+/*
+ * Run fn(arg, res) in a fresh child process and bring its @size bytes of
+ * result back into @res through a pipe. true if the child wrote them and
+ * exited 0; else false after a "check failed" line naming @who and how it
+ * died (a signal: SIGBUS, SIGKILL named).
+ */
+bool run_in_child(const char *who, void (*fn)(const void *arg, void *res),
+		  const void *arg, void *res, size_t size);
+
 /* Subcommands. */
 int bench_fault(int argc, char **argv);
 int bench_touch(int argc, char **argv);

@@ -924,6 +924,47 @@ out:
 	return buf;
 }
 
+bool run_in_child(const char *who, void (*fn)(const void *arg, void *res),
+		  const void *arg, void *res, size_t size)
+{
+	void *mine;
+	int fds[2], st;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe(fds))
+		return check(false, "pipe: %s", strerror(errno));
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return check(false, "fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		mine = calloc(1, size);
+		if (!mine)
+			_exit(1);
+		fn(arg, mine);
+		_exit(write(fds[1], mine, size) == (ssize_t)size ? 0 : 1);
+	}
+	close(fds[1]);
+	do
+		n = read(fds[0], res, size);
+	while (n < 0 && errno == EINTR);
+	close(fds[0]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (WIFSIGNALED(st))
+		return check(false, "%s workload killed by signal %d (%s)", who,
+			     WTERMSIG(st), WTERMSIG(st) == SIGBUS ? "SIGBUS: no frame" :
+			     WTERMSIG(st) == SIGKILL ? "SIGKILL: OOM?" : strsignal(WTERMSIG(st)));
+	if (n != (ssize_t)size || !WIFEXITED(st) || WEXITSTATUS(st))
+		return check(false, "%s workload exited with status 0x%x", who, st);
+	return true;
+}
+
 int region_stats(const struct region *r, struct vmpager_global_info *gi)
 {
 	char *ans, *line, *save = NULL, name[64];

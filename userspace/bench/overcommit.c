@@ -197,40 +197,30 @@ static void workload(const struct oopts *o, enum backend b, bool kernel, size_t 
 	}
 }
 
+struct ochild {
+	const struct oopts *o;
+	enum backend b;
+	bool kernel;
+	size_t ws;
+	enum pattern pat;
+};
+
+static void child_workload(const void *arg, void *res)
+{
+	const struct ochild *c = arg;
+
+	workload(c->o, c->b, c->kernel, c->ws, c->pat, res);
+}
+
 /* Runs the workload in a child; false if it failed or died. */
 static bool run_child(const struct oopts *o, enum backend b, bool kernel, size_t ws,
 		      enum pattern pat, struct ores *res)
 {
 	const char *who = kernel ? "kernel swap" : "vmpager";
-	int fds[2], st;
-	ssize_t n;
-	pid_t pid;
+	struct ochild c = { o, b, kernel, ws, pat };
 
-	if (pipe(fds))
-		return check(false, "pipe: %s", strerror(errno));
-	pid = fork();
-	if (pid < 0)
-		return check(false, "fork: %s", strerror(errno));
-	if (pid == 0) {
-		struct ores r;
-
-		close(fds[0]);
-		workload(o, b, kernel, ws, pat, &r);
-		_exit(write(fds[1], &r, sizeof(r)) == sizeof(r) ? 0 : 1);
-	}
-	close(fds[1]);
-	do
-		n = read(fds[0], res, sizeof(*res));
-	while (n < 0 && errno == EINTR);
-	close(fds[0]);
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	if (WIFSIGNALED(st))
-		return check(false, "%s workload killed by signal %d (%s)", who,
-			     WTERMSIG(st), WTERMSIG(st) == SIGBUS ? "SIGBUS: no frame" :
-			     WTERMSIG(st) == SIGKILL ? "SIGKILL: OOM?" : strsignal(WTERMSIG(st)));
-	if (n != sizeof(*res) || !WIFEXITED(st) || WEXITSTATUS(st))
-		return check(false, "%s workload exited with status 0x%x", who, st);
+	if (!run_in_child(who, child_workload, &c, res, sizeof(*res)))
+		return false;
 	if (res->err)
 		return check(false, "%s workload failed at overcommit.c:%d (errno %s)",
 			     who, res->err, strerror(errno));

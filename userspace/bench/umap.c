@@ -207,40 +207,27 @@ static void workload(const struct uopts *o, enum backend b, bool anon, struct ur
 	}
 }
 
+struct uchild {
+	const struct uopts *o;
+	enum backend b;
+	bool anon;
+};
+
+static void child_workload(const void *arg, void *res)
+{
+	const struct uchild *c = arg;
+
+	workload(c->o, c->b, c->anon, res);
+}
+
 /* Runs the workload in a child; false if it failed or died. */
 static bool run_child(const struct uopts *o, enum backend b, bool anon, struct ures *res)
 {
 	const char *who = anon ? "anon" : backend_names[b];
-	int fds[2], st;
-	ssize_t n;
-	pid_t pid;
+	struct uchild c = { o, b, anon };
 
-	if (pipe(fds))
-		return check(false, "pipe: %s", strerror(errno));
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		return check(false, "fork: %s", strerror(errno));
-	if (pid == 0) {
-		struct ures r;
-
-		close(fds[0]);
-		workload(o, b, anon, &r);
-		_exit(write(fds[1], &r, sizeof(r)) == sizeof(r) ? 0 : 1);
-	}
-	close(fds[1]);
-	do
-		n = read(fds[0], res, sizeof(*res));
-	while (n < 0 && errno == EINTR);
-	close(fds[0]);
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	if (WIFSIGNALED(st))
-		return check(false, "%s workload killed by signal %d (%s)", who,
-			     WTERMSIG(st), WTERMSIG(st) == SIGBUS ? "SIGBUS: no frame" :
-			     WTERMSIG(st) == SIGKILL ? "SIGKILL: OOM?" : strsignal(WTERMSIG(st)));
-	if (n != sizeof(*res) || !WIFEXITED(st) || WEXITSTATUS(st))
-		return check(false, "%s workload exited with status 0x%x", who, st);
+	if (!run_in_child(who, child_workload, &c, res, sizeof(*res)))
+		return false;
 	return check(!res->err, "%s workload failed at umap.c:%d (errno %s)", who, res->err,
 		     strerror(res->errnum));
 }

@@ -258,7 +258,7 @@ struct vmpd_client {
 	uint64_t untracked;		/* resident beyond the budget */
 	struct vmp_policy pol;
 	void *pol_mem;
-	uint32_t pol_reserve;		/* told to the policy: high watermark */
+	uint32_t pol_reserve;		/* lock: high watermark told to the policy */
 	struct vmp_policy_stats pol_base; /* counters of replaced policies */
 	struct vmp_ra ra;		/* swap read-ahead, protected by lock */
 	/*
@@ -383,7 +383,6 @@ void *vmpd_arena_page(uint32_t i);
  * Eviction and the frame budget, used by the evictor (vmpd_reclaim.c); all
  * with c->lock held.
  */
-int vmpd_evict_one(struct vmpd_thread *t, struct vmpd_client *c);
 unsigned int vmpd_evict_batch(struct vmpd_thread *t, struct vmpd_client *c,
 			      unsigned int want);
 int vmpd_cache_flush(struct vmpd_thread *t, struct vmpd_client *c);

@@ -702,6 +702,35 @@ static uint32_t cache_get(struct vmpd_thread *t, struct vmpd_client *c,
 /* Eviction.                                                           */
 
 /*
+ * Page @idx has been copied out (into cache entry @e, or nowhere: VMP_NIL)
+ * and punched: record its new state (CACHED, SWAPPED or EMPTY). A dirty
+ * page's old slot is stale. The caller releases its frame.
+ */
+static void page_evicted(struct vmpd_client *c, uint64_t idx, uint32_t e,
+			 bool dirty)
+{
+	struct vmpd_page *p = &c->pages[idx];
+
+	if (e != VMP_NIL) {
+		c->centries[e].idx = (uint32_t)idx;
+		if (dirty)
+			c->centries[e].flags |= VMPD_CE_DIRTY;
+		ce_link_head(c, e);
+		p->cache = e;
+		count(evict_soft);
+	} else if (p->slot == VMP_NIL) {
+		count(evict_zero);
+	} else {
+		count(evict_clean);
+	}
+	if (dirty && p->slot != VMP_NIL) {	/* stale copy */
+		vmp_uswap_free(vmpd.swap, p->slot);
+		p->slot = VMP_NIL;
+	}
+	p->flags = 0;
+}
+
+/*
  * Take resident page @idx away from the client. Returns 0 (the page left
  * its frame), or a negative errno with nothing changed.
  */
@@ -740,16 +769,7 @@ static int evict_page(struct vmpd_thread *t, struct vmpd_client *c,
 			ce_free(c, e);
 			return ret;
 		}
-		c->centries[e].idx = (uint32_t)idx;
-		c->centries[e].flags |= VMPD_CE_DIRTY;
-		ce_link_head(c, e);
-		p->cache = e;
-		p->flags = 0;
-		if (p->slot != VMP_NIL) {	/* stale copy */
-			vmp_uswap_free(vmpd.swap, p->slot);
-			p->slot = VMP_NIL;
-		}
-		count(evict_soft);
+		page_evicted(c, idx, e, true);
 		return 0;
 	}
 	/*
@@ -758,11 +778,9 @@ static int evict_page(struct vmpd_thread *t, struct vmpd_client *c,
 	 */
 	if (p->slot == VMP_NIL) {
 		ret = punch(c, idx);
-		if (ret)
-			return ret;
-		p->flags = 0;
-		count(evict_zero);
-		return 0;
+		if (!ret)
+			page_evicted(c, idx, VMP_NIL, false);
+		return ret;
 	}
 	e = cache_get(t, c, false);
 	if (e != VMP_NIL &&
@@ -776,15 +794,7 @@ static int evict_page(struct vmpd_thread *t, struct vmpd_client *c,
 			ce_free(c, e);
 		return ret;
 	}
-	p->flags = 0;
-	if (e != VMP_NIL) {
-		c->centries[e].idx = (uint32_t)idx;
-		ce_link_head(c, e);
-		p->cache = e;
-		count(evict_soft);
-	} else {
-		count(evict_clean);
-	}
+	page_evicted(c, idx, e, false);
 	return 0;
 }
 
@@ -959,24 +969,7 @@ static unsigned int evict_batch(struct vmpd_thread *t, struct vmpd_client *c,
 			vmp_policy_putback(&c->pol, v[i].f);
 			continue;
 		}
-		if (v[i].e != VMP_NIL) {
-			c->centries[v[i].e].idx = (uint32_t)v[i].idx;
-			if (v[i].dirty)
-				c->centries[v[i].e].flags |= VMPD_CE_DIRTY;
-			ce_link_head(c, v[i].e);
-			p->cache = v[i].e;
-			count(evict_soft);
-		} else {
-			if (p->slot == VMP_NIL)
-				count(evict_zero);
-			else
-				count(evict_clean);
-		}
-		if (v[i].dirty && p->slot != VMP_NIL) {	/* stale copy */
-			vmp_uswap_free(vmpd.swap, p->slot);
-			p->slot = VMP_NIL;
-		}
-		p->flags = 0;
+		page_evicted(c, v[i].idx, v[i].e, v[i].dirty);
 		p->frame = VMP_NIL;
 		vmp_policy_evicted(&c->pol, v[i].f, v[i].idx);
 		frame_release(c, v[i].f);
@@ -1029,11 +1022,6 @@ static int evict_one(struct vmpd_thread *t, struct vmpd_client *c)
 			return ret;
 	}
 	return -EBUSY;
-}
-
-int vmpd_evict_one(struct vmpd_thread *t, struct vmpd_client *c)
-{
-	return evict_one(t, c);
 }
 
 int vmpd_cache_flush(struct vmpd_thread *t, struct vmpd_client *c)
