@@ -264,7 +264,7 @@ struct vmpd_client {
 	/*
 	 * Dirty guess (lock): of the last VMPD_GUESS_WINDOW read faults filled
 	 * write-protected, how many were written while resident (a WP fault).
-	 * When most were, read faults are filled writable (vmpd_client.c:
+	 * When most were, read faults are filled writable (vmpd_fault.c:
 	 * guess_dirty()), all but one in VMPD_GUESS_PROBE, which keep
 	 * measuring.
 	 */
@@ -292,7 +292,7 @@ struct vmpd_client {
 	 * Messages read from the uffd, not yet served; protected by lock,
 	 * used by the serving thread only. Events are applied before any
 	 * queued fault is served, and while any wait here no address-based
-	 * ioctl is made (vmpd_client.c: serve(), uffd_ioctl()).
+	 * ioctl is made (vmpd_fault.c: serve(); vmpd_uffd.c: uffd_ioctl()).
 	 */
 	struct uffd_msg evq[VMPD_PEND_MAX];	/* events, in order */
 	int nevq;
@@ -380,13 +380,55 @@ uint64_t vmpd_client_swapped(struct vmpd_client *c);
 void *vmpd_arena_page(uint32_t i);
 
 /*
- * Eviction and the frame budget, used by the evictor (vmpd_reclaim.c); all
- * with c->lock held.
+ * Eviction and the frame budget (vmpd_evict.c) and the soft-eviction
+ * cache's writeback (vmpd_cache.c), used by the evictor (vmpd_reclaim.c);
+ * all with c->lock held.
  */
 unsigned int vmpd_evict_batch(struct vmpd_thread *t, struct vmpd_client *c,
 			      unsigned int want);
 int vmpd_cache_flush(struct vmpd_thread *t, struct vmpd_client *c);
 struct vmpd_client *vmpd_largest_client(void);
+
+/*
+ * ---- the paths that serve a region ----
+ * Shared by vmpd_client.c, vmpd_fault.c, vmpd_evict.c, vmpd_cache.c,
+ * vmpd_swapio.c and vmpd_uffd.c; all with c->lock held, except serve(),
+ * which takes it.
+ */
+
+/* vmpd_client.c: the address map */
+bool addr_to_idx(struct vmpd_client *c, uint64_t addr, uint64_t *idx);
+bool idx_to_addr(struct vmpd_client *c, uint64_t idx, uint64_t *addr);
+int ext_cut(struct vmpd_client *c, uint64_t s, uint64_t e,
+	    bool moved, int64_t delta);
+
+/* vmpd_fault.c */
+void serve(struct vmpd_thread *t, struct vmpd_client *c);
+
+/* vmpd_evict.c: frames */
+uint32_t frame_get(struct vmpd_thread *t, struct vmpd_client *c);
+void frame_release(struct vmpd_client *c, uint32_t f);
+
+/* vmpd_cache.c */
+void *ce_buf(struct vmpd_client *c, uint32_t e);
+void ce_link_head(struct vmpd_client *c, uint32_t e);
+void ce_free(struct vmpd_client *c, uint32_t e);
+uint32_t cache_get(struct vmpd_thread *t, struct vmpd_client *c, bool io);
+
+/* vmpd_swapio.c */
+void swap_rw(struct vmpd_thread *t, bool write, const uint32_t *slots,
+	     void *const *bufs, unsigned int n, int *res);
+int inject(uint64_t *left, int res);
+
+/* vmpd_uffd.c */
+extern __thread struct vmpd_client *serving;	/* client this thread serves */
+int read_msgs(struct vmpd_client *c);
+int uffd_copy(struct vmpd_client *c, uint64_t addr, const void *src, bool wp);
+int uffd_wp_range(struct vmpd_client *c, uint64_t addr, uint64_t len,
+		  bool protect);
+int uffd_wp(struct vmpd_client *c, uint64_t addr, bool protect);
+void uffd_wake(struct vmpd_client *c, uint64_t addr, uint64_t len);
+int punch(struct vmpd_client *c, uint64_t idx);
 
 /* vmpd_reclaim.c */
 uint32_t vmpd_free_frames(const struct vmpd_client *c);	/* c->lock */

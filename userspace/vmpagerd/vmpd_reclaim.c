@@ -20,9 +20,10 @@
  * VMPD_RECLAIM_HOLD evictions at a time, so a fault of that client waits for
  * a few evictions at most. It is not the client's serving thread: a uffd
  * ioctl that meets a pending event gives the victim back at once
- * (vmpd_client.c: uffd_ioctl(), evict_batch()). With the evictions it writes
- * back the soft-eviction cache's oldest dirty pages whenever fewer than
- * VMPD_FLUSH_BATCH entries are free, so that a fault finds a free entry too.
+ * (vmpd_uffd.c: uffd_ioctl(), vmpd_evict.c: evict_batch()). With the
+ * evictions it writes back the soft-eviction cache's oldest dirty pages
+ * whenever fewer than VMPD_FLUSH_BATCH entries are free, so that a fault
+ * finds a free entry too.
  *
  * Lock order: kick_lock is a leaf, taken with no other lock held or under
  * a client's lock (vmpd_reclaim_kick() from a fault).

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmpagerd soft-eviction cache: pages taken from the client (hole punched)
+ * but kept in buffers of the daemon (CACHED in vmpd.h), so that a re-touch
+ * is a minor fault. A client's entries hold buffers of the arena
+ * (vmpd_client.c), the daemon's memory registered with every handler
+ * thread's io_uring; used ones are on a FIFO, head newest. The oldest dirty
+ * entries are written back to swap (vmpd_swapio.c), the oldest clean ones
+ * dropped. All with the client's lock held, across the writeback too.
+ */
+#include <string.h>
+
+#include "vmpd.h"
+
+#define PG	VMPD_PAGE
+
+/* ------------------------------------------------------------------ */
+/* The soft-eviction cache: FIFO of entries, head newest.              */
+
+void *ce_buf(struct vmpd_client *c, uint32_t e)
+{
+	return vmpd_arena_page(c->centries[e].buf);
+}
+
+void ce_link_head(struct vmpd_client *c, uint32_t e)
+{
+	struct vmpd_centry *x = &c->centries[e];
+
+	x->prev = VMP_NIL;
+	x->next = c->chead;
+	if (c->chead != VMP_NIL)
+		c->centries[c->chead].prev = e;
+	else
+		c->ctail = e;
+	c->chead = e;
+}
+
+static void ce_unlink(struct vmpd_client *c, uint32_t e)
+{
+	struct vmpd_centry *x = &c->centries[e];
+
+	if (x->prev != VMP_NIL)
+		c->centries[x->prev].next = x->next;
+	else if (c->chead == e)
+		c->chead = x->next;
+	if (x->next != VMP_NIL)
+		c->centries[x->next].prev = x->prev;
+	else if (c->ctail == e)
+		c->ctail = x->prev;
+	x->prev = x->next = VMP_NIL;
+}
+
+/* Free an entry that may or may not be on the FIFO. */
+void ce_free(struct vmpd_client *c, uint32_t e)
+{
+	ce_unlink(c, e);
+	c->centries[e].flags = 0;
+	c->centries[e].idx = VMP_NIL;
+	c->cfree[c->ncfree++] = e;
+}
+
+/* Drop a clean entry: its page is in its slot (or was read ahead). */
+static void ce_drop_clean(struct vmpd_client *c, uint32_t e)
+{
+	struct vmpd_page *p = &c->pages[c->centries[e].idx];
+
+	if (!(c->centries[e].flags & VMPD_CE_RA))
+		count(evict_clean);
+	p->cache = VMP_NIL;
+	ce_free(c, e);
+}
+
+/*
+ * Write back the oldest dirty entries (up to VMPD_FLUSH_BATCH, one
+ * submission) and drop the oldest clean ones met on the way. Returns the
+ * number of entries freed.
+ */
+static int cache_flush(struct vmpd_thread *t, struct vmpd_client *c)
+{
+	uint32_t ents[VMPD_FLUSH_BATCH], slots[VMPD_FLUSH_BATCH];
+	int res[VMPD_FLUSH_BATCH] = { 0 };
+	void *bufs[VMPD_FLUSH_BATCH];
+	uint32_t e, prev;
+	int n = 0, freed = 0, i;
+	int64_t s;
+
+	for (e = c->ctail; e != VMP_NIL && n < VMPD_FLUSH_BATCH; e = prev) {
+		struct vmpd_centry *x = &c->centries[e];
+
+		prev = x->prev;
+		if (!(x->flags & VMPD_CE_DIRTY)) {
+			ce_drop_clean(c, e);
+			freed++;
+			continue;
+		}
+		if (!vmpd.swap) {
+			count(evict_noswap);
+			continue;
+		}
+		s = vmp_uswap_alloc(vmpd.swap);
+		if (s < 0) {
+			count(swap_full);
+			count(evict_noswap);
+			break;
+		}
+		bufs[n] = ce_buf(c, e);
+		ents[n] = e;
+		slots[n++] = (uint32_t)s;
+	}
+	if (!n)
+		return freed;
+	swap_rw(t, true, slots, bufs, n, res);
+	for (i = 0; i < n; i++) {
+		struct vmpd_page *p = &c->pages[c->centries[ents[i]].idx];
+
+		res[i] = inject(&vmpd.fail_writes, res[i]);
+		if (res[i] == (int)PG) {
+			count(swap_outs);
+			count(evict_written);
+			p->slot = slots[i];
+			p->cache = VMP_NIL;
+			ce_free(c, ents[i]);
+			freed++;
+		} else {
+			count(write_errors);
+			warn("pid %d: swap write of page %u to slot %u: %s",
+			     c->pid, c->centries[ents[i]].idx, slots[i],
+			     res[i] < 0 ? strerror(-res[i]) : "short write");
+			vmp_uswap_free(vmpd.swap, slots[i]);
+			/* keep it, newest: other entries get their turn */
+			ce_unlink(c, ents[i]);
+			ce_link_head(c, ents[i]);
+		}
+	}
+	return freed;
+}
+
+/*
+ * A free cache entry (not on the FIFO, flags USED), or VMP_NIL. Without
+ * @io only a free entry or one of the oldest clean ones is taken.
+ */
+uint32_t cache_get(struct vmpd_thread *t, struct vmpd_client *c,
+		   bool io)
+{
+	uint32_t e;
+	int scan;
+
+	if (!c->ncfree) {
+		for (e = c->ctail, scan = 0; e != VMP_NIL && scan < 32;
+		     e = c->centries[e].prev, scan++) {
+			if (!(c->centries[e].flags & VMPD_CE_DIRTY)) {
+				ce_drop_clean(c, e);
+				break;
+			}
+		}
+	}
+	if (!c->ncfree && io)
+		cache_flush(t, c);
+	if (!c->ncfree)
+		return VMP_NIL;
+	e = c->cfree[--c->ncfree];
+	c->centries[e].flags = VMPD_CE_USED;
+	c->centries[e].prev = c->centries[e].next = VMP_NIL;
+	return e;
+}
+
+int vmpd_cache_flush(struct vmpd_thread *t, struct vmpd_client *c)
+{
+	return cache_flush(t, c);
+}

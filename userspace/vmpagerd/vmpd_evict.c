@@ -1,0 +1,461 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmpagerd eviction and the frame budget. A fault takes a frame with
+ * frame_get(), which evicts as needed: from its own client at its budget,
+ * else (the global budget spent) from the client holding the most frames.
+ * The evictor (vmpd_reclaim.c) evicts in batches: vmpd_evict_batch().
+ *
+ * All with the client's lock held. evict_batch() lets go of it while it
+ * copies out and punches its victims (VMPD_PG_BUSY, c->evicting). A thread
+ * holding a client's lock takes clients_lock and other clients' locks only
+ * with pthread_mutex_trylock (vmpd_largest_client(), frame_get()), never
+ * waiting on them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "vmpd.h"
+
+#define PG	VMPD_PAGE
+
+/* ------------------------------------------------------------------ */
+/* Frames: a client's budget, within the global one.                   */
+
+static bool global_reserve(void)
+{
+	uint64_t used = __atomic_load_n(&vmpd.frames_used, __ATOMIC_RELAXED);
+
+	do {
+		if (used >= vmpd.cfg.frames)
+			return false;
+	} while (!__atomic_compare_exchange_n(&vmpd.frames_used, &used,
+					      used + 1, true, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+	return true;
+}
+
+void frame_release(struct vmpd_client *c, uint32_t f)
+{
+	c->free_frames[c->nfree++] = f;
+	__atomic_sub_fetch(&c->resident, 1, __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&vmpd.frames_used, 1, __ATOMIC_RELAXED);
+}
+
+/* ------------------------------------------------------------------ */
+/* Eviction.                                                           */
+
+/*
+ * Page @idx has been copied out (into cache entry @e, or nowhere: VMP_NIL)
+ * and punched: record its new state (CACHED, SWAPPED or EMPTY). A dirty
+ * page's old slot is stale. The caller releases its frame.
+ */
+static void page_evicted(struct vmpd_client *c, uint64_t idx, uint32_t e,
+			 bool dirty)
+{
+	struct vmpd_page *p = &c->pages[idx];
+
+	if (e != VMP_NIL) {
+		c->centries[e].idx = (uint32_t)idx;
+		if (dirty)
+			c->centries[e].flags |= VMPD_CE_DIRTY;
+		ce_link_head(c, e);
+		p->cache = e;
+		count(evict_soft);
+	} else if (p->slot == VMP_NIL) {
+		count(evict_zero);
+	} else {
+		count(evict_clean);
+	}
+	if (dirty && p->slot != VMP_NIL) {	/* stale copy */
+		vmp_uswap_free(vmpd.swap, p->slot);
+		p->slot = VMP_NIL;
+	}
+	p->flags = 0;
+}
+
+/*
+ * Take resident page @idx away from the client. Returns 0 (the page left
+ * its frame), or a negative errno with nothing changed.
+ */
+static int evict_page(struct vmpd_thread *t, struct vmpd_client *c,
+		      uint64_t idx)
+{
+	struct vmpd_page *p = &c->pages[idx];
+	uint64_t addr;
+	uint32_t e;
+	int ret;
+
+	if (!idx_to_addr(c, idx, &addr))
+		return -ENOENT;
+	if (!(p->flags & VMPD_PG_WP) || (p->flags & VMPD_PG_DIRTY)) {
+		/* dirty: stop writers, copy out, then free it in the memfd */
+		e = cache_get(t, c, true);
+		if (e == VMP_NIL) {
+			count(evict_noswap);
+			return -ENOSPC;
+		}
+		if (!(p->flags & VMPD_PG_WP)) {
+			ret = uffd_wp(c, addr, true);
+			if (ret) {
+				ce_free(c, e);
+				return ret;
+			}
+			p->flags |= VMPD_PG_WP;
+		}
+		if (pread(c->memfd, ce_buf(c, e), PG, (off_t)(idx * PG)) != PG) {
+			ret = -errno ?: -EIO;
+			ce_free(c, e);
+			return ret;
+		}
+		ret = punch(c, idx);
+		if (ret) {
+			ce_free(c, e);
+			return ret;
+		}
+		page_evicted(c, idx, e, true);
+		return 0;
+	}
+	/*
+	 * Clean and write-protected: a write now would block in a WP fault
+	 * that this thread serves later, after the punch, as a swap-in.
+	 */
+	if (p->slot == VMP_NIL) {
+		ret = punch(c, idx);
+		if (!ret)
+			page_evicted(c, idx, VMP_NIL, false);
+		return ret;
+	}
+	e = cache_get(t, c, false);
+	if (e != VMP_NIL &&
+	    pread(c->memfd, ce_buf(c, e), PG, (off_t)(idx * PG)) != PG) {
+		ce_free(c, e);
+		e = VMP_NIL;
+	}
+	ret = punch(c, idx);
+	if (ret) {
+		if (e != VMP_NIL)
+			ce_free(c, e);
+		return ret;
+	}
+	page_evicted(c, idx, e, false);
+	return 0;
+}
+
+/*
+ * Evict up to @want (at most VMPD_EVICT_BATCH) frames of @c at once, the
+ * work of evict_page() with one system call per run of neighbouring pages
+ * instead of one per page: write protection per run of pages adjacent in
+ * the memfd and in the client's address space, one preadv per run into
+ * cache entries, one hole punch per run. Victims the policy offers in LRU
+ * order are often neighbours (a sequential writer's pages). A victim that
+ * fails any step is given back to the policy unchanged (its write
+ * protection, if set, stays: it is then a clean-looking dirty page, still
+ * flagged DIRTY). Returns the frames freed.
+ */
+#define VMPD_EVICT_BATCH	16
+
+
+struct victim {
+	uint32_t f, e;
+	uint64_t idx, addr;
+	bool dirty, ok;
+};
+
+static int victim_cmp(const void *a, const void *b)
+{
+	const struct victim *x = a, *y = b;
+
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* The end of the run of victims from @i on that satisfy @same pairwise. */
+static unsigned int run_end(const struct victim *v, unsigned int n,
+			    unsigned int i, bool addr, bool need_e,
+			    bool need_wp)
+{
+	unsigned int j;
+
+	for (j = i + 1; j < n; j++) {
+		if (!v[j].ok || v[j].idx != v[j - 1].idx + 1 ||
+		    (addr && v[j].addr != v[j - 1].addr + PG) ||
+		    (need_e && v[j].e == VMP_NIL) ||
+		    (need_wp && !v[j].dirty))
+			break;
+	}
+	return j;
+}
+
+static unsigned int evict_batch(struct vmpd_thread *t, struct vmpd_client *c,
+				unsigned int want)
+{
+	struct victim v[VMPD_EVICT_BATCH];
+	struct iovec iov[VMPD_EVICT_BATCH];
+	unsigned int n = 0, i, j, k, freed = 0;
+	struct vmpd_page *p;
+	bool busy = false;
+
+	if (want > VMPD_EVICT_BATCH)
+		want = VMPD_EVICT_BATCH;
+	while (n < want && !vmp_policy_victim(&c->pol, &v[n].f)) {
+		count(reclaim_scans);
+		v[n].idx = c->frames[v[n].f].idx;
+		v[n].e = VMP_NIL;
+		n++;
+	}
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof(*v), victim_cmp);
+	/* what each needs, and a cache entry where it can have one */
+	for (i = 0; i < n; i++) {
+		p = &c->pages[v[i].idx];
+		v[i].ok = idx_to_addr(c, v[i].idx, &v[i].addr);
+		v[i].dirty = !(p->flags & VMPD_PG_WP) ||
+			     (p->flags & VMPD_PG_DIRTY);
+		if (!v[i].ok || (!v[i].dirty && p->slot == VMP_NIL))
+			continue;
+		v[i].e = cache_get(t, c, v[i].dirty);
+		if (v[i].e == VMP_NIL && v[i].dirty) {
+			count(evict_noswap);
+			v[i].ok = false;
+		}
+	}
+	/* stop writers: one write-protect per run of dirty neighbours */
+	for (i = 0; i < n; i = j) {
+		p = &c->pages[v[i].idx];
+		if (!v[i].ok || !v[i].dirty || (p->flags & VMPD_PG_WP)) {
+			j = i + 1;
+			continue;
+		}
+		for (j = i + 1; j < run_end(v, n, i, true, false, true) &&
+		     !(c->pages[v[j].idx].flags & VMPD_PG_WP); j++)
+			;
+		if (uffd_wp_range(c, v[i].addr, (j - i) * PG, true)) {
+			for (k = i; k < j; k++)
+				v[k].ok = false;
+			continue;
+		}
+		for (k = i; k < j; k++)
+			c->pages[v[k].idx].flags |= VMPD_PG_WP;
+	}
+	/*
+	 * Copy out and punch without c->lock: both go by memfd offset, which
+	 * no event changes, and the pages are BUSY, so no fault touches them
+	 * (handle_fault() defers those) until they are settled below.
+	 */
+	for (i = 0; i < n; i++) {
+		if (v[i].ok) {
+			c->pages[v[i].idx].flags |= VMPD_PG_BUSY;
+			busy = true;
+		}
+	}
+	if (busy) {
+		c->evicting = true;
+		pthread_mutex_unlock(&c->lock);
+	}
+	/* copy out: one preadv per run of neighbours with entries */
+	for (i = 0; i < n; i = j) {
+		if (!v[i].ok || v[i].e == VMP_NIL) {
+			j = i + 1;
+			continue;
+		}
+		j = run_end(v, n, i, false, true, false);
+		for (k = i; k < j; k++)
+			iov[k - i] = (struct iovec){ ce_buf(c, v[k].e), PG };
+		if (preadv(c->memfd, iov, (int)(j - i), (off_t)(v[i].idx * PG)) !=
+		    (ssize_t)((j - i) * PG))
+			for (k = i; k < j; k++)
+				v[k].ok = false;
+	}
+	/* free them in the memfd: one punch per run */
+	for (i = 0; i < n; i = j) {
+		if (!v[i].ok) {
+			j = i + 1;
+			continue;
+		}
+		j = run_end(v, n, i, false, false, false);
+		if (fallocate(c->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			      (off_t)(v[i].idx * PG), (off_t)((j - i) * PG)))
+			for (k = i; k < j; k++)
+				v[k].ok = false;
+	}
+	if (busy) {
+		pthread_mutex_lock(&c->lock);
+		c->evicting = false;
+	}
+	if (c->dead) {
+		/* vmpd_client_kill() freed the rest and left the buffers to us */
+		if (c->arena_held) {
+			vmpd_client_arena_give(c);	/* before admission looks */
+			__atomic_sub_fetch(&vmpd.arena_pending, c->ncache,
+					   __ATOMIC_RELEASE);
+		}
+		c->ndefer = 0;
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		p = &c->pages[v[i].idx];
+		p->flags &= ~VMPD_PG_BUSY;
+		if (p->flags & VMPD_PG_GONE) {
+			/* unmapped meanwhile: page_forget() left us the frame */
+			if (v[i].e != VMP_NIL)
+				ce_free(c, v[i].e);
+			p->frame = VMP_NIL;
+			vmp_policy_evicted(&c->pol, v[i].f, v[i].idx);
+			frame_release(c, v[i].f);
+			freed++;
+			continue;
+		}
+		if (!v[i].ok) {
+			if (v[i].e != VMP_NIL)
+				ce_free(c, v[i].e);
+			count(evict_busy);
+			vmp_policy_putback(&c->pol, v[i].f);
+			continue;
+		}
+		page_evicted(c, v[i].idx, v[i].e, v[i].dirty);
+		p->frame = VMP_NIL;
+		vmp_policy_evicted(&c->pol, v[i].f, v[i].idx);
+		frame_release(c, v[i].f);
+		freed++;
+	}
+	/* the faults that met a BUSY page fault again, on the settled state */
+	for (i = 0; i < c->ndefer; i++) {
+		count(faults_retry);
+		uffd_wake(c, c->defer[i], PG);
+	}
+	c->ndefer = 0;
+	return freed;
+}
+
+unsigned int vmpd_evict_batch(struct vmpd_thread *t, struct vmpd_client *c,
+			      unsigned int want)
+{
+	return evict_batch(t, c, want);
+}
+
+/* Evict one frame of @c chosen by its policy: 0 or -EBUSY/-EAGAIN. */
+static int evict_one(struct vmpd_thread *t, struct vmpd_client *c)
+{
+	uint32_t f, tries = c->pol.held + 1;
+	int ret;
+
+	while (tries--) {
+		if (vmp_policy_victim(&c->pol, &f))
+			return -EAGAIN;
+		count(reclaim_scans);
+		ret = evict_page(t, c, c->frames[f].idx);
+		if (!ret) {
+			c->pages[c->frames[f].idx].frame = VMP_NIL;
+			vmp_policy_evicted(&c->pol, f, c->frames[f].idx);
+			frame_release(c, f);
+			return 0;
+		}
+		if (ret != -ENOSPC)
+			count(evict_busy);
+		dbg("pid %d: evicting page %u: %s", c->pid, c->frames[f].idx,
+		    strerror(-ret));
+		vmp_policy_putback(&c->pol, f);
+		/*
+		 * With events waiting (c->nevq) every address is suspect; a
+		 * thread not serving @c (the evictor, another client's) met
+		 * one still in the kernel and cannot read it: it gives up.
+		 */
+		if (ret == -ENOSPC || ret == -ESRCH || c->nevq ||
+		    (ret == -EAGAIN && serving != c))
+			return ret;
+	}
+	return -EBUSY;
+}
+
+/*
+ * The client holding the most frames, with a reference. The caller holds
+ * its own client's lock, which nests inside clients_lock: only a trylock
+ * here (NULL if the table is busy; the caller then evicts its own). The
+ * evictor, which holds no client lock, uses it too.
+ */
+struct vmpd_client *vmpd_largest_client(void)
+{
+	struct vmpd_client *best = NULL, *x;
+	uint32_t most = 0, r;
+	int i;
+
+	if (pthread_mutex_trylock(&vmpd.clients_lock))
+		return NULL;
+	for (i = 0; i < VMPD_MAX_CLIENTS; i++) {
+		x = vmpd.clients[i];
+		if (!x)
+			continue;
+		r = __atomic_load_n(&x->resident, __ATOMIC_RELAXED);
+		if (r > most) {
+			most = r;
+			best = x;
+		}
+	}
+	if (best)
+		__atomic_add_fetch(&best->refs, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&vmpd.clients_lock);
+	return best;
+}
+
+/*
+ * A frame for a page of @c, evicting as needed: from @c when it is at its
+ * budget, else (global budget exhausted) from the client holding the most
+ * frames. VMP_NIL when nothing could be evicted.
+ */
+uint32_t frame_get(struct vmpd_thread *t, struct vmpd_client *c)
+{
+	struct vmpd_client *d;
+	uint32_t m[3], f;
+	int tries, ret;
+
+	vmpd_client_marks(c, m);
+	if (m[2] != c->pol_reserve) {
+		/* the frames kept free are not the policy's to fill */
+		vmp_policy_set_reserve(&c->pol, m[2]);
+		c->pol_reserve = m[2];
+	}
+	if (c->resident && vmpd_free_frames(c) < m[0]) {
+		/* below min: the evictor is behind; this fault helps */
+		count(reclaim_direct);
+		count(reclaim_runs);
+		evict_one(t, c);
+	}
+	for (tries = 0; tries < 64; tries++) {
+		if (!c->nfree) {
+			count(reclaim_direct);
+			count(reclaim_runs);
+			if (evict_one(t, c))
+				break;
+			continue;
+		}
+		if (global_reserve()) {
+			__atomic_add_fetch(&c->resident, 1, __ATOMIC_RELAXED);
+			f = c->free_frames[--c->nfree];
+			if (vmpd_free_frames(c) < m[1])
+				vmpd_reclaim_kick();
+			return f;
+		}
+		/* the global budget is spent: another client gives one */
+		count(reclaim_direct);
+		count(reclaim_runs);
+		vmpd_reclaim_kick();
+		d = vmpd_largest_client();
+		if (d && d != c && !pthread_mutex_trylock(&d->lock)) {
+			ret = d->dead ? -ESRCH : evict_one(t, d);
+			pthread_mutex_unlock(&d->lock);
+			vmpd_client_put(d);
+			if (!ret)
+				continue;
+		} else {
+			vmpd_client_put(d);
+		}
+		if (c->resident && !evict_one(t, c))
+			continue;
+		usleep(100);
+	}
+	return VMP_NIL;
+}

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmpagerd swap I/O on the thread's ring: each handler thread, and the
+ * evictor, has an io_uring of its own (struct vmpd_thread), used by that
+ * thread only. Reads and writes of runs of slots, each batch waited for
+ * whole (ring_run()), and the fault injection of the control commands
+ * fail_reads and fail_writes. The callers (vmpd_cache.c, vmpd_fault.c) hold
+ * the client's lock across the I/O; from submission to completion the
+ * buffers and the slots belong to the kernel.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "vmpd.h"
+
+#define PG	VMPD_PAGE
+
+/* ------------------------------------------------------------------ */
+/* Swap I/O on the thread's ring.                                      */
+
+/*
+ * The user_data of SQE @i of the thread's next ring_run(): the batch
+ * number in the high half, so a completion can never be taken for one of
+ * another batch.
+ */
+static uint64_t ring_tag(struct vmpd_thread *t, unsigned int i)
+{
+	return (uint64_t)t->ring_batch << 32 | i;
+}
+
+/*
+ * Submit the @n SQEs prepared on the thread's ring (user_data
+ * ring_tag(t, i)), wait for all of their completions and store each
+ * result at res[i].
+ *
+ * From submission to completion an I/O's buffer (a cache entry, the bounce
+ * page) and its swap slot belong to the kernel: the caller frees slots
+ * and reuses buffers as soon as this returns. So this never returns with
+ * one of its SQEs queued or in flight. A wait ends early with EINTR
+ * whenever the thread is stopped (SIGSTOP, the freezer) or a tracer
+ * interrupts it (ptrace attach): it is resumed, and so is a submission
+ * that the kernel refused for the moment (EAGAIN, EBUSY: SQEs left in the
+ * SQ ring would otherwise go out with the next batch). Any other error
+ * leaves I/O the daemon can no longer account for: it stops at once
+ * rather than hand those buffers or slots to anything else (clients then
+ * get SIGBUS, never wrong data).
+ */
+static void ring_run(struct vmpd_thread *t, unsigned int n, int *res)
+{
+	uint64_t done = 0;	/* bit i: res[i] is in */
+	struct io_uring_cqe *cqe;
+	unsigned int got = 0, i;
+	int ret;
+
+	while (got < n) {
+		while (!io_uring_peek_cqe(&t->ring, &cqe)) {
+			i = (uint32_t)cqe->user_data;
+			if (cqe->user_data >> 32 != t->ring_batch || i >= n ||
+			    (done & (1ull << i))) {
+				/* cannot happen: every batch is reaped whole */
+				err("io_uring: stray completion %#llx (res %d) in batch %u",
+				    (unsigned long long)cqe->user_data, cqe->res,
+				    t->ring_batch);
+			} else {
+				res[i] = cqe->res;
+				done |= 1ull << i;
+				got++;
+			}
+			io_uring_cqe_seen(&t->ring, cqe);
+		}
+		if (got == n)
+			break;
+		if (io_uring_sq_ready(&t->ring))
+			ret = io_uring_submit_and_wait(&t->ring, 1);
+		else
+			ret = io_uring_wait_cqe(&t->ring, &cqe);
+		if (ret >= 0)
+			continue;
+		if (ret == -EINTR) {
+			count(io_interrupted);
+			continue;
+		}
+		if (ret == -EAGAIN || ret == -EBUSY) {
+			usleep(100);
+			continue;
+		}
+		err("io_uring_enter: %s with %u of %u swap I/Os not completed; their buffers and slots cannot be reused: stopping",
+		    strerror(-ret), n - got, n);
+		abort();
+	}
+	t->ring_batch++;
+}
+/*
+ * Fault injection (control commands fail_reads, fail_writes): a completed
+ * transfer is reported as -EIO while the counter is positive.
+ */
+int inject(uint64_t *left, int res)
+{
+	uint64_t n = __atomic_load_n(left, __ATOMIC_RELAXED);
+
+	while (n && res == (int)PG)
+		if (__atomic_compare_exchange_n(left, &n, n - 1, true,
+						__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			return -EIO;
+	return res;
+}
+
+static int buf_index(struct vmpd_thread *t)
+{
+	return t->fixed ? 0 : -1;
+}
+
+/*
+ * Read (@write false) or write the @n pages bufs[i] from/to slots[i] (n at
+ * most VMPD_FLUSH_BATCH + 1), one request per run of consecutive slots in
+ * one file (a readv/writev of the run's buffers; a single page with the
+ * registered buffer), and store each page's result at res[i]: 4096, or the
+ * run's error (a short transfer is -EIO for each page of its run).
+ */
+#define VMPD_IO_MAX	(VMPD_FLUSH_BATCH + 1)
+_Static_assert(VMP_RA_MAX + 1 <= VMPD_IO_MAX, "a swap-in's reads fit");
+
+void swap_rw(struct vmpd_thread *t, bool write, const uint32_t *slots,
+	     void *const *bufs, unsigned int n, int *res)
+{
+	struct iovec iov[VMPD_IO_MAX];
+	unsigned int start[VMPD_IO_MAX], len[VMPD_IO_MAX];
+	int rres[VMPD_IO_MAX];
+	unsigned int nr = 0, i, j, k;
+
+	for (i = 0; i < n; i = j) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&t->ring);
+
+		for (j = i + 1; j < n && slots[j] == slots[j - 1] + 1 &&
+		     vmp_uswap_contig(vmpd.swap, slots[i], j - i + 1) ==
+		     j - i + 1; j++)
+			;
+		if (j - i == 1) {
+			vmp_uswap_prep_pages(vmpd.swap, sqe, write, slots[i], 1,
+					     bufs[i], buf_index(t));
+		} else {
+			for (k = i; k < j; k++)
+				iov[k] = (struct iovec){ bufs[k], PG };
+			vmp_uswap_prep_pagesv(vmpd.swap, sqe, write, slots[i],
+					      &iov[i], j - i);
+		}
+		io_uring_sqe_set_data64(sqe, ring_tag(t, nr));
+		start[nr] = i;
+		len[nr] = j - i;
+		rres[nr++] = -EIO;
+	}
+	ring_run(t, nr, rres);
+	for (i = 0; i < nr; i++)
+		for (k = start[i]; k < start[i] + len[i]; k++)
+			res[k] = rres[i] == (int)(len[i] * PG) ? (int)PG :
+				 rres[i] < 0 ? rres[i] : -EIO;
+}
