@@ -57,12 +57,17 @@ static int wait_no_clients(struct vmpd_inst *d)
 
 TEST_F_TIMEOUT(vmpd, region_four_times_the_budget_survives, 180)
 {
-	long long outs, major, minor;
+	long long outs, major, minor, zero, around;
 	char *p;
 
 	p = vmpd_region(&self->d, NPG, 0);
 	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
 	vmp_fill(p, 0, NPG, 0x11);
+	/* first touch, in order: a fault per page or per fault-around run */
+	zero = vmpd_stat(&self->d, "faults_zero");
+	around = vmpd_stat(&self->d, "fault_around");
+	EXPECT_EQ(NPG, zero + around);
+	EXPECT_LT(0, around);
 	EXPECT_EQ(-1, vmp_check(p, 0, NPG, 0x11));
 	EXPECT_EQ(-1, vmp_check(p, 0, NPG, 0x11));
 	EXPECT_GE(BUDGET, vmpd_stat(&self->d, "frames_used"));
@@ -72,8 +77,8 @@ TEST_F_TIMEOUT(vmpd, region_four_times_the_budget_survives, 180)
 	EXPECT_LT(0, outs);
 	EXPECT_LT(0, major);
 	EXPECT_LT(0, minor) TH_LOG("the soft-eviction cache served nothing");
-	EXPECT_EQ(NPG, vmpd_stat(&self->d, "faults_zero"));
-	TH_LOG("%lld swap-outs, %lld major, %lld minor faults", outs, major, minor);
+	TH_LOG("%lld swap-outs, %lld major, %lld minor, %lld zero faults, %lld pages mapped around",
+	       outs, major, minor, zero, around);
 	ASSERT_EQ(0, vmp_region_free(p));
 	ASSERT_EQ(0, wait_no_clients(&self->d));
 }
@@ -189,7 +194,8 @@ TEST_F_TIMEOUT(vmpd, never_written_pages_read_zero_without_io, 180)
 	EXPECT_EQ(-1, vmp_check_zero(p, NPG));
 	EXPECT_EQ(0, vmpd_stat(&self->d, "swap_outs"));
 	EXPECT_EQ(0, vmpd_stat(&self->d, "swap_ins"));
-	EXPECT_LT(NPG, vmpd_stat(&self->d, "faults_zero"))
+	EXPECT_LT(NPG, vmpd_stat(&self->d, "faults_zero") +
+		       vmpd_stat(&self->d, "fault_around"))
 		TH_LOG("the second pass must zero-fill again: nothing was kept");
 	EXPECT_LE(NPG, vmpd_stat(&self->d, "evict_zero"));
 	EXPECT_EQ(0, vmp_region_free(p));
@@ -405,6 +411,8 @@ TEST_F_TIMEOUT(vmpd, read_modify_write_fills_writable_until_reads_only, 180)
 	s = vmpd_ctl(&self->d, "dirty_guess");
 	EXPECT_STREQ("1\nend\n", s);
 	free(s);
+	/* one fill per page: pages mapped around a fault are not guesses */
+	free(vmpd_ctl(&self->d, "fault_around 0"));
 	p = vmpd_region(&self->d, NPG, 0);
 	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
 	vmp_fill(p, 0, NPG, 0x5a);
@@ -475,6 +483,169 @@ TEST_F_TIMEOUT(vmpd, evictor_knobs_reject_bad_values, 60)
 	s = vmpd_ctl(&self->d, "dirty_guess 2");
 	EXPECT_EQ(0, strncmp(s, "error EINVAL dirty_guess takes 0-1", 34)) TH_LOG("%s", s);
 	free(s);
+	/* fault_around: 0..16 */
+	s = vmpd_ctl(&self->d, "fault_around");
+	EXPECT_STREQ("16\nend\n", s);
+	free(s);
+	s = vmpd_ctl(&self->d, "fault_around 17");
+	EXPECT_EQ(0, strncmp(s, "error EINVAL fault_around takes 0-16", 36)) TH_LOG("%s", s);
+	free(s);
+	s = vmpd_ctl(&self->d, "fault_around 4x");
+	EXPECT_EQ(0, strncmp(s, "error EINVAL ", 13)) TH_LOG("%s", s);
+	free(s);
+	s = vmpd_ctl(&self->d, "fault_around 4");
+	EXPECT_STREQ("4\nend\n", s);
+	free(s);
+}
+
+/* ------------------------------------------------------------------ */
+/* Fault-around: a budget large enough for runs of 16 (budget / 256).  */
+
+#define ABUDGET	4096
+#define ANPG	(3 * ABUDGET)
+
+FIXTURE(around) {
+	struct vmpd_inst d;
+};
+
+FIXTURE_SETUP(around)
+{
+	int r = vmpd_start(&self->d, "--frames 4096 --client-cache 256");
+
+	ASSERT_EQ(0, r) TH_LOG("starting %s: %s", vmpd_bin(), strerror(-r));
+}
+
+FIXTURE_TEARDOWN(around)
+{
+	if (_metadata->passed) {
+		EXPECT_EQ(0, wait_no_clients(&self->d));
+		EXPECT_EQ(0, vmpd_stat(&self->d, "swap_used"));
+		EXPECT_EQ(0, vmpd_stat(&self->d, "frames_used"));
+		EXPECT_EQ(0, vmpd_stat(&self->d, "lost_pages"));
+	}
+	EXPECT_EQ(0, vmpd_stop(&self->d));
+}
+
+/*
+ * A sequential first-touch pass is served in runs: one fault maps up to
+ * 17 pages; reading the region back in order maps swapped pages in
+ * read-ahead runs. Every word is verified.
+ */
+TEST_F_TIMEOUT(around, sequential_passes_map_runs, 300)
+{
+	long long zero, around, hits, f0, a0, faults, mapped;
+	char *p;
+
+	p = vmpd_region(&self->d, ANPG, 0);
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	vmp_fill(p, 0, ANPG, 0x21);
+	zero = vmpd_stat(&self->d, "faults_zero");
+	around = vmpd_stat(&self->d, "fault_around");
+	hits = vmpd_stat(&self->d, "fault_around_hits");
+	TH_LOG("write pass: %lld zero faults, %lld pages mapped around them (%lld inferred used)",
+	       zero, around, hits);
+	EXPECT_EQ(ANPG, zero + around);
+	EXPECT_GT(ANPG / 4, zero) TH_LOG("first touch was not served in runs");
+	EXPECT_LT(ANPG / 2, hits);
+	EXPECT_LT(0, vmpd_stat(&self->d, "swap_outs"));
+	f0 = vmpd_stat(&self->d, "faults");
+	a0 = vmpd_stat(&self->d, "fault_around");
+	EXPECT_EQ(-1, vmp_check(p, 0, ANPG, 0x21));
+	faults = vmpd_stat(&self->d, "faults") - f0;
+	mapped = vmpd_stat(&self->d, "fault_around") - a0;
+	TH_LOG("read pass: %lld faults, %lld swapped pages mapped around them",
+	       faults, mapped);
+	EXPECT_LT(ANPG / 4, mapped) TH_LOG("swapped pages were not mapped in runs");
+	EXPECT_GT((ANPG - ABUDGET) / 3, faults);
+	EXPECT_EQ(0, vmpd_stat(&self->d, "lost_pages"));
+	EXPECT_EQ(0, vmp_region_free(p));
+}
+
+/* fault_around 0: one fault per page, as before the knob. */
+TEST_F_TIMEOUT(around, off_serves_one_page_per_fault, 120)
+{
+	char *s, *p;
+
+	s = vmpd_ctl(&self->d, "fault_around 0");
+	EXPECT_STREQ("0\nend\n", s);
+	free(s);
+	p = vmpd_region(&self->d, ABUDGET / 2, 0);
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	vmp_fill(p, 0, ABUDGET / 2, 0x22);
+	EXPECT_EQ(ABUDGET / 2, vmpd_stat(&self->d, "faults_zero"));
+	EXPECT_EQ(0, vmpd_stat(&self->d, "fault_around"));
+	EXPECT_EQ(-1, vmp_check(p, 0, ABUDGET / 2, 0x22));
+	EXPECT_EQ(0, vmp_region_free(p));
+}
+
+/*
+ * Pages touched in random order (each once, then read back in another
+ * random order) are mapped one by one: the window closes within a few
+ * faults, nothing is read or mapped that the client does not touch.
+ */
+TEST_F_TIMEOUT(around, random_order_maps_almost_nothing_more, 300)
+{
+	static uint32_t perm[ANPG];
+	uint64_t rng = 4242;
+	long long around;
+	uint32_t i, j, x;
+	long bad = -1;
+	char *p;
+	int pass;
+
+	p = vmpd_region(&self->d, ANPG, 0);
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	for (i = 0; i < ANPG; i++)
+		perm[i] = i;
+	for (pass = 0; pass < 2; pass++) {
+		for (i = ANPG - 1; i > 0; i--) {
+			rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+			j = (uint32_t)((rng >> 33) % (i + 1));
+			x = perm[i];
+			perm[i] = perm[j];
+			perm[j] = x;
+		}
+		for (i = 0; i < ANPG && bad < 0; i++) {
+			char *pg = p + (size_t)perm[i] * PG;
+
+			if (!pass)
+				vmp_fill(pg, perm[i], 1, 0x23);
+			else
+				bad = vmp_check(pg, perm[i], 1, 0x23);
+		}
+	}
+	EXPECT_EQ(-1, bad) TH_LOG("page %u", perm[i - 1]);
+	around = vmpd_stat(&self->d, "fault_around");
+	TH_LOG("%lld pages mapped around %lld faults", around,
+	       vmpd_stat(&self->d, "faults"));
+	EXPECT_GT(ANPG / 64, around);
+	EXPECT_EQ(0, vmp_region_free(p));
+}
+
+/*
+ * A dirty page that is all zero is not written to swap at eviction: it
+ * faults back as a zero page. (Pages mapped writable around a write
+ * fault and never written cost no I/O either.)
+ */
+TEST_F_TIMEOUT(around, zero_pages_are_not_written_to_swap, 300)
+{
+	long long outs, zeroes;
+	char *p;
+
+	p = vmpd_region(&self->d, ANPG, 0);
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	vmp_fill(p, 0, ANPG, 0x24);
+	memset(p, 0, (size_t)ANPG * PG);
+	outs = vmpd_stat(&self->d, "swap_outs");
+	vmp_fill(p, 0, ANPG, 0x25);	/* evicts the zeroed pages */
+	memset(p, 0, (size_t)ANPG * PG);
+	EXPECT_EQ(-1, vmp_check_zero(p, ANPG));
+	zeroes = vmpd_stat(&self->d, "swap_zero");
+	TH_LOG("%lld swap writes after the first fill, %lld zero pages dropped",
+	       vmpd_stat(&self->d, "swap_outs") - outs, zeroes);
+	EXPECT_LT(ANPG - 2 * ABUDGET, zeroes);
+	EXPECT_EQ(-1, vmp_check_zero(p, ANPG));
+	EXPECT_EQ(0, vmp_region_free(p));
 }
 
 TEST_F_TIMEOUT(vmpd, two_clients_keep_their_own_budgets, 180)

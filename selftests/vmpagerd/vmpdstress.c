@@ -12,7 +12,8 @@
  * forks whose children must not see the region (MADV_DONTFORK). The
  * supervisor kills clients with SIGKILL at random moments, stops others
  * cleanly (final full verification, region freed), switches the policy,
- * the readahead window and its mode through the control socket, and keeps
+ * the readahead window and its mode and fault_around through the control
+ * socket, and keeps
  * the number of clients constant. At the end every live client verifies every page, the
  * daemon must hold no frame, slot or client, and must exit cleanly.
  *
@@ -302,6 +303,10 @@ TEST_F_TIMEOUT(run, daemon_clients_under_kills_and_knob_changes, 7200)
 		case 8:
 			snprintf(cmd, sizeof(cmd), "ra_adaptive %u",
 				 (unsigned int)vs_below(&rng, 2));
+			goto knob;
+		case 9:
+			snprintf(cmd, sizeof(cmd), "fault_around %u",
+				 (unsigned int)vs_below(&rng, 17));
 knob:
 			ans = vmpd_ctl(&d, cmd);
 			ASSERT_NE(NULL, ans);

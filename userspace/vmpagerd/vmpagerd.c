@@ -117,6 +117,7 @@ static void config_defaults(struct vmpd_config *c)
 	c->wmark_auto = 1;		/* budget / 64, / 32, * 3 / 64 */
 	c->poll_us = 500;
 	c->dirty_guess = 1;
+	c->fault_around = VMP_RA_MAX;
 	c->threads = 2;
 }
 
@@ -173,6 +174,7 @@ static int config_set(struct vmpd_config *c, const char *key, const char *val,
 	NUM("max_region_pages", max_region_pages, 1, VMP_NIL - 1)
 	NUM("poll_us", poll_us, 0, 100000)
 	NUM("dirty_guess", dirty_guess, 0, 1)
+	NUM("fault_around", fault_around, 0, VMP_RA_MAX)
 #undef NUM
 	if (!strcmp(key, "socket") || !strcmp(key, "ctl")) {
 		char *dst = key[0] == 's' ? c->socket_path : c->ctl_path;
@@ -299,6 +301,9 @@ static void usage(FILE *f)
 "                          (default 500 us; 0: sleep at once)\n"
 "      --dirty-guess 0|1   fill read faults writable while most of them get\n"
 "                          written (default 1)\n"
+"      --fault-around N    map up to N more pages at a fault: the following\n"
+"                          never-touched or swapped pages, while faults are\n"
+"                          sequential (0-16, default 16; 0: one page a fault)\n"
 "      --allow-uid UID     uid allowed to connect (repeat; root always is)\n"
 "      --allow-gid GID     gid allowed to connect (repeat)\n"
 "      --ctl-allow-uid UID uid allowed on the control socket besides root\n"
@@ -335,6 +340,7 @@ static int config_args(struct vmpd_config *c, int argc, char **argv)
 		{ "watermarks", required_argument, NULL, 19 },
 		{ "poll-us", required_argument, NULL, 20 },
 		{ "dirty-guess", required_argument, NULL, 21 },
+		{ "fault-around", required_argument, NULL, 22 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -344,6 +350,7 @@ static int config_args(struct vmpd_config *c, int argc, char **argv)
 		"readahead", "threads", "allow_uid", "allow_gid",
 		"ctl_allow_uid", "log_level", "ra_adaptive", "hello_timeout",
 		"max_region_pages", "watermarks", "poll_us", "dirty_guess",
+		"fault_around",
 	};
 	const char *conf = NULL;
 	int o, i, ret;
@@ -588,19 +595,25 @@ static int setup_rings(void)
 {
 	struct iovec iov = {
 		.iov_base = vmpd.arena,
-		.iov_len = (size_t)(vmpd.arena_pages + vmpd.cfg.threads + 1) *
-			   VMPD_PAGE,
+		.iov_len = (size_t)(vmpd.arena_pages + vmpd.cfg.threads + 1 +
+				    vmpd.cfg.threads * VMPD_RUN_PAGES) * VMPD_PAGE,
 	};
 	int i, ret;
 
 	vmpd.nthreads = vmpd.cfg.threads;
-	/* the handler threads' rings, then the evictor's (bounce page last) */
+	/*
+	 * The handler threads' rings, then the evictor's; after the cache
+	 * buffers, a bounce page each, then each handler's run buffer.
+	 */
 	for (i = 0; i <= vmpd.nthreads; i++) {
 		struct vmpd_thread *t = i < vmpd.nthreads ? &vmpd.threads[i] :
 					&vmpd.reclaimer;
 
 		t->id = i;
 		t->bounce = vmpd_arena_page(vmpd.arena_pages + i);
+		t->runbuf = i == vmpd.nthreads ? NULL :
+			    vmpd_arena_page(vmpd.arena_pages + vmpd.nthreads +
+					    1 + i * VMPD_RUN_PAGES);
 		ret = io_uring_queue_init(VMPD_RING_DEPTH, &t->ring, 0);
 		if (ret) {
 			err("io_uring_queue_init: %s", strerror(-ret));
@@ -618,7 +631,8 @@ static int setup_rings(void)
 static int setup_arena(void)
 {
 	uint32_t i, n = vmpd.cfg.cache_pages;
-	size_t bytes = (size_t)(n + vmpd.cfg.threads + 1) * VMPD_PAGE;
+	size_t bytes = (size_t)(n + vmpd.cfg.threads + 1 +
+				vmpd.cfg.threads * VMPD_RUN_PAGES) * VMPD_PAGE;
 
 	vmpd.arena = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);

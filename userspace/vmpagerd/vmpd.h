@@ -68,6 +68,7 @@
 #define VMPD_MAX_SWAPFILES	VMP_USWAP_MAX_FILES
 #define VMPD_MAX_UIDS		64
 #define VMPD_MSG_BATCH		64	/* uffd messages per read */
+#define VMPD_RUN_PAGES		(VMP_RA_MAX + 1)	/* a fault and its fault-around */
 #define VMPD_PEND_MAX		256	/* queued events, queued faults (each) */
 #define VMPD_FLUSH_BATCH	32	/* cache writebacks per submission */
 #define VMPD_RING_DEPTH		64
@@ -116,6 +117,9 @@ void vmpd_log(int level, const char *fmt, ...)
 	X(evict_soft)		/* pages moved into the soft-eviction cache */ \
 	X(readahead)		/* pages read ahead of a swap-in fault */ \
 	X(readahead_hits)	/* faults served by a read-ahead page */ \
+	X(fault_around)		/* pages mapped after a faulting one (no fault of their own) */ \
+	X(fault_around_hits)	/* ... inferred used: the next fault came right after the run */ \
+	X(swap_zero)		/* dirty pages found all zero at write-back: dropped, no I/O */ \
 	X(read_errors)		/* swap reads that failed */		\
 	X(write_errors)		/* swap writes that failed */		\
 	X(swap_full)		/* slot allocations that found none */	\
@@ -180,6 +184,7 @@ struct vmpd_config {
 	 */
 	unsigned int poll_us;		/* spin for the next fault this long; atomic */
 	unsigned int dirty_guess;	/* 1: fill read faults writable when most get written; atomic */
+	unsigned int fault_around;	/* pages mapped after a faulting one, 0..VMP_RA_MAX; atomic */
 	unsigned int wmark[3];
 	unsigned int wmark_auto;
 	unsigned int wmark_seq;
@@ -262,6 +267,14 @@ struct vmpd_client {
 	struct vmp_policy_stats pol_base; /* counters of replaced policies */
 	struct vmp_ra ra;		/* swap read-ahead, protected by lock */
 	/*
+	 * Fault-around (lock; vmpd_fault.c): the window for never-touched
+	 * pages (zra; swapped ones use ra), and for each kind the run mapped
+	 * last: next fault at *_next means its *_len pages were used.
+	 */
+	struct vmp_ra zra;
+	uint64_t ra_next, zra_next;
+	uint32_t ra_len, zra_len;
+	/*
 	 * Dirty guess (lock): of the last VMPD_GUESS_WINDOW read faults filled
 	 * write-protected, how many were written while resident (a WP fault).
 	 * When most were, read faults are filled writable (vmpd_fault.c:
@@ -309,6 +322,7 @@ struct vmpd_thread {
 	bool fixed;			/* the arena is registered buffer 0 */
 	uint32_t ring_batch;		/* own thread only: number of the next ring_run() */
 	void *bounce;			/* one arena page of its own */
+	void *runbuf;			/* handlers: VMPD_RUN_PAGES arena pages */
 };
 
 /* ---- the daemon ---- */
@@ -407,6 +421,7 @@ void serve(struct vmpd_thread *t, struct vmpd_client *c);
 
 /* vmpd_evict.c: frames */
 uint32_t frame_get(struct vmpd_thread *t, struct vmpd_client *c);
+uint32_t frame_try(struct vmpd_client *c, const uint32_t m[3]);
 void frame_release(struct vmpd_client *c, uint32_t f);
 
 /* vmpd_cache.c */
@@ -424,6 +439,8 @@ int inject(uint64_t *left, int res);
 extern __thread struct vmpd_client *serving;	/* client this thread serves */
 int read_msgs(struct vmpd_client *c);
 int uffd_copy(struct vmpd_client *c, uint64_t addr, const void *src, bool wp);
+int uffd_copy_run(struct vmpd_client *c, uint64_t addr, const void *src,
+		  unsigned int n, bool wp, unsigned int *done);
 int uffd_wp_range(struct vmpd_client *c, uint64_t addr, uint64_t len,
 		  bool protect);
 int uffd_wp(struct vmpd_client *c, uint64_t addr, bool protect);

@@ -111,6 +111,9 @@ static int client_setup(struct vmpd_client *c, const struct vmpd_hello *h,
 	uint64_t idx;
 
 	vmp_ra_init(&c->ra);
+	vmp_ra_init(&c->zra);
+	c->ra_next = c->zra_next = VMP_RA_NONE;
+	c->ra_len = c->zra_len = 0;
 	c->pages = malloc(c->npages * sizeof(*c->pages));
 	c->frames = calloc(c->budget, sizeof(*c->frames));
 	c->free_frames = malloc(c->budget * sizeof(*c->free_frames));

@@ -70,10 +70,24 @@ static void ce_drop_clean(struct vmpd_client *c, uint32_t e)
 	ce_free(c, e);
 }
 
+/* Is the page at @buf all zero? (Most pages that are not, say so early.) */
+static bool page_is_zero(const void *buf)
+{
+	const uint64_t *w = buf;
+	unsigned int i;
+
+	for (i = 0; i < PG / sizeof(*w); i++)
+		if (w[i])
+			return false;
+	return true;
+}
+
 /*
  * Write back the oldest dirty entries (up to VMPD_FLUSH_BATCH, one
- * submission) and drop the oldest clean ones met on the way. Returns the
- * number of entries freed.
+ * submission) and drop the oldest clean ones met on the way. A dirty page
+ * that is all zero (a page mapped by fault-around and never written, or
+ * zeroed by the client) is not written: it becomes never-touched again
+ * and faults back as a zero page. Returns the number of entries freed.
  */
 static int cache_flush(struct vmpd_thread *t, struct vmpd_client *c)
 {
@@ -90,6 +104,13 @@ static int cache_flush(struct vmpd_thread *t, struct vmpd_client *c)
 		prev = x->prev;
 		if (!(x->flags & VMPD_CE_DIRTY)) {
 			ce_drop_clean(c, e);
+			freed++;
+			continue;
+		}
+		if (page_is_zero(ce_buf(c, e))) {
+			count(swap_zero);
+			c->pages[x->idx].cache = VMP_NIL;
+			ce_free(c, e);
 			freed++;
 			continue;
 		}

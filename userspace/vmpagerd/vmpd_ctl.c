@@ -15,6 +15,7 @@
  *   ra_adaptive [0|1]   1: the window is sized by readahead hits
  *   max_region_pages [N] the largest region admitted, pages
  *   dirty_guess [0|1]   fill read faults writable while most get written
+ *   fault_around [N]    pages mapped after a sequential fault (0-16)
  *   poll_us [N]         watch a served client's userfaultfd N us (0-100000)
  *   watermarks [W]      free frames the evictor keeps: "auto", "off" or
  *                       MIN,LOW,HIGH (vmpd_reclaim.c)
@@ -187,7 +188,7 @@ static void cmd_knob_min(struct out *o, const char *name, unsigned int *knob,
 	say(o, "%u\n", __atomic_load_n(knob, __ATOMIC_RELAXED));
 }
 
-/* readahead, ra_adaptive: 0..@max */
+/* readahead, ra_adaptive, dirty_guess, fault_around: 0..@max */
 static void cmd_knob(struct out *o, const char *name, unsigned int *knob,
 		     long max, const char *arg)
 {
@@ -276,6 +277,8 @@ static void run_command(struct out *o, char *line)
 			     VMP_NIL - 1, arg);
 	else if (!strcmp(cmd, "dirty_guess"))
 		cmd_knob(o, cmd, &vmpd.cfg.dirty_guess, 1, arg);
+	else if (!strcmp(cmd, "fault_around"))
+		cmd_knob(o, cmd, &vmpd.cfg.fault_around, VMP_RA_MAX, arg);
 	else if (!strcmp(cmd, "poll_us"))
 		cmd_knob(o, cmd, &vmpd.cfg.poll_us, 100000, arg);
 	else if (!strcmp(cmd, "watermarks"))
@@ -288,7 +291,7 @@ static void run_command(struct out *o, char *line)
 		cmd_fail(o, &vmpd.fail_writes, arg);
 	else
 		say_error(o, EINVAL,
-			  "unknown command '%s' (stats clients policy readahead ra_adaptive max_region_pages dirty_guess poll_us watermarks hist fail_reads fail_writes)",
+			  "unknown command '%s' (stats clients policy readahead ra_adaptive max_region_pages dirty_guess fault_around poll_us watermarks hist fail_reads fail_writes)",
 			  cmd);
 	say(o, "end\n");
 	flush_out(o);

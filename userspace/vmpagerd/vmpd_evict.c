@@ -459,3 +459,21 @@ uint32_t frame_get(struct vmpd_thread *t, struct vmpd_client *c)
 	}
 	return VMP_NIL;
 }
+
+/*
+ * A frame for a page mapped around a fault (vmpd_fault.c): one already
+ * free, never an eviction, and none that would leave fewer than the min
+ * watermark @m[0] (+1, so the next fault has one) free. VMP_NIL otherwise.
+ */
+uint32_t frame_try(struct vmpd_client *c, const uint32_t m[3])
+{
+	uint32_t f;
+
+	if (!c->nfree || vmpd_free_frames(c) <= m[0] + 1 || !global_reserve())
+		return VMP_NIL;
+	__atomic_add_fetch(&c->resident, 1, __ATOMIC_RELAXED);
+	f = c->free_frames[--c->nfree];
+	if (vmpd_free_frames(c) < m[1])
+		vmpd_reclaim_kick();
+	return f;
+}

@@ -80,21 +80,25 @@ static void page_lost(struct vmpd_client *c, uint64_t addr, const char *why)
 
 /*
  * Read page @idx from its slot, with readahead of the following swapped
- * pages into free cache entries: as many as the window says (at most
- * readahead; fewer when ra_adaptive and the client's faults are not
- * sequential, see module/policy/vmp_ra.h). Called with c->lock held.
+ * pages into free cache entries: @ra of them at most (the window,
+ * around_window()). Called with c->lock held.
  * Returns the buffer holding @idx (a cache entry in *ce, or the thread's
  * bounce page with *ce = VMP_NIL), or NULL after a read error.
  */
+static void swap_read_error(struct vmpd_client *c, uint64_t idx, int res)
+{
+	count(read_errors);
+	err("pid %d: swap read of page %llu from slot %u: %s", c->pid,
+	    (unsigned long long)idx, c->pages[idx].slot,
+	    res < 0 ? strerror(-res) : "short read");
+}
+
 static void *swap_in(struct vmpd_thread *t, struct vmpd_client *c,
-		     uint64_t idx, uint32_t *ce)
+		     uint64_t idx, unsigned int ra, uint32_t *ce)
 {
 	uint32_t ents[VMP_RA_MAX + 1], slots[VMP_RA_MAX + 1];
 	uint64_t idxs[VMP_RA_MAX + 1], j;
 	void *bufs[VMP_RA_MAX + 1];
-	unsigned int ra = vmp_ra_window(&c->ra, idx,
-			__atomic_load_n(&vmpd.cfg.readahead, __ATOMIC_RELAXED),
-			__atomic_load_n(&vmpd.cfg.ra_adaptive, __ATOMIC_RELAXED));
 	int res[VMP_RA_MAX + 1];
 	unsigned int n = 0, i;
 	void *buf;
@@ -137,10 +141,7 @@ static void *swap_in(struct vmpd_thread *t, struct vmpd_client *c,
 	}
 	*ce = ents[0];
 	if (res[0] != (int)PG) {
-		count(read_errors);
-		err("pid %d: swap read of page %llu from slot %u: %s", c->pid,
-		    (unsigned long long)idx, c->pages[idx].slot,
-		    res[0] < 0 ? strerror(-res[0]) : "short read");
+		swap_read_error(c, idx, res[0]);
 		if (ents[0] != VMP_NIL)
 			ce_free(c, ents[0]);
 		return NULL;
@@ -148,8 +149,6 @@ static void *swap_in(struct vmpd_thread *t, struct vmpd_client *c,
 	count(swap_ins);
 	return buf;
 }
-
-static const char zero_page[PG] __attribute__((aligned(PG)));
 
 /*
  * UFFDIO_COPY of page @idx found a page already in the memfd, which the
@@ -218,18 +217,189 @@ static void guess_account(struct vmpd_client *c, bool written)
 	c->g_fills = c->g_writes = 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* Fault-around.                                                       */
+/*                                                                     */
+/* A fault on a never-touched page (the zero kind) or on a swapped one */
+/* (the swap kind) maps the pages after it too, with the same          */
+/* UFFDIO_COPY, so that a sequential pass costs one fault per run of   */
+/* pages instead of one per page: at most fault_around pages, as many  */
+/* as the kind's window says (vmp_ra.h: c->zra for the zero kind, at   */
+/* most fault_around; c->ra for the swap kind, at most readahead). A   */
+/* mapped page never faults, so its use is inferred: the kind's next   */
+/* fault right after the run counts each page of the run as a hit,     */
+/* which grows the window, while a random pattern shrinks it to        */
+/* nothing within a few faults. A page joins the run only while it is  */
+/* of the same kind, the next page in the client's address space too,  */
+/* and a frame is free for it without an eviction (frame_try()). The   */
+/* run of a swap fault is read with it, in one request per run of      */
+/* slots, into the thread's run buffer.                                */
+
+struct around {
+	bool swap;			/* the kind: swapped, else never touched */
+	unsigned int n;			/* pages planned after the faulting one */
+	uint32_t f[VMP_RA_MAX];		/* their frames */
+};
+
+static const char zero_run[VMPD_RUN_PAGES * PG] __attribute__((aligned(PG)));
+
+/* The window for a fault of kind @swap at @idx, after the last run's hits. */
+static unsigned int around_window(struct vmpd_client *c, uint64_t idx,
+				  bool swap)
+{
+	struct vmp_ra *ra = swap ? &c->ra : &c->zra;
+	uint64_t *next = swap ? &c->ra_next : &c->zra_next;
+	uint32_t *len = swap ? &c->ra_len : &c->zra_len;
+	unsigned int max, i;
+
+	if (idx == *next && *len) {
+		for (i = 0; i < *len; i++)
+			vmp_ra_hit(ra);
+		count_n(fault_around_hits, *len);
+		if (swap)
+			count_n(readahead_hits, *len);
+	}
+	*next = VMP_RA_NONE;
+	*len = 0;
+	max = __atomic_load_n(swap ? &vmpd.cfg.readahead :
+			      &vmpd.cfg.fault_around, __ATOMIC_RELAXED);
+	return vmp_ra_window(ra, idx, max,
+			     __atomic_load_n(&vmpd.cfg.ra_adaptive,
+					     __ATOMIC_RELAXED));
+}
+
+/* Plan up to @w pages after @idx (mapped at @addr) into @a, with frames. */
+static void around_plan(struct vmpd_client *c, uint64_t addr, uint64_t idx,
+			unsigned int w, struct around *a)
+{
+	uint64_t j, at;
+	uint32_t m[3], f;
+
+	/*
+	 * A run must not push itself out before it is used. Its frames come
+	 * from those the evictor keeps free, and the evictor takes them back
+	 * at once, oldest first, from the pages a policy holds for newcomers:
+	 * LIRS's HIR share, 1% of the budget, is the smallest such set. So
+	 * when the region does not fit, a run is at most budget / 256 pages
+	 * (at least 1), well inside that share: 16 from a budget of 16 MiB.
+	 */
+	if (c->budget < c->npages && w > c->budget / 256)
+		w = c->budget < 512 ? 1 : c->budget / 256;
+	if (!w)
+		return;
+	vmpd_client_marks(c, m);
+	for (j = idx + 1; j < c->npages && j <= idx + w; j++) {
+		struct vmpd_page *q = &c->pages[j];
+
+		if (q->flags || q->cache != VMP_NIL ||
+		    (q->slot != VMP_NIL) != a->swap)
+			break;
+		if (!idx_to_addr(c, j, &at) || at != addr + (j - idx) * PG)
+			break;
+		f = frame_try(c, m);
+		if (f == VMP_NIL)
+			break;
+		a->f[a->n++] = f;
+	}
+}
+
+/* Give back the frames of the planned pages from the @keep-th on. */
+static void around_trim(struct vmpd_client *c, struct around *a,
+			unsigned int keep)
+{
+	while (a->n > keep)
+		frame_release(c, a->f[--a->n]);
+}
+
 /*
- * Serve a missing fault at @addr, page @idx. 0, or -EAGAIN when events
- * were read meanwhile (c->nevq): nothing changed, the caller wakes the
- * faulting thread, which faults again once the events are applied.
+ * Read page @idx and its run (a->n swapped pages after it) into the
+ * thread's run buffer. The run ends before its first page that failed.
+ * The buffer, or NULL (run given back) when @idx itself failed.
+ */
+static void *around_read(struct vmpd_thread *t, struct vmpd_client *c,
+			 uint64_t idx, struct around *a)
+{
+	uint32_t slots[VMPD_RUN_PAGES];
+	void *bufs[VMPD_RUN_PAGES];
+	int res[VMPD_RUN_PAGES];
+	unsigned int i;
+
+	for (i = 0; i <= a->n; i++) {
+		slots[i] = c->pages[idx + i].slot;
+		bufs[i] = (char *)t->runbuf + i * PG;
+	}
+	swap_rw(t, false, slots, bufs, a->n + 1, res);
+	for (i = 0; i <= a->n; i++)
+		res[i] = inject(&vmpd.fail_reads, res[i]);
+	for (i = 1; i <= a->n && res[i] == (int)PG; i++)
+		;
+	if (i <= a->n)
+		swap_read_error(c, idx + i, res[i]);
+	around_trim(c, a, i - 1);
+	if (res[0] != (int)PG) {
+		swap_read_error(c, idx, res[0]);
+		around_trim(c, a, 0);
+		return NULL;
+	}
+	count(swap_ins);
+	return t->runbuf;
+}
+
+/*
+ * The first @k planned pages after @idx were filled (@dirty: writable):
+ * they are resident now, the rest of the run gives its frames back.
+ */
+static void around_settle(struct vmpd_client *c, uint64_t idx,
+			  struct around *a, unsigned int k, bool dirty)
+{
+	unsigned int i;
+
+	for (i = 0; i < k && i < a->n; i++) {
+		struct vmpd_page *q = &c->pages[idx + 1 + i];
+
+		q->flags = VMPD_PG_RESIDENT |
+			   (dirty ? VMPD_PG_DIRTY : VMPD_PG_WP);
+		q->frame = a->f[i];
+		c->frames[a->f[i]].idx = (uint32_t)(idx + 1 + i);
+		vmp_policy_insert(&c->pol, a->f[i], idx + 1 + i);
+		if (a->swap) {
+			count(swap_ins);
+			count(readahead);
+			if (dirty) {
+				vmp_uswap_free(vmpd.swap, q->slot);
+				q->slot = VMP_NIL;
+			}
+		}
+		if (!dirty)
+			guess_account(c, false);
+	}
+	count_n(fault_around, i);
+	if (i) {
+		*(a->swap ? &c->ra_next : &c->zra_next) = idx + 1 + i;
+		*(a->swap ? &c->ra_len : &c->zra_len) = i;
+	}
+	/* frames of pages not filled: back, but those settled above stay */
+	for (; i < a->n; i++)
+		frame_release(c, a->f[i]);
+	a->n = 0;
+}
+
+
+/*
+ * Serve a missing fault at @addr, page @idx, and map its fault-around run
+ * with it. 0, or -EAGAIN when events were read meanwhile (c->nevq):
+ * nothing changed, the caller wakes the faulting thread, which faults
+ * again once the events are applied.
  */
 static int fault_missing(struct vmpd_thread *t, struct vmpd_client *c,
 			 uint64_t addr, uint64_t idx, bool write)
 {
 	struct vmpd_page *p = &c->pages[idx];
+	struct around a = { .n = 0 };
+	unsigned int fa, w, done = 0;
 	uint32_t f, e = VMP_NIL;
-	const void *src;
-	bool dirty = write, ra = false, guessed = false;
+	const char *src;
+	bool dirty = write, rest_dirty, ra = false, guessed = false;
 	int ret;
 
 	if (p->flags & VMPD_PG_RESIDENT) {
@@ -249,32 +419,52 @@ static int fault_missing(struct vmpd_thread *t, struct vmpd_client *c,
 			frame_release(c, f);
 		return -EAGAIN;
 	}
+	fa = __atomic_load_n(&vmpd.cfg.fault_around, __ATOMIC_RELAXED);
 	if (p->cache != VMP_NIL) {
 		e = p->cache;
 		src = ce_buf(c, e);
 		dirty |= !!(c->centries[e].flags & VMPD_CE_DIRTY);
 		ra = c->centries[e].flags & VMPD_CE_RA;
 	} else if (p->slot != VMP_NIL) {
-		src = swap_in(t, c, idx, &e);
+		a.swap = true;
+		w = around_window(c, idx, true);
+		if (f != VMP_NIL && fa)
+			around_plan(c, addr, idx, w < fa ? w : fa, &a);
+		if (a.n)
+			src = around_read(t, c, idx, &a);
+		else
+			src = swap_in(t, c, idx, w, &e);
 		if (!src) {
-			if (f != VMP_NIL) {
-				c->free_frames[c->nfree++] = f;
-				__atomic_sub_fetch(&c->resident, 1, __ATOMIC_RELAXED);
-				__atomic_sub_fetch(&vmpd.frames_used, 1,
-						   __ATOMIC_RELAXED);
-			}
+			if (f != VMP_NIL)
+				frame_release(c, f);
 			page_lost(c, addr, "swap read failed");
 			return 0;
 		}
 	} else {
-		src = zero_page;
+		if (fa && f != VMP_NIL)
+			around_plan(c, addr, idx, around_window(c, idx, false),
+				    &a);
+		src = zero_run;
 	}
 	if (!dirty && guess_dirty(c))
 		dirty = guessed = true;
-	ret = uffd_copy(c, addr, src, !dirty);
+	/* the run is filled like its first page, but a swapped run as read */
+	rest_dirty = a.swap ? guessed : dirty;
+	if (a.n && rest_dirty == dirty) {
+		ret = uffd_copy_run(c, addr, src, a.n + 1, !dirty, &done);
+		if (done)
+			ret = 0;	/* the faulting page is in */
+		done = done ? done - 1 : 0;
+	} else {
+		ret = uffd_copy(c, addr, src, !dirty);
+		if (!ret && a.n)
+			uffd_copy_run(c, addr + PG, src + PG, a.n, !rest_dirty,
+				      &done);
+	}
 	if (ret == -EEXIST)
 		ret = fill_exists(c, addr, idx, src, &dirty);
 	if (ret) {
+		around_trim(c, &a, 0);
 		if (f != VMP_NIL)
 			frame_release(c, f);
 		/* a page read for this fault stays cached, clean */
@@ -319,6 +509,7 @@ static int fault_missing(struct vmpd_thread *t, struct vmpd_client *c,
 	}
 	c->frames[f].idx = (uint32_t)idx;
 	vmp_policy_insert(&c->pol, f, idx);
+	around_settle(c, idx, &a, done, rest_dirty);
 	return 0;
 }
 

@@ -117,7 +117,7 @@ static int buf_index(struct vmpd_thread *t)
  * Read (@write false) or write the @n pages bufs[i] from/to slots[i] (n at
  * most VMPD_FLUSH_BATCH + 1), one request per run of consecutive slots in
  * one file (a readv/writev of the run's buffers; a single page with the
- * registered buffer), and store each page's result at res[i]: 4096, or the
+ * registered buffer when the run's buffers are one), and store each page's result at res[i]: 4096, or the
  * run's error (a short transfer is -EIO for each page of its run).
  */
 #define VMPD_IO_MAX	(VMPD_FLUSH_BATCH + 1)
@@ -138,9 +138,13 @@ void swap_rw(struct vmpd_thread *t, bool write, const uint32_t *slots,
 		     vmp_uswap_contig(vmpd.swap, slots[i], j - i + 1) ==
 		     j - i + 1; j++)
 			;
-		if (j - i == 1) {
-			vmp_uswap_prep_pages(vmpd.swap, sqe, write, slots[i], 1,
-					     bufs[i], buf_index(t));
+		for (k = i + 1; k < j &&
+		     (char *)bufs[k] == (char *)bufs[k - 1] + PG; k++)
+			;
+		if (k == j) {
+			/* one buffer (a page, a fault-around run) */
+			vmp_uswap_prep_pages(vmpd.swap, sqe, write, slots[i],
+					     j - i, bufs[i], buf_index(t));
 		} else {
 			for (k = i; k < j; k++)
 				iov[k] = (struct iovec){ bufs[k], PG };

@@ -90,6 +90,14 @@ static int uffd_ioctl(struct vmpd_client *c, unsigned long req, void *arg)
 			return 0;
 		if (errno != EAGAIN)
 			return -errno;
+		/*
+		 * A copy that filled part of its range (it stopped at a page
+		 * already present, or out of memory) also says EAGAIN, with
+		 * the bytes done in .copy: the kernel woke that part; the
+		 * caller settles it and nothing is retried.
+		 */
+		if (req == UFFDIO_COPY && ((struct uffdio_copy *)arg)->copy > 0)
+			return -EAGAIN;
 		count(copy_eagain);
 		if (serving != c || tries == 20000)
 			return -EAGAIN;
@@ -99,15 +107,30 @@ static int uffd_ioctl(struct vmpd_client *c, unsigned long req, void *arg)
 	}
 }
 
+/*
+ * Fill the @n pages at @addr from @src with one UFFDIO_COPY. 0 when all
+ * are filled; else -errno, with *done the pages filled first (0: none,
+ * the error is the first page's).
+ */
+int uffd_copy_run(struct vmpd_client *c, uint64_t addr, const void *src,
+		  unsigned int n, bool wp, unsigned int *done)
+{
+	struct uffdio_copy cp = {
+		.dst = addr, .src = (uintptr_t)src, .len = (uint64_t)n * PG,
+		.mode = wp ? UFFDIO_COPY_MODE_WP : 0,
+	};
+	int ret = uffd_ioctl(c, UFFDIO_COPY, &cp);
+
+	*done = ret ? (cp.copy > 0 ? (unsigned int)(cp.copy / PG) : 0) : n;
+	return ret;
+}
+
 int uffd_copy(struct vmpd_client *c, uint64_t addr, const void *src,
 	      bool wp)
 {
-	struct uffdio_copy cp = {
-		.dst = addr, .src = (uintptr_t)src, .len = PG,
-		.mode = wp ? UFFDIO_COPY_MODE_WP : 0,
-	};
+	unsigned int done;
 
-	return uffd_ioctl(c, UFFDIO_COPY, &cp);
+	return uffd_copy_run(c, addr, src, 1, wp, &done);
 }
 
 int uffd_wp_range(struct vmpd_client *c, uint64_t addr, uint64_t len,
