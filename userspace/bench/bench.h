@@ -195,6 +195,7 @@ int region_stats(const struct region *r, struct vmpager_global_info *gi);
  * two reads 10 ms apart agree (at most 2 s); for the module it is
  * region_stats() (the fault handler counts before it returns).
  */
+void region_dump_stats(const struct region *r, const char *label);
 int region_stats_settled(const struct region *r, struct vmpager_global_info *gi);
 /*
  * After one access known to have faulted: for the daemon, read until

@@ -194,6 +194,7 @@ static void workload(const struct uopts *o, enum backend b, bool anon, struct ur
 			continue;
 		/* vmpagerd counts behind the faults: wait for its counters. */
 		FAIL_IF(region_stats_settled(&reg, &g1));
+		region_dump_stats(&reg, ph_names[ph]);
 		u->major = DST(g0, g1, faults_major);
 		u->swapins = DST(g0, g1, swap_ins);
 		u->swapouts = DST(g0, g1, swap_outs);

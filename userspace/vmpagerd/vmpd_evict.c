@@ -5,8 +5,9 @@
  * else (the global budget spent) from the client holding the most frames.
  * The evictor (vmpd_reclaim.c) evicts in batches: vmpd_evict_batch().
  *
- * All with the client's lock held. evict_batch() lets go of it while it
- * copies out and punches its victims (VMPD_PG_BUSY, c->evicting). A thread
+ * All with the client's lock held. The evictor's evict_batch() lets go of
+ * it while it copies out and punches its victims (VMPD_PG_BUSY,
+ * c->evicting); a fault's direct reclaim batch keeps it. A thread
  * holding a client's lock takes clients_lock and other clients' locks only
  * with pthread_mutex_trylock (vmpd_largest_client(), frame_get()), never
  * waiting on them.
@@ -155,6 +156,10 @@ static int evict_page(struct vmpd_thread *t, struct vmpd_client *c,
  * fails any step is given back to the policy unchanged (its write
  * protection, if set, stays: it is then a clean-looking dirty page, still
  * flagged DIRTY). Returns the frames freed.
+ *
+ * With @unlock (the evictor) the copy-out and the punch run without
+ * c->lock; a fault needing a frame (direct reclaim, frame_get()) keeps it
+ * throughout, as its fault's state must not change under it.
  */
 #define VMPD_EVICT_BATCH	16
 
@@ -190,7 +195,7 @@ static unsigned int run_end(const struct victim *v, unsigned int n,
 }
 
 static unsigned int evict_batch(struct vmpd_thread *t, struct vmpd_client *c,
-				unsigned int want)
+				unsigned int want, bool unlock)
 {
 	struct victim v[VMPD_EVICT_BATCH];
 	struct iovec iov[VMPD_EVICT_BATCH];
@@ -252,6 +257,7 @@ static unsigned int evict_batch(struct vmpd_thread *t, struct vmpd_client *c,
 			busy = true;
 		}
 	}
+	busy &= unlock;
 	if (busy) {
 		c->evicting = true;
 		pthread_mutex_unlock(&c->lock);
@@ -334,7 +340,7 @@ static unsigned int evict_batch(struct vmpd_thread *t, struct vmpd_client *c,
 unsigned int vmpd_evict_batch(struct vmpd_thread *t, struct vmpd_client *c,
 			      unsigned int want)
 {
-	return evict_batch(t, c, want);
+	return evict_batch(t, c, want, true);
 }
 
 /* Evict one frame of @c chosen by its policy: 0 or -EBUSY/-EAGAIN. */
@@ -419,10 +425,10 @@ uint32_t frame_get(struct vmpd_thread *t, struct vmpd_client *c)
 		c->pol_reserve = m[2];
 	}
 	if (c->resident && vmpd_free_frames(c) < m[0]) {
-		/* below min: the evictor is behind; this fault helps */
+		/* below min: the evictor is behind; this fault helps, up to low */
 		count(reclaim_direct);
 		count(reclaim_runs);
-		evict_one(t, c);
+		evict_batch(t, c, m[1] - vmpd_free_frames(c), false);
 	}
 	for (tries = 0; tries < 64; tries++) {
 		if (!c->nfree) {
