@@ -108,6 +108,7 @@ void vmpd_log(int level, const char *fmt, ...)
 	X(reclaim_runs)		/* reclaim passes (evictor and direct) */ \
 	X(reclaim_direct)	/* ... run by a fault: free < min, or none */ \
 	X(kthread_wakeups)	/* evictor woken below low, not already busy */ \
+	X(reclaim_idle)		/* ... batches run by a thread waiting for its client's next fault */ \
 	X(reclaim_scans)	/* victims the policies offered */	\
 	X(evict_zero)		/* never-written pages dropped, no I/O */ \
 	X(evict_clean)		/* clean pages with a slot dropped, no I/O */ \
@@ -399,7 +400,7 @@ void *vmpd_arena_page(uint32_t i);
  * all with c->lock held.
  */
 unsigned int vmpd_evict_batch(struct vmpd_thread *t, struct vmpd_client *c,
-			      unsigned int want);
+			      unsigned int want, bool unlock);
 int vmpd_cache_flush(struct vmpd_thread *t, struct vmpd_client *c);
 struct vmpd_client *vmpd_largest_client(void);
 

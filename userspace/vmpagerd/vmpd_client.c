@@ -351,11 +351,42 @@ static void client_sock_event(struct vmpd_client *c)
 }
 
 /*
+ * The time a polling thread waits for the next fault is spent on its
+ * client's reclaim, which the evictor would do otherwise (a thread that
+ * needs the CPU that this one holds): a batch of evictions at a time while
+ * fewer than the high watermark's frames are free, and the cache's
+ * writeback. With c->lock taken by trylock and held for the batch (the
+ * next fault waits for it; there is no other thread to serve it anyway).
+ * The victims' uffd ioctls run with serving NULL: one that meets a pending
+ * event gives its victim back. True if it evicted anything.
+ */
+static bool idle_reclaim(struct vmpd_thread *t, struct vmpd_client *c)
+{
+	uint32_t m[3], f;
+	bool did = false;
+
+	if (pthread_mutex_trylock(&c->lock))
+		return false;
+	if (!c->dead && c->resident) {
+		vmpd_client_marks(c, m);
+		f = vmpd_free_frames(c);
+		if (f < m[2]) {
+			count(reclaim_idle);
+			did = vmpd_evict_batch(t, c, m[2] - f, false) > 0;
+		}
+		if (c->ncfree < VMPD_FLUSH_BATCH)
+			did |= vmpd_cache_flush(t, c) > 0;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return did;
+}
+
+/*
  * poll_us: a client that faults again soon after its last fault was served
  * (a sequential or random reader) finds this thread still watching its
  * userfaultfd, not asleep in epoll_wait(): the wake-up of a sleeping thread
- * is part of every fault's round trip otherwise. Without c->lock, yielding
- * the CPU between looks (the evictor and the client may need it).
+ * is part of every fault's round trip otherwise. Without c->lock, reclaiming
+ * for the client (idle_reclaim()) or yielding the CPU between looks.
  */
 static void serve_polling(struct vmpd_thread *t, struct vmpd_client *c)
 {
@@ -373,6 +404,8 @@ static void serve_polling(struct vmpd_thread *t, struct vmpd_client *c)
 			until = vmpd_now_ns() + (uint64_t)us * 1000;
 			continue;
 		}
+		if (idle_reclaim(t, c))
+			continue;
 		sched_yield();
 	}
 }

@@ -338,9 +338,9 @@ static unsigned int evict_batch(struct vmpd_thread *t, struct vmpd_client *c,
 }
 
 unsigned int vmpd_evict_batch(struct vmpd_thread *t, struct vmpd_client *c,
-			      unsigned int want)
+			      unsigned int want, bool unlock)
 {
-	return evict_batch(t, c, want, true);
+	return evict_batch(t, c, want, unlock);
 }
 
 /* Evict one frame of @c chosen by its policy: 0 or -EBUSY/-EAGAIN. */

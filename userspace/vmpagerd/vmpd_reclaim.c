@@ -210,7 +210,7 @@ static uint64_t reclaim_client(struct vmpd_thread *t, struct vmpd_client *c,
 			}
 			if (want > VMPD_RECLAIM_HOLD - n)
 				want = VMPD_RECLAIM_HOLD - n;
-			got = vmpd_evict_batch(t, c, (unsigned int)want);
+			got = vmpd_evict_batch(t, c, (unsigned int)want, true);
 			if (!got) {
 				more = false;
 				break;
