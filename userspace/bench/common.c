@@ -996,7 +996,8 @@ int region_stats(const struct region *r, struct vmpager_global_info *gi)
  * With VMPBENCH_DAEMON_STATS set, print every nonzero counter of the
  * daemon's "stats" (cumulative since it started) as progress lines
  * "daemon-stats LABEL NAME VALUE": the daemon's own counters, which the
- * figures do not show (fault_around, reclaim_direct, ...).
+ * figures do not show (fault_around, reclaim_direct, ...); then its fault
+ * service latency histogram, "daemon-hist LABEL LE_US COUNT".
  */
 void region_dump_stats(const struct region *r, const char *label)
 {
@@ -1011,6 +1012,15 @@ void region_dump_stats(const struct region *r, const char *label)
 	for (line = strtok_r(ans, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		if (sscanf(line, "%63s %llu", name, &v) == 2 && v)
 			progress("daemon-stats %s %s %llu", label, name, v);
+	free(ans);
+	/* the service latency histogram: "LE_US COUNT", cumulative */
+	ans = daemon_cmd(daemon_ctl, "hist");
+	if (!ans)
+		return;
+	save = NULL;
+	for (line = strtok_r(ans, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (sscanf(line, "%63s %llu", name, &v) == 2 && v)
+			progress("daemon-hist %s %s %llu", label, name, v);
 	free(ans);
 }
 
