@@ -33,12 +33,7 @@ if [ $quick = 1 ]; then
 else
 	plan=$top/userspace/bench/plan out=$top/build/bench
 fi
-traces=${TRACES:-}
-if [ -z "$traces" ]; then
-	for d in /work/shared/traces "$top/../shared/traces"; do
-		[ -d "$d" ] && { traces=$d; break; }
-	done
-fi
+traces=${TRACES:-$top/userspace/sim/traces}
 start=$(date +%s)
 say() { printf '[bench %3ds] %s\n' $(( $(date +%s) - start )) "$*" >&2; }
 mkdir -p "$out"
