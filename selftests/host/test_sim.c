@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Proves vmpsim replays traces correctly: exact OPT on a hand case, OPT <= all, LRU fails a loop. */
+/* Proves vmpsim replays traces correctly: exact OPT on a hand case in every input format, OPT <= all, LRU fails a loop. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdbool.h>
@@ -130,6 +130,128 @@ static void test_errors(void)
 			 "vmpsim: cache size 0 fails with a message\n");
 }
 
+/* The hand trace's references, without the '*' marker. */
+static const unsigned int hand[] = { 1, 2, 3, 4, 1, 2, 5, 1, 2, 3, 4, 5 };
+
+static bool write_file(const char *path, const void *buf, size_t len)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return false;
+	if (fwrite(buf, 1, len, f) != len) {
+		fclose(f);
+		return false;
+	}
+	return !fclose(f);
+}
+
+/* vmpsim -p fifo -c 3,4 ARGS gives the hand trace's misses (as "hand"). */
+static bool hand_misses(const char *args)
+{
+	static struct row rows[MAX_ROWS];
+	const struct row *o3, *o4, *f3, *f4;
+	char a[512];
+	int n = 0, st;
+
+	snprintf(a, sizeof(a), "-p fifo -c 3,4 %s", args);
+	st = run_sim(a, rows, &n);
+	o3 = find(rows, n, "hand", 3, "opt");
+	o4 = find(rows, n, "hand", 4, "opt");
+	f3 = find(rows, n, "hand", 3, "fifo");
+	f4 = find(rows, n, "hand", 4, "fifo");
+	return st == 0 && n == 4 && o3 && o4 && f3 && f4 && o3->refs == 12 &&
+	       o3->misses == 7 && o4->misses == 6 && f3->misses == 9 &&
+	       f4->misses == 10;
+}
+
+/* The same trace in libCacheSim's formats and as a tracepoint dump. */
+static void test_formats(void)
+{
+	static struct row rows[MAX_ROWS];
+	unsigned char rec[24 * 12];
+	char path[128], args[256], buf[2048];
+	size_t len, i;
+	int n, st, b;
+
+	/* csv with a header naming obj_id (the third column) */
+	len = (size_t)snprintf(buf, sizeof(buf), "time,size,obj_id\n");
+	for (i = 0; i < 12; i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%zu,4096,%u\n",
+					i, hand[i]);
+	snprintf(path, sizeof(path), "%s/hand.csv", tmpdir);
+	snprintf(args, sizeof(args), "'%s'", path);
+	ksft_test_result(write_file(path, buf, len) && hand_misses(args),
+			 "vmpsim: libCacheSim csv, id column named in the header\n");
+
+	/* csv:2 without a header, string ids (hashed) */
+	for (len = 0, i = 0; i < 12; i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%zu,page-%c\n",
+					i, 'a' + hand[i]);
+	snprintf(path, sizeof(path), "%s/hand.txt", tmpdir);
+	snprintf(args, sizeof(args), "-f csv:2 '%s'", path);
+	ksft_test_result(write_file(path, buf, len) && hand_misses(args),
+			 "vmpsim: csv:2, string object ids\n");
+
+	/* oracleGeneral: 24-byte little-endian records, obj_id at byte 4 */
+	memset(rec, 0, sizeof(rec));
+	for (i = 0; i < 12; i++) {
+		rec[24 * i] = (unsigned char)i;
+		for (b = 0; b < 8; b++)
+			rec[24 * i + 4 + b] = (unsigned char)((hand[i] + 0x100000000ULL) >> (8 * b));
+		rec[24 * i + 13] = 0x10;		/* size 4096 */
+		memset(&rec[24 * i + 16], 0xff, 8);	/* next access -1 */
+	}
+	snprintf(path, sizeof(path), "%s/hand.oracleGeneral.bin", tmpdir);
+	snprintf(args, sizeof(args), "'%s'", path);
+	ksft_test_result(write_file(path, rec, sizeof(rec)) && hand_misses(args),
+			 "vmpsim: oracleGeneral binary trace\n");
+
+	/* a tracefs dump: other events and a failed fault are no references */
+	len = (size_t)snprintf(buf, sizeof(buf),
+			       "# tracer: nop\n#\n"
+			       "  vmpwork-9 [000] ..... 1.000000: vmpager_evict: obj=7 index=1 frame=0 reason=zero slot=-1\n"
+			       "  vmpwork-9 [000] ..... 1.000001: vmpager_fault: obj=7 index=99 kind=sigbus err=-34 ns=10\n");
+	for (i = 0; i < 12; i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+					"  vmpwork-9 [001] ..... 2.%06zu: vmpager_fault: obj=7 index=%u kind=%s err=0 ns=100\n",
+					i, hand[i], i < 5 ? "zero" : "minor");
+	snprintf(path, sizeof(path), "%s/hand.dump", tmpdir);
+	snprintf(args, sizeof(args), "-f tracepoint '%s'", path);
+	ksft_test_result(write_file(path, buf, len) && hand_misses(args),
+			 "vmpsim: vmpager_fault tracepoint dump\n");
+
+	/* the dump read above is what the module's tracepoint prints */
+	{
+		FILE *h = fopen(VMP_TRACE_H, "r");
+		bool same = false;
+
+		while (h && fgets(buf, sizeof(buf), h))
+			same |= strstr(buf, "TP_printk(\"obj=%llu index=%lu kind=%s err=%d") != NULL;
+		if (h)
+			fclose(h);
+		if (!same)
+			ksft_print_msg("%s: no TP_printk(\"obj=%%llu index=%%lu kind=%%s err=%%d...\n",
+				       VMP_TRACE_H);
+		ksft_test_result(same, "vmpsim: vmpager_fault's TP_printk is the format the reader parses\n");
+	}
+
+	/* errors: a torn record, a missing column, an unknown format */
+	snprintf(path, sizeof(path), "%s/torn.oracleGeneral", tmpdir);
+	snprintf(args, sizeof(args), "-c 3 '%s'", path);
+	st = write_file(path, rec, 24 * 2 + 5) ? run_sim(args, rows, &n) : -1;
+	ksft_test_result(st > 0 && stderr_says("not a whole 24-byte oracleGeneral record"),
+			 "vmpsim: a torn oracleGeneral record fails with a message\n");
+	snprintf(args, sizeof(args), "-f csv:5 -c 3 '%s/hand.csv'", tmpdir);
+	st = run_sim(args, rows, &n);
+	ksft_test_result(st > 0 && stderr_says("no column 5"),
+			 "vmpsim: a csv column that is not there fails with a message\n");
+	snprintf(args, sizeof(args), "-f parquet -c 3 '%s/hand.csv'", tmpdir);
+	st = run_sim(args, rows, &n);
+	ksft_test_result(st > 0 && stderr_says("unknown trace format 'parquet'"),
+			 "vmpsim: an unknown format fails with a message\n");
+}
+
 static const char *const traces[] = {
 	"multi1", "multi2", "gli", "ps", "cpp", "cs", "loop", "zigzag", "2_pools",
 };
@@ -212,9 +334,10 @@ int main(void)
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/vmpsim-test.XXXXXX");
 	if (!mkdtemp(tmpdir))
 		ksft_exit_fail_msg("mkdtemp: %s\n", strerror(errno));
-	ksft_set_plan(1 + 4 + 3);
+	ksft_set_plan(1 + 4 + 8 + 3);
 	test_hand_trace();
 	test_errors();
+	test_formats();
 	test_traces(dir);
 	{
 		char cmd[128];

@@ -5,15 +5,15 @@
  * Belady's OPT, and print misses per policy and cache size.
  *
  * usage: vmpsim [-p POLICY[,POLICY...]|all] [-c SIZE[,SIZE...]]
- *		 [--csv FILE] TRACE...
+ *		 [-f FORMAT] [--csv FILE] TRACE...
  *
  * A trace is text, one integer block number per line (a line holding only
- * '*' is a checkpoint marker and is skipped), gzip'd if the name ends in
- * .gz (read through "gzip -dc"). Every reference to a non-resident block is
- * a miss, cold misses included.
+ * '*' is a checkpoint marker and is skipped), libCacheSim's csv or
+ * oracleGeneral, or a dump of vmpager's fault tracepoint (trace_read.h);
+ * gzip'd or zstd'd if the name ends in .gz or .zst. Every reference to a
+ * non-resident block is a miss, cold misses included.
  */
 #define _GNU_SOURCE
-#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "trace_read.h"
 #include "vmp_policy.h"
 
 #define MAX_SIZES	32
@@ -47,7 +48,9 @@ static const struct {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: vmpsim [-p POLICY[,POLICY...]|all] [-c SIZE[,SIZE...]] [--csv FILE] TRACE...\n"
+		"usage: vmpsim [-p POLICY[,POLICY...]|all] [-c SIZE[,SIZE...]] [-f FORMAT] [--csv FILE] TRACE...\n"
+		"formats (-f): text, csv[:COL], oracleGeneral, tracepoint (default: from the name:\n"
+		"  *.oracleGeneral* oracleGeneral, *.csv csv, else text; .gz and .zst are decompressed)\n"
 		"policies:");
 	for (int k = 0; k < VMP_POL_NR; k++)
 		fprintf(f, " %s", vmp_policy_name(k));
@@ -112,110 +115,34 @@ static void trace_name(struct trace *t)
 	snprintf(t->name, sizeof(t->name), "%s", base);
 	if (ends_with(t->name, ".gz"))
 		t->name[strlen(t->name) - 3] = 0;
+	if (ends_with(t->name, ".zst"))
+		t->name[strlen(t->name) - 4] = 0;
 	if (ends_with(t->name, ".trace"))
 		t->name[strlen(t->name) - 6] = 0;
 	dot = strrchr(t->name, '.');
 	if (dot && dot != t->name)
 		*dot = 0;
+	if (ends_with(t->name, ".oracleGeneral"))
+		t->name[strlen(t->name) - 14] = 0;
 }
 
-static int trace_load(struct trace *t)
+static int trace_load(struct trace *t, const struct trace_fmt_opts *fo)
 {
-	bool gz = ends_with(t->path, ".gz");
-	size_t cap = 1 << 16, lineno = 0;
-	char line[256], *cmd = NULL, *end;
 	struct idmap map;
-	FILE *f;
-	int ret = 0, st;
 
-	f = fopen(t->path, "r");
-	if (!f) {
-		fprintf(stderr, "vmpsim: %s: %s\n", t->path, strerror(errno));
+	if (trace_read(t->path, fo, &t->keys, &t->n))
 		return -1;
-	}
-	if (gz) {
-		fclose(f);
-		if (asprintf(&cmd, "gzip -dc -- '%s'", t->path) < 0)
-			return -1;
-		if (strchr(t->path, '\'')) {
-			fprintf(stderr, "vmpsim: %s: quote in file name\n", t->path);
-			free(cmd);
-			return -1;
-		}
-		f = popen(cmd, "r");
-		free(cmd);
-		if (!f) {
-			fprintf(stderr, "vmpsim: %s: cannot run gzip: %s\n",
-				t->path, strerror(errno));
-			return -1;
-		}
-	}
-	t->keys = malloc(cap * sizeof(*t->keys));
-	if (!t->keys)
-		goto nomem;
-	t->n = 0;
-	while (fgets(line, sizeof(line), f)) {
-		char *s = line;
-
-		lineno++;
-		while (isspace((unsigned char)*s))
-			s++;
-		if (!*s || (s[0] == '*' && (s[1] == 0 || isspace((unsigned char)s[1]))))
-			continue;
-		errno = 0;
-		u64 v = strtoull(s, &end, 10);
-
-		while (isspace((unsigned char)*end))
-			end++;
-		if (errno || end == s || *end || *s == '-') {
-			fprintf(stderr, "vmpsim: %s:%zu: not a block number: %.40s\n",
-				t->path, lineno, s);
-			ret = -1;
-			goto out;
-		}
-		if (t->n == cap) {
-			u64 *k = realloc(t->keys, 2 * cap * sizeof(*k));
-
-			if (!k)
-				goto nomem;
-			t->keys = k;
-			cap *= 2;
-		}
-		t->keys[t->n++] = v;
-	}
-	if (gz) {
-		st = pclose(f);
-		f = NULL;
-		if (st) {
-			fprintf(stderr, "vmpsim: %s: gzip -dc failed (status %d)\n",
-				t->path, st);
-			return -1;
-		}
-	}
-	if (!t->n) {
-		fprintf(stderr, "vmpsim: %s: no references\n", t->path);
-		return -1;
-	}
 	t->ids = malloc(t->n * sizeof(*t->ids));
-	if (!t->ids || idmap_init(&map, t->n))
-		goto nomem;
+	if (!t->ids || idmap_init(&map, t->n)) {
+		fprintf(stderr, "vmpsim: %s: out of memory\n", t->path);
+		return -1;
+	}
 	t->nids = 0;
 	for (size_t i = 0; i < t->n; i++)
 		t->ids[i] = idmap_get(&map, t->keys[i], &t->nids);
 	free(map.keys);
 	free(map.vals);
-	goto out;
-nomem:
-	fprintf(stderr, "vmpsim: %s: out of memory\n", t->path);
-	ret = -1;
-out:
-	if (f) {
-		if (gz)
-			pclose(f);
-		else
-			fclose(f);
-	}
-	return ret;
+	return 0;
 }
 
 /* ---- Belady's OPT ------------------------------------------------------- */
@@ -459,19 +386,25 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "csv", required_argument, NULL, 'C' },
+		{ "format", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool want[VMP_POL_NR];
 	u32 sizes[MAX_SIZES], tsizes[MAX_SIZES];
 	int nsizes = 0, ntsizes, opt, k, ret = 0;
+	struct trace_fmt_opts fo = { .fmt = TF_AUTO };
 	const char *csv_path = NULL;
 	FILE *csv = NULL;
 
 	for (k = 0; k < VMP_POL_NR; k++)
 		want[k] = true;
-	while ((opt = getopt_long(argc, argv, "p:c:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "p:c:f:h", longopts, NULL)) != -1) {
 		switch (opt) {
+		case 'f':
+			if (trace_fmt_parse(optarg, &fo))
+				return 2;
+			break;
 		case 'p':
 			if (parse_policies(optarg, want))
 				return 2;
@@ -508,7 +441,7 @@ int main(int argc, char **argv)
 		struct trace t = { .path = argv[a] };
 
 		trace_name(&t);
-		if (trace_load(&t)) {
+		if (trace_load(&t, &fo)) {
 			free(t.keys);
 			free(t.ids);
 			ret = 1;
