@@ -128,6 +128,9 @@ void vmpd_log(int level, const char *fmt, ...)
 	X(frames_over)		/* pages filled beyond the budget */	\
 	X(copy_eagain)		/* uffd ioctls retried after EAGAIN */	\
 	X(io_interrupted)	/* swap I/O waits interrupted by a signal, resumed */ \
+	X(fault_ns)		/* ns spent serving faults (the hist command's sum) */ \
+	X(fault_read_ns)	/* ... of which reading swap (with read-ahead) */ \
+	X(fault_fill_ns)	/* ... and in UFFDIO_COPY (with the client's wake-up) */ \
 	X(events_remove)	/* UFFD_EVENT_REMOVE (madvise) */	\
 	X(events_unmap)		/* UFFD_EVENT_UNMAP (munmap) */		\
 	X(events_remap)		/* UFFD_EVENT_REMAP (mremap) */		\

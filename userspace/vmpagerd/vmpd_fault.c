@@ -400,6 +400,7 @@ static int fault_missing(struct vmpd_thread *t, struct vmpd_client *c,
 	uint32_t f, e = VMP_NIL;
 	const char *src;
 	bool dirty = write, rest_dirty, ra = false, guessed = false;
+	uint64_t t0;
 	int ret;
 
 	if (p->flags & VMPD_PG_RESIDENT) {
@@ -430,10 +431,12 @@ static int fault_missing(struct vmpd_thread *t, struct vmpd_client *c,
 		w = around_window(c, idx, true);
 		if (f != VMP_NIL && fa)
 			around_plan(c, addr, idx, w < fa ? w : fa, &a);
+		t0 = vmpd_now_ns();
 		if (a.n)
 			src = around_read(t, c, idx, &a);
 		else
 			src = swap_in(t, c, idx, w, &e);
+		count_n(fault_read_ns, vmpd_now_ns() - t0);
 		if (!src) {
 			if (f != VMP_NIL)
 				frame_release(c, f);
@@ -450,6 +453,7 @@ static int fault_missing(struct vmpd_thread *t, struct vmpd_client *c,
 		dirty = guessed = true;
 	/* the run is filled like its first page, but a swapped run as read */
 	rest_dirty = a.swap ? guessed : dirty;
+	t0 = vmpd_now_ns();
 	if (a.n && rest_dirty == dirty) {
 		ret = uffd_copy_run(c, addr, src, a.n + 1, !dirty, &done);
 		if (done)
@@ -463,6 +467,7 @@ static int fault_missing(struct vmpd_thread *t, struct vmpd_client *c,
 	}
 	if (ret == -EEXIST)
 		ret = fill_exists(c, addr, idx, src, &dirty);
+	count_n(fault_fill_ns, vmpd_now_ns() - t0);
 	if (ret) {
 		around_trim(c, &a, 0);
 		if (f != VMP_NIL)
@@ -621,7 +626,9 @@ static void handle_fault(struct vmpd_thread *t, struct vmpd_client *c,
 		uffd_wake(c, addr, PG);
 		return;
 	}
-	vmpd_hist_add(vmpd_now_ns() - t0);
+	t0 = vmpd_now_ns() - t0;
+	vmpd_hist_add(t0);
+	count_n(fault_ns, t0);
 }
 
 /*
