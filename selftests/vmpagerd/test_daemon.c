@@ -268,6 +268,61 @@ TEST_F_TIMEOUT(vmpd, threads_faulting_the_same_pages, 180)
 	EXPECT_EQ(0, vmp_region_free(p));
 }
 
+struct rand_reader {
+	char *p;
+	uint64_t seed;
+	long bad;
+};
+
+static void *read_random(void *arg)
+{
+	struct rand_reader *r = arg;
+	uint64_t rng = r->seed;
+	unsigned int i, pg;
+
+	r->bad = -1;
+	for (i = 0; i < 2 * NPG && r->bad < 0; i++) {
+		rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+		pg = (rng >> 33) % NPG;
+		r->bad = vmp_check(r->p + (size_t)pg * PG, pg, 1, 0x46);
+	}
+	return NULL;
+}
+
+/*
+ * A client's threads faulting on swapped pages at once: the queued faults'
+ * reads go out together (read_batches), every word still right.
+ */
+TEST_F_TIMEOUT(vmpd, threads_at_random_share_swap_reads, 180)
+{
+	struct rand_reader rd[4];
+	long long batches, batched;
+	pthread_t th[4];
+	char *p;
+	int i;
+
+	p = vmpd_region(&self->d, NPG, 0);
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	vmp_fill(p, 0, NPG, 0x46);
+	for (i = 0; i < 4; i++) {
+		rd[i].p = p;
+		rd[i].seed = 1000 + i;
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, read_random, &rd[i]));
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		EXPECT_EQ(-1, rd[i].bad) TH_LOG("thread %d", i);
+	}
+	batches = vmpd_stat(&self->d, "read_batches");
+	batched = vmpd_stat(&self->d, "read_batched");
+	TH_LOG("%lld major faults, %lld read in %lld batches",
+	       vmpd_stat(&self->d, "faults_major"), batched, batches);
+	EXPECT_LT(0, batches) TH_LOG("queued faults were read one by one");
+	EXPECT_LE(2 * batches, batched);
+	EXPECT_EQ(0, vmpd_stat(&self->d, "lost_pages"));
+	EXPECT_EQ(0, vmp_region_free(p));
+}
+
 struct churn {
 	char *p;
 	volatile int *stop;

@@ -46,6 +46,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +69,7 @@ static const char *const ph_names[PH_NR] = { "write", "seq", "uniform", "zipf" }
 struct uopts {
 	size_t pool, ws, samples;	/* ws = ratio * pool: the region */
 	unsigned long ratio;
+	unsigned long threads;		/* -T: threads of the uniform and zipf phases */
 	uint64_t seed;
 	const char *disk;
 	struct zipf zipf;
@@ -116,6 +118,58 @@ static uint64_t verify_page(volatile uint64_t *p, size_t page)
 	return bad;
 }
 
+/* One thread's share of a uniform or zipf phase (-T). */
+struct rthread {
+	const struct uopts *o;
+	volatile uint64_t *p;
+	enum phase ph;
+	unsigned long k;		/* 0 .. threads - 1 */
+	uint64_t bad;
+};
+
+static void *read_share(void *arg)
+{
+	struct rthread *r = arg;
+	const struct uopts *o = r->o;
+	uint64_t rng = o->seed, mix = o->seed ^ 0x74687264ULL;	/* "thrd" */
+	size_t i, n = o->ws / o->threads;
+
+	/*
+	 * Each thread's stream starts at an output of the generator, not at
+	 * seed + k steps: splitmix64's state only advances by a constant, so
+	 * nearby seeds would give the threads the same pages, shifted.
+	 */
+	for (i = 0; i <= r->k; i++)
+		rng = rng_next(&mix);
+
+	if (r->ph == PH_ZIPF)
+		rng ^= ZIPF_SEED;
+	for (i = 0; i < n; i++)
+		r->bad += verify_page(r->p, r->ph == PH_ZIPF ? zipf_next(&o->zipf, &rng) :
+					    rng_next(&rng) % o->ws);
+	return NULL;
+}
+
+/* The uniform or zipf phase in o->threads threads; false if one failed to start. */
+static bool run_threads(const struct uopts *o, volatile uint64_t *p, enum phase ph,
+			uint64_t *bad)
+{
+	struct rthread r[16];
+	pthread_t th[16];
+	unsigned long k, started;
+
+	for (started = 0; started < o->threads; started++) {
+		r[started] = (struct rthread){ .o = o, .p = p, .ph = ph, .k = started };
+		if (pthread_create(&th[started], NULL, read_share, &r[started]))
+			break;
+	}
+	for (k = 0; k < started; k++) {
+		pthread_join(th[k], NULL);
+		*bad += r[k].bad;
+	}
+	return started == o->threads;
+}
+
 static void run_phase(const struct uopts *o, volatile uint64_t *p, enum phase ph,
 		      struct uphase *u)
 {
@@ -123,6 +177,13 @@ static void run_phase(const struct uopts *o, volatile uint64_t *p, enum phase ph
 	size_t i, w;
 
 	t0 = now_ns();
+	if (o->threads > 1 && (ph == PH_UNIFORM || ph == PH_ZIPF)) {
+		if (!run_threads(o, p, ph, &bad))
+			bad++;		/* reported as wrong words: the row fails */
+		u->ns = now_ns() - t0;
+		u->bad = bad;
+		return;
+	}
 	switch (ph) {
 	case PH_WRITE:
 		for (i = 0; i < o->ws; i++)
@@ -341,6 +402,17 @@ static void csv_side(const struct uopts *o, const char *who, const struct side *
 		rate(o, u) > 0 && rate(o, a) > 0 ? rate(o, u) / rate(o, a) : 0.0, cost, pread);
 }
 
+/* "-tN" after a threaded phase's name in its figures (-T N), else "". */
+static const char *tsuffix(const struct uopts *o, enum phase ph)
+{
+	static char buf[16];
+
+	if (o->threads < 2 || (ph != PH_UNIFORM && ph != PH_ZIPF))
+		return "";
+	snprintf(buf, sizeof(buf), "-t%lu", o->threads);
+	return buf;
+}
+
 /* The row of phase ph for backend b (which ran or failed, not skipped). */
 static void report(const struct uopts *o, enum backend b, enum phase ph,
 		   const struct side *sides, const struct side *anon, unsigned int mask)
@@ -377,7 +449,7 @@ static void report(const struct uopts *o, enum backend b, enum phase ph,
 	csv_side(o, backend_names[b], s, ph, anon, true);
 	clock0 = !u->ns || !a->ns;
 
-	snprintf(fig, sizeof(fig), "umap-%s", ph_names[ph]);
+	snprintf(fig, sizeof(fig), "umap-%s%s", ph_names[ph], tsuffix(o, ph));
 	if (b == BK_DAEMON && m->ran && m->ok && !m->r.ph[ph].bad)
 		figure(fig, b, "pages/s", v, "module", rate(o, &m->r.ph[ph]), "higher",
 		       clock0 || !m->r.ph[ph].ns);
@@ -385,11 +457,11 @@ static void report(const struct uopts *o, enum backend b, enum phase ph,
 		result_skip(fig, b, !(mask & (1U << BK_KERNEL)) ?
 			    "the module side was not run (-b kernel)" : !m->probed ?
 			    "the module side was skipped" : "the module side failed");
-	snprintf(fig, sizeof(fig), "umap-%s-vs-anon", ph_names[ph]);
+	snprintf(fig, sizeof(fig), "umap-%s%s-vs-anon", ph_names[ph], tsuffix(o, ph));
 	figure(fig, b, "pages/s", v, "anon", rate(o, a), "higher", clock0);
 
 	if (ph == PH_UNIFORM || ph == PH_ZIPF) {
-		snprintf(fig, sizeof(fig), "umap-%s-majfault", ph_names[ph]);
+		snprintf(fig, sizeof(fig), "umap-%s%s-majfault", ph_names[ph], tsuffix(o, ph));
 		if (!u->major) {
 			note("%s: %s had no major faults", fig, backend_names[b]);
 			result_skip(fig, b, "no major faults in the phase");
@@ -410,22 +482,23 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: vmpbench umap [-b kernel,uring,daemon|all] [-p POOL_PAGES] [-x RATIO]\n"
-		"                     [-s SEED] [-S PREAD_SAMPLES]\n"
+		"                     [-s SEED] [-S PREAD_SAMPLES] [-T THREADS]\n"
 		"  a region of RATIO * POOL_PAGES pages (default 4 * 4096) written, read in\n"
-		"  order, read at uniform and at zipf pages; anon always runs as the bound\n");
+		"  order, read at uniform and at zipf pages (by THREADS threads, each its\n"
+		"  share, default 1); anon always runs as the bound\n");
 	exit(2);
 }
 
 int bench_umap(int argc, char **argv)
 {
-	struct uopts o = { .pool = 4096, .ratio = 4, .samples = 2000, .seed = 1 };
+	struct uopts o = { .pool = 4096, .ratio = 4, .samples = 2000, .seed = 1, .threads = 1 };
 	unsigned int mask = 1U << BK_KERNEL | 1U << BK_DAEMON;
 	struct side sides[BK_NR], anon;
 	char reason[512] = "";
 	bool any = false;
 	int c, b, ph;
 
-	while ((c = getopt(argc, argv, "b:p:x:s:S:")) != -1) {
+	while ((c = getopt(argc, argv, "b:p:x:s:S:T:")) != -1) {
 		switch (c) {
 		case 'b':
 			if (parse_backends(optarg, &mask))
@@ -442,6 +515,9 @@ int bench_umap(int argc, char **argv)
 			break;
 		case 'S':
 			o.samples = arg_ulong("-S", optarg, 10, 1000000);
+			break;
+		case 'T':
+			o.threads = arg_ulong("-T", optarg, 1, 16);
 			break;
 		default:
 			usage();

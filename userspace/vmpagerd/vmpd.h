@@ -118,6 +118,8 @@ void vmpd_log(int level, const char *fmt, ...)
 	X(evict_soft)		/* pages moved into the soft-eviction cache */ \
 	X(readahead)		/* pages read ahead of a swap-in fault */ \
 	X(readahead_hits)	/* faults served by a read-ahead page */ \
+	X(read_batches)		/* swap reads of several queued faults in one submission */ \
+	X(read_batched)		/* ... the faults' pages read so */ \
 	X(fault_around)		/* pages mapped after a faulting one (no fault of their own) */ \
 	X(fault_around_hits)	/* ... inferred used: the next fault came right after the run */ \
 	X(swap_zero)		/* dirty pages found all zero at write-back: dropped, no I/O */ \
@@ -227,6 +229,7 @@ struct vmpd_frame {
 #define VMPD_CE_USED	0x1
 #define VMPD_CE_DIRTY	0x2	/* the only copy: must be written */
 #define VMPD_CE_RA	0x4	/* read ahead, not yet faulted */
+#define VMPD_CE_BATCH	0x8	/* read for a queued fault, with others */
 
 struct vmpd_centry {
 	uint32_t idx;		/* page held */

@@ -483,7 +483,10 @@ static int fault_missing(struct vmpd_thread *t, struct vmpd_client *c,
 		return ret == -EAGAIN ? -EAGAIN : 0;
 	}
 	if (p->cache != VMP_NIL) {
-		count(faults_minor);
+		if (c->centries[p->cache].flags & VMPD_CE_BATCH)
+			count(faults_major);	/* read for it, in a batch */
+		else
+			count(faults_minor);
 		if (ra) {
 			count(readahead_hits);
 			vmp_ra_hit(&c->ra);
@@ -679,6 +682,70 @@ static int handle_event(struct vmpd_client *c, const struct uffd_msg *m)
 
 
 /*
+ * Several queued faults on swapped pages (a client's threads faulting at
+ * once) are read in one submission, before the first is served: their
+ * reads overlap on the device instead of queueing behind each other's
+ * round trip. Each page is read into a cache entry of its own (marked
+ * VMPD_CE_BATCH), from which its fault is then served in turn as a
+ * major fault. Only entries free without I/O are used; a page whose read
+ * failed stays swapped and its fault reads it again (and reports the
+ * error). A single queued fault takes the usual path, with read-ahead.
+ */
+static void read_queued(struct vmpd_thread *t, struct vmpd_client *c)
+{
+	uint32_t ents[VMPD_RUN_PAGES], slots[VMPD_RUN_PAGES];
+	uint64_t idxs[VMPD_RUN_PAGES], addr, idx;
+	void *bufs[VMPD_RUN_PAGES];
+	int res[VMPD_RUN_PAGES], i, j, n = 0;
+	struct vmpd_page *p;
+	uint32_t e;
+
+	for (i = 0; i < c->npend && n < VMPD_RUN_PAGES; i++) {
+		const struct uffd_msg *m = &c->pend[(c->phead + i) % VMPD_PEND_MAX];
+
+		if (m->arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WP)
+			continue;
+		addr = m->arg.pagefault.address & ~(uint64_t)(PG - 1);
+		if (!addr_to_idx(c, addr, &idx))
+			continue;
+		p = &c->pages[idx];
+		if (p->flags || p->cache != VMP_NIL || p->slot == VMP_NIL)
+			continue;
+		for (j = 0; j < n && idxs[j] != idx; j++)
+			;
+		if (j < n)
+			continue;	/* two threads on one page */
+		e = cache_get(t, c, false);
+		if (e == VMP_NIL)
+			break;
+		ents[n] = e;
+		idxs[n] = idx;
+		slots[n] = p->slot;
+		bufs[n++] = ce_buf(c, e);
+	}
+	if (n < 2) {
+		for (i = 0; i < n; i++)
+			ce_free(c, ents[i]);
+		return;
+	}
+	swap_rw(t, false, slots, bufs, (unsigned int)n, res);
+	count(read_batches);
+	for (i = 0; i < n; i++) {
+		if (inject(&vmpd.fail_reads, res[i]) != (int)PG) {
+			count(read_errors);
+			ce_free(c, ents[i]);	/* its fault reads it again */
+			continue;
+		}
+		count(swap_ins);
+		count(read_batched);
+		c->centries[ents[i]].idx = (uint32_t)idxs[i];
+		c->centries[ents[i]].flags |= VMPD_CE_BATCH;
+		ce_link_head(c, ents[i]);
+		c->pages[idxs[i]].cache = ents[i];
+	}
+}
+
+/*
  * Serve every queued message of @c. Events first, in order, whenever
  * there are any: the kernel's address space is past every event read,
  * so no fault may be resolved with the map from before one (the race of
@@ -688,7 +755,7 @@ static int handle_event(struct vmpd_client *c, const struct uffd_msg *m)
  */
 void serve(struct vmpd_thread *t, struct vmpd_client *c)
 {
-	bool lost = false;
+	bool lost = false, batched = false;
 	struct uffd_msg m;
 	int rounds = 0, i, r;
 
@@ -713,10 +780,16 @@ void serve(struct vmpd_thread *t, struct vmpd_client *c)
 			}
 			continue;
 		}
+		if (c->npend >= 2 && !batched) {
+			read_queued(t, c);
+			batched = true;
+		}
 		m = c->pend[c->phead];
 		c->phead = (c->phead + 1) % VMPD_PEND_MAX;
 		c->npend--;
 		handle_fault(t, c, &m);
+		if (!c->npend)
+			batched = false;
 	}
 	serving = NULL;
 	pthread_mutex_unlock(&c->lock);
