@@ -373,6 +373,17 @@ static double rate(const struct uopts *o, const struct uphase *u)
 	return u->ns ? (double)o->ws * 1e9 / (double)u->ns : 0;
 }
 
+/* "-tN" after a threaded phase's name in its figures (-T N), else "". */
+static const char *tsuffix(const struct uopts *o, enum phase ph)
+{
+	static char buf[16];
+
+	if (o->threads < 2 || (ph != PH_UNIFORM && ph != PH_ZIPF))
+		return "";
+	snprintf(buf, sizeof(buf), "-t%lu", o->threads);
+	return buf;
+}
+
 /* result(), or a skip when one of the times read 0 on a coarse clock. */
 static void figure(const char *fig, enum backend b, const char *unit, double v,
 		   const char *base_name, double base, const char *better, bool clock0)
@@ -395,22 +406,11 @@ static void csv_side(const struct uopts *o, const char *who, const struct side *
 	if (backend && s->pread_ok)
 		snprintf(pread, sizeof(pread), "%zu,%.2f,%.2f", s->npread, s->pread_p50,
 			 s->pread_p99);
-	csv_row("umap.csv", "%s,%s,%zu,%zu,%zu,%.4f,%.1f,%llu,%llu,%llu,%.4f,%s,%s", who,
-		ph_names[ph], o->pool, o->ws, o->ws, u->ns / 1e9, rate(o, u),
+	csv_row("umap.csv", "%s,%s%s,%zu,%zu,%zu,%.4f,%.1f,%llu,%llu,%llu,%.4f,%s,%s", who,
+		ph_names[ph], tsuffix(o, ph), o->pool, o->ws, o->ws, u->ns / 1e9, rate(o, u),
 		(unsigned long long)(backend ? u->major : (uint64_t)u->majflt),
 		(unsigned long long)u->swapins, (unsigned long long)u->swapouts,
 		rate(o, u) > 0 && rate(o, a) > 0 ? rate(o, u) / rate(o, a) : 0.0, cost, pread);
-}
-
-/* "-tN" after a threaded phase's name in its figures (-T N), else "". */
-static const char *tsuffix(const struct uopts *o, enum phase ph)
-{
-	static char buf[16];
-
-	if (o->threads < 2 || (ph != PH_UNIFORM && ph != PH_ZIPF))
-		return "";
-	snprintf(buf, sizeof(buf), "-t%lu", o->threads);
-	return buf;
 }
 
 /* The row of phase ph for backend b (which ran or failed, not skipped). */
