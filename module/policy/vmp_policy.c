@@ -152,12 +152,41 @@
  *    use. Ghost entries are found by key through an open hash with chains
  *    (buckets[] of size a power of two >= nghost).
  *
+ *		SIEVE (Zhang et al., NSDI 2024)
+ *
+ * One list, "sieve", in insertion order: insert() adds at the head and a
+ * frame never moves after that. reference() sets VMP_PN_REF. victim()
+ * sweeps a hand from where it stopped last (the tail at first) towards the
+ * head: a frame with REF loses it and the hand moves on; the first frame
+ * without REF is the victim, and the hand stays at its newer neighbour.
+ * Past the head the hand wraps to the tail. Unlike CLOCK, a referenced
+ * frame is not moved to the head, so new frames near the head are swept
+ * sooner than old ones that were referenced once. Terminates within
+ * len + 1 steps. A frame leaving the list under the hand (remove, victim)
+ * moves the hand to its newer neighbour (pl_del()).
+ *
+ *		S3-FIFO (Yang et al., SOSP 2023)
+ *
+ * Two lists, "small" (S, a tenth of the frames) and "main" (M), and a
+ * ghost FIFO G of keys evicted from S, holding as many keys as M may hold
+ * frames (nine tenths; glists[0]). A frame counts its references, capped
+ * at 3 (VMP_PN_FREQ, two bits of pnode.flags). insert() puts a key found
+ * in G into M (a refault and an activation), any other at the head of S.
+ * victim() takes from S while S holds at least a tenth of the frames or M
+ * is empty, else from M: the S tail with a reference moves to the M head
+ * (counter cleared; an activation), one without is the victim and its key
+ * goes to G when evicted (the oldest key leaves a full G); the M tail with
+ * a reference goes back to the M head with its counter one lower, one
+ * without is the victim. Each frame is moved at most 1 + 3 times before it
+ * is chosen, so the search ends within 3 * held + 2 steps.
+ *
  *		Memory
  *
  * The caller's pnode array (12 bytes per frame) plus vmp_policy_mem_size():
- * FIFO, CLOCK, LRU need nothing; LRU2 and ARC need nframes ghosts (24 bytes)
- * and the buckets (4 bytes, rounded up to a power of two); LIRS also needs
- * the S links for frames and ghosts (2 * 8 bytes per frame).
+ * FIFO, CLOCK, LRU and SIEVE need nothing; LRU2, ARC and S3-FIFO need
+ * nframes ghosts (24 bytes) and the buckets (4 bytes, rounded up to a power
+ * of two); LIRS also needs the S links for frames and ghosts (2 * 8 bytes
+ * per frame).
  *
  *		Switching policy
  *
@@ -173,6 +202,8 @@
 #define ARC_T2		1
 #define LIRS_LIR	0
 #define LIRS_HIR	1
+#define S3_SMALL	0
+#define S3_MAIN		1
 
 static const char *const policy_names[VMP_POL_NR] = {
 	[VMP_POL_FIFO] = "fifo",
@@ -181,6 +212,8 @@ static const char *const policy_names[VMP_POL_NR] = {
 	[VMP_POL_LRU2] = "lru2",
 	[VMP_POL_ARC] = "arc",
 	[VMP_POL_LIRS] = "lirs",
+	[VMP_POL_SIEVE] = "sieve",
+	[VMP_POL_S3FIFO] = "s3fifo",
 };
 
 static const char *const list_names[VMP_POL_NR][VMP_POL_MAX_LISTS] = {
@@ -190,11 +223,14 @@ static const char *const list_names[VMP_POL_NR][VMP_POL_MAX_LISTS] = {
 	[VMP_POL_LRU2] = { "active", "inactive" },
 	[VMP_POL_ARC] = { "t1", "t2" },
 	[VMP_POL_LIRS] = { "lir", "hir" },
+	[VMP_POL_SIEVE] = { "sieve" },
+	[VMP_POL_S3FIFO] = { "small", "main" },
 };
 
 static const u8 nr_lists[VMP_POL_NR] = {
 	[VMP_POL_FIFO] = 1, [VMP_POL_CLOCK] = 1, [VMP_POL_LRU] = 1,
 	[VMP_POL_LRU2] = 2, [VMP_POL_ARC] = 2, [VMP_POL_LIRS] = 2,
+	[VMP_POL_SIEVE] = 1, [VMP_POL_S3FIFO] = 2,
 };
 
 const char *vmp_policy_name(enum vmp_policy_kind k)
@@ -233,6 +269,7 @@ static u32 ghosts_for(enum vmp_policy_kind k, u32 nframes)
 	case VMP_POL_LRU2:
 	case VMP_POL_ARC:
 	case VMP_POL_LIRS:
+	case VMP_POL_S3FIFO:
 		return nframes;
 	default:
 		return 0;
@@ -296,6 +333,7 @@ int vmp_policy_init(struct vmp_policy *p, enum vmp_policy_kind k, u32 nframes,
 	}
 	p->ghost_free = VMP_NIL;
 	p->s_top = p->s_bottom = VMP_NIL;
+	p->sieve_hand = VMP_NIL;
 	p->inactive_ratio = 1;
 
 	p->nghost = ghosts_for(k, nframes);
@@ -344,6 +382,9 @@ static void pl_del(struct vmp_policy *p, u32 f)
 {
 	struct vmp_pnode *n = vmp_pnode(p, f);
 	struct vmp_plist *L = &p->lists[n->list];
+
+	if (p->sieve_hand == f)		/* SIEVE: the hand moves on */
+		p->sieve_hand = n->prev;
 
 	if (n->prev != VMP_NIL)
 		vmp_pnode(p, n->prev)->next = n->next;
@@ -792,6 +833,125 @@ static void lirs_remove(struct vmp_policy *p, u32 f)
 	}
 }
 
+/* ---- SIEVE ------------------------------------------------------------- */
+
+static int sieve_victim(struct vmp_policy *p, u32 *frame)
+{
+	u32 f = p->sieve_hand, budget = p->lists[0].len + 1;
+	struct vmp_pnode *n;
+
+	if (f == VMP_NIL)
+		f = p->lists[0].tail;
+	while (f != VMP_NIL && budget--) {
+		n = vmp_pnode(p, f);
+		p->stats.scans++;
+		if (!(n->flags & VMP_PN_REF))
+			break;
+		n->flags &= ~VMP_PN_REF;
+		f = n->prev != VMP_NIL ? n->prev : p->lists[0].tail;
+	}
+	if (f == VMP_NIL)
+		return -1;
+	p->sieve_hand = f;	/* pl_detach() moves it to the newer neighbour */
+	pl_detach(p, f);
+	*frame = f;
+	return 0;
+}
+
+/* ---- S3-FIFO ----------------------------------------------------------- */
+
+static u32 s3_freq(const struct vmp_pnode *n)
+{
+	return (n->flags & VMP_PN_FREQ) >> VMP_PN_FREQ_SHIFT;
+}
+
+static void s3_set_freq(struct vmp_pnode *n, u32 v)
+{
+	n->flags = (u8)((n->flags & ~VMP_PN_FREQ) | (v << VMP_PN_FREQ_SHIFT));
+}
+
+/* S's share of the frames, and G's capacity (M's share). */
+static u32 s3_small_max(const struct vmp_policy *p)
+{
+	return p->nframes / 10 ? p->nframes / 10 : 1;
+}
+
+static u32 s3_ghost_max(const struct vmp_policy *p)
+{
+	u32 g = p->nframes - s3_small_max(p);
+
+	return g ? g : 1;
+}
+
+static void s3fifo_insert(struct vmp_policy *p, u32 f, u64 key)
+{
+	u32 g = g_lookup(p, key);
+
+	if (g == VMP_NIL) {
+		pl_add_head(p, S3_SMALL, f);
+		return;
+	}
+	g_free(p, 0, g);
+	p->stats.refaults++;
+	p->stats.activations++;
+	pl_add_head(p, S3_MAIN, f);
+}
+
+static void s3fifo_reference(struct vmp_policy *p, u32 f)
+{
+	struct vmp_pnode *n = vmp_pnode(p, f);
+	u32 v = s3_freq(n);
+
+	if (v < 3)
+		s3_set_freq(n, v + 1);
+}
+
+static int s3fifo_victim(struct vmp_policy *p, u32 *frame)
+{
+	u32 budget = 3 * p->held + 2, f = VMP_NIL, l;
+	struct vmp_pnode *n;
+
+	while (budget--) {
+		if (p->lists[S3_SMALL].len &&
+		    (p->lists[S3_SMALL].len >= s3_small_max(p) ||
+		     !p->lists[S3_MAIN].len))
+			l = S3_SMALL;
+		else if (p->lists[S3_MAIN].len)
+			l = S3_MAIN;
+		else
+			return -1;
+		f = p->lists[l].tail;
+		n = vmp_pnode(p, f);
+		p->stats.scans++;
+		if (!s3_freq(n))
+			break;
+		if (l == S3_SMALL) {
+			/* used while on probation: into main */
+			s3_set_freq(n, 0);
+			p->stats.activations++;
+		} else {
+			s3_set_freq(n, s3_freq(n) - 1);
+		}
+		pl_move_head(p, S3_MAIN, f);
+		f = VMP_NIL;
+	}
+	if (f == VMP_NIL)
+		return -1;
+	pl_detach(p, f);
+	*frame = f;
+	return 0;
+}
+
+static void s3fifo_evicted(struct vmp_policy *p, u32 from, u64 key)
+{
+	if (from != S3_SMALL)
+		return;
+	while (p->glists[0].len >= s3_ghost_max(p) && p->glists[0].tail != VMP_NIL)
+		g_free(p, 0, p->glists[0].tail);
+	if (p->ghost_free != VMP_NIL)
+		g_alloc(p, 0, key, 0);
+}
+
 /* ---- the events -------------------------------------------------------- */
 
 void vmp_policy_insert(struct vmp_policy *p, u32 frame, u64 key)
@@ -812,6 +972,9 @@ void vmp_policy_insert(struct vmp_policy *p, u32 frame, u64 key)
 	case VMP_POL_LIRS:
 		lirs_insert(p, frame, key);
 		break;
+	case VMP_POL_S3FIFO:
+		s3fifo_insert(p, frame, key);
+		break;
 	default:
 		pl_add_head(p, 0, frame);
 		break;
@@ -829,7 +992,11 @@ void vmp_policy_reference(struct vmp_policy *p, u32 frame)
 	case VMP_POL_FIFO:
 		break;
 	case VMP_POL_CLOCK:
+	case VMP_POL_SIEVE:
 		n->flags |= VMP_PN_REF;
+		break;
+	case VMP_POL_S3FIFO:
+		s3fifo_reference(p, frame);
 		break;
 	case VMP_POL_LRU:
 		pl_move_head(p, 0, frame);
@@ -876,6 +1043,10 @@ int vmp_policy_victim(struct vmp_policy *p, u32 *frame)
 		return arc_victim(p, frame);
 	case VMP_POL_LIRS:
 		return lirs_victim(p, frame);
+	case VMP_POL_SIEVE:
+		return sieve_victim(p, frame);
+	case VMP_POL_S3FIFO:
+		return s3fifo_victim(p, frame);
 	case VMP_POL_CLOCK:
 		budget = p->lists[0].len + 1;
 		while ((f = p->lists[0].tail) != VMP_NIL && budget--) {
@@ -916,6 +1087,9 @@ void vmp_policy_evicted(struct vmp_policy *p, u32 frame, u64 key)
 	case VMP_POL_LIRS:
 		lirs_evicted(p, frame, key);
 		break;
+	case VMP_POL_S3FIFO:
+		s3fifo_evicted(p, n->aux, key);
+		break;
 	default:
 		break;
 	}
@@ -939,6 +1113,10 @@ void vmp_policy_putback(struct vmp_policy *p, u32 frame)
 	case VMP_POL_LIRS:
 		pl_add_head(p, LIRS_HIR, frame);
 		lirs_reference(p, frame);
+		break;
+	case VMP_POL_S3FIFO:
+		pl_add_head(p, from, frame);
+		s3_set_freq(n, 1);
 		break;
 	default:
 		/* LRU2: back on the inactive head; the next look activates */
@@ -997,6 +1175,11 @@ int vmp_policy_drain(struct vmp_policy *p, u32 *frame)
 		f = p->lists[ARC_T1].tail;
 		if (f == VMP_NIL)
 			f = p->lists[ARC_T2].tail;
+		break;
+	case VMP_POL_S3FIFO:
+		f = p->lists[S3_SMALL].tail;
+		if (f == VMP_NIL)
+			f = p->lists[S3_MAIN].tail;
 		break;
 	case VMP_POL_LIRS:
 		f = p->lists[LIRS_HIR].tail;
@@ -1070,8 +1253,9 @@ u32 vmp_policy_list_next(const struct vmp_policy *p, u32 frame)
  * victim end of each list in turn (an equal share per list, the lists in
  * index order), the coldest first. For LIRS the LIR "list" is the bottom
  * of the stack S upwards: the LIR frame that a promotion would demote
- * next. The pager tests these frames' references before it asks for a
- * victim, so the verdict sees them.
+ * next. For SIEVE, the frames from its hand on, in the hand's order. The
+ * pager tests these frames' references before it asks for a victim, so
+ * the verdict sees them.
  */
 u32 vmp_policy_candidates(const struct vmp_policy *p, u32 *out, u32 max)
 {
@@ -1079,6 +1263,17 @@ u32 vmp_policy_candidates(const struct vmp_policy *p, u32 *out, u32 max)
 
 	if (!max)
 		return 0;
+	if (p->kind == VMP_POL_SIEVE) {
+		/* from the hand towards the head, then from the tail */
+		f = p->sieve_hand != VMP_NIL ? p->sieve_hand : p->lists[0].tail;
+		for (scan = p->lists[0].len; f != VMP_NIL && scan-- && n < max;) {
+			out[n++] = f;
+			f = vmp_pnode(p, f)->prev;
+			if (f == VMP_NIL)
+				f = p->lists[0].tail;
+		}
+		return n;
+	}
 	share = max / nl ? max / nl : 1;
 	for (i = 0; i < nl && n < max; i++) {
 		got = 0;

@@ -37,6 +37,8 @@ enum vmp_policy_kind {
 	VMP_POL_LRU2,		/* Linux active/inactive lists + refault distance */
 	VMP_POL_ARC,		/* adaptive replacement cache (Megiddo, Modha) */
 	VMP_POL_LIRS,		/* low inter-reference recency set (Jiang, Zhang) */
+	VMP_POL_SIEVE,		/* FIFO with a visited bit and a sweeping hand (NSDI 2024) */
+	VMP_POL_S3FIFO,		/* small, main and ghost FIFO queues (SOSP 2023) */
 	VMP_POL_NR
 };
 
@@ -63,6 +65,8 @@ struct vmp_pnode {
 
 #define VMP_PN_REF	0x01	/* referenced since last looked at */
 #define VMP_PN_IN_S	0x02	/* LIRS: the frame has an entry in the stack S */
+#define VMP_PN_FREQ	0x0c	/* S3-FIFO: references while resident, 0..3 */
+#define VMP_PN_FREQ_SHIFT 2
 
 #define VMP_POL_MAX_LISTS	2
 
@@ -133,6 +137,8 @@ struct vmp_policy {
 	u32 s_bottom;
 	u32 lir_max;			/* nframes - HIR share */
 	bool lirs_full;			/* a victim was taken: start-up is over */
+	/* SIEVE: the frame the hand is at (VMP_NIL: the tail) */
+	u32 sieve_hand;
 };
 
 const char *vmp_policy_name(enum vmp_policy_kind k);

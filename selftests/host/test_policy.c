@@ -576,6 +576,85 @@ static void test_switch(enum vmp_policy_kind a, enum vmp_policy_kind b)
 	rig_free(&s);
 }
 
+/* Insert key @key into frame @f of @r. */
+static void put(struct rig *r, u32 f, u64 key)
+{
+	r->state[f] = F_HELD;
+	vmp_policy_insert(&r->p, f, key);
+}
+
+/* The next victim, evicted with @key: the frame, or VMP_NIL. */
+static u32 evict_next(struct rig *r, u64 key)
+{
+	u32 f;
+
+	if (vmp_policy_victim(&r->p, &f))
+		return VMP_NIL;
+	vmp_policy_evicted(&r->p, f, key);
+	r->state[f] = F_FREE;
+	return f;
+}
+
+/*
+ * SIEVE by hand: frames stay where they were inserted, the hand sweeps
+ * from the tail towards the head, clears marks as it passes and stays
+ * where it stopped.
+ */
+static void test_sieve_hand(void)
+{
+	struct rig r;
+	bool ok = true;
+
+	rig_init(&r, VMP_POL_SIEVE, 4);
+	put(&r, 0, 100);		/* A */
+	put(&r, 1, 101);		/* B */
+	put(&r, 2, 102);		/* C: head C B A tail */
+	vmp_policy_reference(&r.p, 0);
+	ok &= evict_next(&r, 101) == 1;	/* A's mark cleared, B taken */
+	put(&r, 1, 103);		/* D at the head: D C A */
+	ok &= evict_next(&r, 102) == 2;	/* the hand was at C */
+	put(&r, 2, 104);		/* E: E D A, the hand at D */
+	vmp_policy_reference(&r.p, 1);
+	ok &= evict_next(&r, 104) == 2;	/* D's mark cleared, E taken */
+	ok &= evict_next(&r, 100) == 0;	/* past the head: the tail, A */
+	ok &= !check(&r) && r.p.stats.scans == 6;
+	ksft_test_result(ok, "sieve: the hand sweeps tail to head, clears marks, keeps its place, wraps%s\n",
+			 r.why);
+	rig_free(&r);
+}
+
+/*
+ * S3-FIFO by hand (10 frames: the small queue's share is 1): a frame used
+ * on probation moves to main, one that was not leaves a ghost, a ghost's
+ * key comes back into main, main's evictions leave none.
+ */
+static void test_s3fifo_hand(void)
+{
+	struct rig r;
+	bool ok = true;
+
+	rig_init(&r, VMP_POL_S3FIFO, 10);
+	put(&r, 0, 1);
+	put(&r, 1, 2);
+	put(&r, 2, 3);			/* small: 3 2 1 */
+	vmp_policy_reference(&r.p, 0);
+	ok &= evict_next(&r, 2) == 1;	/* 1 to main, 2 out: ghost 2 */
+	ok &= vmp_policy_nr_ghosts(&r.p) == 1 && r.p.stats.activations == 1;
+	put(&r, 1, 2);			/* ghost hit: into main */
+	ok &= r.p.stats.refaults == 1 && r.p.lists[1].len == 2;
+	ok &= vmp_policy_nr_ghosts(&r.p) == 0;
+	ok &= evict_next(&r, 3) == 2;	/* small's last: ghost 3 */
+	vmp_policy_reference(&r.p, 0);
+	vmp_policy_reference(&r.p, 0);
+	ok &= evict_next(&r, 2) == 1;	/* main: 0 goes round (count 2 to 1), 1 out */
+	ok &= vmp_policy_nr_ghosts(&r.p) == 1;	/* main leaves no ghost */
+	ok &= evict_next(&r, 1) == 0;	/* its count ran out */
+	ok &= !check(&r) && r.p.held == 0;
+	ksft_test_result(ok, "s3fifo: probation, promotion on use, ghosts of the small queue only%s\n",
+			 r.why);
+	rig_free(&r);
+}
+
 /* requeue: a FIFO victim given another trip goes behind every other frame, unreferenced. */
 static void test_requeue(void)
 {
@@ -609,14 +688,15 @@ static void test_requeue(void)
 /*
  * candidates(): after a random history, every frame named is held and on a
  * list, none twice, at most max; nothing changes; and the frame victim()
- * returns next is among them (CLOCK and LRU2: with every frame a
- * candidate, since their victim() passes over any number of frames marked
- * referenced).
+ * returns next is among them (CLOCK, LRU2, SIEVE and S3-FIFO: with every
+ * frame a candidate, since their victim() passes over any number of frames
+ * marked referenced; S3-FIFO's share per list must hold its longer list).
  */
 static void test_candidates(enum vmp_policy_kind k)
 {
-	u32 out[64], n, i, j, f, round;
-	u32 max = k == VMP_POL_CLOCK || k == VMP_POL_LRU2 ? 64 : 4;
+	u32 out[128], n, i, j, f, round;
+	u32 max = k == VMP_POL_CLOCK || k == VMP_POL_LRU2 || k == VMP_POL_SIEVE ? 64 :
+		  k == VMP_POL_S3FIFO ? 128 : 4;
 	struct vmp_policy_stats before;
 	struct rig r;
 	bool ok = true, found;
@@ -697,7 +777,7 @@ int main(void)
 	int k;
 
 	ksft_print_header();
-	ksft_set_plan(1 + 3 + 1 + 1 + 4 + VMP_POL_NR + 4 + 3 + VMP_POL_NR + 2);
+	ksft_set_plan(1 + 3 + 1 + 1 + 4 + VMP_POL_NR + 4 + 3 + VMP_POL_NR + 2 + 2);
 
 	test_fifo_belady_anomaly();
 	test_clock_second_chance();
@@ -716,6 +796,8 @@ int main(void)
 	test_switch(VMP_POL_ARC, VMP_POL_LIRS);
 	test_switch(VMP_POL_LRU2, VMP_POL_CLOCK);
 	test_requeue();
+	test_sieve_hand();
+	test_s3fifo_hand();
 	for (k = 0; k < VMP_POL_NR; k++)
 		test_candidates(k);
 	test_names();

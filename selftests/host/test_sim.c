@@ -255,7 +255,9 @@ static void test_formats(void)
 static const char *const traces[] = {
 	"multi1", "multi2", "gli", "ps", "cpp", "cs", "loop", "zigzag", "2_pools",
 };
-static const char *const policies[] = { "fifo", "clock", "lru", "lru2", "arc", "lirs" };
+static const char *const policies[] = {
+	"fifo", "clock", "lru", "lru2", "arc", "lirs", "sieve", "s3fifo",
+};
 
 static void test_traces(const char *dir)
 {
@@ -282,7 +284,7 @@ static void test_traces(const char *dir)
 		return;
 	}
 	st = run_sim(args, rows, &n);
-	opt_ok = st == 0 && n == 9 * 7;
+	opt_ok = st == 0 && n == 9 * (1 + (int)ARRAY_SIZE(policies));
 	for (i = 0; opt_ok && i < ARRAY_SIZE(traces); i++) {
 		o = NULL;
 		for (int k = 0; k < n; k++)

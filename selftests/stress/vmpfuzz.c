@@ -663,7 +663,7 @@ static void load_dfs_files(void)
 
 static void op_debugfs(void)
 {
-	static const char *const words[] = { "fifo", "clock", "lru", "lru2", "arc", "lirs",
+	static const char *const words[] = { "fifo", "clock", "lru", "lru2", "arc", "lirs", "sieve", "s3fifo",
 		"lirs\n", " arc ", "LRU", "", "\n", "-1", "0x10", "010", "18446744073709551616",
 		"4294967295", "2147483648", "1 2 3", "0 1 2", "9 8 7", "1 2 100000000",
 		"accessed", "both", "soft-unmap", "faults", "accessed\n", "both faults" };

@@ -808,7 +808,8 @@ static void reap_workers(bool respawn)
 
 static void knob_policy(uint64_t *rng)
 {
-	static const char *const names[] = { "fifo", "clock", "lru", "lru2", "arc", "lirs" };
+	static const char *const names[] = { "fifo", "clock", "lru", "lru2", "arc", "lirs",
+					     "sieve", "s3fifo" };
 	const char *n = names[vs_below(rng, 6)];
 	int r = vs_knob("policy", n);
 

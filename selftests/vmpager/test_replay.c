@@ -128,6 +128,8 @@ FIXTURE_VARIANT_ADD(replay, lru) { .policy = "lru" };
 FIXTURE_VARIANT_ADD(replay, lru2) { .policy = "lru2" };
 FIXTURE_VARIANT_ADD(replay, arc) { .policy = "arc" };
 FIXTURE_VARIANT_ADD(replay, lirs) { .policy = "lirs" };
+FIXTURE_VARIANT_ADD(replay, sieve) { .policy = "sieve" };
+FIXTURE_VARIANT_ADD(replay, s3fifo) { .policy = "s3fifo" };
 
 FIXTURE_SETUP(replay) { }
 FIXTURE_TEARDOWN(replay)
