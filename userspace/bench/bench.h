@@ -196,6 +196,7 @@ int region_stats(const struct region *r, struct vmpager_global_info *gi);
  * region_stats() (the fault handler counts before it returns).
  */
 void region_dump_stats(const struct region *r, const char *label);
+unsigned long long region_daemon_stat(const struct region *r, const char *stat);
 int region_stats_settled(const struct region *r, struct vmpager_global_info *gi);
 /*
  * After one access known to have faulted: for the daemon, read until

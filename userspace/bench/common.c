@@ -992,6 +992,24 @@ int region_stats(const struct region *r, struct vmpager_global_info *gi)
 	return 0;
 }
 
+/* One of the daemon's own counters by name (0 for the module, or on error). */
+unsigned long long region_daemon_stat(const struct region *r, const char *stat)
+{
+	char *ans, *line, *save = NULL, name[64];
+	unsigned long long v, got = 0;
+
+	if (r->b != BK_DAEMON)
+		return 0;
+	ans = daemon_cmd(daemon_ctl, "stats");
+	if (!ans)
+		return 0;
+	for (line = strtok_r(ans, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (sscanf(line, "%63s %llu", name, &v) == 2 && !strcmp(name, stat))
+			got = v;
+	free(ans);
+	return got;
+}
+
 /*
  * With VMPBENCH_DAEMON_STATS set, print every nonzero counter of the
  * daemon's "stats" (cumulative since it started) as progress lines
