@@ -623,6 +623,29 @@ TEST_F_TIMEOUT(around, sequential_passes_map_runs, 300)
 	EXPECT_EQ(0, vmp_region_free(p));
 }
 
+/*
+ * A run stops at the end of the client's mapping: with the region split in
+ * two VMAs by mprotect(), a copy across them fails (ENOENT) and the
+ * faulting page is filled alone; no fault is left waiting.
+ */
+TEST_F_TIMEOUT(around, run_across_an_mprotect_split_fills_the_page, 60)
+{
+	const size_t half = (size_t)ABUDGET / 2 * PG;
+	char *p;
+
+	p = vmpd_region(&self->d, ABUDGET, 0);
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	ASSERT_EQ(0, mprotect(p + half, half, PROT_READ));
+	vmp_fill(p, 0, ABUDGET / 2, 0x26);
+	EXPECT_EQ(-1, vmp_check_zero(p + half, ABUDGET / 2));
+	ASSERT_EQ(0, mprotect(p + half, half, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(-1, vmp_check(p, 0, ABUDGET / 2, 0x26));
+	vmp_fill(p + half, ABUDGET / 2, ABUDGET / 2, 0x26);
+	EXPECT_EQ(-1, vmp_check(p, 0, ABUDGET, 0x26));
+	EXPECT_LT(0, vmpd_stat(&self->d, "fault_around"));
+	EXPECT_EQ(0, vmp_region_free(p));
+}
+
 /* fault_around 0: one fault per page, as before the knob. */
 TEST_F_TIMEOUT(around, off_serves_one_page_per_fault, 120)
 {

@@ -456,9 +456,18 @@ static int fault_missing(struct vmpd_thread *t, struct vmpd_client *c,
 	t0 = vmpd_now_ns();
 	if (a.n && rest_dirty == dirty) {
 		ret = uffd_copy_run(c, addr, src, a.n + 1, !dirty, &done);
-		if (done)
+		if (done) {
 			ret = 0;	/* the faulting page is in */
-		done = done ? done - 1 : 0;
+			done--;
+		} else if (ret && ret != -EAGAIN && ret != -EEXIST) {
+			/*
+			 * Nothing filled: the run may cross into another
+			 * mapping of the region (an mprotect() split it; a copy
+			 * must stay in one VMA: ENOENT). The page alone.
+			 */
+			around_trim(c, &a, 0);
+			ret = uffd_copy(c, addr, src, !dirty);
+		}
 	} else {
 		ret = uffd_copy(c, addr, src, !dirty);
 		if (!ret && a.n)
