@@ -87,7 +87,11 @@ mkdir -p "$logdir" || exit 2
 console=$logdir/console.log ktap=$logdir/ktap.log
 rm -f "$console" "$ktap" "$logdir/records"
 
-append="console=ttyS0 loglevel=7 printk.time=1 panic=-1 printk.devkmsg=on vmp.plan=/tests/plan vmp.kmemleak=1"
+# tsc=reliable: under TCG the TSC follows the host's clock, but the
+# clocksource watchdog, starved of CPU on a loaded 2-core host, can mark it
+# unstable; the guest then falls back to jiffies (4 ms resolution) and timed
+# samples read 0 (seen: the debug kernel's bench-swap line, 2026-12-06).
+append="console=ttyS0 loglevel=7 printk.time=1 panic=-1 printk.devkmsg=on tsc=reliable vmp.plan=/tests/plan vmp.kmemleak=1"
 [ $interactive = 1 ] && append="$append vmp.shell=1"
 [ -n "$extra" ] && append="$append $extra"
 

@@ -42,6 +42,39 @@ FIXTURE_TEARDOWN(vmpd)
 		TH_LOG("vmpagerd did not exit cleanly on SIGTERM");
 }
 
+/* "stats" without the line that every control command changes. */
+static char *stats_now(struct vmpd_inst *d)
+{
+	char *a = vmpd_ctl(d, "stats"), *l;
+
+	if (a && (l = strstr(a, "ctl_commands ")))
+		memset(l, ' ', strcspn(l, "\n"));
+	return a;
+}
+
+/*
+ * Wait until the counters stop moving (at most 2 s): the daemon counts a
+ * fault after the copy that wakes the faulting thread, so the client can
+ * run ahead of the last count (seen on the debug kernel).
+ */
+static void settle(struct vmpd_inst *d)
+{
+	char *a = stats_now(d), *b;
+	int i;
+
+	for (i = 0; i < 100 && a; i++) {
+		usleep(20000);
+		b = stats_now(d);
+		if (b && !strcmp(a, b)) {
+			free(b);
+			break;
+		}
+		free(a);
+		a = b;
+	}
+	free(a);
+}
+
 /* Wait until the daemon has no client left (region freed, or its process died). */
 static int wait_no_clients(struct vmpd_inst *d)
 {
@@ -64,6 +97,7 @@ TEST_F_TIMEOUT(vmpd, region_four_times_the_budget_survives, 180)
 	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
 	vmp_fill(p, 0, NPG, 0x11);
 	/* first touch, in order: a fault per page or per fault-around run */
+	settle(&self->d);
 	zero = vmpd_stat(&self->d, "faults_zero");
 	around = vmpd_stat(&self->d, "fault_around");
 	EXPECT_EQ(NPG, zero + around);
@@ -120,6 +154,12 @@ TEST_F_TIMEOUT(vmpd, clean_pages_are_dropped_without_write, 180)
 	char *p;
 	int pass;
 
+	/*
+	 * FIFO: every page of the fill leaves within the read passes. (LIRS
+	 * may keep a LIR page of the fill, still dirty, resident through
+	 * both and write it in the third: seen once on the debug kernel.)
+	 */
+	free(vmpd_ctl(&self->d, "policy fifo"));
 	p = vmpd_region(&self->d, NPG, 0);
 	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
 	vmp_fill(p, 0, NPG, 0x22);
@@ -601,6 +641,7 @@ TEST_F_TIMEOUT(around, sequential_passes_map_runs, 300)
 	p = vmpd_region(&self->d, ANPG, 0);
 	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
 	vmp_fill(p, 0, ANPG, 0x21);
+	settle(&self->d);
 	zero = vmpd_stat(&self->d, "faults_zero");
 	around = vmpd_stat(&self->d, "fault_around");
 	hits = vmpd_stat(&self->d, "fault_around_hits");
@@ -613,12 +654,14 @@ TEST_F_TIMEOUT(around, sequential_passes_map_runs, 300)
 	f0 = vmpd_stat(&self->d, "faults");
 	a0 = vmpd_stat(&self->d, "fault_around");
 	EXPECT_EQ(-1, vmp_check(p, 0, ANPG, 0x21));
+	settle(&self->d);
 	faults = vmpd_stat(&self->d, "faults") - f0;
 	mapped = vmpd_stat(&self->d, "fault_around") - a0;
 	TH_LOG("read pass: %lld faults, %lld swapped pages mapped around them",
 	       faults, mapped);
 	EXPECT_LT(ANPG / 4, mapped) TH_LOG("swapped pages were not mapped in runs");
-	EXPECT_GT((ANPG - ABUDGET) / 3, faults);
+	/* runs of up to 8 (readahead); shorter when frames run short */
+	EXPECT_GT((ANPG - ABUDGET) / 2, faults);
 	EXPECT_EQ(0, vmpd_stat(&self->d, "lost_pages"));
 	EXPECT_EQ(0, vmp_region_free(p));
 }
@@ -657,6 +700,7 @@ TEST_F_TIMEOUT(around, off_serves_one_page_per_fault, 120)
 	p = vmpd_region(&self->d, ABUDGET / 2, 0);
 	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
 	vmp_fill(p, 0, ABUDGET / 2, 0x22);
+	settle(&self->d);
 	EXPECT_EQ(ABUDGET / 2, vmpd_stat(&self->d, "faults_zero"));
 	EXPECT_EQ(0, vmpd_stat(&self->d, "fault_around"));
 	EXPECT_EQ(-1, vmp_check(p, 0, ABUDGET / 2, 0x22));
@@ -844,6 +888,7 @@ TEST_F_TIMEOUT(vmpd, events_unmap_remap_remove, 180)
 
 TEST_F_TIMEOUT(vmpd, policy_switch_keeps_data, 180)
 {
+	long long act;
 	char *s, *p;
 
 	p = vmpd_region(&self->d, NPG, 0);
@@ -854,16 +899,21 @@ TEST_F_TIMEOUT(vmpd, policy_switch_keeps_data, 180)
 	EXPECT_STREQ("arc\nend\n", s);
 	free(s);
 	EXPECT_EQ(-1, vmp_check(p, 0, NPG, 0x88));
-	/* under ARC a write to a clean page (WP fault) promotes it to T2 */
-	EXPECT_EQ(0, vmpd_stat(&self->d, "activations"));
+	/*
+	 * Under ARC a write to a clean page (WP fault) promotes it to T2.
+	 * (Counted from here: a page mapped around a fault and evicted
+	 * before its use refaults as a ghost hit, an activation too.)
+	 */
+	settle(&self->d);
+	act = vmpd_stat(&self->d, "activations");
 	vmp_touch_read(p, 16);
 	vmp_fill(p, 0, 16, 0x89);
-	EXPECT_LE(16, vmpd_stat(&self->d, "activations"));
+	EXPECT_LE(act + 16, vmpd_stat(&self->d, "activations"));
 	s = vmpd_ctl(&self->d, "policy clock");
 	EXPECT_STREQ("clock\nend\n", s);
 	free(s);
 	/* the counters survive the switch */
-	EXPECT_LE(16, vmpd_stat(&self->d, "activations"));
+	EXPECT_LE(act + 16, vmpd_stat(&self->d, "activations"));
 	vmp_fill(p, 0, NPG, 0x89);
 	EXPECT_EQ(-1, vmp_check(p, 0, NPG, 0x89));
 	EXPECT_EQ(0, vmp_region_free(p));
