@@ -80,13 +80,45 @@ static bool stderr_says(const char *what)
 	return strstr(buf, what) != NULL;
 }
 
+/* The hand trace's references, without the '*' marker. */
+static const unsigned int hand[] = { 1, 2, 3, 4, 1, 2, 5, 1, 2, 3, 4, 5 };
+
+static bool write_file(const char *path, const void *buf, size_t len)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return false;
+	if (fwrite(buf, 1, len, f) != len) {
+		fclose(f);
+		return false;
+	}
+	return !fclose(f);
+}
+
+/* vmpsim -p fifo -c 3,4 ARGS gives the hand trace's misses (as @name). */
+static bool hand_misses(const char *args, const char *name)
+{
+	static struct row rows[MAX_ROWS];
+	const struct row *o3, *o4, *f3, *f4;
+	char a[512];
+	int n = 0, st;
+
+	snprintf(a, sizeof(a), "-p fifo -c 3,4 %s", args);
+	st = run_sim(a, rows, &n);
+	o3 = find(rows, n, name, 3, "opt");
+	o4 = find(rows, n, name, 4, "opt");
+	f3 = find(rows, n, name, 3, "fifo");
+	f4 = find(rows, n, name, 4, "fifo");
+	return st == 0 && n == 4 && o3 && o4 && f3 && f4 && o3->refs == 12 &&
+	       o3->misses == 7 && o4->misses == 6 && f3->misses == 9 &&
+	       f4->misses == 10;
+}
+
 static void test_hand_trace(void)
 {
 	static const char text[] = "1\n2\n3\n4\n*\n1\n2\n5\n1\n2\n3\n4\n5\n";
-	static struct row rows[MAX_ROWS];
 	char path[128], args[256];
-	const struct row *o3, *o4, *f3, *f4;
-	int n = 0, st;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/anomaly.txt", tmpdir);
@@ -95,15 +127,8 @@ static void test_hand_trace(void)
 		ksft_test_result_fail("hand trace: cannot write %s\n", path);
 		return;
 	}
-	snprintf(args, sizeof(args), "-p fifo -c 3,4 '%s'", path);
-	st = run_sim(args, rows, &n);
-	o3 = find(rows, n, "anomaly", 3, "opt");
-	o4 = find(rows, n, "anomaly", 4, "opt");
-	f3 = find(rows, n, "anomaly", 3, "fifo");
-	f4 = find(rows, n, "anomaly", 4, "fifo");
-	ksft_test_result(st == 0 && n == 4 && o3 && o4 && f3 && f4 &&
-			 o3->refs == 12 && o3->misses == 7 && o4->misses == 6 &&
-			 f3->misses == 9 && f4->misses == 10,
+	snprintf(args, sizeof(args), "'%s'", path);
+	ksft_test_result(hand_misses(args, "anomaly"),
 			 "vmpsim: plain trace with '*' marker: OPT 7/6, FIFO 9/10 misses at 3/4 frames\n");
 }
 
@@ -130,41 +155,6 @@ static void test_errors(void)
 			 "vmpsim: cache size 0 fails with a message\n");
 }
 
-/* The hand trace's references, without the '*' marker. */
-static const unsigned int hand[] = { 1, 2, 3, 4, 1, 2, 5, 1, 2, 3, 4, 5 };
-
-static bool write_file(const char *path, const void *buf, size_t len)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f)
-		return false;
-	if (fwrite(buf, 1, len, f) != len) {
-		fclose(f);
-		return false;
-	}
-	return !fclose(f);
-}
-
-/* vmpsim -p fifo -c 3,4 ARGS gives the hand trace's misses (as "hand"). */
-static bool hand_misses(const char *args)
-{
-	static struct row rows[MAX_ROWS];
-	const struct row *o3, *o4, *f3, *f4;
-	char a[512];
-	int n = 0, st;
-
-	snprintf(a, sizeof(a), "-p fifo -c 3,4 %s", args);
-	st = run_sim(a, rows, &n);
-	o3 = find(rows, n, "hand", 3, "opt");
-	o4 = find(rows, n, "hand", 4, "opt");
-	f3 = find(rows, n, "hand", 3, "fifo");
-	f4 = find(rows, n, "hand", 4, "fifo");
-	return st == 0 && n == 4 && o3 && o4 && f3 && f4 && o3->refs == 12 &&
-	       o3->misses == 7 && o4->misses == 6 && f3->misses == 9 &&
-	       f4->misses == 10;
-}
-
 /* The same trace in libCacheSim's formats and as a tracepoint dump. */
 static void test_formats(void)
 {
@@ -181,7 +171,7 @@ static void test_formats(void)
 					i, hand[i]);
 	snprintf(path, sizeof(path), "%s/hand.csv", tmpdir);
 	snprintf(args, sizeof(args), "'%s'", path);
-	ksft_test_result(write_file(path, buf, len) && hand_misses(args),
+	ksft_test_result(write_file(path, buf, len) && hand_misses(args, "hand"),
 			 "vmpsim: libCacheSim csv, id column named in the header\n");
 
 	/* csv:2 without a header, string ids (hashed) */
@@ -190,7 +180,7 @@ static void test_formats(void)
 					i, 'a' + hand[i]);
 	snprintf(path, sizeof(path), "%s/hand.txt", tmpdir);
 	snprintf(args, sizeof(args), "-f csv:2 '%s'", path);
-	ksft_test_result(write_file(path, buf, len) && hand_misses(args),
+	ksft_test_result(write_file(path, buf, len) && hand_misses(args, "hand"),
 			 "vmpsim: csv:2, string object ids\n");
 
 	/* oracleGeneral: 24-byte little-endian records, obj_id at byte 4 */
@@ -204,7 +194,7 @@ static void test_formats(void)
 	}
 	snprintf(path, sizeof(path), "%s/hand.oracleGeneral.bin", tmpdir);
 	snprintf(args, sizeof(args), "'%s'", path);
-	ksft_test_result(write_file(path, rec, sizeof(rec)) && hand_misses(args),
+	ksft_test_result(write_file(path, rec, sizeof(rec)) && hand_misses(args, "hand"),
 			 "vmpsim: oracleGeneral binary trace\n");
 
 	/* a tracefs dump: other events and a failed fault are no references */
@@ -218,7 +208,7 @@ static void test_formats(void)
 					i, hand[i], i < 5 ? "zero" : "minor");
 	snprintf(path, sizeof(path), "%s/hand.dump", tmpdir);
 	snprintf(args, sizeof(args), "-f tracepoint '%s'", path);
-	ksft_test_result(write_file(path, buf, len) && hand_misses(args),
+	ksft_test_result(write_file(path, buf, len) && hand_misses(args, "hand"),
 			 "vmpsim: vmpager_fault tracepoint dump\n");
 
 	/* the dump read above is what the module's tracepoint prints */

@@ -434,6 +434,7 @@ void frame_release(struct vmpd_client *c, uint32_t f);
 /* vmpd_cache.c */
 void *ce_buf(struct vmpd_client *c, uint32_t e);
 void ce_link_head(struct vmpd_client *c, uint32_t e);
+void ce_hold(struct vmpd_client *c, uint32_t e, uint64_t idx, uint8_t flags);
 void ce_free(struct vmpd_client *c, uint32_t e);
 uint32_t cache_get(struct vmpd_thread *t, struct vmpd_client *c, bool io);
 

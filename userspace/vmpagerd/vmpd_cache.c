@@ -50,6 +50,15 @@ static void ce_unlink(struct vmpd_client *c, uint32_t e)
 	x->prev = x->next = VMP_NIL;
 }
 
+/* Entry @e now holds page @idx (CACHED), newest, marked @flags. */
+void ce_hold(struct vmpd_client *c, uint32_t e, uint64_t idx, uint8_t flags)
+{
+	c->centries[e].idx = (uint32_t)idx;
+	c->centries[e].flags |= flags;
+	ce_link_head(c, e);
+	c->pages[idx].cache = e;
+}
+
 /* Free an entry that may or may not be on the FIFO. */
 void ce_free(struct vmpd_client *c, uint32_t e)
 {

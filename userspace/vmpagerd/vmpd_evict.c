@@ -60,11 +60,7 @@ static void page_evicted(struct vmpd_client *c, uint64_t idx, uint32_t e,
 	struct vmpd_page *p = &c->pages[idx];
 
 	if (e != VMP_NIL) {
-		c->centries[e].idx = (uint32_t)idx;
-		if (dirty)
-			c->centries[e].flags |= VMPD_CE_DIRTY;
-		ce_link_head(c, e);
-		p->cache = e;
+		ce_hold(c, e, idx, dirty ? VMPD_CE_DIRTY : 0);
 		count(evict_soft);
 	} else if (p->slot == VMP_NIL) {
 		count(evict_zero);

@@ -134,10 +134,7 @@ static void *swap_in(struct vmpd_thread *t, struct vmpd_client *c,
 		}
 		count(swap_ins);
 		count(readahead);
-		c->centries[ents[i]].idx = (uint32_t)idxs[i];
-		c->centries[ents[i]].flags |= VMPD_CE_RA;
-		ce_link_head(c, ents[i]);
-		c->pages[idxs[i]].cache = ents[i];
+		ce_hold(c, ents[i], idxs[i], VMPD_CE_RA);
 	}
 	*ce = ents[0];
 	if (res[0] != (int)PG) {
@@ -378,9 +375,8 @@ static void around_settle(struct vmpd_client *c, uint64_t idx,
 		*(a->swap ? &c->ra_next : &c->zra_next) = idx + 1 + i;
 		*(a->swap ? &c->ra_len : &c->zra_len) = i;
 	}
-	/* frames of pages not filled: back, but those settled above stay */
-	for (; i < a->n; i++)
-		frame_release(c, a->f[i]);
+	/* frames of pages not filled go back; those settled above stay */
+	around_trim(c, a, i);
 	a->n = 0;
 }
 
@@ -482,11 +478,8 @@ static int fault_missing(struct vmpd_thread *t, struct vmpd_client *c,
 		if (f != VMP_NIL)
 			frame_release(c, f);
 		/* a page read for this fault stays cached, clean */
-		if (e != VMP_NIL && p->cache == VMP_NIL) {
-			c->centries[e].idx = (uint32_t)idx;
-			ce_link_head(c, e);
-			p->cache = e;
-		}
+		if (e != VMP_NIL && p->cache == VMP_NIL)
+			ce_hold(c, e, idx, 0);
 		dbg("pid %d: UFFDIO_COPY %#llx: %s", c->pid,
 		    (unsigned long long)addr, strerror(-ret));
 		return ret == -EAGAIN ? -EAGAIN : 0;
@@ -747,10 +740,7 @@ static void read_queued(struct vmpd_thread *t, struct vmpd_client *c)
 		}
 		count(swap_ins);
 		count(read_batched);
-		c->centries[ents[i]].idx = (uint32_t)idxs[i];
-		c->centries[ents[i]].flags |= VMPD_CE_BATCH;
-		ce_link_head(c, ents[i]);
-		c->pages[idxs[i]].cache = ents[i];
+		ce_hold(c, ents[i], idxs[i], VMPD_CE_BATCH);
 	}
 }
 
