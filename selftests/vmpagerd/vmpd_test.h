@@ -205,6 +205,26 @@ static inline void vmpd_dump_log(struct vmpd_inst *d)
 	free(s);
 }
 
+/*
+ * A failed test's reader needs the daemon's own account: print its
+ * warnings and errors (the debug lines of a long test would bury them).
+ */
+static inline void vmpd_dump_problems(struct vmpd_inst *d)
+{
+	char *s = vmp_read_file(d->log), *line, *save = NULL;
+	int n = 0;
+
+	if (!s)
+		return;
+	for (line = strtok_r(s, "\n", &save); line && n < 60;
+	     line = strtok_r(NULL, "\n", &save))
+		if (strstr(line, ": warn: ") || strstr(line, ": err: ")) {
+			fprintf(stderr, "#   %s\n", line);
+			n++;
+		}
+	free(s);
+}
+
 /* SIGTERM, reap, remove the scratch directory: the exit status, or -1. */
 static inline int vmpd_stop(struct vmpd_inst *d)
 {

@@ -130,6 +130,7 @@ void vmpd_log(int level, const char *fmt, ...)
 	X(frames_over)		/* pages filled beyond the budget */	\
 	X(copy_eagain)		/* uffd ioctls retried after EAGAIN */	\
 	X(io_interrupted)	/* swap I/O waits interrupted by a signal, resumed */ \
+	X(io_retried)		/* swap I/O requests submitted again after a transient result */ \
 	X(fault_ns)		/* ns spent serving faults (the hist command's sum) */ \
 	X(fault_read_ns)	/* ... of which reading swap (with read-ahead) */ \
 	X(fault_fill_ns)	/* ... and in UFFDIO_COPY (with the client's wake-up) */ \
@@ -360,6 +361,7 @@ struct vmpd {
 
 	uint64_t fail_reads;		/* atomic: fault injection, swap reads */
 	uint64_t fail_writes;		/* atomic: ... swap writes */
+	uint64_t fail_again;		/* atomic: ... transient results (EAGAIN) */
 
 	struct vmpd_thread threads[VMPD_MAX_THREADS];
 	int nthreads;

@@ -23,6 +23,8 @@
  *                       LE_US = 1, 2, 4, ... then "inf"
  *   fail_reads [N]      fault injection: the next N swap reads fail (EIO)
  *   fail_writes [N]     ... swap writes
+ *   fail_again [N]      ... the next N swap I/O requests complete with EAGAIN
+ *                       (transient: submitted again, nothing fails)
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -232,8 +234,10 @@ static void cmd_fail(struct out *o, uint64_t *ctr, const char *arg)
 		}
 		__atomic_store_n(ctr, v, __ATOMIC_RELAXED);
 		if (v)
-			warn("fault injection: the next %llu swap %s fail", v,
-			     ctr == &vmpd.fail_reads ? "reads" : "writes");
+			warn("fault injection: the next %llu swap %s", v,
+			     ctr == &vmpd.fail_reads ? "reads fail" :
+			     ctr == &vmpd.fail_writes ? "writes fail" :
+			     "I/O requests complete with EAGAIN");
 	}
 	say(o, "%llu\n", (unsigned long long)__atomic_load_n(ctr, __ATOMIC_RELAXED));
 }
@@ -289,9 +293,11 @@ static void run_command(struct out *o, char *line)
 		cmd_fail(o, &vmpd.fail_reads, arg);
 	else if (!strcmp(cmd, "fail_writes"))
 		cmd_fail(o, &vmpd.fail_writes, arg);
+	else if (!strcmp(cmd, "fail_again"))
+		cmd_fail(o, &vmpd.fail_again, arg);
 	else
 		say_error(o, EINVAL,
-			  "unknown command '%s' (stats clients policy readahead ra_adaptive max_region_pages dirty_guess fault_around poll_us watermarks hist fail_reads fail_writes)",
+			  "unknown command '%s' (stats clients policy readahead ra_adaptive max_region_pages dirty_guess fault_around poll_us watermarks hist fail_reads fail_writes fail_again)",
 			  cmd);
 	say(o, "end\n");
 	flush_out(o);

@@ -114,11 +114,71 @@ static int buf_index(struct vmpd_thread *t)
 }
 
 /*
+ * A request's result that says "not now" rather than "failed": the kernel
+ * may complete an O_DIRECT request with EAGAIN (a bio refused for want of
+ * a tag where io_uring cannot reissue it), with ECANCELED (io-wq could not
+ * start a worker for it) or with a short transfer, and EINTR can reach a
+ * CQE too. Such a request is submitted again, up to VMPD_IO_TRIES times in
+ * all, before its pages count as failed.
+ */
+#define VMPD_IO_TRIES	8
+
+static bool io_transient(int res, int want)
+{
+	return res == -EAGAIN || res == -EINTR || res == -EBUSY ||
+	       res == -ECANCELED || (res >= 0 && res < want);
+}
+
+/*
+ * Fault injection (control command fail_again): a request that completed
+ * whole on its first submission is reported as -EAGAIN while the counter
+ * is positive (so it is submitted again, and then goes through).
+ */
+static int inject_again(int res, int want)
+{
+	uint64_t n = __atomic_load_n(&vmpd.fail_again, __ATOMIC_RELAXED);
+
+	while (n && res == want)
+		if (__atomic_compare_exchange_n(&vmpd.fail_again, &n, n - 1,
+						true, __ATOMIC_RELAXED,
+						__ATOMIC_RELAXED))
+			return -EAGAIN;
+	return res;
+}
+
+/* Prepare the request for pages i..j-1 (consecutive slots of one file). */
+static struct io_uring_sqe *prep_run(struct vmpd_thread *t, bool write,
+				     const uint32_t *slots, void *const *bufs,
+				     unsigned int i, unsigned int j,
+				     struct iovec *iov)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&t->ring);
+	unsigned int k;
+
+	for (k = i + 1; k < j &&
+	     (char *)bufs[k] == (char *)bufs[k - 1] + PG; k++)
+		;
+	if (k == j) {
+		/* one buffer (a page, a fault-around run) */
+		vmp_uswap_prep_pages(vmpd.swap, sqe, write, slots[i], j - i,
+				     bufs[i], buf_index(t));
+	} else {
+		for (k = i; k < j; k++)
+			iov[k] = (struct iovec){ bufs[k], PG };
+		vmp_uswap_prep_pagesv(vmpd.swap, sqe, write, slots[i],
+				      &iov[i], j - i);
+	}
+	return sqe;
+}
+
+/*
  * Read (@write false) or write the @n pages bufs[i] from/to slots[i] (n at
  * most VMPD_FLUSH_BATCH + 1), one request per run of consecutive slots in
  * one file (a readv/writev of the run's buffers; a single page with the
- * registered buffer when the run's buffers are one), and store each page's result at res[i]: 4096, or the
- * run's error (a short transfer is -EIO for each page of its run).
+ * registered buffer when the run's buffers are one), and store each page's
+ * result at res[i]: 4096, or the run's error (a short transfer is -EIO
+ * for each page of its run). A request with a transient result
+ * (io_transient()) is submitted again (io_retried).
  */
 #define VMPD_IO_MAX	(VMPD_FLUSH_BATCH + 1)
 _Static_assert(VMP_RA_MAX + 1 <= VMPD_IO_MAX, "a swap-in's reads fit");
@@ -127,36 +187,50 @@ void swap_rw(struct vmpd_thread *t, bool write, const uint32_t *slots,
 	     void *const *bufs, unsigned int n, int *res)
 {
 	struct iovec iov[VMPD_IO_MAX];
-	unsigned int start[VMPD_IO_MAX], len[VMPD_IO_MAX];
-	int rres[VMPD_IO_MAX];
-	unsigned int nr = 0, i, j, k;
+	unsigned int start[VMPD_IO_MAX], len[VMPD_IO_MAX], todo[VMPD_IO_MAX];
+	int rres[VMPD_IO_MAX], bres[VMPD_IO_MAX];
+	unsigned int nr = 0, ntodo, again, try, i, j, k;
 
 	for (i = 0; i < n; i = j) {
-		struct io_uring_sqe *sqe = io_uring_get_sqe(&t->ring);
-
 		for (j = i + 1; j < n && slots[j] == slots[j - 1] + 1 &&
 		     vmp_uswap_contig(vmpd.swap, slots[i], j - i + 1) ==
 		     j - i + 1; j++)
 			;
-		for (k = i + 1; k < j &&
-		     (char *)bufs[k] == (char *)bufs[k - 1] + PG; k++)
-			;
-		if (k == j) {
-			/* one buffer (a page, a fault-around run) */
-			vmp_uswap_prep_pages(vmpd.swap, sqe, write, slots[i],
-					     j - i, bufs[i], buf_index(t));
-		} else {
-			for (k = i; k < j; k++)
-				iov[k] = (struct iovec){ bufs[k], PG };
-			vmp_uswap_prep_pagesv(vmpd.swap, sqe, write, slots[i],
-					      &iov[i], j - i);
-		}
-		io_uring_sqe_set_data64(sqe, ring_tag(t, nr));
 		start[nr] = i;
 		len[nr] = j - i;
-		rres[nr++] = -EIO;
+		todo[nr] = nr;
+		nr++;
 	}
-	ring_run(t, nr, rres);
+	for (ntodo = nr, try = 1; ntodo; try++) {
+		for (k = 0; k < ntodo; k++) {
+			i = todo[k];
+			io_uring_sqe_set_data64(prep_run(t, write, slots, bufs,
+							 start[i],
+							 start[i] + len[i],
+							 iov),
+						ring_tag(t, k));
+			bres[k] = -EIO;
+		}
+		ring_run(t, ntodo, bres);
+		for (k = 0, again = 0; k < ntodo; k++) {
+			int want = (int)(len[todo[k]] * PG);
+
+			i = todo[k];
+			rres[i] = try == 1 ? inject_again(bres[k], want) :
+					     bres[k];
+			if (io_transient(rres[i], want) && try < VMPD_IO_TRIES) {
+				count(io_retried);
+				info("swap %s of %u pages at slot %u: %s, submitted again",
+				    write ? "write" : "read", len[i],
+				    slots[start[i]], rres[i] < 0 ?
+				    strerror(-rres[i]) : "short transfer");
+				todo[again++] = i;
+			}
+		}
+		ntodo = again;
+		if (ntodo)
+			usleep(50u << try);
+	}
 	for (i = 0; i < nr; i++)
 		for (k = start[i]; k < start[i] + len[i]; k++)
 			res[k] = rres[i] == (int)(len[i] * PG) ? (int)PG :
