@@ -214,6 +214,7 @@ static const char *const policy_names[VMP_POL_NR] = {
 	[VMP_POL_LIRS] = "lirs",
 	[VMP_POL_SIEVE] = "sieve",
 	[VMP_POL_S3FIFO] = "s3fifo",
+	[VMP_POL_ADAPT] = "adaptive",
 };
 
 static const char *const list_names[VMP_POL_NR][VMP_POL_MAX_LISTS] = {
@@ -225,12 +226,13 @@ static const char *const list_names[VMP_POL_NR][VMP_POL_MAX_LISTS] = {
 	[VMP_POL_LIRS] = { "lir", "hir" },
 	[VMP_POL_SIEVE] = { "sieve" },
 	[VMP_POL_S3FIFO] = { "small", "main" },
+	[VMP_POL_ADAPT] = { "out", "in" },
 };
 
 static const u8 nr_lists[VMP_POL_NR] = {
 	[VMP_POL_FIFO] = 1, [VMP_POL_CLOCK] = 1, [VMP_POL_LRU] = 1,
 	[VMP_POL_LRU2] = 2, [VMP_POL_ARC] = 2, [VMP_POL_LIRS] = 2,
-	[VMP_POL_SIEVE] = 1, [VMP_POL_S3FIFO] = 2,
+	[VMP_POL_SIEVE] = 1, [VMP_POL_S3FIFO] = 2, [VMP_POL_ADAPT] = 2,
 };
 
 const char *vmp_policy_name(enum vmp_policy_kind k)
@@ -276,6 +278,9 @@ static u32 ghosts_for(enum vmp_policy_kind k, u32 nframes)
 	}
 }
 
+static size_t adapt_mem_size(u32 nframes);
+static int adapt_init(struct vmp_policy *p, char *m);
+
 static u32 hash_bits_for(u32 nghost)
 {
 	u32 bits = 1;
@@ -290,6 +295,8 @@ size_t vmp_policy_mem_size(enum vmp_policy_kind k, u32 nframes)
 	u32 ng = ghosts_for(k, nframes);
 	size_t sz;
 
+	if (k == VMP_POL_ADAPT)
+		return adapt_mem_size(nframes);
 	if (!ng)
 		return 0;
 	sz = (size_t)ng * sizeof(struct vmp_ghost);
@@ -356,6 +363,8 @@ int vmp_policy_init(struct vmp_policy *p, enum vmp_policy_kind k, u32 nframes,
 		p->slinks = (struct vmp_slink *)m;
 		lirs_size(p, 0);
 	}
+	if (k == VMP_POL_ADAPT)
+		return adapt_init(p, m);
 	return 0;
 }
 
@@ -952,6 +961,343 @@ static void s3fifo_evicted(struct vmp_policy *p, u32 from, u64 key)
 		g_alloc(p, 0, key, 0);
 }
 
+/* ---- ADAPT ------------------------------------------------------------- */
+
+/*
+ * The experts ADAPT follows, and its two lists: "out" (resident frames the
+ * leading expert does not hold: the victims, oldest first) and "in".
+ */
+#define ADAPT_NEXP	3
+#define ADAPT_OUT	0
+#define ADAPT_IN	1
+#define ADAPT_MISS	65536		/* a miss's weight in an expert's score */
+#define ADAPT_MARGIN	3		/* percent fewer misses to take the lead */
+#define ADAPT_WINDOW	4		/* score window, in cap references */
+
+static const enum vmp_policy_kind adapt_kinds[ADAPT_NEXP] = {
+	VMP_POL_LIRS, VMP_POL_LRU, VMP_POL_ARC,
+};
+
+/* One expert, run on keys alone: a shadow cache of cap frames. */
+struct vmp_adapt_expert {
+	struct vmp_policy pol;
+	struct vmp_pnode *nodes;	/* nframes */
+	u64 *keys;			/* key of each shadow frame */
+	u32 *hnext;			/* hash chain; free list when free */
+	u32 *buckets;
+	u32 used;			/* frames handed out so far */
+	u32 free;			/* frames given back (capacity shrank) */
+	u64 score;			/* recent misses, decayed */
+};
+
+struct vmp_adapt {
+	struct vmp_adapt_expert ex[ADAPT_NEXP];
+	u64 *rkeys;			/* key of each real frame */
+	u32 *rhnext;			/* real frames by key */
+	u32 *rbuckets;
+	u32 hash_bits;
+	u32 cap;			/* nframes - reserve */
+	u32 wshift;			/* score window: 2^wshift >= 4 * cap */
+	u32 leader;			/* index into ex[] */
+	u32 since_switch;		/* references since the leader changed */
+	u64 switches;
+};
+
+static size_t align8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
+
+static size_t adapt_mem_size(u32 nframes)
+{
+	size_t nb = (size_t)1 << hash_bits_for(nframes), sz;
+	int e;
+
+	sz = align8(sizeof(struct vmp_adapt));
+	sz += align8((size_t)nframes * 8) + align8((size_t)nframes * 4) +
+	      align8(nb * 4);
+	for (e = 0; e < ADAPT_NEXP; e++)
+		sz += align8((size_t)nframes * sizeof(struct vmp_pnode)) +
+		      align8((size_t)nframes * 8) +
+		      align8((size_t)nframes * 4) + align8(nb * 4) +
+		      align8(vmp_policy_mem_size(adapt_kinds[e], nframes));
+	return sz;
+}
+
+static char *adapt_take(char **m, size_t n)
+{
+	char *r = *m;
+
+	*m += align8(n);
+	return r;
+}
+
+static void adapt_resize(struct vmp_adapt *a, u32 cap)
+{
+	a->cap = cap ? cap : 1;
+	a->wshift = 1;
+	while (a->wshift < 40 && ((u64)1 << a->wshift) < ADAPT_WINDOW * (u64)a->cap)
+		a->wshift++;
+}
+
+static int adapt_init(struct vmp_policy *p, char *m)
+{
+	u32 n = p->nframes, nb = (u32)1 << hash_bits_for(n), i;
+	struct vmp_adapt *a;
+	int e;
+
+	a = (struct vmp_adapt *)adapt_take(&m, sizeof(*a));
+	*a = (struct vmp_adapt){ 0 };
+	a->hash_bits = hash_bits_for(n);
+	a->rkeys = (u64 *)adapt_take(&m, (size_t)n * 8);
+	a->rhnext = (u32 *)adapt_take(&m, (size_t)n * 4);
+	a->rbuckets = (u32 *)adapt_take(&m, (size_t)nb * 4);
+	for (i = 0; i < nb; i++)
+		a->rbuckets[i] = VMP_NIL;
+	for (e = 0; e < ADAPT_NEXP; e++) {
+		struct vmp_adapt_expert *x = &a->ex[e];
+		size_t msz = vmp_policy_mem_size(adapt_kinds[e], n);
+
+		x->nodes = (struct vmp_pnode *)adapt_take(&m, (size_t)n *
+						sizeof(struct vmp_pnode));
+		x->keys = (u64 *)adapt_take(&m, (size_t)n * 8);
+		x->hnext = (u32 *)adapt_take(&m, (size_t)n * 4);
+		x->buckets = (u32 *)adapt_take(&m, (size_t)nb * 4);
+		for (i = 0; i < nb; i++)
+			x->buckets[i] = VMP_NIL;
+		x->free = VMP_NIL;
+		if (vmp_policy_init(&x->pol, adapt_kinds[e], n, x->nodes,
+				    sizeof(struct vmp_pnode),
+				    msz ? adapt_take(&m, msz) : NULL))
+			return -1;
+	}
+	adapt_resize(a, n);
+	p->adapt = a;
+	return 0;
+}
+
+static u32 adapt_hash(const struct vmp_adapt *a, u64 key)
+{
+	return (u32)((key * 0x9e3779b97f4a7c15ULL) >> (64 - a->hash_bits));
+}
+
+/* Frame of @key in the table (keys[], hnext[], buckets[]), or VMP_NIL. */
+static u32 adapt_find(const struct vmp_adapt *a, const u64 *keys,
+		      const u32 *hnext, const u32 *buckets, u64 key)
+{
+	u32 f;
+
+	for (f = buckets[adapt_hash(a, key)]; f != VMP_NIL; f = hnext[f])
+		if (keys[f] == key)
+			return f;
+	return VMP_NIL;
+}
+
+static void adapt_hash_add(const struct vmp_adapt *a, u64 *keys, u32 *hnext,
+			   u32 *buckets, u32 f, u64 key)
+{
+	u32 h = adapt_hash(a, key);
+
+	keys[f] = key;
+	hnext[f] = buckets[h];
+	buckets[h] = f;
+}
+
+static void adapt_hash_del(const struct vmp_adapt *a, const u64 *keys,
+			   u32 *hnext, u32 *buckets, u32 f)
+{
+	u32 *pp = &buckets[adapt_hash(a, keys[f])];
+
+	while (*pp != VMP_NIL && *pp != f)
+		pp = &hnext[*pp];
+	if (*pp == f)
+		*pp = hnext[f];
+}
+
+/* The real frame holding @key moves to list @l (if it is on a list). */
+static void adapt_move(struct vmp_policy *p, u64 key, u32 l)
+{
+	struct vmp_adapt *a = p->adapt;
+	u32 f = adapt_find(a, a->rkeys, a->rhnext, a->rbuckets, key);
+	struct vmp_pnode *n;
+
+	if (f == VMP_NIL)
+		return;
+	n = vmp_pnode(p, f);
+	if (n->list != ADAPT_OUT && n->list != ADAPT_IN) {
+		if (n->list == VMP_PL_DETACHED)
+			n->aux = (u16)l;	/* a putback goes there */
+		return;
+	}
+	if (n->list == l)
+		return;
+	pl_del(p, f);
+	pl_add_head(p, l, f);
+	if (l == ADAPT_OUT)
+		p->stats.deactivations++;
+	else
+		p->stats.activations++;
+}
+
+/* Expert @e sees a reference to @key: a hit, or a miss it makes room for. */
+static void adapt_expert_ref(struct vmp_policy *p, int e, u64 key)
+{
+	struct vmp_adapt *a = p->adapt;
+	struct vmp_adapt_expert *x = &a->ex[e];
+	u32 f = adapt_find(a, x->keys, x->hnext, x->buckets, key), v;
+
+	x->score -= x->score >> a->wshift;
+	if (f != VMP_NIL) {
+		vmp_policy_reference(&x->pol, f);
+		return;
+	}
+	x->score += ADAPT_MISS;
+	while (x->pol.held >= a->cap && !vmp_policy_victim(&x->pol, &v)) {
+		vmp_policy_evicted(&x->pol, v, x->keys[v]);
+		adapt_hash_del(a, x->keys, x->hnext, x->buckets, v);
+		x->hnext[v] = x->free;
+		x->free = v;
+		if (e == (int)a->leader)
+			adapt_move(p, x->keys[v], ADAPT_OUT);
+	}
+	if (x->free != VMP_NIL) {
+		f = x->free;
+		x->free = x->hnext[f];
+	} else if (x->used < p->nframes) {
+		f = x->used++;
+	} else {
+		return;		/* cannot happen: held < cap <= nframes */
+	}
+	adapt_hash_add(a, x->keys, x->hnext, x->buckets, f, key);
+	vmp_policy_insert(&x->pol, f, key);
+}
+
+/* Does the leading expert hold @key? */
+static bool adapt_leader_has(const struct vmp_adapt *a, u64 key)
+{
+	const struct vmp_adapt_expert *x = &a->ex[a->leader];
+
+	return adapt_find(a, x->keys, x->hnext, x->buckets, key) != VMP_NIL;
+}
+
+/*
+ * A new leader: every real frame goes to "in" or "out" by what it holds.
+ * O(frames held), at most once per cap references.
+ */
+static void adapt_switch(struct vmp_policy *p, u32 leader)
+{
+	struct vmp_adapt *a = p->adapt;
+	u32 f, next, l;
+
+	a->leader = leader;
+	a->switches++;
+	a->since_switch = 0;
+	for (l = 0; l < 2; l++)
+		for (f = p->lists[l].head; f != VMP_NIL; f = next) {
+			next = vmp_pnode(p, f)->next;
+			p->stats.scans++;
+			adapt_move(p, a->rkeys[f],
+				   adapt_leader_has(a, a->rkeys[f]) ?
+				   ADAPT_IN : ADAPT_OUT);
+		}
+}
+
+/* Every expert sees @key; the one with clearly fewer recent misses leads. */
+static void adapt_access(struct vmp_policy *p, u64 key)
+{
+	struct vmp_adapt *a = p->adapt;
+	u32 best = a->leader;
+	int e;
+
+	for (e = 0; e < ADAPT_NEXP; e++)
+		adapt_expert_ref(p, e, key);
+	if (++a->since_switch < a->cap)
+		return;
+	for (e = 0; e < ADAPT_NEXP; e++)
+		if (a->ex[e].score < a->ex[best].score)
+			best = e;
+	if (a->ex[best].score * 100 <
+	    a->ex[a->leader].score * (100 - ADAPT_MARGIN))
+		adapt_switch(p, best);
+}
+
+static void adapt_insert(struct vmp_policy *p, u32 f, u64 key)
+{
+	struct vmp_adapt *a = p->adapt;
+
+	adapt_hash_add(a, a->rkeys, a->rhnext, a->rbuckets, f, key);
+	adapt_access(p, key);
+	pl_add_head(p, adapt_leader_has(a, key) ? ADAPT_IN : ADAPT_OUT, f);
+}
+
+static void adapt_reference(struct vmp_policy *p, u32 f)
+{
+	struct vmp_adapt *a = p->adapt;
+	u64 key = a->rkeys[f];
+
+	adapt_access(p, key);
+	pl_move_head(p, adapt_leader_has(a, key) ? ADAPT_IN : ADAPT_OUT, f);
+}
+
+/*
+ * The oldest frame the leader does not hold; else (the pager evicts ahead
+ * of the miss that will make the leader drop a page) one of the pages the
+ * leader would drop next; else the least recently referenced frame.
+ */
+#define ADAPT_PEEK	4
+
+static int adapt_victim(struct vmp_policy *p, u32 *frame)
+{
+	struct vmp_adapt *a = p->adapt;
+	struct vmp_adapt_expert *x = &a->ex[a->leader];
+	u32 f = p->lists[ADAPT_OUT].tail, c[ADAPT_PEEK], n, i, r;
+
+	if (f == VMP_NIL) {
+		n = vmp_policy_candidates(&x->pol, c, ADAPT_PEEK);
+		for (i = 0; i < n && f == VMP_NIL; i++) {
+			r = adapt_find(a, a->rkeys, a->rhnext, a->rbuckets,
+				       x->keys[c[i]]);
+			if (r != VMP_NIL &&
+			    vmp_pnode(p, r)->list == ADAPT_IN)
+				f = r;
+		}
+	}
+	if (f == VMP_NIL)
+		f = p->lists[ADAPT_IN].tail;
+	if (f == VMP_NIL)
+		return -1;
+	p->stats.scans++;
+	pl_detach(p, f);
+	*frame = f;
+	return 0;
+}
+
+/* The frame leaves the pool (evicted or removed): forget its key. */
+static void adapt_forget(struct vmp_policy *p, u32 f)
+{
+	struct vmp_adapt *a = p->adapt;
+
+	adapt_hash_del(a, a->rkeys, a->rhnext, a->rbuckets, f);
+}
+
+void vmp_policy_adapt_info(const struct vmp_policy *p,
+			   struct vmp_adapt_info *info)
+{
+	const struct vmp_adapt *a = p->adapt;
+	int e;
+
+	*info = (struct vmp_adapt_info){ .leader = VMP_POL_NR };
+	if (p->kind != VMP_POL_ADAPT || !a)
+		return;
+	info->leader = adapt_kinds[a->leader];
+	info->switches = a->switches;
+	info->nexperts = ADAPT_NEXP;
+	for (e = 0; e < ADAPT_NEXP; e++) {
+		info->kinds[e] = adapt_kinds[e];
+		info->misses[e] = a->ex[e].score;
+	}
+}
+
 /* ---- the events -------------------------------------------------------- */
 
 void vmp_policy_insert(struct vmp_policy *p, u32 frame, u64 key)
@@ -974,6 +1320,9 @@ void vmp_policy_insert(struct vmp_policy *p, u32 frame, u64 key)
 		break;
 	case VMP_POL_S3FIFO:
 		s3fifo_insert(p, frame, key);
+		break;
+	case VMP_POL_ADAPT:
+		adapt_insert(p, frame, key);
 		break;
 	default:
 		pl_add_head(p, 0, frame);
@@ -1010,6 +1359,9 @@ void vmp_policy_reference(struct vmp_policy *p, u32 frame)
 	case VMP_POL_LIRS:
 		lirs_reference(p, frame);
 		break;
+	case VMP_POL_ADAPT:
+		adapt_reference(p, frame);
+		break;
 	default:
 		break;
 	}
@@ -1027,6 +1379,8 @@ void vmp_policy_remove(struct vmp_policy *p, u32 frame)
 		lirs_remove(p, frame);
 	else if (n->list != VMP_PL_DETACHED)
 		pl_del(p, frame);
+	if (p->kind == VMP_POL_ADAPT)
+		adapt_forget(p, frame);
 	n->list = VMP_PL_NONE;
 	n->flags = 0;
 }
@@ -1047,6 +1401,8 @@ int vmp_policy_victim(struct vmp_policy *p, u32 *frame)
 		return sieve_victim(p, frame);
 	case VMP_POL_S3FIFO:
 		return s3fifo_victim(p, frame);
+	case VMP_POL_ADAPT:
+		return adapt_victim(p, frame);
 	case VMP_POL_CLOCK:
 		budget = p->lists[0].len + 1;
 		while ((f = p->lists[0].tail) != VMP_NIL && budget--) {
@@ -1090,6 +1446,9 @@ void vmp_policy_evicted(struct vmp_policy *p, u32 frame, u64 key)
 	case VMP_POL_S3FIFO:
 		s3fifo_evicted(p, n->aux, key);
 		break;
+	case VMP_POL_ADAPT:
+		adapt_forget(p, frame);
+		break;
 	default:
 		break;
 	}
@@ -1117,6 +1476,9 @@ void vmp_policy_putback(struct vmp_policy *p, u32 frame)
 	case VMP_POL_S3FIFO:
 		pl_add_head(p, from, frame);
 		s3_set_freq(n, 1);
+		break;
+	case VMP_POL_ADAPT:
+		pl_add_head(p, from, frame);
 		break;
 	default:
 		/* LRU2: back on the inactive head; the next look activates */
@@ -1154,6 +1516,9 @@ void vmp_policy_stats_add(struct vmp_policy_stats *to,
 
 void vmp_policy_set_reserve(struct vmp_policy *p, u32 reserve)
 {
+	if (p->kind == VMP_POL_ADAPT)
+		adapt_resize(p->adapt, p->nframes > reserve ?
+			     p->nframes - reserve : 1);
 	if (p->kind != VMP_POL_LIRS)
 		return;
 	lirs_size(p, reserve);
@@ -1180,6 +1545,11 @@ int vmp_policy_drain(struct vmp_policy *p, u32 *frame)
 		f = p->lists[S3_SMALL].tail;
 		if (f == VMP_NIL)
 			f = p->lists[S3_MAIN].tail;
+		break;
+	case VMP_POL_ADAPT:
+		f = p->lists[ADAPT_OUT].tail;
+		if (f == VMP_NIL)
+			f = p->lists[ADAPT_IN].tail;
 		break;
 	case VMP_POL_LIRS:
 		f = p->lists[LIRS_HIR].tail;

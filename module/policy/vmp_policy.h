@@ -39,6 +39,7 @@ enum vmp_policy_kind {
 	VMP_POL_LIRS,		/* low inter-reference recency set (Jiang, Zhang) */
 	VMP_POL_SIEVE,		/* FIFO with a visited bit and a sweeping hand (NSDI 2024) */
 	VMP_POL_S3FIFO,		/* small, main and ghost FIFO queues (SOSP 2023) */
+	VMP_POL_ADAPT,		/* follows the expert (LIRS, ARC, LRU) missing least */
 	VMP_POL_NR
 };
 
@@ -107,6 +108,8 @@ struct vmp_slink {
 	u32 next;		/* towards the bottom */
 };
 
+struct vmp_adapt;
+
 struct vmp_policy {
 	enum vmp_policy_kind kind;
 	u32 nframes;
@@ -139,6 +142,8 @@ struct vmp_policy {
 	bool lirs_full;			/* a victim was taken: start-up is over */
 	/* SIEVE: the frame the hand is at (VMP_NIL: the tail) */
 	u32 sieve_hand;
+	/* ADAPT: the experts and the frames' keys, in the caller's memory */
+	struct vmp_adapt *adapt;
 };
 
 const char *vmp_policy_name(enum vmp_policy_kind k);
@@ -209,6 +214,22 @@ u32 vmp_policy_list_len(const struct vmp_policy *p, u32 i);
 u32 vmp_policy_list_first(const struct vmp_policy *p, u32 i);
 u32 vmp_policy_list_next(const struct vmp_policy *p, u32 frame);
 u32 vmp_policy_nr_ghosts(const struct vmp_policy *p);
+
+/*
+ * ADAPT: the expert it follows now (a policy kind; VMP_POL_NR for any
+ * other policy), how often it changed, and each expert's recent misses
+ * (misses[i] for expert i, scaled: a miss adds 65536 and every reference
+ * decays the sum by 1/2^window_shift). @n: room in kinds/misses.
+ */
+struct vmp_adapt_info {
+	enum vmp_policy_kind leader;
+	u64 switches;
+	u32 nexperts;
+	enum vmp_policy_kind kinds[4];
+	u64 misses[4];
+};
+void vmp_policy_adapt_info(const struct vmp_policy *p,
+			   struct vmp_adapt_info *info);
 
 static inline struct vmp_pnode *vmp_pnode(const struct vmp_policy *p,
 					  u32 frame)

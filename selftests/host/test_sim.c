@@ -247,6 +247,7 @@ static const char *const traces[] = {
 };
 static const char *const policies[] = {
 	"fifo", "clock", "lru", "lru2", "arc", "lirs", "sieve", "s3fifo",
+	"adaptive",
 };
 
 static void test_traces(const char *dir)
@@ -309,6 +310,80 @@ static void test_traces(const char *dir)
 			 "vmpsim: lirs (the default) is no worse than LRU + 1%% except on zigzag\n");
 }
 
+/*
+ * Issue 17's goal for the adaptive policy: at each trace's usual size and
+ * at 10%, 25% and 50% of its distinct blocks, no more than 1.05x the misses
+ * of the best of the classic policies vmpsim has (LRU, CLOCK, ARC, LIRS,
+ * SIEVE, S3-FIFO; CLOCK-Pro is not there yet).
+ */
+static const struct {
+	const char *name;
+	unsigned int usual, distinct;
+} sized[] = {
+	{ "multi1", 1000, 2606 }, { "multi2", 2000, 5684 },
+	{ "gli", 1000, 2530 }, { "ps", 1000, 3083 }, { "cpp", 200, 1223 },
+	{ "cs", 500, 1409 }, { "loop", 900, 1011 }, { "zigzag", 1000, 2001 },
+	{ "2_pools", 1000, 9939 },
+};
+static const char *const classics[] = {
+	"lru", "clock", "arc", "lirs", "sieve", "s3fifo",
+};
+
+static void test_adaptive(const char *dir)
+{
+	static struct row rows[MAX_ROWS];
+	unsigned int i, j, c, sizes[4], cells = 0;
+	char args[1024];
+	double worst = 0;
+	bool ok = true;
+	int n, st;
+
+	for (i = 0; i < ARRAY_SIZE(sized); i++) {
+		sizes[0] = sized[i].usual;
+		sizes[1] = sized[i].distinct / 10;
+		sizes[2] = sized[i].distinct / 4;
+		sizes[3] = sized[i].distinct / 2;
+		snprintf(args, sizeof(args),
+			 "-p lru,clock,arc,lirs,sieve,s3fifo,adaptive -c %u,%u,%u,%u '%s/%s.trace.gz'",
+			 sizes[0], sizes[1], sizes[2], sizes[3], dir,
+			 sized[i].name);
+		st = run_sim(args, rows, &n);
+		if (st) {
+			ksft_print_msg("vmpsim %s: exit %d\n", args, st);
+			ok = false;
+			continue;
+		}
+		for (j = 0; j < 4; j++) {
+			const struct row *a = find(rows, n, sized[i].name,
+						   sizes[j], "adaptive");
+			const struct row *b = NULL, *r;
+
+			for (c = 0; c < ARRAY_SIZE(classics); c++) {
+				r = find(rows, n, sized[i].name, sizes[j],
+					 classics[c]);
+				if (r && (!b || r->misses < b->misses))
+					b = r;
+			}
+			if (!a || !b || !b->misses) {
+				ok = false;
+				continue;
+			}
+			cells++;
+			if ((double)a->misses / b->misses > worst)
+				worst = (double)a->misses / b->misses;
+			if (a->misses * 100 > b->misses * 105) {
+				ok = false;
+				ksft_print_msg("%s@%u: adaptive %llu misses, %s %llu\n",
+					       sized[i].name, sizes[j], a->misses,
+					       b->policy, b->misses);
+			}
+		}
+	}
+	ksft_test_result(ok && cells == 4 * ARRAY_SIZE(sized),
+			 "vmpsim: adaptive within 1.05x of the best classic policy on %u trace sizes (worst %.3fx)\n",
+			 cells, worst);
+}
+
 int main(void)
 {
 	const char *dir = getenv("VMP_TRACES");
@@ -326,11 +401,12 @@ int main(void)
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/vmpsim-test.XXXXXX");
 	if (!mkdtemp(tmpdir))
 		ksft_exit_fail_msg("mkdtemp: %s\n", strerror(errno));
-	ksft_set_plan(1 + 4 + 8 + 3);
+	ksft_set_plan(1 + 4 + 8 + 3 + 1);
 	test_hand_trace();
 	test_errors();
 	test_formats();
 	test_traces(dir);
+	test_adaptive(dir);
 	{
 		char cmd[128];
 

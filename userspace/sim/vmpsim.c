@@ -292,6 +292,14 @@ static long long run_policy(const struct trace *t, enum vmp_policy_kind k,
 		where[id] = f;
 		vmp_policy_insert(&pol, f, t->keys[i]);
 	}
+	if (k == VMP_POL_ADAPT && getenv("VMPSIM_ADAPT_DEBUG")) {
+		struct vmp_adapt_info ai;
+
+		vmp_policy_adapt_info(&pol, &ai);
+		fprintf(stderr, "adaptive %u: leader %s, %llu switches\n", size,
+			vmp_policy_name(ai.leader),
+			(unsigned long long)ai.switches);
+	}
 out:
 	free(nodes);
 	free(mem);
