@@ -180,13 +180,28 @@
  * without is the victim. Each frame is moved at most 1 + 3 times before it
  * is chosen, so the search ends within 3 * held + 2 steps.
  *
+ *		ADAPT ("adaptive")
+ *
+ * Follows the best of three experts, LIRS, LRU and ARC, each a policy of
+ * this file run on keys alone with as many frames as the real cache (a
+ * shadow cache). insert() and reference() show the frame's key to every
+ * expert; each scores its misses (65536 a miss, decayed by 1/2^wshift per
+ * reference: a window of about 4 * cap references). The leader changes to
+ * the expert with the lowest score when that is 3% below the leader's, at
+ * most once per cap references. lists[0] "out" holds the resident frames
+ * whose key the leader does not hold (moved there when the leader evicts
+ * the key), lists[1] "in" the others; victim() takes the out tail, else
+ * one of the leader's own next victims that is resident, else the in
+ * tail. A change of leader re-sorts every frame (O(held), amortised O(1)).
+ *
  *		Memory
  *
  * The caller's pnode array (12 bytes per frame) plus vmp_policy_mem_size():
  * FIFO, CLOCK, LRU and SIEVE need nothing; LRU2, ARC and S3-FIFO need
  * nframes ghosts (24 bytes) and the buckets (4 bytes, rounded up to a power
  * of two); LIRS also needs the S links for frames and ghosts (2 * 8 bytes
- * per frame).
+ * per frame). ADAPT needs its experts' pnodes, keys and hashes, their own
+ * memory, and a key and hash per real frame: 172 bytes per frame.
  *
  *		Switching policy
  *

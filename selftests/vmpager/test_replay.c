@@ -130,6 +130,7 @@ FIXTURE_VARIANT_ADD(replay, arc) { .policy = "arc" };
 FIXTURE_VARIANT_ADD(replay, lirs) { .policy = "lirs" };
 FIXTURE_VARIANT_ADD(replay, sieve) { .policy = "sieve" };
 FIXTURE_VARIANT_ADD(replay, s3fifo) { .policy = "s3fifo" };
+FIXTURE_VARIANT_ADD(replay, adaptive) { .policy = "adaptive" };
 
 FIXTURE_SETUP(replay) { }
 FIXTURE_TEARDOWN(replay)
@@ -186,5 +187,24 @@ static void replay_one(struct __test_metadata *_metadata, const char *policy,
 
 TEST_F(replay, cpp_200) { replay_one(_metadata, variant->policy, "cpp", 200); }
 TEST_F(replay, cs_500) { replay_one(_metadata, variant->policy, "cs", 500); }
+
+/*
+ * The adaptive policy on zigzag at half its distinct blocks: LIRS misses
+ * 1.9x LRU there, and the adaptive policy must hand the lead to its LRU
+ * expert in the module as it does in the simulator (within 5% of LRU).
+ */
+TEST(adaptive_follows_lru_on_zigzag)
+{
+	struct trace t;
+	long lru;
+
+	replay_one(_metadata, "adaptive", "zigzag", 1000);
+	ASSERT_EQ(0, trace_load("zigzag", &t));
+	lru = simulate(vmp_policy_by_name("lru"), &t, 1000);
+	EXPECT_LT(0, lru);
+	EXPECT_GE(lru * 105, simulate(vmp_policy_by_name("adaptive"), &t,
+				      1000) * 100);
+	free(t.ids);
+}
 
 TEST_HARNESS_MAIN
