@@ -191,8 +191,7 @@
  * most once per cap references. lists[0] "out" holds the resident frames
  * whose key the leader does not hold (moved there when the leader evicts
  * the key), lists[1] "in" the others; victim() takes the out tail, else
- * one of the leader's own next victims that is resident, else the in
- * tail. A change of leader re-sorts every frame (O(held), amortised O(1)).
+ * the leader's own next victim if it is resident, else the in tail. A change of leader re-sorts every frame (O(held), amortised O(1)).
  *
  *		Memory
  *
@@ -1254,28 +1253,45 @@ static void adapt_reference(struct vmp_policy *p, u32 f)
 	pl_move_head(p, adapt_leader_has(a, key) ? ADAPT_IN : ADAPT_OUT, f);
 }
 
+/* The frame victim() would return now, without taking it (an expert). */
+static u32 adapt_peek(const struct vmp_policy *q)
+{
+	u32 t1;
+
+	switch (q->kind) {
+	case VMP_POL_LIRS:
+		if (q->lists[LIRS_HIR].tail != VMP_NIL)
+			return q->lists[LIRS_HIR].tail;
+		return q->s_bottom < q->nframes ? q->s_bottom : VMP_NIL;
+	case VMP_POL_ARC:
+		t1 = q->lists[ARC_T1].len;
+		if (t1 && (t1 > q->arc_p || !q->lists[ARC_T2].len))
+			return q->lists[ARC_T1].tail;
+		return q->lists[ARC_T2].tail;
+	default:
+		return q->lists[0].tail;
+	}
+}
+
 /*
  * The oldest frame the leader does not hold; else (the pager evicts ahead
- * of the miss that will make the leader drop a page) one of the pages the
- * leader would drop next; else the least recently referenced frame.
+ * of the miss that will make the leader drop a page) the page the leader
+ * would drop next, if it is resident; else the least recently referenced
+ * frame.
  */
-#define ADAPT_PEEK	4
-
 static int adapt_victim(struct vmp_policy *p, u32 *frame)
 {
 	struct vmp_adapt *a = p->adapt;
 	struct vmp_adapt_expert *x = &a->ex[a->leader];
-	u32 f = p->lists[ADAPT_OUT].tail, c[ADAPT_PEEK], n, i, r;
+	u32 f = p->lists[ADAPT_OUT].tail, v, r;
 
 	if (f == VMP_NIL) {
-		n = vmp_policy_candidates(&x->pol, c, ADAPT_PEEK);
-		for (i = 0; i < n && f == VMP_NIL; i++) {
-			r = adapt_find(a, a->rkeys, a->rhnext, a->rbuckets,
-				       x->keys[c[i]]);
-			if (r != VMP_NIL &&
-			    vmp_pnode(p, r)->list == ADAPT_IN)
-				f = r;
-		}
+		v = adapt_peek(&x->pol);
+		r = v == VMP_NIL ? VMP_NIL :
+		    adapt_find(a, a->rkeys, a->rhnext, a->rbuckets,
+			       x->keys[v]);
+		if (r != VMP_NIL && vmp_pnode(p, r)->list == ADAPT_IN)
+			f = r;
 	}
 	if (f == VMP_NIL)
 		f = p->lists[ADAPT_IN].tail;

@@ -772,12 +772,66 @@ static void test_empty(void)
 	ksft_test_result(ok, "every policy: empty has no victim, a 1-frame pool works\n");
 }
 
+/*
+ * adaptive: follows LRU on alternating scans (where LIRS misses far more)
+ * and stays with LIRS on a loop larger than the cache (where LRU misses
+ * every reference), within a few percent of the expert it follows.
+ */
+static long adapt_run(enum vmp_policy_kind k, const u64 *refs, size_t n,
+		      struct vmp_adapt_info *info, const char **why)
+{
+	struct rig r;
+	long m;
+
+	rig_init(&r, k, 20);
+	m = replay(&r, refs, n, NULL, NULL);
+	if (info)
+		vmp_policy_adapt_info(&r.p, info);
+	*why = m < 0 ? "replay failed" : "";
+	rig_free(&r);
+	return m;
+}
+
+static void test_adapt(void)
+{
+	static u64 zz[60 * 40], lp[200 * 25];
+	struct vmp_adapt_info ai, li;
+	long a, lru, lirs, a2, lirs2, lru2;
+	const char *why;
+	size_t i, n = 0;
+
+	for (i = 0; i < 60; i++)
+		for (u64 b = 0; b < 40; b++)
+			zz[n++] = i % 2 ? 39 - b : b;
+	a = adapt_run(VMP_POL_ADAPT, zz, n, &ai, &why);
+	lru = adapt_run(VMP_POL_LRU, zz, n, &li, &why);
+	lirs = adapt_run(VMP_POL_LIRS, zz, n, NULL, &why);
+	ksft_test_result(a > 0 && ai.leader == VMP_POL_LRU && ai.switches >= 1 &&
+			 a * 100 <= lru * 110 && lirs > lru * 11 / 10 &&
+			 li.leader == VMP_POL_NR && ai.nexperts == 3,
+			 "adaptive: alternating scans: leader %s after %llu changes, %ld misses (lru %ld, lirs %ld)%s\n",
+			 vmp_policy_name(ai.leader),
+			 (unsigned long long)ai.switches, a, lru, lirs, why);
+	for (i = 0, n = 0; i < 200; i++)
+		for (u64 b = 0; b < 25; b++)
+			lp[n++] = b;
+	a2 = adapt_run(VMP_POL_ADAPT, lp, n, &ai, &why);
+	lirs2 = adapt_run(VMP_POL_LIRS, lp, n, NULL, &why);
+	lru2 = adapt_run(VMP_POL_LRU, lp, n, NULL, &why);
+	ksft_test_result(a2 > 0 && ai.leader == VMP_POL_LIRS && !ai.switches &&
+			 a2 * 100 <= lirs2 * 105 && lru2 == (long)n,
+			 "adaptive: a loop larger than the cache: leader %s after %llu changes, %ld misses (lirs %ld, lru %ld)%s\n",
+			 vmp_policy_name(ai.leader),
+			 (unsigned long long)ai.switches, a2, lirs2, lru2, why);
+}
+
 int main(void)
 {
 	int k;
 
 	ksft_print_header();
-	ksft_set_plan(1 + 3 + 1 + 1 + 4 + VMP_POL_NR + 4 + 3 + VMP_POL_NR + 2 + 2);
+	ksft_set_plan(1 + 3 + 1 + 1 + 4 + VMP_POL_NR + 4 + 3 + VMP_POL_NR + 2 + 2 +
+		      2);
 
 	test_fifo_belady_anomaly();
 	test_clock_second_chance();
@@ -802,5 +856,6 @@ int main(void)
 		test_candidates(k);
 	test_names();
 	test_empty();
+	test_adapt();
 	ksft_finished();
 }
