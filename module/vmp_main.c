@@ -55,7 +55,7 @@ MODULE_PARM_DESC(max_obj_pages,
 static char *vmp_policy_param;
 module_param_named(policy, vmp_policy_param, charp, 0444);
 MODULE_PARM_DESC(policy,
-		 "replacement policy at load: fifo, clock, lru, lru2, arc, lirs, sieve, s3fifo, adaptive (default lirs); debugfs policy switches at run time");
+		 "replacement policy at load: fifo, clock, lru, lru2, arc, lirs, sieve, s3fifo, adaptive (default adaptive); debugfs policy switches at run time");
 
 static char *vmp_swapfile;
 module_param_named(swapfile, vmp_swapfile, charp, 0444);

@@ -44,7 +44,7 @@ enum vmp_policy_kind {
 };
 
 /* The winner of the trace comparison in docs/policy.md. */
-#define VMP_POLICY_DEFAULT	VMP_POL_LIRS
+#define VMP_POLICY_DEFAULT	VMP_POL_ADAPT
 
 /*
  * Per-frame policy state. The caller owns an array of these (or embeds one in

@@ -740,7 +740,7 @@ static void test_names(void)
 	      vmp_policy_by_name("") == -1 && vmp_policy_by_name(NULL) == -1;
 	ok &= vmp_policy_mem_size(VMP_POL_FIFO, 1000) == 0 &&
 	      vmp_policy_mem_size(VMP_POL_LIRS, 1000) > 0;
-	ok &= VMP_POLICY_DEFAULT == VMP_POL_LIRS;
+	ok &= VMP_POLICY_DEFAULT == VMP_POL_ADAPT;
 	ksft_test_result(ok, "names round-trip, unknown names are -1, memory sizes\n");
 }
 

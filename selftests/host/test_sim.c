@@ -307,7 +307,7 @@ static void test_traces(const char *dir)
 			 "vmpsim: LRU misses every reference of loop@900 (%llu of %llu)\n",
 			 r ? r->misses : 0, r ? r->refs : 0);
 	ksft_test_result(opt_ok && wins,
-			 "vmpsim: lirs (the default) is no worse than LRU + 1%% except on zigzag\n");
+			 "vmpsim: lirs is no worse than LRU + 1%% except on zigzag\n");
 }
 
 /*

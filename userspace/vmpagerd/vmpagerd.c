@@ -289,7 +289,7 @@ static void usage(FILE *f)
 "      --cache-pages N     soft-eviction cache, all clients (default 8192)\n"
 "      --client-cache N    soft-eviction cache per client (default 256)\n"
 "      --policy NAME       fifo clock lru lru2 arc lirs sieve s3fifo adaptive\n"
-"                          (default lirs)\n"
+"                          (default adaptive)\n"
 "      --readahead N       swap readahead window, 0-16 pages (default 8)\n"
 "      --ra-adaptive 0|1   size the window by readahead hits (default 1)\n"
 "      --threads N         fault handler threads (default 2)\n"

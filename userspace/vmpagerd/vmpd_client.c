@@ -328,8 +328,9 @@ void vmpd_client_kill(struct vmpd_client *c, const char *why)
 	vmp_policy_stats_add(g, &c->pol.stats);
 	vmp_policy_stats_add(g, &c->pol_base);
 	pthread_mutex_unlock(&c->lock);
-	pthread_mutex_unlock(&vmpd.clients_lock);
+	/* with nclients: "clients 0" is never read before the count */
 	count(clients_exited);
+	pthread_mutex_unlock(&vmpd.clients_lock);
 	info("client pid %d: %s; %llu swap slots freed", c->pid, why,
 	     (unsigned long long)swapped);
 	vmpd_client_put(c);	/* the table's reference */
