@@ -359,6 +359,8 @@ knob:
 	EXPECT_EQ(0, vmpd_stat(&d, "frames_used"));
 	EXPECT_EQ(0, vmpd_stat(&d, "swap_used"));
 	EXPECT_EQ(0, vmpd_stat(&d, "lost_pages"));
+	if (!_metadata->passed)
+		vmpd_dump_problems(&d);
 	EXPECT_EQ(0, vmpd_stop(&d)) TH_LOG("vmpagerd did not exit cleanly on SIGTERM");
 	munmap(results, MAX_SLOTS * sizeof(*results));
 }
