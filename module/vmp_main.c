@@ -55,7 +55,7 @@ MODULE_PARM_DESC(max_obj_pages,
 static char *vmp_policy_param;
 module_param_named(policy, vmp_policy_param, charp, 0444);
 MODULE_PARM_DESC(policy,
-		 "replacement policy at load: fifo, clock, lru, lru2, arc, lirs, sieve, s3fifo, adaptive (default adaptive); debugfs policy switches at run time");
+		 "replacement policy at load: fifo, clock, lru, lru2, arc, lirs, sieve, s3fifo, clockpro, adaptive (default adaptive); debugfs policy switches at run time");
 
 static char *vmp_swapfile;
 module_param_named(swapfile, vmp_swapfile, charp, 0444);
@@ -273,7 +273,7 @@ static int __init vmp_init(void)
 	if (vmp_policy_param && *vmp_policy_param) {
 		kind = vmp_policy_by_name(vmp_policy_param);
 		if (kind < 0) {
-			pr_err("policy=%s: unknown (fifo, clock, lru, lru2, arc, lirs, sieve, s3fifo, adaptive)\n",
+			pr_err("policy=%s: unknown (fifo, clock, lru, lru2, arc, lirs, sieve, s3fifo, clockpro, adaptive)\n",
 			       vmp_policy_param);
 			return -EINVAL;
 		}

@@ -180,11 +180,26 @@
  * without is the victim. Each frame is moved at most 1 + 3 times before it
  * is chosen, so the search ends within 3 * held + 2 steps.
  *
+ *		CLOCK-Pro (Jiang, Chen, Zhang, USENIX ATC 2005)
+ *
+ * A circle of nodes in slinks[] (frames, and ghosts as nframes + g): hot
+ * frames (lists[0], counted), cold frames (lists[1], counted), and ghosts:
+ * cold pages evicted during their test period (VMP_PN_TEST). New nodes go
+ * just before the hot hand. reference() sets VMP_PN_REF only. victim()
+ * runs the cold hand: an unreferenced cold frame is the victim; a
+ * referenced one loses the bit and turns hot if in test (else a new test
+ * period), moving to the head. The hot hand keeps hot <= m - cp_mc: it
+ * clears bits, demotes the first unreferenced hot frame, and ends the test
+ * periods it passes (ghosts leave, cp_mc - 1). The test hand does the same
+ * when the ghosts would exceed m. A ghost found by insert(): the frame is
+ * hot and cp_mc + 1. cp_mc within max(1, m / 100) .. m - 1. Start-up: new
+ * frames are hot while the hot share has room, until the first victim.
+ *
  *		ADAPT ("adaptive")
  *
- * Follows the best of three experts, LIRS, LRU and ARC, each a policy of
- * this file run on keys alone with as many frames as the real cache (a
- * shadow cache). insert() and reference() show the frame's key to every
+ * Follows the best of four experts, LIRS, LRU, ARC and CLOCK-Pro, each
+ * a policy of this file run on keys alone with as many frames as the real
+ * cache (a shadow cache). insert() and reference() show the frame's key to every
  * expert; each scores its misses (65536 a miss, decayed by 1/2^wshift per
  * reference: a window of about 4 * cap references). The leader changes to
  * the expert with the lowest score when that is 3% below the leader's, at
@@ -200,7 +215,7 @@
  * nframes ghosts (24 bytes) and the buckets (4 bytes, rounded up to a power
  * of two); LIRS also needs the S links for frames and ghosts (2 * 8 bytes
  * per frame). ADAPT needs its experts' pnodes, keys and hashes, their own
- * memory, and a key and hash per real frame: 172 bytes per frame.
+ * memory, and a key and hash per real frame: 244 bytes per frame.
  *
  *		Switching policy
  *
@@ -218,6 +233,8 @@
 #define LIRS_HIR	1
 #define S3_SMALL	0
 #define S3_MAIN		1
+#define CP_HOT		0
+#define CP_COLD		1
 
 static const char *const policy_names[VMP_POL_NR] = {
 	[VMP_POL_FIFO] = "fifo",
@@ -229,6 +246,7 @@ static const char *const policy_names[VMP_POL_NR] = {
 	[VMP_POL_SIEVE] = "sieve",
 	[VMP_POL_S3FIFO] = "s3fifo",
 	[VMP_POL_ADAPT] = "adaptive",
+	[VMP_POL_CLOCKPRO] = "clockpro",
 };
 
 static const char *const list_names[VMP_POL_NR][VMP_POL_MAX_LISTS] = {
@@ -241,12 +259,14 @@ static const char *const list_names[VMP_POL_NR][VMP_POL_MAX_LISTS] = {
 	[VMP_POL_SIEVE] = { "sieve" },
 	[VMP_POL_S3FIFO] = { "small", "main" },
 	[VMP_POL_ADAPT] = { "out", "in" },
+	[VMP_POL_CLOCKPRO] = { "hot", "cold" },
 };
 
 static const u8 nr_lists[VMP_POL_NR] = {
 	[VMP_POL_FIFO] = 1, [VMP_POL_CLOCK] = 1, [VMP_POL_LRU] = 1,
 	[VMP_POL_LRU2] = 2, [VMP_POL_ARC] = 2, [VMP_POL_LIRS] = 2,
 	[VMP_POL_SIEVE] = 1, [VMP_POL_S3FIFO] = 2, [VMP_POL_ADAPT] = 2,
+	[VMP_POL_CLOCKPRO] = 2,
 };
 
 const char *vmp_policy_name(enum vmp_policy_kind k)
@@ -286,6 +306,7 @@ static u32 ghosts_for(enum vmp_policy_kind k, u32 nframes)
 	case VMP_POL_ARC:
 	case VMP_POL_LIRS:
 	case VMP_POL_S3FIFO:
+	case VMP_POL_CLOCKPRO:
 		return nframes;
 	default:
 		return 0;
@@ -293,6 +314,7 @@ static u32 ghosts_for(enum vmp_policy_kind k, u32 nframes)
 }
 
 static size_t adapt_mem_size(u32 nframes);
+static u32 cp_mc_min(const struct vmp_policy *p);
 static int adapt_init(struct vmp_policy *p, char *m);
 
 static u32 hash_bits_for(u32 nghost)
@@ -315,7 +337,7 @@ size_t vmp_policy_mem_size(enum vmp_policy_kind k, u32 nframes)
 		return 0;
 	sz = (size_t)ng * sizeof(struct vmp_ghost);
 	sz += ((size_t)1 << hash_bits_for(ng)) * sizeof(u32);
-	if (k == VMP_POL_LIRS)
+	if (k == VMP_POL_LIRS || k == VMP_POL_CLOCKPRO)
 		sz += ((size_t)nframes + ng) * sizeof(struct vmp_slink);
 	return sz;
 }
@@ -376,6 +398,12 @@ int vmp_policy_init(struct vmp_policy *p, enum vmp_policy_kind k, u32 nframes,
 	if (k == VMP_POL_LIRS) {
 		p->slinks = (struct vmp_slink *)m;
 		lirs_size(p, 0);
+	}
+	if (k == VMP_POL_CLOCKPRO) {
+		p->slinks = (struct vmp_slink *)m;
+		p->cp_hand_hot = p->cp_hand_cold = p->cp_hand_test = VMP_NIL;
+		p->cp_m = nframes;
+		p->cp_mc = cp_mc_min(p);
 	}
 	if (k == VMP_POL_ADAPT)
 		return adapt_init(p, m);
@@ -975,13 +1003,347 @@ static void s3fifo_evicted(struct vmp_policy *p, u32 from, u64 key)
 		g_alloc(p, 0, key, 0);
 }
 
+/* ---- CLOCK-Pro --------------------------------------------------------- */
+
+/*
+ * The clock is a circle of nodes linked through slinks[] (next: the way
+ * the hands move): frames (hot, or cold resident) and ghosts (cold pages
+ * no longer resident whose test period runs). A new node goes in just
+ * before the hot hand, the last place any hand reaches.
+ */
+static bool cp_is_frame(const struct vmp_policy *p, u32 id)
+{
+	return id < p->nframes;
+}
+
+static void cp_link(struct vmp_policy *p, u32 id)
+{
+	u32 at = p->cp_hand_hot, before;
+
+	if (at == VMP_NIL) {
+		p->slinks[id].next = p->slinks[id].prev = id;
+		p->cp_hand_hot = p->cp_hand_cold = p->cp_hand_test = id;
+		return;
+	}
+	before = p->slinks[at].prev;
+	p->slinks[id].prev = before;
+	p->slinks[id].next = at;
+	p->slinks[before].next = id;
+	p->slinks[at].prev = id;
+}
+
+/* Take @id out of the circle; a hand on it moves on. */
+static void cp_unlink(struct vmp_policy *p, u32 id)
+{
+	u32 next = p->slinks[id].next, prev = p->slinks[id].prev;
+
+	if (next == id) {
+		p->cp_hand_hot = p->cp_hand_cold = p->cp_hand_test = VMP_NIL;
+		return;
+	}
+	p->slinks[prev].next = next;
+	p->slinks[next].prev = prev;
+	if (p->cp_hand_hot == id)
+		p->cp_hand_hot = next;
+	if (p->cp_hand_cold == id)
+		p->cp_hand_cold = next;
+	if (p->cp_hand_test == id)
+		p->cp_hand_test = next;
+}
+
+/* Node @to takes the place of node @from in the circle (and the hands). */
+static void cp_replace(struct vmp_policy *p, u32 from, u32 to)
+{
+	u32 next = p->slinks[from].next, prev = p->slinks[from].prev;
+
+	if (next == from) {
+		p->slinks[to].next = p->slinks[to].prev = to;
+	} else {
+		p->slinks[to].next = next;
+		p->slinks[to].prev = prev;
+		p->slinks[prev].next = to;
+		p->slinks[next].prev = to;
+	}
+	if (p->cp_hand_hot == from)
+		p->cp_hand_hot = to;
+	if (p->cp_hand_cold == from)
+		p->cp_hand_cold = to;
+	if (p->cp_hand_test == from)
+		p->cp_hand_test = to;
+}
+
+/* The cold share: at least 1% of the frames, at most all but one. */
+static u32 cp_mc_min(const struct vmp_policy *p)
+{
+	return p->cp_m / 100 ? p->cp_m / 100 : 1;
+}
+
+static void cp_mc_adjust(struct vmp_policy *p, bool grow)
+{
+	if (grow && p->cp_mc + 1 < p->cp_m)
+		p->cp_mc++;
+	else if (!grow && p->cp_mc > cp_mc_min(p))
+		p->cp_mc--;
+}
+
+/* A ghost leaves the clock (its test period is over). */
+static void cp_drop_ghost(struct vmp_policy *p, u32 id)
+{
+	cp_unlink(p, id);
+	g_free(p, 0, id - p->nframes);
+}
+
+/*
+ * The test hand: ends the test period of the cold pages it passes (a
+ * ghost leaves the clock, and the cold share shrinks: its page was not
+ * wanted back in time) until one ghost has left. Hot pages are passed.
+ */
+static void cp_run_test(struct vmp_policy *p)
+{
+	u32 budget = p->held + vmp_policy_nr_ghosts(p) + 1, id;
+	struct vmp_pnode *n;
+
+	while ((id = p->cp_hand_test) != VMP_NIL && budget--) {
+		p->cp_hand_test = p->slinks[id].next;
+		p->stats.scans++;
+		if (!cp_is_frame(p, id)) {
+			cp_mc_adjust(p, false);
+			cp_drop_ghost(p, id);
+			return;
+		}
+		n = vmp_pnode(p, id);
+		if (n->list == CP_COLD && (n->flags & VMP_PN_TEST)) {
+			n->flags &= ~VMP_PN_TEST;
+			cp_mc_adjust(p, false);
+		}
+	}
+}
+
+/*
+ * The hot hand: a hot page with its reference bit loses it; one without
+ * turns cold (and the hand stops). Cold pages it passes end their test
+ * period, as under the test hand.
+ */
+static void cp_run_hot(struct vmp_policy *p)
+{
+	u32 budget = 2 * (p->held + vmp_policy_nr_ghosts(p)) + 2, id;
+	struct vmp_pnode *n;
+
+	while ((id = p->cp_hand_hot) != VMP_NIL && budget--) {
+		p->cp_hand_hot = p->slinks[id].next;
+		p->stats.scans++;
+		if (!cp_is_frame(p, id)) {
+			cp_mc_adjust(p, false);
+			cp_drop_ghost(p, id);
+			continue;
+		}
+		n = vmp_pnode(p, id);
+		if (n->list == CP_COLD && (n->flags & VMP_PN_TEST)) {
+			n->flags &= ~VMP_PN_TEST;
+			cp_mc_adjust(p, false);
+		} else if (n->list == CP_HOT) {
+			if (n->flags & VMP_PN_REF) {
+				n->flags &= ~VMP_PN_REF;
+			} else {
+				n->list = CP_COLD;
+				p->lists[CP_HOT].len--;
+				p->lists[CP_COLD].len++;
+				p->stats.deactivations++;
+				return;
+			}
+		}
+	}
+}
+
+/* Keep the hot pages within m - mc. */
+static void cp_balance(struct vmp_policy *p)
+{
+	u32 limit = p->cp_m > p->cp_mc ? p->cp_m - p->cp_mc : 0;
+
+	while (p->lists[CP_HOT].len > limit) {
+		u32 before = p->lists[CP_HOT].len;
+
+		cp_run_hot(p);
+		if (p->lists[CP_HOT].len == before)
+			break;
+	}
+}
+
+/* Frame @f, in the clock already, moves to just before the hot hand. */
+static void cp_to_head(struct vmp_policy *p, u32 f)
+{
+	cp_unlink(p, f);
+	cp_link(p, f);
+}
+
+static void clockpro_insert(struct vmp_policy *p, u32 f, u64 key)
+{
+	struct vmp_pnode *n = vmp_pnode(p, f);
+	u32 g = g_lookup(p, key);
+
+	n->prev = n->next = VMP_NIL;
+	if (g != VMP_NIL) {
+		/* back within its test period: hot, and the cold share grows */
+		p->stats.refaults++;
+		p->stats.activations++;
+		cp_mc_adjust(p, true);
+		cp_drop_ghost(p, p->nframes + g);
+		n->list = CP_HOT;
+		p->lists[CP_HOT].len++;
+		cp_link(p, f);
+		cp_balance(p);
+		return;
+	}
+	if (!p->lirs_full && p->lists[CP_HOT].len + p->cp_mc < p->cp_m) {
+		/* start-up: hot until the hot share is full (as LIRS's LIR) */
+		n->list = CP_HOT;
+		p->lists[CP_HOT].len++;
+		cp_link(p, f);
+		return;
+	}
+	n->list = CP_COLD;
+	n->flags |= VMP_PN_TEST;
+	p->lists[CP_COLD].len++;
+	cp_link(p, f);
+}
+
+/*
+ * The cold hand: a cold page without its reference bit is the victim; one
+ * with it becomes hot if it was in its test period, else starts a new one;
+ * both move to the head. Hot pages and ghosts are passed. With no cold
+ * page at all, the hot hand turns one cold first.
+ */
+static int clockpro_victim(struct vmp_policy *p, u32 *frame)
+{
+	u32 budget = 3 * (p->held + vmp_policy_nr_ghosts(p)) + 3, id;
+	struct vmp_pnode *n;
+
+	while (budget--) {
+		if (!p->lists[CP_COLD].len) {
+			if (!p->lists[CP_HOT].len)
+				return -1;
+			cp_run_hot(p);
+			continue;
+		}
+		id = p->cp_hand_cold;
+		if (id == VMP_NIL)
+			return -1;
+		p->cp_hand_cold = p->slinks[id].next;
+		p->stats.scans++;
+		if (!cp_is_frame(p, id))
+			continue;
+		n = vmp_pnode(p, id);
+		if (n->list != CP_COLD)
+			continue;
+		if (!(n->flags & VMP_PN_REF)) {
+			p->lirs_full = true;	/* start-up is over */
+			n->aux = CP_COLD;
+			n->list = VMP_PL_DETACHED;
+			p->lists[CP_COLD].len--;
+			p->stats.victims++;
+			*frame = id;
+			return 0;
+		}
+		n->flags &= ~VMP_PN_REF;
+		if (n->flags & VMP_PN_TEST) {
+			n->flags &= ~VMP_PN_TEST;
+			n->list = CP_HOT;
+			p->lists[CP_COLD].len--;
+			p->lists[CP_HOT].len++;
+			p->stats.activations++;
+			cp_to_head(p, id);
+			cp_balance(p);
+		} else {
+			n->flags |= VMP_PN_TEST;
+			cp_to_head(p, id);
+		}
+	}
+	return -1;
+}
+
+/* The victim leaves: a page in its test period stays as a ghost. */
+static void clockpro_evicted(struct vmp_policy *p, u32 f, u64 key)
+{
+	struct vmp_pnode *n = vmp_pnode(p, f);
+	u32 g;
+
+	if (!(n->flags & VMP_PN_TEST)) {
+		cp_unlink(p, f);
+		return;
+	}
+	while (p->ghost_free == VMP_NIL || vmp_policy_nr_ghosts(p) >= p->cp_m) {
+		u32 before = vmp_policy_nr_ghosts(p);
+
+		cp_run_test(p);
+		if (vmp_policy_nr_ghosts(p) == before)
+			break;
+	}
+	if (p->ghost_free == VMP_NIL) {
+		cp_unlink(p, f);
+		return;
+	}
+	g = g_alloc(p, 0, key, 0);
+	cp_replace(p, f, p->nframes + g);
+}
+
+static void clockpro_remove(struct vmp_policy *p, u32 f)
+{
+	struct vmp_pnode *n = vmp_pnode(p, f);
+
+	if (n->list == CP_HOT || n->list == CP_COLD)
+		p->lists[n->list].len--;
+	cp_unlink(p, f);
+}
+
+/* A detached frame back (putback: referenced; requeue: not). */
+static void clockpro_back(struct vmp_policy *p, u32 f, bool ref)
+{
+	struct vmp_pnode *n = vmp_pnode(p, f);
+
+	n->list = CP_COLD;
+	p->lists[CP_COLD].len++;
+	if (ref)
+		n->flags |= VMP_PN_REF;
+	cp_to_head(p, f);
+}
+
+/* The first frame of class @l from node @start on, all round the clock. */
+static u32 cp_find(const struct vmp_policy *p, u32 start, u32 l)
+{
+	u32 id = start;
+
+	while (id != VMP_NIL) {
+		if (cp_is_frame(p, id) && vmp_pnode(p, id)->list == l)
+			return id;
+		id = p->slinks[id].next;
+		if (id == start)
+			break;
+	}
+	return VMP_NIL;
+}
+
+/* Introspection: the frames of class @l from node @id on, clock order. */
+static u32 cp_next_of(const struct vmp_policy *p, u32 id, u32 l)
+{
+	u32 stop = p->cp_hand_hot;
+
+	while (id != VMP_NIL) {
+		if (cp_is_frame(p, id) && vmp_pnode(p, id)->list == l)
+			return id;
+		id = p->slinks[id].next;
+		if (id == stop)
+			return VMP_NIL;
+	}
+	return VMP_NIL;
+}
+
 /* ---- ADAPT ------------------------------------------------------------- */
 
 /*
  * The experts ADAPT follows, and its two lists: "out" (resident frames the
  * leading expert does not hold: the victims, oldest first) and "in".
  */
-#define ADAPT_NEXP	3
+#define ADAPT_NEXP	4
 #define ADAPT_OUT	0
 #define ADAPT_IN	1
 #define ADAPT_MISS	65536		/* a miss's weight in an expert's score */
@@ -989,7 +1351,7 @@ static void s3fifo_evicted(struct vmp_policy *p, u32 from, u64 key)
 #define ADAPT_WINDOW	4		/* score window, in cap references */
 
 static const enum vmp_policy_kind adapt_kinds[ADAPT_NEXP] = {
-	VMP_POL_LIRS, VMP_POL_LRU, VMP_POL_ARC,
+	VMP_POL_LIRS, VMP_POL_LRU, VMP_POL_ARC, VMP_POL_CLOCKPRO,
 };
 
 /* One expert, run on keys alone: a shadow cache of cap frames. */
@@ -1254,9 +1616,11 @@ static void adapt_reference(struct vmp_policy *p, u32 f)
 }
 
 /* The frame victim() would return now, without taking it (an expert). */
+#define ADAPT_PEEK_SCAN	64	/* nodes a CLOCK-Pro peek looks at */
+
 static u32 adapt_peek(const struct vmp_policy *q)
 {
-	u32 t1;
+	u32 t1, id;
 
 	switch (q->kind) {
 	case VMP_POL_LIRS:
@@ -1268,6 +1632,18 @@ static u32 adapt_peek(const struct vmp_policy *q)
 		if (t1 && (t1 > q->arc_p || !q->lists[ARC_T2].len))
 			return q->lists[ARC_T1].tail;
 		return q->lists[ARC_T2].tail;
+	case VMP_POL_CLOCKPRO:
+		/* the first unreferenced cold page the cold hand meets */
+		for (id = q->cp_hand_cold, t1 = 0; id != VMP_NIL &&
+		     t1 < ADAPT_PEEK_SCAN; id = q->slinks[id].next, t1++) {
+			if (cp_is_frame(q, id) &&
+			    vmp_pnode(q, id)->list == CP_COLD &&
+			    !(vmp_pnode(q, id)->flags & VMP_PN_REF))
+				return id;
+			if (q->slinks[id].next == q->cp_hand_cold)
+				break;
+		}
+		return VMP_NIL;
 	default:
 		return q->lists[0].tail;
 	}
@@ -1279,20 +1655,25 @@ static u32 adapt_peek(const struct vmp_policy *q)
  * would drop next, if it is resident; else the least recently referenced
  * frame.
  */
+/* The resident "in" frame holding the leader's next victim, or VMP_NIL. */
+static u32 adapt_victim_in(const struct vmp_policy *p)
+{
+	const struct vmp_adapt *a = p->adapt;
+	const struct vmp_adapt_expert *x = &a->ex[a->leader];
+	u32 v = adapt_peek(&x->pol), r;
+
+	if (v == VMP_NIL)
+		return VMP_NIL;
+	r = adapt_find(a, a->rkeys, a->rhnext, a->rbuckets, x->keys[v]);
+	return r != VMP_NIL && vmp_pnode(p, r)->list == ADAPT_IN ? r : VMP_NIL;
+}
+
 static int adapt_victim(struct vmp_policy *p, u32 *frame)
 {
-	struct vmp_adapt *a = p->adapt;
-	struct vmp_adapt_expert *x = &a->ex[a->leader];
-	u32 f = p->lists[ADAPT_OUT].tail, v, r;
+	u32 f = p->lists[ADAPT_OUT].tail;
 
-	if (f == VMP_NIL) {
-		v = adapt_peek(&x->pol);
-		r = v == VMP_NIL ? VMP_NIL :
-		    adapt_find(a, a->rkeys, a->rhnext, a->rbuckets,
-			       x->keys[v]);
-		if (r != VMP_NIL && vmp_pnode(p, r)->list == ADAPT_IN)
-			f = r;
-	}
+	if (f == VMP_NIL)
+		f = adapt_victim_in(p);
 	if (f == VMP_NIL)
 		f = p->lists[ADAPT_IN].tail;
 	if (f == VMP_NIL)
@@ -1355,6 +1736,9 @@ void vmp_policy_insert(struct vmp_policy *p, u32 frame, u64 key)
 	case VMP_POL_ADAPT:
 		adapt_insert(p, frame, key);
 		break;
+	case VMP_POL_CLOCKPRO:
+		clockpro_insert(p, frame, key);
+		break;
 	default:
 		pl_add_head(p, 0, frame);
 		break;
@@ -1373,6 +1757,7 @@ void vmp_policy_reference(struct vmp_policy *p, u32 frame)
 		break;
 	case VMP_POL_CLOCK:
 	case VMP_POL_SIEVE:
+	case VMP_POL_CLOCKPRO:
 		n->flags |= VMP_PN_REF;
 		break;
 	case VMP_POL_S3FIFO:
@@ -1408,6 +1793,8 @@ void vmp_policy_remove(struct vmp_policy *p, u32 frame)
 	p->held--;
 	if (p->kind == VMP_POL_LIRS)
 		lirs_remove(p, frame);
+	else if (p->kind == VMP_POL_CLOCKPRO)
+		clockpro_remove(p, frame);
 	else if (n->list != VMP_PL_DETACHED)
 		pl_del(p, frame);
 	if (p->kind == VMP_POL_ADAPT)
@@ -1434,6 +1821,8 @@ int vmp_policy_victim(struct vmp_policy *p, u32 *frame)
 		return s3fifo_victim(p, frame);
 	case VMP_POL_ADAPT:
 		return adapt_victim(p, frame);
+	case VMP_POL_CLOCKPRO:
+		return clockpro_victim(p, frame);
 	case VMP_POL_CLOCK:
 		budget = p->lists[0].len + 1;
 		while ((f = p->lists[0].tail) != VMP_NIL && budget--) {
@@ -1480,6 +1869,9 @@ void vmp_policy_evicted(struct vmp_policy *p, u32 frame, u64 key)
 	case VMP_POL_ADAPT:
 		adapt_forget(p, frame);
 		break;
+	case VMP_POL_CLOCKPRO:
+		clockpro_evicted(p, frame, key);
+		break;
 	default:
 		break;
 	}
@@ -1511,6 +1903,9 @@ void vmp_policy_putback(struct vmp_policy *p, u32 frame)
 	case VMP_POL_ADAPT:
 		pl_add_head(p, from, frame);
 		break;
+	case VMP_POL_CLOCKPRO:
+		clockpro_back(p, frame, true);
+		break;
 	default:
 		/* LRU2: back on the inactive head; the next look activates */
 		pl_add_head(p, from, frame);
@@ -1526,7 +1921,10 @@ void vmp_policy_requeue(struct vmp_policy *p, u32 frame)
 	if (unlikely(n->list != VMP_PL_DETACHED))
 		return;
 	p->stats.requeues++;
-	pl_add_head(p, n->aux, frame);
+	if (p->kind == VMP_POL_CLOCKPRO)
+		clockpro_back(p, frame, false);
+	else
+		pl_add_head(p, n->aux, frame);
 }
 
 void vmp_policy_stats_add(struct vmp_policy_stats *to,
@@ -1550,6 +1948,14 @@ void vmp_policy_set_reserve(struct vmp_policy *p, u32 reserve)
 	if (p->kind == VMP_POL_ADAPT)
 		adapt_resize(p->adapt, p->nframes > reserve ?
 			     p->nframes - reserve : 1);
+	if (p->kind == VMP_POL_CLOCKPRO) {
+		p->cp_m = p->nframes > reserve ? p->nframes - reserve : 1;
+		if (p->cp_mc < cp_mc_min(p))
+			p->cp_mc = cp_mc_min(p);
+		if (p->cp_mc >= p->cp_m && p->cp_m > 1)
+			p->cp_mc = p->cp_m - 1;
+		cp_balance(p);
+	}
 	if (p->kind != VMP_POL_LIRS)
 		return;
 	lirs_size(p, reserve);
@@ -1581,6 +1987,11 @@ int vmp_policy_drain(struct vmp_policy *p, u32 *frame)
 		f = p->lists[ADAPT_OUT].tail;
 		if (f == VMP_NIL)
 			f = p->lists[ADAPT_IN].tail;
+		break;
+	case VMP_POL_CLOCKPRO:
+		f = cp_find(p, p->cp_hand_cold, CP_COLD);
+		if (f == VMP_NIL)
+			f = cp_find(p, p->cp_hand_hot, CP_HOT);
 		break;
 	case VMP_POL_LIRS:
 		f = p->lists[LIRS_HIR].tail;
@@ -1635,6 +2046,8 @@ u32 vmp_policy_list_first(const struct vmp_policy *p, u32 i)
 		return VMP_NIL;
 	if (p->kind == VMP_POL_LIRS && i == LIRS_LIR)
 		return lirs_next_lir(p, p->s_top);
+	if (p->kind == VMP_POL_CLOCKPRO)
+		return cp_next_of(p, p->cp_hand_hot, i);
 	return p->lists[i].head;
 }
 
@@ -1646,6 +2059,12 @@ u32 vmp_policy_list_next(const struct vmp_policy *p, u32 frame)
 		return VMP_NIL;
 	if (p->kind == VMP_POL_LIRS && n->list == LIRS_LIR)
 		return lirs_next_lir(p, p->slinks[frame].next);
+	if (p->kind == VMP_POL_CLOCKPRO) {
+		u32 id = p->slinks[frame].next;
+
+		return id == p->cp_hand_hot ? VMP_NIL :
+		       cp_next_of(p, id, n->list);
+	}
 	return n->next;
 }
 
@@ -1672,6 +2091,40 @@ u32 vmp_policy_candidates(const struct vmp_policy *p, u32 *out, u32 max)
 			f = vmp_pnode(p, f)->prev;
 			if (f == VMP_NIL)
 				f = p->lists[0].tail;
+		}
+		return n;
+	}
+	if (p->kind == VMP_POL_ADAPT) {
+		/* out from its tail, the leader's next victim, in from its tail */
+		u32 lead = adapt_victim_in(p);
+
+		for (f = p->lists[ADAPT_OUT].tail; f != VMP_NIL && n < max;
+		     f = vmp_pnode(p, f)->prev)
+			out[n++] = f;
+		if (lead != VMP_NIL && n < max)
+			out[n++] = lead;
+		for (f = p->lists[ADAPT_IN].tail; f != VMP_NIL && n < max;
+		     f = vmp_pnode(p, f)->prev)
+			if (f != lead)
+				out[n++] = f;
+		return n;
+	}
+	if (p->kind == VMP_POL_CLOCKPRO) {
+		/* the cold pages the cold hand meets next, then the hot */
+		u32 l, start, id;
+
+		for (l = 0; l < 2 && n < max; l++) {
+			start = l ? p->cp_hand_hot : p->cp_hand_cold;
+			id = start;
+			for (scan = p->held + vmp_policy_nr_ghosts(p);
+			     id != VMP_NIL && scan-- && n < max;) {
+				if (cp_is_frame(p, id) &&
+				    vmp_pnode(p, id)->list == (l ? CP_HOT : CP_COLD))
+					out[n++] = id;
+				id = p->slinks[id].next;
+				if (id == start)
+					break;
+			}
 		}
 		return n;
 	}

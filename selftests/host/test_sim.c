@@ -247,7 +247,7 @@ static const char *const traces[] = {
 };
 static const char *const policies[] = {
 	"fifo", "clock", "lru", "lru2", "arc", "lirs", "sieve", "s3fifo",
-	"adaptive",
+	"adaptive", "clockpro",
 };
 
 static void test_traces(const char *dir)
@@ -313,8 +313,8 @@ static void test_traces(const char *dir)
 /*
  * Issue 17's goal for the adaptive policy: at each trace's usual size and
  * at 10%, 25% and 50% of its distinct blocks, no more than 1.05x the misses
- * of the best of the classic policies vmpsim has (LRU, CLOCK, ARC, LIRS,
- * SIEVE, S3-FIFO; CLOCK-Pro is not there yet).
+ * of the best of the classic policies (LRU, CLOCK, ARC, LIRS, SIEVE,
+ * S3-FIFO, CLOCK-Pro).
  */
 static const struct {
 	const char *name;
@@ -326,7 +326,7 @@ static const struct {
 	{ "2_pools", 1000, 9939 },
 };
 static const char *const classics[] = {
-	"lru", "clock", "arc", "lirs", "sieve", "s3fifo",
+	"lru", "clock", "arc", "lirs", "sieve", "s3fifo", "clockpro",
 };
 
 static void test_adaptive(const char *dir)
@@ -344,7 +344,7 @@ static void test_adaptive(const char *dir)
 		sizes[2] = sized[i].distinct / 4;
 		sizes[3] = sized[i].distinct / 2;
 		snprintf(args, sizeof(args),
-			 "-p lru,clock,arc,lirs,sieve,s3fifo,adaptive -c %u,%u,%u,%u '%s/%s.trace.gz'",
+			 "-p lru,clock,arc,lirs,sieve,s3fifo,clockpro,adaptive -c %u,%u,%u,%u '%s/%s.trace.gz'",
 			 sizes[0], sizes[1], sizes[2], sizes[3], dir,
 			 sized[i].name);
 		st = run_sim(args, rows, &n);

@@ -571,7 +571,8 @@ static int lru_account(uint64_t *listed, uint64_t *lens, int *dups, int *changed
 TEST_F_TIMEOUT(pool64k, switch_and_dump_a_large_pool_under_faults, 600)
 {
 	static const char *const pols[] = { "lru2", "arc", "fifo", "clock", "lru", "sieve",
-					    "s3fifo", "lirs", "adaptive" };
+					    "s3fifo", "lirs", "clockpro",
+					    "adaptive" };
 	struct vmpager_global_info gi;
 	char *wd = vmp_read_file("/proc/sys/kernel/watchdog_thresh");
 	/* the child's longest single fault: [0] before the switches, [1] during */

@@ -130,6 +130,7 @@ FIXTURE_VARIANT_ADD(replay, arc) { .policy = "arc" };
 FIXTURE_VARIANT_ADD(replay, lirs) { .policy = "lirs" };
 FIXTURE_VARIANT_ADD(replay, sieve) { .policy = "sieve" };
 FIXTURE_VARIANT_ADD(replay, s3fifo) { .policy = "s3fifo" };
+FIXTURE_VARIANT_ADD(replay, clockpro) { .policy = "clockpro" };
 FIXTURE_VARIANT_ADD(replay, adaptive) { .policy = "adaptive" };
 
 FIXTURE_SETUP(replay) { }

@@ -242,7 +242,7 @@ TEST_F_TIMEOUT(run, daemon_clients_under_kills_and_knob_changes, 7200)
 {
 	static const char *const policies[] = { "fifo", "clock", "lru", "lru2",
 						"arc", "lirs", "sieve", "s3fifo",
-						"adaptive" };
+						"clockpro", "adaptive" };
 	const char *e = getenv("VMPD_STRESS_SECS");
 	unsigned int secs = e && *e ? (unsigned int)atoi(e) : 20;
 	unsigned int nslots = 0, i, kills = 0, exits = 0, knobs = 0;

@@ -154,7 +154,7 @@ static void cmd_policy(struct out *o, const char *arg)
 		k = vmp_policy_by_name(arg);
 		if (k < 0) {
 			say_error(o, EINVAL,
-				  "unknown policy '%s' (fifo clock lru lru2 arc lirs sieve s3fifo adaptive)",
+				  "unknown policy '%s' (fifo clock lru lru2 arc lirs sieve s3fifo clockpro adaptive)",
 				  arg);
 			return;
 		}
