@@ -199,14 +199,16 @@
  *
  * Follows the best of four experts, LIRS, LRU, ARC and CLOCK-Pro, each
  * a policy of this file run on keys alone with as many frames as the real
- * cache (a shadow cache). insert() and reference() show the frame's key to every
- * expert; each scores its misses (65536 a miss, decayed by 1/2^wshift per
- * reference: a window of about 4 * cap references). The leader changes to
- * the expert with the lowest score when that is 3% below the leader's, at
- * most once per cap references. lists[0] "out" holds the resident frames
- * whose key the leader does not hold (moved there when the leader evicts
- * the key), lists[1] "in" the others; victim() takes the out tail, else
- * the leader's own next victim if it is resident, else the in tail. A change of leader re-sorts every frame (O(held), amortised O(1)).
+ * cache (a shadow cache). insert() and reference() show the frame's key
+ * to every expert; each scores its misses (65536 a miss, decayed by
+ * 1/2^wshift per reference: a window of about 4 * cap references). The
+ * leader changes to the expert with the lowest score when that is 3%
+ * below the leader's, at most once per cap references. lists[0] "out"
+ * holds the resident frames whose key the leader does not hold (moved
+ * there when the leader evicts the key), lists[1] "in" the others;
+ * victim() takes the out tail, else the leader's own next victim if it is
+ * resident, else the in tail. A change of leader re-sorts every frame
+ * (O(held), amortised O(1)).
  *
  *		Memory
  *
