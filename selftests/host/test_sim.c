@@ -384,6 +384,37 @@ static void test_adaptive(const char *dir)
 			 cells, worst);
 }
 
+/* userspace/sim/mrc.sh: one row per trace, size and policy; bad input. */
+static void test_mrc(const char *dir)
+{
+	char cmd[1024], path[256], line[256];
+	unsigned int rows = 0;
+	int st, st_bad;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "'%s' -p lru,lirs -o '%s/mrc' '%s/cpp.trace.gz' >/dev/null 2>&1",
+		 VMP_MRC_PATH, tmpdir, dir);
+	st = system(cmd);
+	snprintf(path, sizeof(path), "%s/mrc/policy_sweep.csv", tmpdir);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned int sz;
+
+		if (sscanf(line, "cpp,%u,", &sz) == 1)
+			rows++;
+	}
+	if (f)
+		fclose(f);
+	snprintf(cmd, sizeof(cmd), "'%s' -o '%s/mrc' '%s/none.trace.gz' >/dev/null 2>&1",
+		 VMP_MRC_PATH, tmpdir, tmpdir);
+	st_bad = system(cmd);
+	/* 12 sizes (2%..100% of cpp's 1223 blocks), opt + 2 policies each */
+	ksft_test_result(st == 0 && rows == 12 * 3 && st_bad != -1 &&
+			 WIFEXITED(st_bad) && WEXITSTATUS(st_bad) == 2,
+			 "mrc.sh: %u rows for cpp (12 sizes x opt, lru, lirs), a missing trace exits 2\n",
+			 rows);
+}
+
 int main(void)
 {
 	const char *dir = getenv("VMP_TRACES");
@@ -401,12 +432,13 @@ int main(void)
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/vmpsim-test.XXXXXX");
 	if (!mkdtemp(tmpdir))
 		ksft_exit_fail_msg("mkdtemp: %s\n", strerror(errno));
-	ksft_set_plan(1 + 4 + 8 + 3 + 1);
+	ksft_set_plan(1 + 4 + 8 + 3 + 1 + 1);
 	test_hand_trace();
 	test_errors();
 	test_formats();
 	test_traces(dir);
 	test_adaptive(dir);
+	test_mrc(dir);
 	{
 		char cmd[128];
 

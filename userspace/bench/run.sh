@@ -45,17 +45,10 @@ sim=$top/build/sim/vmpsim
 if [ -n "$traces" ] && ls "$traces"/*.trace.gz >/dev/null 2>&1; then
 	say "policy: vmpsim on $(ls "$traces"/*.trace.gz | wc -l) traces in $traces"
 	"$sim" --csv "$out/policy.csv" "$traces"/*.trace.gz > "$out/policy.txt" || status=1
-	# Miss ratio vs cache size: 12 sizes from 2% to 100% of each trace's blocks.
-	echo "trace,size,policy,refs,misses,ratio_to_opt" > "$out/policy_sweep.csv"
-	for t in "$traces"/*.trace.gz; do
-		blocks=$(gzip -dc "$t" | grep -v '^\*' | sort -u | wc -l)
-		sizes=$(awk -v b="$blocks" 'BEGIN { n = split("2 5 10 15 20 30 40 50 60 70 85 100", f, " ");
-			for (i = 1; i <= n; i++) { s = int(b * f[i] / 100); if (s < 2) s = 2;
-			if (!(s in seen)) { seen[s] = 1; printf "%s%d", (c++ ? "," : ""), s } } }')
-		"$sim" -c "$sizes" --csv "$out/sweep.tmp" "$t" > /dev/null || status=1
-		tail -n +2 "$out/sweep.tmp" >> "$out/policy_sweep.csv"
-	done
-	rm -f "$out/sweep.tmp"
+	# Miss ratio vs cache size: 12 sizes from 2% to 100% of each trace's
+	# blocks (userspace/sim/mrc.sh: policy_sweep.csv and policy.png)
+	"$top/userspace/sim/mrc.sh" -o "$out/mrc" "$traces"/*.trace.gz || status=1
+	cp "$out/mrc/policy_sweep.csv" "$out/policy_sweep.csv" 2>/dev/null
 else
 	say "policy: no traces (set TRACES=dir with *.trace.gz); skipped"
 	rm -f "$out/policy.csv" "$out/policy_sweep.csv" "$out/policy.txt"
@@ -178,21 +171,8 @@ if [ -s "$out/fault.csv" ]; then
 		'' using 7 title 'shmem (fault-around off)'
 	EOF
 fi
-if [ -s "$out/policy_sweep.csv" ]; then
-	trs=$(tail -n +2 "$out/policy_sweep.csv" | cut -d, -f1 | awk '!s[$0]++' | tr '\n' ' ')
-	pols=$(tail -n +2 "$out/policy_sweep.csv" | cut -d, -f3 | awk '!s[$0]++' | tr '\n' ' ')
-	plot policy <<-EOF
-	set terminal pngcairo size 1500,1100 font 'sans,9' noenhanced
-	set output '$out/policy.png'
-	set datafile separator ','
-	set multiplot layout 3,3 title 'Miss ratio vs cache size per policy (vmpsim; the module runs the same policy code)'
-	set xlabel 'cache size (blocks)'; set ylabel 'miss ratio'; set grid; set key top right
-	do for [t in "$trs"] {
-		set title t
-		plot for [p in "$pols"] '$out/policy_sweep.csv' using (strcol(1) eq t && strcol(3) eq p ? \$2 : NaN):(\$5/\$4) with linespoints lw (p eq 'opt' ? 3 : 1.5) title p
-	}
-	unset multiplot
-	EOF
+if [ -s "$out/mrc/policy.png" ]; then
+	cp "$out/mrc/policy.png" "$out/policy.png"	# drawn by mrc.sh
 fi
 
 # ---- the table ------------------------------------------------------------------------------
