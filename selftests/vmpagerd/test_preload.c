@@ -122,6 +122,8 @@ FIXTURE_TEARDOWN(pre)
 		return;
 	for (i = 0; i < 6; i++)
 		unlink(self->f[i]);
+	if (!_metadata->passed)
+		vmpd_dump_problems(&self->d);
 	if (_metadata->passed) {
 		for (i = 0; i < 100 && vmpd_stat(&self->d, "clients"); i++)
 			usleep(20000);
