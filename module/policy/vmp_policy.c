@@ -1522,7 +1522,7 @@ static void adapt_expert_ref(struct vmp_policy *p, int e, u64 key)
 {
 	struct vmp_adapt *a = p->adapt;
 	struct vmp_adapt_expert *x = &a->ex[e];
-	u32 f = adapt_find(a, x->keys, x->hnext, x->buckets, key), v;
+	u32 f = adapt_find(a, x->keys, x->hnext, x->buckets, key), v, cap;
 
 	x->score -= x->score >> a->wshift;
 	if (f != VMP_NIL) {
@@ -1530,7 +1530,14 @@ static void adapt_expert_ref(struct vmp_policy *p, int e, u64 key)
 		return;
 	}
 	x->score += ADAPT_MISS;
-	while (x->pol.held >= a->cap && !vmp_policy_victim(&x->pol, &v)) {
+	/*
+	 * An expert holds no more pages than the real cache does: a pager
+	 * under outside pressure (other clients, a shared pool) may hold far
+	 * fewer than cap, and an expert sized for cap would hold every page
+	 * it has, leaving victim() nothing to follow.
+	 */
+	cap = p->held && p->held < a->cap ? p->held : a->cap;
+	while (x->pol.held >= cap && !vmp_policy_victim(&x->pol, &v)) {
 		vmp_policy_evicted(&x->pol, v, x->keys[v]);
 		adapt_hash_del(a, x->keys, x->hnext, x->buckets, v);
 		x->hnext[v] = x->free;
