@@ -439,6 +439,7 @@ static int lru_show(struct seq_file *m, void *v)
 {
 	struct vmp_policy *p = &vmp_pool.pol;
 	u32 i, f = VMP_NIL, n, nl, len[VMP_POL_MAX_LISTS];
+	struct vmp_adapt_info ai;
 	struct vmp_lru_ent *e;
 	const char *name;
 	int k, j;
@@ -456,7 +457,17 @@ static int lru_show(struct seq_file *m, void *v)
 		   vmp_pool.buddy.free_pages);
 	for (i = 0; i < nl; i++)
 		len[i] = vmp_policy_list_len(p, i);
+	vmp_policy_adapt_info(p, &ai);
 	spin_unlock(&vmp_pool.lock);
+	if (ai.leader != VMP_POL_NR) {
+		/* adaptive: the expert followed, and each one's recent misses */
+		seq_printf(m, "# adaptive leader %s, %llu changes, recent misses",
+			   vmp_policy_name(ai.leader), ai.switches);
+		for (i = 0; i < ai.nexperts; i++)
+			seq_printf(m, " %s %llu", vmp_policy_name(ai.kinds[i]),
+				   ai.misses[i] >> 16);
+		seq_putc(m, '\n');
+	}
 	for (i = 0; i < nl; i++)
 		seq_printf(m, "# list %s %u\n", vmp_policy_list_name(p, i),
 			   len[i]);

@@ -1352,6 +1352,10 @@ static u32 cp_next_of(const struct vmp_policy *p, u32 id, u32 l)
 #define ADAPT_MARGIN	3		/* percent fewer misses to take the lead */
 #define ADAPT_WINDOW	4		/* score window, in cap references */
 
+#define ADAPT_INFO_MAX	(sizeof(((struct vmp_adapt_info *)0)->kinds) / \
+			 sizeof(enum vmp_policy_kind))
+_Static_assert(ADAPT_INFO_MAX >= ADAPT_NEXP, "vmp_adapt_info holds every expert");
+
 static const enum vmp_policy_kind adapt_kinds[ADAPT_NEXP] = {
 	VMP_POL_LIRS, VMP_POL_LRU, VMP_POL_ARC, VMP_POL_CLOCKPRO,
 };

@@ -653,6 +653,15 @@ TEST_F_TIMEOUT(pool64k, switch_and_dump_a_large_pool_under_faults, 600)
 	/* quiet: the dump is exact */
 	ASSERT_EQ(0, vmp_global_fd(fd, &gi));
 	ASSERT_EQ(0, lru_account(&listed, &lens, &dups, &changed));
+	/* the last policy, adaptive, names the expert it follows */
+	{
+		char *dump = vmp_read_file(VMP_DEBUGFS "/lru");
+
+		ASSERT_NE(NULL, dump);
+		EXPECT_NE(NULL, strstr(dump, "\n# adaptive leader "))
+			TH_LOG("no adaptive line in the lru dump");
+		free(dump);
+	}
 	EXPECT_EQ(gi.resident_pages, listed);
 	EXPECT_EQ(gi.resident_pages, lens);
 	EXPECT_EQ(0, dups);

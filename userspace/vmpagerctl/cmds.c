@@ -540,9 +540,9 @@ int vc_cmd_lru(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned int ghosts = 0, wmin = 0, wlow = 0, whigh = 0;
-	unsigned long long free_frames = 0;
-	char policy[32] = "?";
-	bool all = false, have_head = false;
+	unsigned long long free_frames = 0, changes = 0;
+	char policy[32] = "?", leader[32] = "?";
+	bool all = false, have_head = false, have_leader = false;
 	static const char *const lcols[] = { "list", "frames" };
 	struct vc_tab lists, frames;
 	struct vc_doc d;
@@ -581,6 +581,9 @@ int vc_cmd_lru(int argc, char **argv)
 		if (sscanf(d.l[i].raw, "policy %31[^,], %u ghosts, watermarks %u %u %u, free %llu",
 			   policy, &ghosts, &wmin, &wlow, &whigh, &free_frames) == 6)
 			have_head = true;
+		else if (sscanf(d.l[i].raw, "adaptive leader %31[^,], %llu changes",
+				leader, &changes) == 2)
+			have_leader = true;
 		else if (sscanf(d.l[i].raw, "list %31s %u", name, &len) == 2)
 			vc_tab_addf(&lists, "%s\t%u", name, len);
 	}
@@ -603,14 +606,21 @@ int vc_cmd_lru(int argc, char **argv)
 		vc_j_num(stdout, "high", whigh);
 		vc_j_close(stdout, '}');
 		vc_j_num(stdout, "free", free_frames);
+		if (have_leader) {
+			vc_j_str(stdout, "leader", leader);
+			vc_j_num(stdout, "leader_changes", changes);
+		}
 		print_tab(&lists, "lists");
 		if (all)
 			print_tab(&frames, "frames");
 		vc_j_close(stdout, '}');
 		vc_j_end(stdout);
 	} else {
-		printf("policy      %s\nghosts      %u\nwatermarks  min %u  low %u  high %u\nfree        %llu\n\n",
-		       policy, ghosts, wmin, wlow, whigh, free_frames);
+		printf("policy      %s\n", policy);
+		if (have_leader)
+			printf("leader      %s (%llu changes)\n", leader, changes);
+		printf("ghosts      %u\nwatermarks  min %u  low %u  high %u\nfree        %llu\n\n",
+		       ghosts, wmin, wlow, whigh, free_frames);
 		vc_tab_print(&lists, stdout);
 		if (all) {
 			putchar('\n');
