@@ -197,9 +197,10 @@
  *
  *		ADAPT ("adaptive")
  *
- * Follows the best of four experts, LIRS, LRU, ARC and CLOCK-Pro, each
- * a policy of this file run on keys alone with as many frames as the real
- * cache (a shadow cache). insert() and reference() show the frame's key
+ * Follows the best of three experts, LIRS, LRU and ARC, each a policy of
+ * this file run on keys alone with as many frames as the real cache (a
+ * shadow cache; CLOCK-Pro's cold hand passes every hot page, too slow for
+ * an expert). insert() and reference() show the frame's key
  * to every expert; each scores its misses (65536 a miss, decayed by
  * 1/2^wshift per reference: a window of about 4 * cap references). The
  * leader changes to the expert with the lowest score when that is 3%
@@ -217,7 +218,7 @@
  * nframes ghosts (24 bytes) and the buckets (4 bytes, rounded up to a power
  * of two); LIRS also needs the S links for frames and ghosts (2 * 8 bytes
  * per frame). ADAPT needs its experts' pnodes, keys and hashes, their own
- * memory, and a key and hash per real frame: 244 bytes per frame.
+ * memory, and a key and hash per real frame: 172 bytes per frame.
  *
  *		Switching policy
  *
@@ -1345,7 +1346,7 @@ static u32 cp_next_of(const struct vmp_policy *p, u32 id, u32 l)
  * The experts ADAPT follows, and its two lists: "out" (resident frames the
  * leading expert does not hold: the victims, oldest first) and "in".
  */
-#define ADAPT_NEXP	4
+#define ADAPT_NEXP	3
 #define ADAPT_OUT	0
 #define ADAPT_IN	1
 #define ADAPT_MISS	65536		/* a miss's weight in an expert's score */
@@ -1357,7 +1358,7 @@ static u32 cp_next_of(const struct vmp_policy *p, u32 id, u32 l)
 _Static_assert(ADAPT_INFO_MAX >= ADAPT_NEXP, "vmp_adapt_info holds every expert");
 
 static const enum vmp_policy_kind adapt_kinds[ADAPT_NEXP] = {
-	VMP_POL_LIRS, VMP_POL_LRU, VMP_POL_ARC, VMP_POL_CLOCKPRO,
+	VMP_POL_LIRS, VMP_POL_LRU, VMP_POL_ARC,
 };
 
 /* One expert, run on keys alone: a shadow cache of cap frames. */

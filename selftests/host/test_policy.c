@@ -886,7 +886,7 @@ static void test_adapt(void)
 	lirs = adapt_run(VMP_POL_LIRS, zz, n, NULL, &why);
 	ksft_test_result(a > 0 && ai.leader == VMP_POL_LRU && ai.switches >= 1 &&
 			 a * 100 <= lru * 110 && lirs > lru * 11 / 10 &&
-			 li.leader == VMP_POL_NR && ai.nexperts == 4,
+			 li.leader == VMP_POL_NR && ai.nexperts == 3,
 			 "adaptive: alternating scans: leader %s after %llu changes, %ld misses (lru %ld, lirs %ld)%s\n",
 			 vmp_policy_name(ai.leader),
 			 (unsigned long long)ai.switches, a, lru, lirs, why);

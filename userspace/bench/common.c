@@ -516,13 +516,19 @@ int mod_unload(void)
 
 int mod_load(const char *fmt, ...)
 {
+	const char *more = getenv("VMPBENCH_MODPARAMS");
 	char params[1024];
+	size_t len;
 	va_list ap;
 	int fd, ret;
 
 	va_start(ap, fmt);
 	vsnprintf(params, sizeof(params), fmt, ap);
 	va_end(ap);
+	/* extra module parameters for A/B runs, e.g. policy=lirs */
+	len = strlen(params);
+	if (more && *more)
+		snprintf(params + len, sizeof(params) - len, " %s", more);
 	ret = mod_unload();
 	if (ret) {
 		printf("check failed: unloading the previous vmpager: %s\n",
