@@ -471,9 +471,15 @@ static void pl_detach(struct vmp_policy *p, u32 f)
 
 /* ---- ghost history ----------------------------------------------------- */
 
+/* Fibonacci hashing of a page key into @bits bits. */
+static u32 key_hash(u64 key, u32 bits)
+{
+	return (u32)((key * 0x9e3779b97f4a7c15ULL) >> (64 - bits));
+}
+
 static u32 g_hash(const struct vmp_policy *p, u64 key)
 {
-	return (u32)((key * 0x9e3779b97f4a7c15ULL) >> (64 - p->hash_bits));
+	return key_hash(key, p->hash_bits);
 }
 
 static u32 g_lookup(const struct vmp_policy *p, u64 key)
@@ -1035,6 +1041,17 @@ static void cp_link(struct vmp_policy *p, u32 id)
 	p->slinks[at].prev = id;
 }
 
+/* Every hand on node @from moves to node @to. */
+static void cp_hands_move(struct vmp_policy *p, u32 from, u32 to)
+{
+	if (p->cp_hand_hot == from)
+		p->cp_hand_hot = to;
+	if (p->cp_hand_cold == from)
+		p->cp_hand_cold = to;
+	if (p->cp_hand_test == from)
+		p->cp_hand_test = to;
+}
+
 /* Take @id out of the circle; a hand on it moves on. */
 static void cp_unlink(struct vmp_policy *p, u32 id)
 {
@@ -1046,12 +1063,7 @@ static void cp_unlink(struct vmp_policy *p, u32 id)
 	}
 	p->slinks[prev].next = next;
 	p->slinks[next].prev = prev;
-	if (p->cp_hand_hot == id)
-		p->cp_hand_hot = next;
-	if (p->cp_hand_cold == id)
-		p->cp_hand_cold = next;
-	if (p->cp_hand_test == id)
-		p->cp_hand_test = next;
+	cp_hands_move(p, id, next);
 }
 
 /* Node @to takes the place of node @from in the circle (and the hands). */
@@ -1067,12 +1079,7 @@ static void cp_replace(struct vmp_policy *p, u32 from, u32 to)
 		p->slinks[prev].next = to;
 		p->slinks[next].prev = to;
 	}
-	if (p->cp_hand_hot == from)
-		p->cp_hand_hot = to;
-	if (p->cp_hand_cold == from)
-		p->cp_hand_cold = to;
-	if (p->cp_hand_test == from)
-		p->cp_hand_test = to;
+	cp_hands_move(p, from, to);
 }
 
 /* The cold share: at least 1% of the frames, at most all but one. */
@@ -1097,28 +1104,37 @@ static void cp_drop_ghost(struct vmp_policy *p, u32 id)
 }
 
 /*
- * The test hand: ends the test period of the cold pages it passes (a
- * ghost leaves the clock, and the cold share shrinks: its page was not
- * wanted back in time) until one ghost has left. Hot pages are passed.
+ * A hand passes node @id: a cold page in its test period ends it, and the
+ * cold share shrinks (its page was not wanted back in time); a ghost then
+ * leaves the clock. Returns whether a ghost left.
  */
+static bool cp_end_test(struct vmp_policy *p, u32 id)
+{
+	struct vmp_pnode *n;
+
+	if (!cp_is_frame(p, id)) {
+		cp_mc_adjust(p, false);
+		cp_drop_ghost(p, id);
+		return true;
+	}
+	n = vmp_pnode(p, id);
+	if (n->list == CP_COLD && (n->flags & VMP_PN_TEST)) {
+		n->flags &= ~VMP_PN_TEST;
+		cp_mc_adjust(p, false);
+	}
+	return false;
+}
+
+/* The test hand: ends test periods until one ghost has left. */
 static void cp_run_test(struct vmp_policy *p)
 {
 	u32 budget = p->held + vmp_policy_nr_ghosts(p) + 1, id;
-	struct vmp_pnode *n;
 
 	while ((id = p->cp_hand_test) != VMP_NIL && budget--) {
 		p->cp_hand_test = p->slinks[id].next;
 		p->stats.scans++;
-		if (!cp_is_frame(p, id)) {
-			cp_mc_adjust(p, false);
-			cp_drop_ghost(p, id);
+		if (cp_end_test(p, id))
 			return;
-		}
-		n = vmp_pnode(p, id);
-		if (n->list == CP_COLD && (n->flags & VMP_PN_TEST)) {
-			n->flags &= ~VMP_PN_TEST;
-			cp_mc_adjust(p, false);
-		}
 	}
 }
 
@@ -1135,16 +1151,10 @@ static void cp_run_hot(struct vmp_policy *p)
 	while ((id = p->cp_hand_hot) != VMP_NIL && budget--) {
 		p->cp_hand_hot = p->slinks[id].next;
 		p->stats.scans++;
-		if (!cp_is_frame(p, id)) {
-			cp_mc_adjust(p, false);
-			cp_drop_ghost(p, id);
+		if (cp_end_test(p, id))
 			continue;
-		}
 		n = vmp_pnode(p, id);
-		if (n->list == CP_COLD && (n->flags & VMP_PN_TEST)) {
-			n->flags &= ~VMP_PN_TEST;
-			cp_mc_adjust(p, false);
-		} else if (n->list == CP_HOT) {
+		if (n->list == CP_HOT) {
 			if (n->flags & VMP_PN_REF) {
 				n->flags &= ~VMP_PN_REF;
 			} else {
@@ -1461,7 +1471,7 @@ static int adapt_init(struct vmp_policy *p, char *m)
 
 static u32 adapt_hash(const struct vmp_adapt *a, u64 key)
 {
-	return (u32)((key * 0x9e3779b97f4a7c15ULL) >> (64 - a->hash_bits));
+	return key_hash(key, a->hash_bits);
 }
 
 /* Frame of @key in the table (keys[], hnext[], buckets[]), or VMP_NIL. */
@@ -1630,11 +1640,9 @@ static void adapt_reference(struct vmp_policy *p, u32 f)
 }
 
 /* The frame victim() would return now, without taking it (an expert). */
-#define ADAPT_PEEK_SCAN	64	/* nodes a CLOCK-Pro peek looks at */
-
 static u32 adapt_peek(const struct vmp_policy *q)
 {
-	u32 t1, id;
+	u32 t1;
 
 	switch (q->kind) {
 	case VMP_POL_LIRS:
@@ -1646,29 +1654,11 @@ static u32 adapt_peek(const struct vmp_policy *q)
 		if (t1 && (t1 > q->arc_p || !q->lists[ARC_T2].len))
 			return q->lists[ARC_T1].tail;
 		return q->lists[ARC_T2].tail;
-	case VMP_POL_CLOCKPRO:
-		/* the first unreferenced cold page the cold hand meets */
-		for (id = q->cp_hand_cold, t1 = 0; id != VMP_NIL &&
-		     t1 < ADAPT_PEEK_SCAN; id = q->slinks[id].next, t1++) {
-			if (cp_is_frame(q, id) &&
-			    vmp_pnode(q, id)->list == CP_COLD &&
-			    !(vmp_pnode(q, id)->flags & VMP_PN_REF))
-				return id;
-			if (q->slinks[id].next == q->cp_hand_cold)
-				break;
-		}
-		return VMP_NIL;
-	default:
+	default:			/* LRU */
 		return q->lists[0].tail;
 	}
 }
 
-/*
- * The oldest frame the leader does not hold; else (the pager evicts ahead
- * of the miss that will make the leader drop a page) the page the leader
- * would drop next, if it is resident; else the least recently referenced
- * frame.
- */
 /* The resident "in" frame holding the leader's next victim, or VMP_NIL. */
 static u32 adapt_victim_in(const struct vmp_policy *p)
 {
@@ -1682,6 +1672,12 @@ static u32 adapt_victim_in(const struct vmp_policy *p)
 	return r != VMP_NIL && vmp_pnode(p, r)->list == ADAPT_IN ? r : VMP_NIL;
 }
 
+/*
+ * The oldest frame the leader does not hold; else (the pager evicts ahead
+ * of the miss that will make the leader drop a page) the page the leader
+ * would drop next, if it is resident; else the least recently referenced
+ * frame.
+ */
 static int adapt_victim(struct vmp_policy *p, u32 *frame)
 {
 	u32 f = p->lists[ADAPT_OUT].tail;

@@ -94,18 +94,24 @@ static void ring_run(struct vmpd_thread *t, unsigned int n, int *res)
 	t->ring_batch++;
 }
 /*
- * Fault injection (control commands fail_reads, fail_writes): a completed
- * transfer is reported as -EIO while the counter is positive.
+ * Fault injection: while *@left is positive, a result equal to @ok (a
+ * complete transfer) is reported as @err instead, and *@left drops by one.
  */
-int inject(uint64_t *left, int res)
+static int inject_as(uint64_t *left, int res, int ok, int err)
 {
 	uint64_t n = __atomic_load_n(left, __ATOMIC_RELAXED);
 
-	while (n && res == (int)PG)
+	while (n && res == ok)
 		if (__atomic_compare_exchange_n(left, &n, n - 1, true,
 						__ATOMIC_RELAXED, __ATOMIC_RELAXED))
-			return -EIO;
+			return err;
 	return res;
+}
+
+/* Control commands fail_reads, fail_writes: a page transfer fails (EIO). */
+int inject(uint64_t *left, int res)
+{
+	return inject_as(left, res, (int)PG, -EIO);
 }
 
 static int buf_index(struct vmpd_thread *t)
@@ -129,22 +135,6 @@ static bool io_transient(int res, int want)
 	       res == -ECANCELED || (res >= 0 && res < want);
 }
 
-/*
- * Fault injection (control command fail_again): a request that completed
- * whole on its first submission is reported as -EAGAIN while the counter
- * is positive (so it is submitted again, and then goes through).
- */
-static int inject_again(int res, int want)
-{
-	uint64_t n = __atomic_load_n(&vmpd.fail_again, __ATOMIC_RELAXED);
-
-	while (n && res == want)
-		if (__atomic_compare_exchange_n(&vmpd.fail_again, &n, n - 1,
-						true, __ATOMIC_RELAXED,
-						__ATOMIC_RELAXED))
-			return -EAGAIN;
-	return res;
-}
 
 /* Prepare the request for pages i..j-1 (consecutive slots of one file). */
 static struct io_uring_sqe *prep_run(struct vmpd_thread *t, bool write,
@@ -216,7 +206,9 @@ void swap_rw(struct vmpd_thread *t, bool write, const uint32_t *slots,
 			int want = (int)(len[todo[k]] * PG);
 
 			i = todo[k];
-			rres[i] = try == 1 ? inject_again(bres[k], want) :
+			/* fail_again: a first submission reports EAGAIN */
+			rres[i] = try == 1 ? inject_as(&vmpd.fail_again,
+						       bres[k], want, -EAGAIN) :
 					     bres[k];
 			if (io_transient(rres[i], want) && try < VMPD_IO_TRIES) {
 				count(io_retried);
