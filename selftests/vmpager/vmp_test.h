@@ -46,6 +46,64 @@
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
 
+/*
+ * VMP_TESTS=PAT[,PAT...] runs only the tests whose "fixture.test" name
+ * contains one of the patterns (the 6.1 harness has no -t option); the
+ * KTAP plan counts only those. Without it every test runs.
+ */
+static inline bool vmp_test_wanted(const char *pats,
+				   const struct __test_metadata *t)
+{
+	char name[256], *list, *tok, *save = NULL;
+	bool hit = false;
+
+	snprintf(name, sizeof(name), "%s.%s", t->fixture->name, t->name);
+	list = strdup(pats);
+	if (!list)
+		return true;
+	for (tok = strtok_r(list, ",", &save); tok && !hit;
+	     tok = strtok_r(NULL, ",", &save))
+		hit = strstr(name, tok) != NULL;
+	free(list);
+	return hit;
+}
+
+static inline void vmp_filter_tests(void)
+{
+	const char *pats = getenv("VMP_TESTS");
+	struct __fixture_metadata *f;
+	struct __test_metadata *t, *next, *head;
+
+	if (!pats || !*pats)
+		return;
+	for (f = __fixture_list; f; f = f->next) {
+		head = NULL;
+		for (t = f->tests; t; t = next) {
+			next = t->next;
+			if (!vmp_test_wanted(pats, t))
+				continue;
+			/* the harness's list: next ends in NULL, head->prev is the tail */
+			t->next = NULL;
+			if (!head) {
+				head = t;
+			} else {
+				t->prev = head->prev;
+				head->prev->next = t;
+			}
+			head->prev = t;
+		}
+		f->tests = head;
+	}
+}
+
+#undef TEST_HARNESS_MAIN
+#define TEST_HARNESS_MAIN \
+	int main(int argc, char **argv) \
+	{ \
+		vmp_filter_tests(); \
+		return test_harness_run(argc, argv); \
+	}
+
 #define VMP_DEFAULT_KO	"/modules/vmpager.ko"
 #define VMP_SYSFS	"/sys/module/vmpager"
 #define VMP_PARAMS	VMP_SYSFS "/parameters"
