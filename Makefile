@@ -5,6 +5,7 @@
 #   make            module + userspace + tests     make check   every test
 #   make run        the demo in a QEMU guest       make kernel  debug kernel
 #   make C=1        sparse over the module         make install / uninstall
+#   make install-module / install-userspace   each half alone (docs/install.md)
 #
 # KDIR picks the kernel tree to build the module against: the running
 # kernel's when its headers exist, otherwise Debian's 6.1 guest headers.
@@ -23,7 +24,8 @@ KERNEL ?= stock
 DEPS := $(TOP)/selftests/qemu/deps.sh
 
 .PHONY: all deps module modules modules-clean userspace selftests host-check guest-check check run \
-	kernel install uninstall clean dkms-check bench bench-quick stress
+	kernel install uninstall clean dkms-check bench bench-quick stress \
+	install-check install-module install-userspace uninstall-module uninstall-userspace
 
 all: module userspace selftests
 
@@ -86,22 +88,74 @@ stress: deps
 dkms-check: deps
 	@selftests/host/test_dkms.sh
 
-install: module
-	$(MAKE) -C $(KDIR) M=$(TOP) modules_install
-	install -D -m 0644 userspace/etc/60-vmpager.rules $(DESTDIR)/etc/udev/rules.d/60-vmpager.rules
+# Installing (docs/install.md) needs only what building the installed files
+# needs, none of the test bench (no deps.sh): userspace/check-deps.sh checks
+# a compiler, make, pkg-config, the static libc, liburing and libcap, and
+# (the module) the headers at KDIR; it names the Debian package of whatever
+# is missing and installs nothing. PREFIX (default /usr/local) and the other
+# places are userspace/install.mk's; DESTDIR stages everything, the module
+# included: Kbuild's INSTALL_MOD_PATH defaults to DESTDIR. depmod runs only
+# when INSTALL_MOD_PATH is empty; ldconfig and systemctl daemon-reload only
+# when DESTDIR is.
+# (-include: dkms builds the module from a copy without userspace/)
+-include $(TOP)/userspace/install.mk
+CHECK_DEPS := $(TOP)/userspace/check-deps.sh
+INSTALL_MOD_PATH ?= $(DESTDIR)
+# The release of the kernel at KDIR, its directory under /lib/modules: the
+# module's vermagic (not include/config/kernel.release, which in Debian's
+# headers is the upstream version); else taken from KDIR=/lib/modules/R/build.
+KVER ?= $(or $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
+		$(KDIR)/include/generated/utsrelease.h 2>/dev/null), \
+	     $(notdir $(patsubst %/build,%,$(KDIR))))
+MODLIB = $(INSTALL_MOD_PATH)/lib/modules/$(KVER)
+DEPMOD_CMD = $(if $(INSTALL_MOD_PATH)$(filter-out 1,$(words $(KVER))),, \
+		[ ! -d $(MODLIB) ] || depmod -a $(KVER))
+# docs/*.md and the images they show, relative to docs/ and to DOCDIR
+DOC_FILES := $(patsubst docs/%,%,$(wildcard docs/*.md docs/*/*.png))
+# One check for every half asked for, before anything is built.
+CHECK_ARGS := $(if $(filter install install-check install-userspace,$(MAKECMDGOALS)),-u) \
+	      $(if $(filter install install-check install-module,$(MAKECMDGOALS)),-k "$(KDIR)")
+
+install: install-module install-userspace
+
+install-check:
+	@$(CHECK_DEPS) $(CHECK_ARGS)
+
+install-module: install-check
+	$(MAKE) -C $(KDIR) M=$(TOP) modules
+	$(MAKE) -C $(KDIR) M=$(TOP) $(if $(INSTALL_MOD_PATH),INSTALL_MOD_PATH=$(INSTALL_MOD_PATH) \
+		DEPMOD=true) modules_install
+	$(DEPMOD_CMD)
+
+# Every program and library, the udev rule, the systemd units, the docs.
+install-userspace: install-check
 	$(MAKE) -C userspace/lib install
 	$(MAKE) -C userspace/vmpagerd install
 	$(MAKE) -C userspace/vmpagerctl install
-	depmod -a $(notdir $(patsubst %/build,%,$(KDIR))) || true
+	$(MAKE) -C userspace/swapserver install
+	$(MAKE) -C userspace/sim install
+	install -D -m 0644 userspace/etc/60-vmpager.rules $(DESTDIR)$(UDEVRULESDIR)/60-vmpager.rules
+	for f in $(DOC_FILES); do \
+		install -D -m 0644 docs/$$f $(DESTDIR)$(DOCDIR)/$$f || exit 1; \
+	done
 
-uninstall:
-	rm -f /lib/modules/$(notdir $(patsubst %/build,%,$(KDIR)))/updates/vmpager.ko \
-	      /lib/modules/$(notdir $(patsubst %/build,%,$(KDIR)))/extra/vmpager.ko
-	rm -f $(DESTDIR)/etc/udev/rules.d/60-vmpager.rules
+uninstall: uninstall-module uninstall-userspace
+
+uninstall-module:
+	rm -f $(addsuffix /vmpager.ko*,$(addprefix $(MODLIB)/,extra updates $(INSTALL_MOD_DIR)))
+	$(DEPMOD_CMD)
+
+uninstall-userspace:
 	$(MAKE) -C userspace/lib uninstall
 	$(MAKE) -C userspace/vmpagerd uninstall
 	$(MAKE) -C userspace/vmpagerctl uninstall
-	depmod -a $(notdir $(patsubst %/build,%,$(KDIR))) || true
+	$(MAKE) -C userspace/swapserver uninstall
+	$(MAKE) -C userspace/sim uninstall
+	rm -f $(DESTDIR)$(UDEVRULESDIR)/60-vmpager.rules \
+	      $(addprefix $(DESTDIR)$(DOCDIR)/,$(DOC_FILES))
+	for d in $(filter-out ./,$(sort $(dir $(DOC_FILES)))) ""; do \
+		[ ! -d $(DESTDIR)$(DOCDIR)/$$d ] || rmdir --ignore-fail-on-non-empty $(DESTDIR)$(DOCDIR)/$$d; \
+	done
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(TOP) clean 2>/dev/null

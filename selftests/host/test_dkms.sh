@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # Proves dkms.conf really builds vmpager.ko against Debian's linux-headers-amd64.
 # Uses private dkms trees, so nothing is installed on the machine. KTAP.
 set -uo pipefail

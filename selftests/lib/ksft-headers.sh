@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # Extract the kselftest headers (kselftest.h, kselftest_harness.h) from Debian's
 # linux-source-6.1 tarball into DIR. Nothing from the kernel tree is kept in this
 # repository; this runs at build time and is a no-op when DIR is up to date.

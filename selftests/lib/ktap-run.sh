@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # Runs a plan of test commands and prints one KTAP top level for them (kselftest style).
 #
 # usage: ktap-run.sh [-t DEFAULT_TIMEOUT] [-f GLOB] PLANFILE

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # Summarises KTAP logs (ktap-run.sh output, run-guest.sh records) into failures and one count line.
 #
 # usage: ktap-summary.sh [LABEL=]FILE...      ("-" or no FILE: standard input)

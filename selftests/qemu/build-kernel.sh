@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # Build the vmpager debug kernel from Debian's linux-source-6.1 tarball.
 # tinyconfig + selftests/qemu/debug.config, cached outside the checkout under
 # $VMP_CACHE (default ~/.cache/vmpager) and keyed on the fragment's hash, so a

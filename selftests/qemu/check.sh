@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # make check: every test, in order, then one closing line "N passed, N failed".
 #   1. host: unit tests (policy, buddy), build checks (warnings, sparse,
 #      checkpatch), dkms, and the guest runner's own test

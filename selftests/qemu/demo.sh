@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # make run, inside the guest: load vmpager with a 16 MiB pool and a swap
 # file, run workloads that map 2x and 4x the pool, verify every page, and
 # show what happened with vmpagerctl (which reads debugfs).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # Install the Debian packages vmpager needs, only those missing. Idempotent and
 # silent when everything is present; without root it prints the exact command.
 # Called by every Makefile target that needs a tool.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # Builds the guest test initramfs (busybox, /init, ktap-run, tests, modules) as a gzip'd newc cpio; no root needed.
 #
 # usage: mkinitramfs.sh -o OUT.cpio.gz -p PLANFILE [-k KMOD_DIR_OR_KO]... [-b BINDIR]...

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # Boots a test initramfs in QEMU (TCG), streams its KTAP, and fails the run on kernel splats or an unfinished guest.
 #
 # usage: run-guest.sh [-k KERNEL_IMAGE] -i INITRAMFS [-l LOGDIR] [-t TOTAL_TIMEOUT]

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # Proves the guest test bench catches failures: exit codes, timeouts, kernel WARNINGs, hung and crashed guests.
 #
 # usage: test_runner.sh [-q] [-K DEBUG_KERNEL_BUILD_DIR]

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # make bench / make bench-quick: every benchmark of issue 8, results in build/bench/.
 #
 # usage: run.sh [-q] [-K stock|debug] [-o GLOB] [-n]

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * libvmpager.h: one small C API for memory paged by vmpager, whichever pager
  * serves it: the kernel module (/dev/vmpager) or the userfaultfd daemon

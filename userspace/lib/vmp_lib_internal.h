@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * libvmpager internals shared by vmp_region.c and the LD_PRELOAD shim
  * (vmp_preload.c). Not installed; names start with vmp__.

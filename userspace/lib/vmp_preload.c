@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * libvmpager-preload.so: puts the large anonymous allocations of an
  * unmodified program into vmpager regions.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * vmp_uswap: preallocated, striped swap files with a next-fit slot bitmap,
  * and SQE preparation for liburing. See vmp_uswap.h for the contract.

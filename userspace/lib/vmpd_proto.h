@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The wire protocol between libvmpager (a client process) and vmpagerd.
  * docs/vmpagerd.md describes it for people; this header is the contract.
