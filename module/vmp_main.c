@@ -335,3 +335,7 @@ module_exit(vmp_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("vmpager: demand paging from a private, buddy-managed page pool");
 MODULE_AUTHOR("The vmpager developers");
+#ifndef VMPAGER_RELEASE
+#error "VMPAGER_RELEASE is set by Kbuild from dkms.conf"
+#endif
+MODULE_VERSION(VMPAGER_RELEASE);

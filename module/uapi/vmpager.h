@@ -8,8 +8,10 @@
  * what is mapped, up to the max_obj_pages module parameter. The ioctls below
  * are issued on such an fd. All sizes are in pages unless named *_bytes.
  *
- * Compatibility: the ioctl numbers (which encode the structure sizes) never
- * change; structures grow only into their reserved fields, which read as
+ * Compatibility: the ioctl numbers (which encode the structure sizes) change
+ * only with the major version. ABI 2.0 is ABI 1.3 with the magic moved from
+ * 0xB6 (the kernel's fpga-dfl ioctls use it) to 0xB9, free in the kernel's
+ * ioctl-number list: a 1.x program's VERSION ioctl fails with ENOTTY. Structures grow only into their reserved fields, which read as
  * zero until used, and VMPAGER_IOC_VERSION reports the ABI version. Counters are indexed by enum vmpager_stat_id; new counters are
  * appended and nr_stats says how many the running module filled in.
  */
@@ -19,8 +21,8 @@
 #include <linux/types.h>
 #include <linux/ioctl.h>
 
-#define VMPAGER_VERSION_MAJOR	1
-#define VMPAGER_VERSION_MINOR	3
+#define VMPAGER_VERSION_MAJOR	2
+#define VMPAGER_VERSION_MINOR	0
 
 #define VMPAGER_DEVICE		"/dev/vmpager"
 #define VMPAGER_MAX_ORDER	10	/* buddy orders 0..VMPAGER_MAX_ORDER */
@@ -195,7 +197,7 @@ struct vmpager_srv_cmd {	/* sqe->cmd, 16 bytes */
 #define VMPAGER_URING_FETCH		0x10
 #define VMPAGER_URING_COMMIT_AND_FETCH	0x11
 
-#define VMPAGER_IOC_MAGIC	0xB6
+#define VMPAGER_IOC_MAGIC	0xB9
 
 /* Read the ABI version. Any fd. */
 #define VMPAGER_IOC_VERSION	_IOR(VMPAGER_IOC_MAGIC, 0x00, struct vmpager_version)

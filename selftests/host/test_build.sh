@@ -1,6 +1,8 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # Proves the module builds without warnings (W=1), is sparse-clean (C=1) and
-# checkpatch-clean, against Debian's 6.1 headers. KTAP.
+# checkpatch-clean, against Debian's 6.1 headers, and carries the release of
+# dkms.conf as its MODULE_VERSION. KTAP.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 kver=$(ls -d /lib/modules/*-amd64/build 2>/dev/null | sort -V | tail -n 1 | cut -d/ -f4)
@@ -8,9 +10,9 @@ kdir=/lib/modules/$kver/build
 tarball=${KSRC_TARBALL:-/usr/src/linux-source-6.1.tar.xz}
 b=$top/build/buildcheck
 echo "TAP version 13"
-echo "1..3"
+echo "1..4"
 rm -rf "$b/mod"; mkdir -p "$b/mod"
-cp -a "$top/Kbuild" "$top/module" "$b/mod/"
+cp -a "$top/Kbuild" "$top/dkms.conf" "$top/module" "$b/mod/"
 make -C "$kdir" M="$b/mod" W=1 C=1 modules >"$b/build.log" 2>&1
 rc=$?
 # gcc's warnings name their flag ("[-Wfoo]"); sparse's do not.
@@ -41,4 +43,12 @@ if [ -f "$b/cp/scripts/checkpatch.pl" ] && [ -z "$out" ]; then
 	echo "ok 3 checkpatch: no errors or warnings in module/"
 else
 	echo "$out" | sed 's/^/# /'; echo "not ok 3 checkpatch: no errors or warnings in module/"
+fi
+want=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")
+got=$(modinfo -F version "$b/mod/vmpager.ko" 2>/dev/null || true)
+if [ -n "$want" ] && [ "$got" = "$want" ]; then
+	echo "ok 4 modinfo version is dkms.conf's PACKAGE_VERSION ($want)"
+else
+	echo "# modinfo version '$got', dkms.conf '$want'"
+	echo "not ok 4 modinfo version is dkms.conf's PACKAGE_VERSION"
 fi

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # Build everything one guest run needs for one kernel, then boot it.
 #
 # usage: guest-suite.sh [-K stock|debug|IMAGE] [-D KDIR] [-r | -b | -B PLAN | -P PLANFILE] [-o GLOB] [-t SECS]
@@ -79,7 +80,7 @@ esac
 kb=$top/build/kmod-$tag
 rm -rf "$kb"
 mkdir -p "$kb"
-cp -a "$top/Kbuild" "$top/module" "$kb/"
+cp -a "$top/Kbuild" "$top/dkms.conf" "$top/module" "$kb/"
 echo "guest-suite: building vmpager.ko against $kdir" >&2
 if ! make -s -C "$kdir" M="$kb" modules >"$kb/build.log" 2>&1; then
 	cat "$kb/build.log" >&2

@@ -154,6 +154,11 @@ TEST_F(basic, bad_ioctls)
 	EXPECT_EQ(ENOTTY, errno);
 	EXPECT_EQ(-1, ioctl(fd, _IOR('x', 0x00, struct vmpager_version), &v));
 	EXPECT_EQ(ENOTTY, errno);
+	/* ABI 1.x's magic (0xB6, fpga-dfl's): every request of a 1.x program */
+	EXPECT_EQ(0xB9, VMPAGER_IOC_MAGIC);
+	EXPECT_EQ(2, VMPAGER_VERSION_MAJOR);
+	EXPECT_EQ(-1, ioctl(fd, _IOR(0xB6, 0x00, struct vmpager_version), &v));
+	EXPECT_EQ(ENOTTY, errno);
 	EXPECT_EQ(-1, ioctl(fd, _IOW(VMPAGER_IOC_MAGIC, 0x00, struct vmpager_version), &v));
 	EXPECT_EQ(ENOTTY, errno);
 

@@ -341,9 +341,9 @@ int vmp_swap_server_main(int argc, char **argv)
 	if (s.run) {
 		struct vmpager_version ver;
 
-		/* runs came with ABI 1.3: one page per request before */
+		/* runs came with ABI 1.3 (every 2.x has them) */
 		if (ioctl(s.dev, VMPAGER_IOC_VERSION, &ver) ||
-		    ver.major != VMPAGER_VERSION_MAJOR || ver.minor < 3) {
+		    ver.major != VMPAGER_VERSION_MAJOR) {
 			fprintf(stderr, "vmpagerd: the module predates runs (ABI 1.3): one page per request\n");
 			s.run = 0;
 		}
