@@ -14,3 +14,9 @@ DOCDIR		?= $(PREFIX)/share/doc/vmpager
 SYSCONFDIR	?= /etc
 UDEVRULESDIR	?= $(SYSCONFDIR)/udev/rules.d
 UNITDIR		?= $(SYSCONFDIR)/systemd/system
+
+# The release, dkms.conf's PACKAGE_VERSION (the module's MODULE_VERSION too):
+# what the programs' --version prints.
+VMPAGER_TOPDIR	:= $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/..)
+VMPAGER_RELEASE	:= $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' $(VMPAGER_TOPDIR)/dkms.conf)
+RELEASE_CFLAGS	:= -DVMPAGER_RELEASE='"$(VMPAGER_RELEASE)"'

@@ -68,7 +68,7 @@ result() {
 diag() { sed 's/^/# /'; }
 
 echo "TAP version 13"
-echo "1..21"
+echo "1..22"
 
 # 1: the check names what is missing and installs nothing
 out=$("$src/userspace/check-deps.sh" -u -k "$w/no-kernel" 2>&1)
@@ -98,6 +98,18 @@ for f in usr/sbin/vmpagerd usr/sbin/vmpagerctl usr/sbin/vmpager-swapd usr/bin/vm
 done
 [ -z "$bad" ] || echo "missing or not executable:$bad" | diag
 result "$([ -z "$bad" ]; echo $?)" "install.programs_are_executable"
+
+# 4b: --version prints the release (dkms.conf's, the module's MODULE_VERSION)
+rel=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$src/dkms.conf")
+bad=
+for f in usr/sbin/vmpagerd usr/sbin/vmpagerctl usr/bin/vmpsim; do
+	v=$("$d/$f" --version 2>&1 | head -n 1)
+	[[ $v == "$(basename "$f") $rel"* ]] || bad="$bad $f: '$v';"
+done
+[ -n "$rel" ] && [ -z "$bad" ]
+ok=$?
+[ $ok = 0 ] || echo "release '$rel':$bad" | diag
+result $ok "install.programs_print_the_release # $rel"
 
 # 5: libvmpager.so -> libvmpager.so.1 -> the real file, whose soname is .so.1
 lib=$d/usr/lib

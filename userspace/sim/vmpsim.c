@@ -49,6 +49,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vmpsim [-p POLICY[,POLICY...]|all] [-c SIZE[,SIZE...]] [-f FORMAT] [--csv FILE] TRACE...\n"
+		"       vmpsim -h|--help | -V|--version\n"
 		"formats (-f): text, csv[:COL], oracleGeneral, tracepoint (default: from the name:\n"
 		"  *.oracleGeneral* oracleGeneral, *.csv csv, else text; .gz and .zst are decompressed)\n"
 		"policies:");
@@ -396,6 +397,7 @@ int main(int argc, char **argv)
 		{ "csv", required_argument, NULL, 'C' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool want[VMP_POL_NR];
@@ -407,8 +409,11 @@ int main(int argc, char **argv)
 
 	for (k = 0; k < VMP_POL_NR; k++)
 		want[k] = true;
-	while ((opt = getopt_long(argc, argv, "p:c:f:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "p:c:f:hV", longopts, NULL)) != -1) {
 		switch (opt) {
+		case 'V':
+			printf("vmpsim %s\n", VMPAGER_RELEASE);
+			return 0;
 		case 'f':
 			if (trace_fmt_parse(optarg, &fo))
 				return 2;

@@ -108,7 +108,7 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return VC_OK;
 		case 'V':
-			printf("vmpagerctl for vmpager ABI %d.%d\n",
+			printf("vmpagerctl %s (vmpager ABI %d.%d)\n", VMPAGER_RELEASE,
 			       VMPAGER_VERSION_MAJOR, VMPAGER_VERSION_MINOR);
 			return VC_OK;
 		default:

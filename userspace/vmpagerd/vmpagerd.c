@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vmpager.h"	/* the ABI version --version prints */
 #include "vmpd.h"
 #ifdef VMPD_SWAP_SERVER
 #include "swap_server.h"
@@ -311,6 +312,7 @@ static void usage(FILE *f)
 "      --log-level LEVEL   err, warn, info (default), debug\n"
 "  -v                      one level more verbose\n"
 "  -h, --help              this text\n"
+"  -V, --version           the release and the ABI versions\n"
 "      --swap-server ...   run the module's io_uring swap server instead\n"
 "                          (vmpagerd --swap-server -h; docs/swap-server.md)\n"
 "Every option is also a config file key: swap_pages, client_frames, ...\n");
@@ -343,6 +345,7 @@ static int config_args(struct vmpd_config *c, int argc, char **argv)
 		{ "dirty-guess", required_argument, NULL, 21 },
 		{ "fault-around", required_argument, NULL, 22 },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const keys[] = {
@@ -368,10 +371,15 @@ static int config_args(struct vmpd_config *c, int argc, char **argv)
 	ret = config_file(c, conf ? conf : VMPD_CONF_DEFAULT, conf != NULL);
 	if (ret)
 		return ret;
-	while ((o = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "c:vhV", opts, NULL)) != -1) {
 		switch (o) {
 		case 'c':
 			break;
+		case 'V':
+			printf("vmpagerd %s (vmpager ABI %d.%d, client protocol %u)\n",
+			       VMPAGER_RELEASE, VMPAGER_VERSION_MAJOR,
+			       VMPAGER_VERSION_MINOR, VMPD_VERSION);
+			exit(0);
 		case 'v':
 			if (vmpd_log_level < VMPD_DEBUG)
 				vmpd_log_level++;
