@@ -629,19 +629,14 @@ DEFINE_DEBUGFS_ATTRIBUTE(bool_knob_fops, bool_knob_get, bool_knob_set, "%llu\n")
  * accessed bits, or both. It sets soft_unmap and harvest together; the
  * soft_unmap file sets the one bit alone.
  */
-static const char *const ref_source_names[] = {
-	"faults", "soft-unmap", "accessed", "both",
-};
-
 static int ref_source_show(struct seq_file *m, void *v)
 {
-	int cur = (READ_ONCE(vmp_pool.soft_unmap) ? 1 : 0) |
-		  (READ_ONCE(vmp_pool.harvest) ? 2 : 0);
+	int cur = vmp_ref_source_get();
 	int k;
 
-	for (k = 0; k < ARRAY_SIZE(ref_source_names); k++)
-		seq_printf(m, k == cur ? "[%s]%s" : "%s%s", ref_source_names[k],
-			   k == ARRAY_SIZE(ref_source_names) - 1 ? "\n" : " ");
+	for (k = 0; k < VMP_REF_NR; k++)
+		seq_printf(m, k == cur ? "[%s]%s" : "%s%s", vmp_ref_source_names[k],
+			   k == VMP_REF_NR - 1 ? "\n" : " ");
 	return 0;
 }
 
@@ -659,13 +654,12 @@ static ssize_t ref_source_write(struct file *file, const char __user *ubuf,
 	ret = knob_input(ubuf, len, buf, sizeof(buf));
 	if (ret)
 		return ret;
-	for (k = 0; k < ARRAY_SIZE(ref_source_names); k++)
-		if (!strcmp(buf, ref_source_names[k]))
+	for (k = 0; k < VMP_REF_NR; k++)
+		if (!strcmp(buf, vmp_ref_source_names[k]))
 			break;
-	if (k == ARRAY_SIZE(ref_source_names))
+	if (k == VMP_REF_NR)
 		return -EINVAL;
-	WRITE_ONCE(vmp_pool.soft_unmap, k & 1);
-	WRITE_ONCE(vmp_pool.harvest, k & 2);
+	vmp_ref_source_apply(k);
 	return len;
 }
 

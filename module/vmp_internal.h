@@ -159,6 +159,15 @@ unsigned long vmp_reclaim_direct(unsigned long nr);
 void vmp_reclaim_before_alloc(void);
 int vmp_watermarks_set(u32 min, u32 low, u32 high);
 
+/* vmp_param.c: the stable settings as module parameters */
+#define VMP_REF_NR	4	/* ref_source: bit 0 soft-unmap, bit 1 accessed */
+extern const char *const vmp_ref_source_names[VMP_REF_NR];
+int vmp_ref_source_get(void);
+void vmp_ref_source_apply(int k);
+int vmp_params_policy(void);
+int vmp_params_start(void);
+void vmp_params_stop(void);
+
 /* ---- reference harvesting (vmp_harvest.c) ---- */
 void vmp_harvest_pass(void);
 bool vmp_harvest_victim(struct vmp_obj *obj, pgoff_t index, u32 frame);

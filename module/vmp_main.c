@@ -52,11 +52,6 @@ module_param_cb(max_obj_pages, &vmp_max_obj_pages_ops, &vmp_max_obj_pages, 0644)
 MODULE_PARM_DESC(max_obj_pages,
 		 "largest object, in pages, for objects opened afterwards (1..2^32-1; default 262144 = 1 GiB)");
 
-static char *vmp_policy_param;
-module_param_named(policy, vmp_policy_param, charp, 0444);
-MODULE_PARM_DESC(policy,
-		 "replacement policy at load: fifo, clock, lru, lru2, arc, lirs, sieve, s3fifo, clockpro, adaptive (default adaptive); debugfs policy switches at run time");
-
 static char *vmp_swapfile;
 module_param_named(swapfile, vmp_swapfile, charp, 0444);
 MODULE_PARM_DESC(swapfile,
@@ -267,17 +262,9 @@ static struct miscdevice vmp_misc = {
 
 static int __init vmp_init(void)
 {
-	int kind = VMP_POLICY_DEFAULT;
+	int kind = vmp_params_policy();	/* policy=, checked when parsed */
 	int ret;
 
-	if (vmp_policy_param && *vmp_policy_param) {
-		kind = vmp_policy_by_name(vmp_policy_param);
-		if (kind < 0) {
-			pr_err("policy=%s: unknown (fifo, clock, lru, lru2, arc, lirs, sieve, s3fifo, clockpro, adaptive)\n",
-			       vmp_policy_param);
-			return -EINVAL;
-		}
-	}
 	vmp_stats = alloc_percpu(struct vmp_stats);
 	if (!vmp_stats)
 		return -ENOMEM;
@@ -294,9 +281,12 @@ static int __init vmp_init(void)
 	ret = vmp_reclaim_init();
 	if (ret)
 		goto exit_swap;
-	ret = simple_pin_fs(&vmp_fs_type, &vmp_mnt, &vmp_mnt_count);
+	ret = vmp_params_start();
 	if (ret)
 		goto exit_reclaim;
+	ret = simple_pin_fs(&vmp_fs_type, &vmp_mnt, &vmp_mnt_count);
+	if (ret)
+		goto exit_params;
 	vmp_debugfs_init();
 	ret = misc_register(&vmp_misc);
 	if (ret)
@@ -308,6 +298,8 @@ static int __init vmp_init(void)
 exit_debugfs:
 	vmp_debugfs_exit();
 	simple_release_fs(&vmp_mnt, &vmp_mnt_count);
+exit_params:
+	vmp_params_stop();
 exit_reclaim:
 	vmp_reclaim_exit();
 exit_swap:
@@ -324,6 +316,7 @@ static void __exit vmp_exit(void)
 	misc_deregister(&vmp_misc);
 	vmp_debugfs_exit();
 	simple_release_fs(&vmp_mnt, &vmp_mnt_count);
+	vmp_params_stop();
 	vmp_reclaim_exit();
 	vmp_pool_exit();
 	vmp_swap_exit();

@@ -69,6 +69,144 @@ TEST(load_unload_params)
 	}
 }
 
+/* /sys/module/vmpager/parameters/@name, without its newline (malloc'd). */
+static char *param_str(const char *name)
+{
+	char path[256], *s, *nl;
+
+	snprintf(path, sizeof(path), VMP_PARAMS "/%s", name);
+	s = vmp_read_file(path);
+	if (s) {
+		nl = strchr(s, '\n');
+		if (nl)
+			*nl = '\0';
+	}
+	return s;
+}
+
+static int param_write(const char *name, const char *val)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), VMP_PARAMS "/%s", name);
+	return vmp_write_file(path, val);
+}
+
+/* Does debugfs file @name read @want (with its newline), or is it unmounted? */
+static bool dfs_agrees(const char *name, const char *want)
+{
+	char path[256], *s;
+	bool ok;
+
+	if (!vmp_debugfs_mounted())
+		return true;
+	snprintf(path, sizeof(path), VMP_DEBUGFS "/%s", name);
+	s = vmp_read_file(path);
+	ok = s && strstr(s, want);
+	free(s);
+	return ok;
+}
+
+#define EXPECT_PARAM(name, want) do {					\
+	char *__s = param_str(name);					\
+	EXPECT_STREQ(want, __s ? __s : "(unreadable)");			\
+	free(__s);							\
+} while (0)
+
+/*
+ * The stable settings are module parameters (issue 19): given at load,
+ * writable at run time without debugfs, each read back as the module acts
+ * now, checked whole (a bad value changes nothing), and the same as the
+ * debugfs file of the same name, whichever of the two was written.
+ */
+TEST(settings_are_module_parameters)
+{
+	struct stat st;
+	int r;
+
+	r = vmp_load("pool_pages=512 policy=lirs watermarks=\"4 8 16\" readahead=3 ra_adaptive=0 ref_source=faults harvest_batch=7");
+	ASSERT_EQ(0, r) TH_LOG("load: %s", strerror(-r));
+	EXPECT_PARAM("policy", "fifo clock lru lru2 arc [lirs] sieve s3fifo adaptive clockpro");
+	EXPECT_PARAM("watermarks", "4 8 16");
+	EXPECT_PARAM("readahead", "3");
+	EXPECT_PARAM("ra_adaptive", "0");
+	EXPECT_PARAM("ref_source", "[faults] soft-unmap accessed both");
+	EXPECT_PARAM("harvest_batch", "7");
+	EXPECT_TRUE(dfs_agrees("policy", "[lirs]"));
+	EXPECT_TRUE(dfs_agrees("watermarks", "\n4 8 16\n"));
+	EXPECT_TRUE(dfs_agrees("readahead", "3\n"));
+	ASSERT_EQ(0, stat(VMP_PARAMS "/policy", &st));
+	EXPECT_EQ(0644U, st.st_mode & 0777);
+
+	/* written at run time: the module and debugfs follow */
+	EXPECT_EQ(0, param_write("policy", "arc\n"));
+	EXPECT_PARAM("policy", "fifo clock lru lru2 [arc] lirs sieve s3fifo adaptive clockpro");
+	EXPECT_TRUE(dfs_agrees("policy", "[arc]"));
+	EXPECT_EQ(0, param_write("watermarks", "8 16 32"));
+	EXPECT_PARAM("watermarks", "8 16 32");
+	EXPECT_TRUE(dfs_agrees("watermarks", "\n8 16 32\n"));
+	EXPECT_EQ(0, param_write("readahead", "16"));
+	EXPECT_PARAM("readahead", "16");
+	EXPECT_EQ(0, param_write("ra_adaptive", "1"));
+	EXPECT_PARAM("ra_adaptive", "1");
+	EXPECT_TRUE(dfs_agrees("ra_adaptive", "1\n"));
+	EXPECT_EQ(0, param_write("ref_source", "both"));
+	EXPECT_PARAM("ref_source", "faults soft-unmap accessed [both]");
+	EXPECT_TRUE(dfs_agrees("soft_unmap", "1\n"));
+	EXPECT_EQ(0, param_write("harvest_batch", "1024"));
+	EXPECT_PARAM("harvest_batch", "1024");
+
+	/* a switch through debugfs shows in the parameter (it stays truthful) */
+	if (vmp_debugfs_mounted()) {
+		EXPECT_EQ(0, vmp_write_file(VMP_DEBUGFS "/policy", "lru\n"));
+		EXPECT_PARAM("policy", "fifo clock [lru] lru2 arc lirs sieve s3fifo adaptive clockpro");
+		EXPECT_EQ(0, vmp_write_file(VMP_DEBUGFS "/watermarks", "0 0 0\n"));
+		EXPECT_PARAM("watermarks", "0 0 0");
+		EXPECT_EQ(0, param_write("watermarks", "8 16 32"));
+	}
+
+	/* bad values: EINVAL, nothing changed */
+	EXPECT_EQ(-EINVAL, param_write("policy", "bogus"));
+	EXPECT_EQ(-EINVAL, param_write("policy", "lirs lru"));
+	EXPECT_EQ(-EINVAL, param_write("watermarks", "16 8 4"));
+	EXPECT_EQ(-EINVAL, param_write("watermarks", "4 8 300"));	/* > 512 / 2 */
+	EXPECT_EQ(-EINVAL, param_write("watermarks", "4 8"));
+	EXPECT_EQ(-EINVAL, param_write("watermarks", "4 8 16 32"));
+	EXPECT_EQ(-EINVAL, param_write("readahead", "17"));
+	EXPECT_EQ(-EINVAL, param_write("readahead", "-1"));
+	EXPECT_EQ(-EINVAL, param_write("ra_adaptive", "2"));
+	EXPECT_EQ(-EINVAL, param_write("ref_source", "all"));
+	EXPECT_EQ(-EINVAL, param_write("harvest_batch", "1025"));
+	EXPECT_PARAM("watermarks", "8 16 32");
+	EXPECT_PARAM("readahead", "16");
+	EXPECT_PARAM("ra_adaptive", "1");
+	EXPECT_PARAM("ref_source", "faults soft-unmap accessed [both]");
+	EXPECT_PARAM("harvest_batch", "1024");
+	if (vmp_debugfs_mounted())
+		EXPECT_PARAM("policy", "fifo clock [lru] lru2 arc lirs sieve s3fifo adaptive clockpro");
+	ASSERT_EQ(0, vmp_unload());
+
+	/* a bad value at load fails the load, and leaves nothing behind */
+	EXPECT_EQ(-EINVAL, vmp_load("pool_pages=512 policy=bogus"));
+	EXPECT_FALSE(vmp_loaded());
+	EXPECT_EQ(-EINVAL, vmp_load("pool_pages=512 watermarks=\"4 8 300\""));
+	EXPECT_FALSE(vmp_loaded());
+	EXPECT_EQ(-EINVAL, vmp_load("pool_pages=512 readahead=17"));
+	EXPECT_FALSE(vmp_loaded());
+	EXPECT_EQ(-EINVAL, vmp_load("pool_pages=512 ref_source=none"));
+	EXPECT_FALSE(vmp_loaded());
+
+	/* defaults */
+	ASSERT_EQ(0, vmp_load("pool_pages=512"));
+	EXPECT_PARAM("policy", "fifo clock lru lru2 arc lirs sieve s3fifo [adaptive] clockpro");
+	EXPECT_PARAM("watermarks", "8 16 24");	/* 1/64, 2/64, 3/64, at least 4, 8, 16 */
+	EXPECT_PARAM("readahead", "8");
+	EXPECT_PARAM("ra_adaptive", "1");
+	EXPECT_PARAM("ref_source", "faults soft-unmap [accessed] both");
+	EXPECT_PARAM("harvest_batch", "128");
+	ASSERT_EQ(0, vmp_unload());
+}
+
 VMP_FIXTURE(basic, "pool_pages=512 max_obj_pages=1024")
 
 TEST_F(basic, device_node)

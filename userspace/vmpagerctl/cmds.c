@@ -1136,13 +1136,14 @@ static int read_watermarks(unsigned int w[3])
 
 	if (vc_doc_get("watermarks", &d))
 		return VC_ERR;
-	h = vc_doc_find(&d, 0, "min low high");
-	if (h < 0 || h + 1 >= d.n || d.l[h + 1].nw != 3) {
+	/* debugfs: a header line, then the values; the parameter: the values */
+	h = vc_doc_find(&d, 0, "min low high") + 1;
+	if (h >= d.n || d.l[h].nw != 3) {
 		vc_doc_free(&d);
 		return bad_format("watermarks", "min low high");
 	}
 	for (i = 0; i < 3; i++) {
-		if (vc_parse_u64(d.l[h + 1].w[i], 10, &v) || v > UINT32_MAX) {
+		if (vc_parse_u64(d.l[h].w[i], 10, &v) || v > UINT32_MAX) {
 			vc_doc_free(&d);
 			return bad_format("watermarks", "min low high");
 		}

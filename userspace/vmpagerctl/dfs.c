@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmpagerctl: reading and writing /sys/kernel/debug/vmpager/ files, telling
- * the user why one cannot be used, and splitting a file into lines and words.
+ * vmpagerctl: reading and writing /sys/kernel/debug/vmpager/ files (and the
+ * module parameters that carry the stable settings), telling the user why
+ * one cannot be used, and splitting a file into lines and words.
  *
  * $VMPAGER_DEBUGFS replaces the directory (tests point it at fixture files);
  * the module/mount/root diagnosis is then skipped.
@@ -28,10 +29,38 @@ const char *vc_dfs_dir(void)
 	return dfs_override() ?: VC_DEBUGFS;
 }
 
+/*
+ * The stable settings are module parameters too (docs/debugfs.md#parameters):
+ * /sys/module/vmpager/parameters/NAME, which needs no debugfs. Those are
+ * used when the module has them and no $VMPAGER_DEBUGFS is set; they read
+ * as the debugfs files do, except watermarks ("MIN LOW HIGH", no header).
+ */
+static const char *const param_knobs[] = {
+	"policy", "watermarks", "readahead", "ra_adaptive", "ref_source",
+	"harvest_batch", NULL,
+};
+
+static bool knob_param(const char *name, char *path, size_t size)
+{
+	int i;
+
+	if (dfs_override())
+		return false;
+	for (i = 0; param_knobs[i]; i++)
+		if (!strcmp(name, param_knobs[i]))
+			break;
+	if (!param_knobs[i])
+		return false;
+	snprintf(path, size, "%s/parameters/%s", VC_SYSMOD, name);
+	return access(path, F_OK) == 0;
+}
+
 static int dfs_open(const char *name, int flags)
 {
 	char path[4096];
 
+	if (knob_param(name, path, sizeof(path)))
+		return open(path, flags | O_CLOEXEC);
 	if (snprintf(path, sizeof(path), "%s/%s", vc_dfs_dir(), name) >=
 	    (int)sizeof(path))
 		return -ENAMETOOLONG;
@@ -135,8 +164,16 @@ static bool debugfs_mounted(void)
 
 void vc_dfs_perror(const char *name, int err)
 {
+	char path[4096];
+
 	if (err < 0)
 		err = -err;
+	if (knob_param(name, path, sizeof(path))) {
+		vc_err("%s: %s%s", path, strerror(err),
+		       (err == EACCES || err == EPERM) && geteuid() != 0 ?
+		       " (writing a module parameter needs root)" : "");
+		return;
+	}
 	if (dfs_override()) {
 		vc_err("%s/%s: %s", dfs_override(), name, strerror(err));
 		return;
