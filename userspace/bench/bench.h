@@ -95,30 +95,11 @@ int cmp_double(const void *a, const void *b);
 double quantile(const double *sorted, size_t n, double q);
 double median(double *v, size_t n);	/* sorts v */
 
-/* splitmix64 */
-static inline uint64_t rng_next(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 /*
- * YCSB's Zipfian (Gray et al.) over n >= 3 items with skew theta (0.99 in
- * YCSB), the ranks scattered over 0..n-1 by a multiplicative permutation
- * r -> r * mult mod n, so that the hot items are not neighbours.
- * zipf_next() draws one item with one rng_next(rng).
+ * rng_next() (splitmix64) and YCSB's Zipfian (struct zipf, zipf_init(),
+ * zipf_next()): userspace/tools/vmp_zipf.h, shared with vmpwork.
  */
-struct zipf {
-	size_t n;
-	uint64_t mult;
-	double zetan, theta, alpha, eta, half_pow;
-};
-
-void zipf_init(struct zipf *z, size_t n, double theta);
-size_t zipf_next(const struct zipf *z, uint64_t *rng);
+#include "vmp_zipf.h"
 
 /* ---- the module ----------------------------------------------------------- */
 

@@ -249,57 +249,6 @@ double median(double *v, size_t n)
 	return quantile(v, n, 0.5);
 }
 
-/* ---- access orders -------------------------------------------------------------- */
-
-static size_t gcd(size_t a, size_t b)
-{
-	while (b) {
-		size_t t = a % b;
-
-		a = b;
-		b = t;
-	}
-	return a;
-}
-
-void zipf_init(struct zipf *z, size_t n, double theta)
-{
-	size_t i;
-
-	memset(z, 0, sizeof(*z));
-	z->n = n;
-	/* A permutation i -> i * mult mod n scatters the hot zipf ranks. */
-	z->mult = 2654435761ULL % n;
-	while (z->mult < 2 || gcd(z->mult, n) != 1)
-		z->mult = (z->mult + 1) % n;
-	/* Gray et al., "Quickly generating billion-record synthetic databases". */
-	z->theta = theta;
-	for (i = 1; i <= n; i++)
-		z->zetan += 1.0 / pow((double)i, z->theta);
-	z->alpha = 1.0 / (1.0 - z->theta);
-	z->half_pow = 1.0 + pow(0.5, z->theta);
-	z->eta = (1.0 - pow(2.0 / (double)n, 1.0 - z->theta)) /
-		 (1.0 - z->half_pow / z->zetan);
-}
-
-size_t zipf_next(const struct zipf *z, uint64_t *rng)
-{
-	double u, uz;
-	size_t r;
-
-	u = (double)(rng_next(rng) >> 11) / (double)(1ULL << 53);
-	uz = u * z->zetan;
-	if (uz < 1.0)
-		r = 0;
-	else if (uz < z->half_pow)
-		r = 1;
-	else
-		r = (size_t)((double)z->n * pow(z->eta * u - z->eta + 1.0, z->alpha));
-	if (r >= z->n)
-		r = z->n - 1;
-	return (size_t)(((unsigned __int128)r * z->mult) % z->n);
-}
-
 /* ---- options ------------------------------------------------------------------ */
 
 unsigned long arg_ulong(const char *opt, const char *s, unsigned long min,

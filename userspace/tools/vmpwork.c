@@ -2,7 +2,7 @@
 /*
  * vmpwork: a verifying workload for /dev/vmpager. Maps an object of N pages,
  * has P processes write page-unique patterns in a chosen order (sequential,
- * uniform random or zipf), then reads every page back and checks it. It
+ * uniform random or Zipfian), then reads every page back and checks it. It
  * prints what it did and what the module counted, and exits non-zero on any
  * corruption. A process killed by SIGBUS (pool exhausted, no reclaim) is
  * reported as such.
@@ -25,6 +25,7 @@
 
 #include "vmpager.h"
 #include "vmp_stat_names.h"
+#include "vmp_zipf.h"
 
 _Static_assert(sizeof(vmp_stat_names) / sizeof(vmp_stat_names[0]) ==
 	       VMPAGER_NR_STATS, "stat names cover every counter");
@@ -43,29 +44,20 @@ struct opts {
 	int quiet;
 };
 
-static uint64_t rng_next(uint64_t *s)
+/*
+ * The order of one pass: sequential, uniform, or YCSB's Zipfian (theta
+ * 0.99, hot ranks scattered over the object: vmp_zipf.h, as vmpbench's).
+ */
+static unsigned long pick(const struct opts *o, const struct zipf *z,
+			  uint64_t *rng, unsigned long i)
 {
-	/* splitmix64 */
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-/* zipf-like: skewed towards low pages, by the inverse of a power law */
-static unsigned long pick(const struct opts *o, uint64_t *rng, unsigned long i)
-{
-	uint64_t r;
-
 	switch (o->access) {
 	case ACC_SEQ:
 		return i % o->pages;
 	case ACC_RAND:
 		return rng_next(rng) % o->pages;
 	default:
-		r = rng_next(rng) % o->pages;
-		return (r * r / o->pages) * r / o->pages;
+		return zipf_next(z, rng);
 	}
 }
 
@@ -106,7 +98,8 @@ static int global_info(int fd, struct vmpager_global_info *gi)
  * Worker k owns the pages i with i % procs == k (so processes never race on
  * one page's contents) and writes them in the chosen order, then verifies.
  */
-static int worker(const struct opts *o, char *map, int k)
+static int worker(const struct opts *o, const struct zipf *z, char *map,
+		  int k)
 {
 	uint64_t rng = o->seed * 1000003 + k;
 	unsigned long i, n = o->pages, bad = 0;
@@ -116,7 +109,7 @@ static int worker(const struct opts *o, char *map, int k)
 		return 2;
 	for (int pass = 0; pass < o->passes; pass++) {
 		for (i = 0; i < n; i++) {
-			unsigned long pg = pick(o, &rng, i);
+			unsigned long pg = pick(o, z, &rng, i);
 
 			if ((long)(pg % o->procs) != k)
 				continue;
@@ -149,6 +142,7 @@ int main(int argc, char **argv)
 	struct opts o = { .pages = 8192, .procs = 2, .passes = 2, .shared = 1,
 			  .access = ACC_SEQ, .seed = 1 };
 	struct vmpager_global_info before, after;
+	struct zipf zipf = { 0 };
 	int fd, c, failed = 0, sigbus = 0;
 	char *map;
 
@@ -180,8 +174,11 @@ int main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (!o.pages || o.procs < 1 || o.procs > 64 || o.passes < 1)
+	if (!o.pages || o.procs < 1 || o.procs > 64 || o.passes < 1 ||
+	    (o.access == ACC_ZIPF && o.pages < 3))
 		usage();
+	if (o.access == ACC_ZIPF)
+		zipf_init(&zipf, o.pages, 0.99);
 	if (!o.shared)
 		o.procs = 1;	/* private copies are per process */
 
@@ -215,7 +212,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		if (pid == 0)
-			_exit(worker(&o, map, k));
+			_exit(worker(&o, &zipf, map, k));
 	}
 	for (int k = 0; k < o.procs; k++) {
 		int st;
