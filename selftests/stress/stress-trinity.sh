@@ -31,7 +31,8 @@ echo "# trinity: $secs s, seed $seed (stress-trinity.sh $secs $seed repeats the 
 rmmod vmpager 2>/dev/null
 rm -f "$swap"
 if ! insmod "$ko" pool_pages=512 swap_pages=8192 swapfile="$swap"; then
-	echo "not ok 1 load $ko"
+	echo "# load: insmod $ko failed"
+	echo "not ok 1 trinity.load"
 	echo "Bail out!"
 	exit 1
 fi
@@ -62,10 +63,12 @@ grep -v 'Marking syscall\|Marking 64-bit' "$work/out" | sed 's/^/# /' | tail -n 
 ran_ok=0
 if [ "$rc" = 0 ] || [ $((end - start)) -ge $((secs + 10)) ]; then
 	ran_ok=1
-	echo "ok 1 trinity ran $((end - start)) s against /dev/vmpager (exit $rc):" \
+	echo "# ran: $((end - start)) s against /dev/vmpager (exit $rc):" \
 		"$(grep -o 'Ran [0-9]* syscalls.*' "$work/out" | tail -n 1)"
+	echo "ok 1 trinity.ran"
 else
-	echo "not ok 1 trinity exit $rc after $((end - start)) s of $((secs + 10))"
+	echo "# ran: trinity exit $rc after $((end - start)) s of $((secs + 10))"
+	echo "not ok 1 trinity.ran"
 fi
 chmod 0600 /dev/vmpager
 
@@ -82,14 +85,17 @@ for _ in 1 2 3 4 5 6 7 8 9 10; do
 	sleep 1
 done
 if [ $ok = 1 ]; then
-	echo "ok 2 pool whole after trinity: free $free of $pool, orphaned 0"
+	echo "# pool_whole: free $free of $pool, orphaned 0"
+	echo "ok 2 trinity.pool_whole"
 else
-	echo "not ok 2 pool after trinity: free $free of $pool, orphaned $orph"
+	echo "# pool_whole: free $free of $pool, orphaned $orph"
+	echo "not ok 2 trinity.pool_whole"
 fi
 if rmmod vmpager; then
-	echo "ok 3 unload"
+	echo "ok 3 trinity.unload"
 else
-	echo "not ok 3 unload refused"
+	echo "# unload: refused"
+	echo "not ok 3 trinity.unload"
 fi
 cd / && rm -rf "$work" "$swap"
 [ $ran_ok = 1 ] || exit 1

@@ -877,15 +877,17 @@ static void usage(FILE *f)
 static unsigned int test_no;
 static int failures;
 
-static void result(bool ok, const char *fmt, ...)
+/* One KTAP result, named fuzz.@name; its figures in "# NAME: ..." before it. */
+static void __attribute__((format(printf, 3, 4)))
+result(bool ok, const char *name, const char *fmt, ...)
 {
 	va_list ap;
 
-	printf("%s %u ", ok ? "ok" : "not ok", ++test_no);
+	printf("# %s: ", name);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
-	printf("\n");
+	printf("\n%s %u fuzz.%s\n", ok ? "ok" : "not ok", ++test_no, name);
 	failures += !ok;
 }
 
@@ -983,13 +985,13 @@ int main(int argc, char **argv)
 		snprintf(params, sizeof(params), "pool_pages=%u swapfile=%s swap_pages=%u "
 			 "max_obj_pages=4096", cfg.pool, swapfile, 16 * cfg.pool);
 		r = vs_load(params);
-		result(!r, "load %s", params);
+		result(!r, "load", "%s", params);
 		if (r) {
 			printf("# %s: %s\nBail out!\n", vs_ko(), strerror(-r));
 			return 1;
 		}
 	} else {
-		result(vs_loaded(), "module already loaded (--no-load)");
+		result(vs_loaded(), "load", "module already loaded (--no-load)");
 	}
 
 	/* the canary: written once, only read afterwards */
@@ -1028,7 +1030,7 @@ int main(int argc, char **argv)
 		printf(" %s=%llu", fz_names[i], (unsigned long long)fsh->ctr[i]);
 	printf("\n");
 	result(fsh->ctr[F_unexpected] == 0 && fsh->ctr[F_bad_deaths] == 0 && fsh->ctr[F_ops] > 0,
-	       "fuzz: %llu operations in %u streams, %llu unexpected results, %llu bad deaths",
+	       "streams", "%llu operations in %u streams, %llu unexpected results, %llu bad deaths",
 	       (unsigned long long)fsh->ctr[F_ops], cfg.procs,
 	       (unsigned long long)fsh->ctr[F_unexpected],
 	       (unsigned long long)fsh->ctr[F_bad_deaths]);
@@ -1042,11 +1044,11 @@ int main(int argc, char **argv)
 	}
 	for (r = 0, p = 0; p < canary_pages; p++)
 		r += vs_check(canary + p * VS_PG, CANARY_TAG, p, 1) >= 0;
-	result(!r, "canary: %u of %u pages exact", canary_pages - r, canary_pages);
+	result(!r, "canary", "%u of %u pages exact", canary_pages - r, canary_pages);
 
 	r = vs_global(canary_fd, &gi);
 	result(!r && gi.free_pages + gi.resident_pages + gi.orphaned_pages == gi.pool_pages,
-	       "accounting: free %llu + resident %llu + orphaned %llu == pool %llu",
+	       "accounting", "free %llu + resident %llu + orphaned %llu == pool %llu",
 	       (unsigned long long)gi.free_pages, (unsigned long long)gi.resident_pages,
 	       (unsigned long long)gi.orphaned_pages, (unsigned long long)gi.pool_pages);
 	munmap(canary, canary_pages * VS_PG);
@@ -1069,7 +1071,7 @@ int main(int argc, char **argv)
 	u = cfg.load ? vs_unload_wait(3000) : 0;
 	result(!r && gi.nr_objects == 1 && gi.orphaned_pages == 0 &&
 	       gi.free_pages == gi.pool_pages && used <= 0 && !u,
-	       "teardown: objects %llu (the probe), orphaned %llu, free %llu of %llu, swap slots "
+	       "teardown", "objects %llu (the probe), orphaned %llu, free %llu of %llu, swap slots "
 	       "used %lld, unload %s", (unsigned long long)gi.nr_objects,
 	       (unsigned long long)gi.orphaned_pages, (unsigned long long)gi.free_pages,
 	       (unsigned long long)gi.pool_pages, used, u ? strerror(-u) : "ok");

@@ -944,17 +944,21 @@ static void progress(double t0)
 
 static unsigned int test_no;
 
-static void __attribute__((format(printf, 2, 3))) result(int ok, const char *fmt, ...)
+/*
+ * One KTAP result: @name is stable (stress.NAME); the figures of the run go
+ * in a diagnostic line before it ("# NAME: ..."), never in the name.
+ */
+static void __attribute__((format(printf, 3, 4)))
+result(int ok, const char *name, const char *fmt, ...)
 {
 	va_list ap;
 
-	printf("%s %u ", ok > 0 ? "ok" : ok == 0 ? "not ok" : "ok", ++test_no);
+	printf("# %s: ", name);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
-	if (ok < 0)
-		printf(" # SKIP");
-	printf("\n");
+	printf("\n%s %u stress.%s%s\n", ok == 0 ? "not ok" : "ok", ++test_no,
+	       name, ok < 0 ? " # SKIP" : "");
 	if (!ok)
 		failures++;
 	fflush(stdout);
@@ -1332,14 +1336,14 @@ int main(int argc, char **argv)
 			if (r)
 				vs_unload_wait(3000);
 		}
-		result(!r, "load %s%s", params, uring ? " + vmpager-swapd on 2 files" : "");
+		result(!r, "load", "%s%s", params, uring ? " + vmpager-swapd on 2 files" : "");
 		if (r) {
 			printf("# loading %s%s: %s\nBail out!\n", vs_ko(),
 			       uring ? " or starting vmpager-swapd" : "", strerror(-r));
 			return 1;
 		}
 	} else {
-		result(vs_loaded(), "module already loaded (--no-load)");
+		result(vs_loaded(), "load", "module already loaded (--no-load)");
 		if (!vs_loaded()) {
 			printf("Bail out!\n");
 			return 1;
@@ -1410,38 +1414,38 @@ int main(int argc, char **argv)
 
 	/* 2..5: what happened during the run */
 	result(ctr(C_corrupt) == 0 && ctr(C_verified) > 0,
-	       "integrity: %llu pages verified, %llu corruptions",
+	       "integrity", "%llu pages verified, %llu corruptions",
 	       (unsigned long long)ctr(C_verified), (unsigned long long)ctr(C_corrupt));
 	result(ctr(C_bad_deaths) == 0 && ctr(C_child_bad) == 0,
-	       "deaths: workers and children died only of our SIGKILL (%llu kills, "
+	       "deaths", "workers and children died only of our SIGKILL (%llu kills, "
 	       "%llu child kills; %llu other worker deaths, %llu bad children)",
 	       (unsigned long long)ctr(C_kills), (unsigned long long)ctr(C_child_kills),
 	       (unsigned long long)ctr(C_bad_deaths), (unsigned long long)ctr(C_child_bad));
-	result(ctr(C_syserr) == 0, "syscalls: %llu unexpected failures",
+	result(ctr(C_syserr) == 0, "syscalls", "%llu unexpected failures",
 	       (unsigned long long)ctr(C_syserr));
 	if (cfg.rmmod)
 		result(ctr(C_rmmod_bad) == 0 && ctr(C_rmmod) > 0,
-		       "rmmod refused while busy: %llu attempts, %llu not refused",
+		       "rmmod_refused_while_busy", "%llu attempts, %llu not refused",
 		       (unsigned long long)ctr(C_rmmod), (unsigned long long)ctr(C_rmmod_bad));
 	else
-		result(-1, "rmmod refused while busy (--no-rmmod)");
+		result(-1, "rmmod_refused_while_busy", "--no-rmmod");
 	if (cfg.knobs)
-		result(ctr(C_knob_err) == 0, "knobs: %llu policy, %llu watermark, %llu "
+		result(ctr(C_knob_err) == 0, "knobs", "%llu policy, %llu watermark, %llu "
 		       "readahead, %llu reference source changes, %llu refused",
 		       (unsigned long long)ctr(C_policy), (unsigned long long)ctr(C_wmarks),
 		       (unsigned long long)ctr(C_readahead), (unsigned long long)ctr(C_refsrc),
 		       (unsigned long long)ctr(C_knob_err));
 	else
-		result(-1, "knobs (--no-knobs or no debugfs)");
+		result(-1, "knobs", "--no-knobs or no debugfs");
 	check_info();
-	result(ctr(C_info_bad) == 0, "accounting: free + resident + orphaned == pool in "
+	result(ctr(C_info_bad) == 0, "accounting", "free + resident + orphaned == pool in "
 	       "%llu checks", (unsigned long long)ctr(C_info));
 
 	/* 8: every page once more */
 	bad_final = final_verify();
 	print_events();
 	result(!bad_final && ctr(C_final_verified) == total,
-	       "final pass: %llu of %llu pages exact", (unsigned long long)ctr(C_final_verified),
+	       "final_pass", "%llu of %llu pages exact", (unsigned long long)ctr(C_final_verified),
 	       (unsigned long long)total);
 
 	/* 9: the run went through swap, without I/O errors or SIGBUS */
@@ -1451,7 +1455,7 @@ int main(int argc, char **argv)
 	       g1.stats[VMPAGER_STAT_read_errors] == g0.stats[VMPAGER_STAT_read_errors] &&
 	       g1.stats[VMPAGER_STAT_write_errors] == g0.stats[VMPAGER_STAT_write_errors] &&
 	       g1.stats[VMPAGER_STAT_oom_sigbus] == g0.stats[VMPAGER_STAT_oom_sigbus],
-	       "swap exercised: swap_outs %llu, swap_ins %llu, read_errors %llu, "
+	       "swap_exercised", "swap_outs %llu, swap_ins %llu, read_errors %llu, "
 	       "write_errors %llu, oom_sigbus %llu",
 	       (unsigned long long)(g1.stats[VMPAGER_STAT_swap_outs] - g0.stats[VMPAGER_STAT_swap_outs]),
 	       (unsigned long long)(g1.stats[VMPAGER_STAT_swap_ins] - g0.stats[VMPAGER_STAT_swap_ins]),
@@ -1506,7 +1510,7 @@ int main(int argc, char **argv)
 
 		result(!r && g1.nr_objects == 1 && g1.resident_pages == 0 &&
 		       g1.orphaned_pages == 0 && g1.free_pages == g1.pool_pages && used <= 0 &&
-		       !u && !sst, "teardown: objects %llu (the probe), resident %llu, orphaned %llu, "
+		       !u && !sst, "teardown", "objects %llu (the probe), resident %llu, orphaned %llu, "
 		       "free %llu of %llu, swap slots used %lld, unload %s%s",
 		       (unsigned long long)g1.nr_objects, (unsigned long long)g1.resident_pages,
 		       (unsigned long long)g1.orphaned_pages, (unsigned long long)g1.free_pages,
@@ -1515,7 +1519,7 @@ int main(int argc, char **argv)
 		unlink(swapfile);
 	} else {
 		result(!r && g1.orphaned_pages == 0 && g1.free_pages + g1.resident_pages ==
-		       g1.pool_pages, "teardown (--no-load): orphaned %llu",
+		       g1.pool_pages, "teardown", "--no-load: orphaned %llu",
 		       (unsigned long long)g1.orphaned_pages);
 	}
 	printf("# vmpstress: %s; seed %llu\n", failures ? "FAILED" : "passed",

@@ -207,6 +207,77 @@ TEST(settings_are_module_parameters)
 	ASSERT_EQ(0, vmp_unload());
 }
 
+/* Run this program again in a session of its own, without VMP_TAKE_MODULE. */
+static int run_self_alone(const char *tests, char *out, size_t size)
+{
+	int pfd[2], st = -1;
+	ssize_t n, got = 0;
+	pid_t pid;
+
+	if (pipe(pfd))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		dup2(pfd[1], 2);
+		close(pfd[0]);
+		setsid();
+		unsetenv("VMP_TAKE_MODULE");
+		setenv("VMP_TESTS", tests, 1);
+		execl("/proc/self/exe", "test_basic", (char *)NULL);
+		_exit(127);
+	}
+	close(pfd[1]);
+	while (got < (ssize_t)size - 1 &&
+	       (n = read(pfd[0], out + got, size - 1 - got)) > 0)
+		got += n;
+	out[got] = '\0';
+	close(pfd[0]);
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/*
+ * A vmpager loaded by someone else (not by a vmp_load() of this session)
+ * is left alone: a test program started without VMP_TAKE_MODULE skips
+ * whole (exit 4), saying why, and the module stays loaded as it was.
+ */
+TEST(foreign_module_is_left_alone)
+{
+	char out[4096];
+	int fd, r;
+
+	if (vmp_loaded())
+		ASSERT_EQ(0, vmp_unload_wait(2000));
+	fd = open(vmp_ko(), O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	/* loaded as someone else would: no owner record */
+	ASSERT_EQ(0, syscall(SYS_finit_module, fd, "pool_pages=64", 0));
+	close(fd);
+	unlink(VMP_OWNER);
+	r = run_self_alone("load_unload_params", out, sizeof(out));
+	EXPECT_EQ(4, r) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "1..0 # SKIP vmpager is loaded, not by these tests")) TH_LOG("%s", out);
+	EXPECT_TRUE(vmp_loaded());
+	EXPECT_EQ(64, vmp_param("pool_pages"));	/* not reloaded either */
+	/* an owner record of another session is someone else's too */
+	fd = open(VMP_OWNER, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(2, write(fd, "1\n", 2));	/* session 1: init's, never ours */
+	close(fd);
+	r = run_self_alone("load_unload_params", out, sizeof(out));
+	EXPECT_EQ(4, r) TH_LOG("%s", out);
+	EXPECT_TRUE(vmp_loaded());
+	EXPECT_EQ(0, vmp_unload_wait(2000));	/* VMP_TAKE_MODULE=1 here */
+	/* with no module loaded the same program runs its test */
+	r = run_self_alone("load_unload_params", out, sizeof(out));
+	EXPECT_EQ(0, r) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "ok 1 global.load_unload_params")) TH_LOG("%s", out);
+	EXPECT_FALSE(vmp_loaded());
+}
+
 VMP_FIXTURE(basic, "pool_pages=512 max_obj_pages=1024")
 
 TEST_F(basic, device_node)

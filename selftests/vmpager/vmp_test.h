@@ -96,13 +96,33 @@ static inline void vmp_filter_tests(void)
 	}
 }
 
+/*
+ * Before any test, a program that loads the module checks that it can
+ * (vmp_preflight(), below): run as root, a module to load or one this run
+ * loaded, and never someone else's loaded vmpager. If not, the whole
+ * program is skipped (KSFT_SKIP, exit 4) with the reason, as kselftests do
+ * when what they test is not there. Programs that need no module (the
+ * daemon's tests) define VMP_NO_PREFLIGHT before including this header.
+ */
+static inline void vmp_preflight(void);
+
 #undef TEST_HARNESS_MAIN
+#ifdef VMP_NO_PREFLIGHT
 #define TEST_HARNESS_MAIN \
 	int main(int argc, char **argv) \
 	{ \
 		vmp_filter_tests(); \
 		return test_harness_run(argc, argv); \
 	}
+#else
+#define TEST_HARNESS_MAIN \
+	int main(int argc, char **argv) \
+	{ \
+		vmp_preflight(); \
+		vmp_filter_tests(); \
+		return test_harness_run(argc, argv); \
+	}
+#endif
 
 #define VMP_DEFAULT_KO	"/modules/vmpager.ko"
 #define VMP_SYSFS	"/sys/module/vmpager"
@@ -128,10 +148,63 @@ static inline int vmp_loaded(void)
 	return access(VMP_SYSFS, F_OK) == 0;
 }
 
+/*
+ * Whose vmpager is loaded. vmp_load() records the session of the program
+ * that loaded it in VMP_OWNER (kselftest runners and ktap-run.sh start each
+ * program in a session of its own; a harness's forked tests share it), and
+ * a successful vmp_unload() removes the record. A loaded vmpager without a
+ * record of this session was loaded by someone else: the tests neither
+ * unload nor reload it (vmp_load() fails with EEXIST, vmp_preflight()
+ * skips), unless VMP_TAKE_MODULE=1 says the machine is the tests' own (the
+ * project's QEMU guest sets it: every plan line owns the guest).
+ */
+#define VMP_OWNER	"/tmp/.vmpager-selftests.owner"
+
+static inline bool vmp_module_ours(void)
+{
+	const char *take = getenv("VMP_TAKE_MODULE");
+	char buf[32] = "";
+	long sid = -1;
+	ssize_t n;
+	int fd;
+
+	if (take && !strcmp(take, "1"))
+		return true;
+	fd = open(VMP_OWNER, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n > 0)
+			sid = strtol(buf, NULL, 10);
+	}
+	return sid == (long)getsid(0);
+}
+
+static inline void vmp_owner_mark(bool loaded)
+{
+	char buf[32];
+	int fd, n;
+
+	if (!loaded) {
+		unlink(VMP_OWNER);
+		return;
+	}
+	fd = open(VMP_OWNER, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getsid(0));
+	if (write(fd, buf, n) != n)
+		unlink(VMP_OWNER);
+	close(fd);
+}
+
 /* delete_module("vmpager", O_NONBLOCK): 0 or -errno. No retry. */
 static inline int vmp_unload(void)
 {
-	return syscall(SYS_delete_module, "vmpager", O_NONBLOCK) ? -errno : 0;
+	if (syscall(SYS_delete_module, "vmpager", O_NONBLOCK))
+		return -errno;
+	vmp_owner_mark(false);
+	return 0;
 }
 
 /*
@@ -156,14 +229,17 @@ static inline int vmp_unload_wait(int ms)
 }
 
 /*
- * Load $VMP_KO (default /modules/vmpager.ko) with params, unloading a loaded
- * copy first. Returns 0 or -errno.
+ * Load $VMP_KO (default /modules/vmpager.ko) with params, unloading a copy
+ * this run loaded first. Returns 0 or -errno: -EEXIST when the loaded
+ * vmpager is someone else's (vmp_module_ours()).
  */
 static inline int vmp_load(const char *params)
 {
 	int fd, ret;
 
 	if (vmp_loaded()) {
+		if (!vmp_module_ours())
+			return -EEXIST;
 		ret = vmp_unload_wait(2000);
 		if (ret)
 			return ret;
@@ -173,7 +249,31 @@ static inline int vmp_load(const char *params)
 		return -errno;
 	ret = syscall(SYS_finit_module, fd, params ? params : "", 0) ? -errno : 0;
 	close(fd);
+	if (!ret)
+		vmp_owner_mark(true);
 	return ret;
+}
+
+/*
+ * Can this program test the module at all? Else skip it whole, saying why:
+ * not root; a vmpager loaded by someone else; no module file to load.
+ */
+static inline void vmp_preflight(void)
+{
+	const char *why = NULL;
+	char msg[512];
+
+	if (geteuid() != 0)
+		why = "needs root (loads and unloads vmpager.ko)";
+	else if (vmp_loaded() && !vmp_module_ours())
+		why = "vmpager is loaded, not by these tests: not unloading it (unload it, or VMP_TAKE_MODULE=1)";
+	else if (access(vmp_ko(), R_OK))
+		snprintf(msg, sizeof(msg), "no module to load: %s: %s (set VMP_KO=path/to/vmpager.ko)",
+			 vmp_ko(), strerror(errno)), why = msg;
+	if (!why)
+		return;
+	ksft_print_header();
+	ksft_exit_skip("%s\n", why);
 }
 
 /* ------------------------------------------------------------------ */

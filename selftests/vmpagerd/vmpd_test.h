@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <sys/un.h>
 
+#define VMP_NO_PREFLIGHT	/* the daemon's tests need no module */
 #include "vmp_test.h"
 #include "libvmpager.h"
 
