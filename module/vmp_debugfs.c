@@ -10,6 +10,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/debugfs.h>
+#include <linux/fault-inject.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/seq_file.h>
@@ -689,6 +690,43 @@ static int harvest_batch_set(void *data, u64 val)
 DEFINE_DEBUGFS_ATTRIBUTE(harvest_batch_fops, harvest_batch_get,
 			 harvest_batch_set, "%llu\n");
 
+/* ---- fault injection ---- */
+
+#ifdef CONFIG_FAULT_INJECTION
+static DECLARE_FAULT_ATTR(vmp_fault_reads);
+static DECLARE_FAULT_ATTR(vmp_fault_writes);
+static DECLARE_FAULT_ATTR(vmp_fault_allocs);
+
+static struct fault_attr *const vmp_fault_attrs[VMP_FAULT_NR] = {
+	[VMP_FAULT_READ] = &vmp_fault_reads,
+	[VMP_FAULT_WRITE] = &vmp_fault_writes,
+	[VMP_FAULT_ALLOC] = &vmp_fault_allocs,
+};
+#endif
+
+/*
+ * Does this operation fail? The fail_* budget first (exact counts, on every
+ * kernel), then the kind's fault_attr. An attr whose probability is 0 is not
+ * asked: should_fail() would take a step of the task's fail-nth, which
+ * belongs to failslab tests unless this kind was switched on.
+ */
+bool vmp_should_fail(enum vmp_inject_kind k)
+{
+	static atomic_t *const budgets[VMP_FAULT_NR] = {
+		[VMP_FAULT_READ] = &vmp_swap.fail_reads,
+		[VMP_FAULT_WRITE] = &vmp_swap.fail_writes,
+		[VMP_FAULT_ALLOC] = &vmp_pool.fail_allocs,
+	};
+
+	if (atomic_add_unless(budgets[k], -1, 0))
+		return true;
+#ifdef CONFIG_FAULT_INJECTION
+	if (READ_ONCE(vmp_fault_attrs[k]->probability))
+		return should_fail(vmp_fault_attrs[k], PAGE_SIZE);
+#endif
+	return false;
+}
+
 /* fail_*: the next N operations of that kind fail (fault injection). */
 static int fail_get(void *data, u64 *val)
 {
@@ -741,6 +779,11 @@ void vmp_debugfs_init(void)
 				   &vmp_swap.fail_writes, &fail_fops);
 	debugfs_create_file_unsafe("fail_allocs", 0600, d,
 				   &vmp_pool.fail_allocs, &fail_fops);
+#ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
+	fault_create_debugfs_attr("fault_reads", d, &vmp_fault_reads);
+	fault_create_debugfs_attr("fault_writes", d, &vmp_fault_writes);
+	fault_create_debugfs_attr("fault_allocs", d, &vmp_fault_allocs);
+#endif
 }
 
 void vmp_debugfs_exit(void)

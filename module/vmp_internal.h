@@ -159,6 +159,16 @@ unsigned long vmp_reclaim_direct(unsigned long nr);
 void vmp_reclaim_before_alloc(void);
 int vmp_watermarks_set(u32 min, u32 low, u32 high);
 
+/*
+ * Fault injection (vmp_debugfs.c): the next N of a kind fail (debugfs
+ * fail_reads, fail_writes, fail_allocs); with CONFIG_FAULT_INJECTION also
+ * the kernel's framework, one fault_attr per kind (debugfs fault_reads/,
+ * fault_writes/, fault_allocs/: probability, interval, times, space,
+ * task-filter, verbose), consulted once it has a probability.
+ */
+enum vmp_inject_kind { VMP_FAULT_READ, VMP_FAULT_WRITE, VMP_FAULT_ALLOC, VMP_FAULT_NR };
+bool vmp_should_fail(enum vmp_inject_kind k);
+
 /* vmp_param.c: the stable settings as module parameters */
 #define VMP_REF_NR	4	/* ref_source: bit 0 soft-unmap, bit 1 accessed */
 extern const char *const vmp_ref_source_names[VMP_REF_NR];

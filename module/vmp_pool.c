@@ -194,7 +194,7 @@ struct page *vmp_frame_alloc_noreclaim(struct vmp_obj *obj, pgoff_t index)
 	u32 frame;
 	int ret = -1;
 
-	if (unlikely(atomic_add_unless(&vmp_pool.fail_allocs, -1, 0)))
+	if (unlikely(vmp_should_fail(VMP_FAULT_ALLOC)))
 		goto fail;
 	spin_lock(&vmp_pool.lock);
 	ret = vmp_buddy_alloc(&vmp_pool.buddy, 0, &frame);

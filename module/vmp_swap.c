@@ -620,12 +620,6 @@ static void vmp_srv_batch_add(struct vmp_batch *b, struct vmp_io *io)
 	b->srv_tail = io;
 }
 
-/* Fault injection: debugfs fail_reads / fail_writes. */
-static bool vmp_inject(atomic_t *budget)
-{
-	return atomic_add_unless(budget, -1, 0);
-}
-
 /* Runs in vmpager_io: the file I/O of one page. */
 static void vmp_io_work(struct work_struct *work)
 {
@@ -672,8 +666,7 @@ void vmp_io_submit(struct vmp_batch *b, struct vmp_io *io, int rw)
 		ret = -EIO;
 		goto inline_done;
 	}
-	if (vmp_inject(rw == WRITE ? &vmp_swap.fail_writes :
-		       &vmp_swap.fail_reads)) {
+	if (vmp_should_fail(rw == WRITE ? VMP_FAULT_WRITE : VMP_FAULT_READ)) {
 		ret = -EIO;
 		goto inline_done;
 	}

@@ -446,6 +446,62 @@ TEST_F_TIMEOUT(fi, swap_full_then_recovers, 120)
 	expect_clean_end(_metadata);
 }
 
+/*
+ * The kernel's fault-injection framework (issue 19), where the kernel has
+ * it (CONFIG_FAULT_INJECTION_DEBUG_FS: the debug kernel): fault_reads/
+ * with probability 100 and times 2 fails exactly the next two swap reads,
+ * whatever task does them; with task-filter on, only tasks marked
+ * make-it-fail fail, so this one reads normally. Nothing is lost: each
+ * failed page reads back exact at its next access.
+ */
+TEST_F_TIMEOUT(fi, fault_attr_fails_swap_reads, 120)
+{
+	struct vmpager_global_info a, b;
+	siginfo_t si;
+	uint64_t v;
+	long pg;
+	char *p;
+	int fd;
+
+	ASSERT_EQ(0, load_pool("", 8 * NPG));
+	if (access(VMP_DEBUGFS "/fault_reads/probability", W_OK)) {
+		ASSERT_EQ(0, vmp_unload_wait(2000));
+		SKIP(return, "no debugfs fault_reads/ (CONFIG_FAULT_INJECTION_DEBUG_FS: the debug kernel has it)");
+	}
+	ASSERT_EQ(0, set_knob("readahead", "0"));
+	fd = vmp_open();
+	ASSERT_LE(0, fd);
+	p = vmp_map(fd, 0, NPG, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, p);
+	vmp_fill(p, 0, NPG, 0x3a);
+	pg = swapped_run(fd, NPG, 4);
+	ASSERT_LE(0, pg) TH_LOG("no run of 4 swapped pages");
+	ASSERT_EQ(0, vmp_global_fd(fd, &a));
+	ASSERT_EQ(0, set_knob("fault_reads/task-filter", "N"));
+	ASSERT_EQ(0, set_knob("fault_reads/interval", "1"));
+	ASSERT_EQ(0, set_knob("fault_reads/times", "2"));
+	ASSERT_EQ(0, set_knob("fault_reads/probability", "100"));
+	EXPECT_EQ(SIGBUS, vmp_try_read(p + pg * PG, &v, &si));
+	EXPECT_EQ(SIGBUS, vmp_try_read(p + (pg + 1) * PG, &v, &si));
+	EXPECT_EQ(0, vmp_try_read(p + (pg + 2) * PG, &v, &si));	/* times used up */
+	EXPECT_EQ(0LL, knob("fault_reads/times"));
+	ASSERT_EQ(0, vmp_global_fd(fd, &b));
+	EXPECT_EQ(2ULL, DST(a, b, read_errors));
+	/* task-filter: this task is not marked make-it-fail */
+	ASSERT_EQ(0, set_knob("fault_reads/times", "5"));
+	ASSERT_EQ(0, set_knob("fault_reads/task-filter", "Y"));
+	EXPECT_EQ(0, vmp_try_read(p + (pg + 3) * PG, &v, &si));
+	EXPECT_EQ(5LL, knob("fault_reads/times"));
+	ASSERT_EQ(0, vmp_global_fd(fd, &a));
+	EXPECT_EQ(0ULL, DST(b, a, read_errors));
+	ASSERT_EQ(0, set_knob("fault_reads/probability", "0"));
+	ASSERT_EQ(0, set_knob("fault_reads/task-filter", "N"));
+	EXPECT_EQ(-1, vmp_check(p, 0, NPG, 0x3a));
+	munmap(p, NPG * PG);
+	close(fd);
+	expect_clean_end(_metadata);
+}
+
 /* ---- kernel metadata allocation failure: failslab (debug kernel) ---- */
 
 static int nth_fd = -1;
@@ -876,8 +932,11 @@ static int trace_field_window(int kfd, const char *params, unsigned int *lo,
 	    vmp_write_file(TRACING "/events/kmem/filter", filter) ||
 	    vmp_write_file(TRACING "/events/kmem/enable", "1") ||
 	    vmp_write_file(TRACING "/tracing_on", "1");
-	if (!r)
+	if (!r) {
 		r = syscall(SYS_finit_module, kfd, params, 0);
+		if (!r)
+			vmp_owner_mark(true);
+	}
 	/* undo whatever was set, also after a failed step */
 	vmp_write_file(TRACING "/tracing_on", "0");
 	vmp_write_file(TRACING "/events/kmem/enable", "0");
@@ -963,6 +1022,8 @@ TEST_F_TIMEOUT(fi, failslab_module_load, 1200)
 		r = syscall(SYS_finit_module, kfd, params, 0) ? -errno : 0;
 		left = nth_left();
 		nth_set(0);
+		if (!r)
+			vmp_owner_mark(true);
 		if (left) {
 			/* it got through with fewer than n allocations */
 			EXPECT_EQ(0, r) TH_LOG("n=%u: load failed without an injected failure: %s",
