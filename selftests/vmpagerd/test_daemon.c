@@ -1899,4 +1899,108 @@ TEST_F_TIMEOUT(vmpd, ctl_refused_flooder_is_cut_off, 120)
 	       (unsigned long long)sent);
 }
 
+/* vmpagerctl next to this program, or $VMPAGERCTL. */
+static const char *vmpagerctl_bin(void)
+{
+	static char path[PATH_MAX];
+	const char *e = getenv("VMPAGERCTL");
+	ssize_t n;
+	char *slash;
+
+	if (e && *e)
+		return e;
+	n = readlink("/proc/self/exe", path, sizeof(path) - 16);
+	if (n <= 0)
+		return "vmpagerctl";
+	path[n] = '\0';
+	slash = strrchr(path, '/');
+	strcpy(slash ? slash + 1 : path, "vmpagerctl");
+	return path;
+}
+
+/* Run vmpagerctl with @args (split at blanks): its exit status, output in @out. */
+static int run_vmpagerctl(const char *args, char *out, size_t size)
+{
+	char line[512], *argv[16], *save = NULL, *w;
+	int pfd[2], argc = 0, st = -1;
+	ssize_t n, got = 0;
+	pid_t pid;
+
+	snprintf(line, sizeof(line), "%s", args);
+	argv[argc++] = (char *)vmpagerctl_bin();
+	for (w = strtok_r(line, " ", &save); w && argc < 15; w = strtok_r(NULL, " ", &save))
+		argv[argc++] = w;
+	argv[argc] = NULL;
+	if (pipe(pfd))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		dup2(pfd[1], 2);
+		close(pfd[0]);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	while (got < (ssize_t)size - 1 &&
+	       (n = read(pfd[0], out + got, size - 1 - got)) > 0)
+		got += n;
+	out[got] = '\0';
+	close(pfd[0]);
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/*
+ * vmpagerctl drives the daemon through its control socket (issue 19):
+ * "vmpagerctl daemon --ctl PATH COMMAND ARGS" changes what the daemon does
+ * (read back over the socket by the test itself), a refused value is an
+ * error with the daemon's reason and changes nothing, and no daemon is a
+ * clear error.
+ */
+TEST_F(vmpd, vmpagerctl_drives_the_daemon)
+{
+	char out[4096], args[256], *s;
+	int r;
+
+	if (access(vmpagerctl_bin(), X_OK))
+		SKIP(return, "no %s (VMPAGERCTL=path)", vmpagerctl_bin());
+	snprintf(args, sizeof(args), "daemon --ctl %s policy lru", self->d.ctl);
+	r = run_vmpagerctl(args, out, sizeof(out));
+	EXPECT_EQ(0, r) TH_LOG("%s", out);
+	EXPECT_STREQ("lru\n", out);
+	s = vmpd_ctl(&self->d, "policy");
+	EXPECT_STREQ("lru\nend\n", s);
+	free(s);
+	snprintf(args, sizeof(args), "daemon --ctl %s readahead 4", self->d.ctl);
+	r = run_vmpagerctl(args, out, sizeof(out));
+	EXPECT_EQ(0, r) TH_LOG("%s", out);
+	s = vmpd_ctl(&self->d, "readahead");
+	EXPECT_STREQ("4\nend\n", s);
+	free(s);
+	/* refused: the daemon's reason, exit 1, nothing changed */
+	snprintf(args, sizeof(args), "daemon --ctl %s readahead 99", self->d.ctl);
+	r = run_vmpagerctl(args, out, sizeof(out));
+	EXPECT_EQ(1, r) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "vmpagerd: EINVAL")) TH_LOG("%s", out);
+	s = vmpd_ctl(&self->d, "readahead");
+	EXPECT_STREQ("4\nend\n", s);
+	free(s);
+	/* the default command is stats; -j gives the lines as a JSON array */
+	snprintf(args, sizeof(args), "daemon --ctl %s", self->d.ctl);
+	r = run_vmpagerctl(args, out, sizeof(out));
+	EXPECT_EQ(0, r) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "faults ")) TH_LOG("%s", out);
+	snprintf(args, sizeof(args), "-j daemon --ctl %s clients", self->d.ctl);
+	r = run_vmpagerctl(args, out, sizeof(out));
+	EXPECT_EQ(0, r) TH_LOG("%s", out);
+	EXPECT_EQ('[', out[0]) TH_LOG("%s", out);
+	/* no daemon there */
+	snprintf(args, sizeof(args), "daemon --ctl %s.none stats", self->d.ctl);
+	r = run_vmpagerctl(args, out, sizeof(out));
+	EXPECT_EQ(1, r) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "vmpagerd is not running")) TH_LOG("%s", out);
+	free(vmpd_ctl(&self->d, "policy adaptive"));
+}
+
 TEST_HARNESS_MAIN

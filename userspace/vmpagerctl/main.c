@@ -54,6 +54,8 @@ static const struct vc_cmd cmds[] = {
 	{ "harvest_flush", vc_cmd_harvest_flush, "[0|1|off|on]",
 	  "show or set the TLB flush after a harvest cleared accessed bits" },
 	{ "fail", vc_cmd_fail, "[reads|writes|allocs N]", "show or set fault injection" },
+	{ "daemon", vc_cmd_daemon, "[--ctl PATH] [COMMAND [ARG...]]",
+	  "a control command to vmpagerd (stats, clients, policy [NAME], readahead [N], ...)" },
 };
 #define NR_CMDS (sizeof(cmds) / sizeof(cmds[0]))
 

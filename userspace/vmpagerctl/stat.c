@@ -188,7 +188,7 @@ static int daemon_connect(const char *path)
 	close(fd);
 	switch (err) {
 	case ENOENT:
-		vc_err("vmpagerd is not running: no control socket %s (start vmpagerd, or give --daemon=PATH)",
+		vc_err("vmpagerd is not running: no control socket %s (start vmpagerd, or name its socket: stat --daemon=PATH, daemon --ctl PATH)",
 		       path);
 		break;
 	case ECONNREFUSED:
@@ -210,7 +210,7 @@ static int daemon_connect(const char *path)
 }
 
 /*
- * Send "stats\n" and read the reply up to its "end" line (at most
+ * Send @req (one command line) and read the reply up to its "end" line (at most
  * DAEMON_TIMEOUT_MS in all). *reply gets the lines before "end".
  */
 static int daemon_request(const char *path, const char *req, char **reply)
@@ -283,6 +283,75 @@ out:
 	free(buf);
 	close(fd);
 	return ret;
+}
+
+/*
+ * vmpagerctl daemon [--ctl PATH] [COMMAND [ARG...]]: one control command to
+ * vmpagerd (docs/vmpagerd.md#control-socket: stats, clients, policy [NAME],
+ * readahead [N], ...), its reply printed as it comes (without "end"); an
+ * "error ERRNAME MESSAGE" reply is an error (exit 1). -j: the reply lines
+ * as a JSON array.
+ */
+int vc_cmd_daemon(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "ctl", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char use[] = "[--ctl PATH] [COMMAND [ARG...]]";
+	const char *path = VC_DAEMON_CTL;
+	char req[256] = "", *reply, *line, *save = NULL;
+	size_t len = 0;
+	int opt, i;
+
+	while ((opt = getopt_long(argc, argv, "+c:jh", lopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'j':
+			vc_json = true;
+			break;
+		case 'h':
+			printf("usage: vmpagerctl daemon %s\n"
+			       "  COMMAND: stats (default), clients, policy [NAME], readahead [N],\n"
+			       "  ra_adaptive [0|1], watermarks [auto|off|MIN,LOW,HIGH], ... (docs/vmpagerd.md)\n"
+			       "  --ctl PATH: the control socket (default " VC_DAEMON_CTL ")\n", use);
+			return VC_OK;
+		default:
+			fprintf(stderr, "usage: vmpagerctl daemon %s\n", use);
+			return VC_USAGE;
+		}
+	}
+	for (i = optind; i < argc; i++) {
+		if (strpbrk(argv[i], "\n\r") || !*argv[i])
+			return vc_usage_err("daemon", "bad word '%s' (no newlines, not empty)",
+					    argv[i]);
+		len += snprintf(req + len, len < sizeof(req) ? sizeof(req) - len : 0,
+				"%s%s", i > optind ? " " : "", argv[i]);
+	}
+	if (len + 2 > sizeof(req))
+		return vc_usage_err("daemon", "command longer than %zu bytes", sizeof(req) - 2);
+	if (!len)
+		len = snprintf(req, sizeof(req), "stats");
+	req[len++] = '\n';
+	req[len] = '\0';
+	if (daemon_request(path, req, &reply))
+		return VC_ERR;
+	if (vc_json) {
+		vc_j_open(stdout, NULL, '[');
+		for (line = strtok_r(reply, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save))
+			vc_j_str(stdout, NULL, line);
+		vc_j_close(stdout, ']');
+		vc_j_end(stdout);
+	} else {
+		fputs(reply, stdout);
+	}
+	free(reply);
+	return VC_OK;
 }
 
 int vc_counters_daemon(const char *path, struct vc_counters *c)

@@ -123,6 +123,7 @@ bool vc_counter(const struct vc_counters *c, const char *name, uint64_t *v);
 
 /* ---- commands ---- */
 int vc_cmd_stat(int argc, char **argv);
+int vc_cmd_daemon(int argc, char **argv);
 int vc_cmd_top(int argc, char **argv);
 int vc_cmd_objects(int argc, char **argv);
 int vc_cmd_mappers(int argc, char **argv);
