@@ -129,16 +129,25 @@ plot() {	# plot NAME: gnuplot script on stdin -> NAME.png
 }
 rm -f "$out"/*.png
 term="set terminal pngcairo size 1200,800 font 'sans,10' noenhanced"
+# Each backend has one colour; its own baseline, measured in the same run,
+# is the dashed curve of that colour (swapin_cdf); the overcommit panels show
+# the ratio vmpager / kernel swap per backend, as the text quotes it.
 if [ -s "$out/swapin_cdf.csv" ]; then
+	clauses=$(tail -n +2 "$out/swapin_cdf.csv" | cut -d, -f1,2 | awk -F, '
+		!seen[$0]++ {
+			if (!($1 in col)) col[$1] = ++nb
+			dt = $2 == "odirect-pread-4k" ? 2 : $2 == "swapin" ? 1 : 4
+			printf "%s\x27'"$out"'/swapin_cdf.csv\x27 using (strcol(1) eq \x27%s\x27 && strcol(2) eq \x27%s\x27 ? $4 : NaN):3 with lines lw 2 lc %d dt %d title \x27%s: %s\x27",
+				n++ ? ", " : "", $1, $2, col[$1], dt, $1, $2
+		}')
 	plot swapin_cdf <<-EOF
 	$term
 	set output '$out/swapin_cdf.png'
 	set datafile separator ','
-	set title 'Swap-in major fault latency vs 4 KiB O_DIRECT pread of the same swap file (CDF)'
+	set title "Swap-in major fault latency (solid) and each backend's own 4 KiB O_DIRECT pread of its swap file (dashed), CDF"
 	set xlabel 'latency (us, log scale)'; set ylabel 'fraction of samples'
 	set logscale x; set key bottom right; set grid
-	plot for [s in "$(tail -n +2 "$out/swapin_cdf.csv" | cut -d, -f1,2 | sort -u | tr ',' ':' | tr '\n' ' ')"] \
-		'$out/swapin_cdf.csv' using (strcol(1).':'.strcol(2) eq s ? \$4 : NaN):3 with lines lw 2 title s
+	plot $clauses
 	EOF
 fi
 if [ -s "$out/overcommit.csv" ]; then
@@ -149,13 +158,13 @@ if [ -s "$out/overcommit.csv" ]; then
 	$term
 	set output '$out/overcommit.png'
 	set datafile separator ','
-	set multiplot layout 1,$n title 'Overcommit: accesses/s vs working set / pool (vmpager vs kernel swap under memory.max)'
-	set xlabel 'working set / pool'; set ylabel 'accesses per second'
+	set multiplot layout 1,$n title 'Overcommit: vmpager accesses/s over kernel swap accesses/s (memory.max), each backend against its own kernel-swap run'
+	set xlabel 'working set / pool'; set ylabel 'vmpager / kernel swap (log scale)'
 	set logscale y; set grid; set key top right; set xtics 1
 	do for [p in "$pats"] {
 		set title p
-		plot for [b in "$bes"] '$out/overcommit.csv' using (strcol(3) eq p && strcol(1) eq b ? \$2 : NaN):7 with linespoints lw 2 title 'vmpager/'.b, \
-			'$out/overcommit.csv' using (strcol(3) eq p ? \$2 : NaN):8 with linespoints lw 2 dt 2 title 'kernel swap'
+		plot for [b in "$bes"] '$out/overcommit.csv' using (strcol(3) eq p && strcol(1) eq b ? \$2 : NaN):9 with linespoints lw 2 title b, \
+			1 with lines lc 'black' dt 2 title 'equal'
 	}
 	unset multiplot
 	EOF
@@ -168,6 +177,7 @@ if [ -s "$out/fault.csv" ]; then
 	set title 'Resident fault (PTE zapped, page resident): ns per fault, vmpager vs shmem'
 	set style data histograms; set style histogram clustered gap 1; set style fill solid 0.8 border -1
 	set ylabel 'ns per fault (wall time / faults)'; set grid ytics; set key top left
+	set yrange [0:*]; set xtics rotate by -40 right; set bmargin 8
 	plot '< tail -n +2 $out/fault.csv' using 6:xtic(strcol(1).' '.strcol(2).'t '.strcol(3)) title 'vmpager', \
 		'' using 7 title 'shmem (fault-around off)'
 	EOF
