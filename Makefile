@@ -2,7 +2,7 @@
 # vmpager top-level Makefile. Kbuild (read by the kernel's build) lists the
 # module's objects; everything here is the userspace/test/QEMU side.
 #
-#   make            module + userspace + tests     make check   every test
+#   make            module + userspace             make check   every test
 #   make run        the demo in a QEMU guest       make kernel  debug kernel
 #   make C=1        sparse over the module         make install / uninstall
 #   make install-module / install-userspace   each half alone (docs/install.md)
@@ -23,16 +23,26 @@ endif
 KERNEL ?= stock
 DEPS := $(TOP)/selftests/qemu/deps.sh
 
-.PHONY: all deps module modules modules-clean userspace selftests host-check guest-check check run \
+.PHONY: all deps build-check-module build-check-userspace module modules modules-clean userspace \
+	selftests host-check guest-check check run \
 	kernel install uninstall clean dkms-check bench bench-quick stress \
 	install-check install-module install-userspace uninstall-module uninstall-userspace
 
-all: module userspace selftests
+# Building what gets installed needs only what that needs (check-deps.sh
+# names what is missing; it installs nothing): no QEMU, no test bench. The
+# tests set themselves up (deps.sh) in selftests, check, run, bench, stress.
+all: module userspace
 
 deps:
 	@$(DEPS)
 
-module: deps modules
+build-check-module:
+	@$(TOP)/userspace/check-deps.sh -k "$(KDIR)"
+
+build-check-userspace:
+	@$(TOP)/userspace/check-deps.sh -u
+
+module: build-check-module modules
 
 # The module alone, no dependency check (what dkms.conf runs).
 modules:
@@ -41,7 +51,7 @@ modules:
 modules-clean:
 	$(MAKE) -C $(KDIR) M=$(TOP) clean
 
-userspace: deps
+userspace: build-check-userspace
 	$(MAKE) -C userspace/sim
 	$(MAKE) -C userspace/lib
 	$(MAKE) -C userspace/vmpagerd

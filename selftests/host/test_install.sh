@@ -68,7 +68,7 @@ result() {
 diag() { sed 's/^/# /'; }
 
 echo "TAP version 13"
-echo "1..22"
+echo "1..23"
 
 # 1: the check names what is missing and installs nothing
 out=$("$src/userspace/check-deps.sh" -u -k "$w/no-kernel" 2>&1)
@@ -90,6 +90,15 @@ ok=0
 grep -q '^deps.sh' "$calls" && ok=1
 [ $ok = 0 ] || diag <"$calls"
 result $ok "install.does_not_run_deps_sh"
+
+# 3b: plain "make" builds the module and the programs without the test bench
+mk >"$w/make.log" 2>&1
+rc=$?
+[ $rc = 0 ] && ! grep -q '^deps.sh' "$calls" && [ -x "$src/build/vmpagerd/vmpagerd" ] &&
+	[ -x "$src/build/sim/vmpsim" ] && { [ -z "$kver" ] || [ -f "$src/vmpager.ko" ]; }
+rc=$?
+[ $rc = 0 ] || { tail -n 20 "$w/make.log"; cat "$calls"; } | diag
+result $rc "install.plain_make_builds_without_the_test_bench"
 
 # 4: the programs
 bad=
