@@ -1457,7 +1457,7 @@ TEST_F_TIMEOUT(sigio, swap_io_survives_stop_and_ptrace, 300)
 #define MV_NPG		512
 #define MV_K		4
 #define MV_NCH		(MV_NPG / MV_K)
-#define MV_SWAPS	250	/* per mover: 6,000 REMAP events in all */
+#define MV_SWAPS	160	/* per mover: 3,840 REMAP events in all */
 
 struct mv {
 	char *p;
