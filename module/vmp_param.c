@@ -22,6 +22,8 @@
  * vmp_params_stop() take it too, so "live" (the pool exists) cannot change
  * under a setter. Order: parameter mutex -> vmp_policy_lock -> pool lock.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/string.h>
@@ -45,18 +47,18 @@ const char *const vmp_ref_source_names[VMP_REF_NR] = {
 	"faults", "soft-unmap", "accessed", "both",
 };
 
-/* A name from @names: its index, or -EINVAL. */
+/* A name from @names, blanks around it ignored: its index, or -EINVAL. */
 static int vmp_param_choice(const char *val, const char *const *names, int n,
 			    const char *(*name_of)(int))
 {
-	char buf[24];
+	char buf[24], *s;
 	int k;
 
 	if (strscpy(buf, val, sizeof(buf)) < 0)
 		return -EINVAL;
-	strim(buf);
+	s = strim(buf);
 	for (k = 0; k < n; k++)
-		if (!strcmp(buf, names ? names[k] : name_of(k)))
+		if (!strcmp(s, names ? names[k] : name_of(k)))
 			return k;
 	return -EINVAL;
 }
@@ -90,8 +92,10 @@ static int vmp_policy_param_set(const char *val, const struct kernel_param *kp)
 		return 0;
 	}
 	if (kind < 0) {
-		pr_err("policy=%s: unknown (fifo, clock, lru, lru2, arc, lirs, sieve, s3fifo, clockpro, adaptive)\n",
-		       val);
+		/* at load a message says why; at run time EINVAL does */
+		if (!vmp_params_live)
+			pr_err("policy=%s: unknown (fifo, clock, lru, lru2, arc, lirs, sieve, s3fifo, clockpro, adaptive)\n",
+			       val);
 		return -EINVAL;
 	}
 	if (!vmp_params_live) {

@@ -131,9 +131,10 @@ int vmp_policy_switch(int kind)
 			    &vmp_pool.frames[0].pn, sizeof(struct vmp_frame),
 			    mem))
 		goto out;
-	vmp_policy_set_reserve(newp, READ_ONCE(vmp_pool.wmark_high));
 	down_write(&vmp_policy_lock);
 	spin_lock(&vmp_pool.lock);
+	/* with pol_next, under the lock vmp_watermarks_set() takes */
+	vmp_policy_set_reserve(newp, vmp_pool.wmark_high);
 	vmp_pool.pol_next = newp;
 	spin_unlock(&vmp_pool.lock);
 	do {

@@ -256,16 +256,16 @@ TEST(foreign_module_is_left_alone)
 	/* loaded as someone else would: no owner record */
 	ASSERT_EQ(0, syscall(SYS_finit_module, fd, "pool_pages=64", 0));
 	close(fd);
-	unlink(VMP_OWNER);
+	unlink(vmp_owner_path());
 	r = run_self_alone("load_unload_params", out, sizeof(out));
 	EXPECT_EQ(4, r) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "1..0 # SKIP vmpager is loaded, not by these tests")) TH_LOG("%s", out);
 	EXPECT_TRUE(vmp_loaded());
 	EXPECT_EQ(64, vmp_param("pool_pages"));	/* not reloaded either */
-	/* an owner record of another session is someone else's too */
-	fd = open(VMP_OWNER, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* an owner record of another process group is someone else's too */
+	fd = open(vmp_owner_path(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(2, write(fd, "1\n", 2));	/* session 1: init's, never ours */
+	ASSERT_EQ(2, write(fd, "1\n", 2));	/* group 1: init's, never ours */
 	close(fd);
 	r = run_self_alone("load_unload_params", out, sizeof(out));
 	EXPECT_EQ(4, r) TH_LOG("%s", out);

@@ -149,35 +149,41 @@ static inline int vmp_loaded(void)
 }
 
 /*
- * Whose vmpager is loaded. vmp_load() records the session of the program
- * that loaded it in VMP_OWNER (kselftest runners and ktap-run.sh start each
- * program in a session of its own; a harness's forked tests share it), and
- * a successful vmp_unload() removes the record. A loaded vmpager without a
- * record of this session was loaded by someone else: the tests neither
- * unload nor reload it (vmp_load() fails with EEXIST, vmp_preflight()
- * skips), unless VMP_TAKE_MODULE=1 says the machine is the tests' own (the
- * project's QEMU guest sets it: every plan line owns the guest).
+ * Whose vmpager is loaded. vmp_load() records the process group of the
+ * program that loaded it in vmp_owner_path() (the kernel's runner.sh and
+ * ktap-run.sh start each program in a process group of its own, as a shell
+ * does each job; a harness's forked tests share it), and a successful
+ * vmp_unload() removes the record. A loaded vmpager without a record of
+ * this group was loaded by someone else: the tests neither unload nor
+ * reload it (vmp_load() fails with EEXIST, vmp_preflight() skips), unless
+ * VMP_TAKE_MODULE=1 says the machine is the tests' own (the project's QEMU
+ * guest sets it: every plan line owns the guest). The record lives in /run
+ * (root's) where there is one, else /tmp, and is never followed if a link.
  */
-#define VMP_OWNER	"/tmp/.vmpager-selftests.owner"
+static inline const char *vmp_owner_path(void)
+{
+	return access("/run", W_OK) == 0 ? "/run/vmpager-selftests.owner" :
+	       "/tmp/.vmpager-selftests.owner";
+}
 
 static inline bool vmp_module_ours(void)
 {
 	const char *take = getenv("VMP_TAKE_MODULE");
 	char buf[32] = "";
-	long sid = -1;
+	long pgid = -1;
 	ssize_t n;
 	int fd;
 
 	if (take && !strcmp(take, "1"))
 		return true;
-	fd = open(VMP_OWNER, O_RDONLY | O_CLOEXEC);
+	fd = open(vmp_owner_path(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd >= 0) {
 		n = read(fd, buf, sizeof(buf) - 1);
 		close(fd);
 		if (n > 0)
-			sid = strtol(buf, NULL, 10);
+			pgid = strtol(buf, NULL, 10);
 	}
-	return sid == (long)getsid(0);
+	return pgid == (long)getpgrp();
 }
 
 static inline void vmp_owner_mark(bool loaded)
@@ -185,16 +191,16 @@ static inline void vmp_owner_mark(bool loaded)
 	char buf[32];
 	int fd, n;
 
-	if (!loaded) {
-		unlink(VMP_OWNER);
+	unlink(vmp_owner_path());
+	if (!loaded)
 		return;
-	}
-	fd = open(VMP_OWNER, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = open(vmp_owner_path(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+		  O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return;
-	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getsid(0));
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpgrp());
 	if (write(fd, buf, n) != n)
-		unlink(VMP_OWNER);
+		unlink(vmp_owner_path());
 	close(fd);
 }
 

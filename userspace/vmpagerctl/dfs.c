@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 #include <linux/magic.h>
@@ -30,10 +31,12 @@ const char *vc_dfs_dir(void)
 }
 
 /*
- * The stable settings are module parameters too (docs/debugfs.md#parameters):
+ * The stable settings are module parameters too (docs/ioctl.md#module-parameters):
  * /sys/module/vmpager/parameters/NAME, which needs no debugfs. Those are
- * used when the module has them and no $VMPAGER_DEBUGFS is set; they read
- * as the debugfs files do, except watermarks ("MIN LOW HIGH", no header).
+ * used when the module has them as settings (writable by root: a 1.x
+ * module's read-only policy=, which printed the name given at load, is
+ * not) and no $VMPAGER_DEBUGFS is set; they read as the debugfs files do,
+ * except watermarks ("MIN LOW HIGH", no header).
  */
 static const char *const param_knobs[] = {
 	"policy", "watermarks", "readahead", "ra_adaptive", "ref_source",
@@ -42,6 +45,7 @@ static const char *const param_knobs[] = {
 
 static bool knob_param(const char *name, char *path, size_t size)
 {
+	struct stat st;
 	int i;
 
 	if (dfs_override())
@@ -52,7 +56,7 @@ static bool knob_param(const char *name, char *path, size_t size)
 	if (!param_knobs[i])
 		return false;
 	snprintf(path, size, "%s/parameters/%s", VC_SYSMOD, name);
-	return access(path, F_OK) == 0;
+	return stat(path, &st) == 0 && (st.st_mode & 0200);
 }
 
 static int dfs_open(const char *name, int flags)

@@ -329,11 +329,12 @@ int vc_cmd_daemon(int argc, char **argv)
 		if (strpbrk(argv[i], "\n\r") || !*argv[i])
 			return vc_usage_err("daemon", "bad word '%s' (no newlines, not empty)",
 					    argv[i]);
-		len += snprintf(req + len, len < sizeof(req) ? sizeof(req) - len : 0,
-				"%s%s", i > optind ? " " : "", argv[i]);
+		len += snprintf(req + len, sizeof(req) - len, "%s%s",
+				i > optind ? " " : "", argv[i]);
+		if (len + 2 > sizeof(req))
+			return vc_usage_err("daemon", "command longer than %zu bytes",
+					    sizeof(req) - 2);
 	}
-	if (len + 2 > sizeof(req))
-		return vc_usage_err("daemon", "command longer than %zu bytes", sizeof(req) - 2);
 	if (!len)
 		len = snprintf(req, sizeof(req), "stats");
 	req[len++] = '\n';
