@@ -350,6 +350,27 @@ TEST(debugfs_and_params_root_only)
 		snprintf(path, sizeof(path), VMP_DEBUGFS "/%s", de->d_name);
 		ASSERT_EQ(0, stat(path, &st));
 		EXPECT_EQ(0U, st.st_uid) TH_LOG("%s owner %u", path, st.st_uid);
+		if (S_ISDIR(st.st_mode)) {
+			/* fault_*: the kernel's fault-injection attributes */
+			struct dirent *fe;
+			char fpath[768];
+			DIR *fd;
+
+			EXPECT_EQ(0U, st.st_mode & 0022) TH_LOG("%s mode %o", path, st.st_mode & 07777);
+			fd = opendir(path);
+			ASSERT_NE(NULL, fd);
+			while ((fe = readdir(fd))) {
+				if (fe->d_name[0] == '.')
+					continue;
+				snprintf(fpath, sizeof(fpath), "%s/%s", path, fe->d_name);
+				ASSERT_EQ(0, stat(fpath, &st));
+				EXPECT_EQ(0U, st.st_mode & 0077)
+					TH_LOG("%s mode %o", fpath, st.st_mode & 07777);
+				nfiles++;
+			}
+			closedir(fd);
+			continue;
+		}
 		EXPECT_EQ(0U, st.st_mode & 0077) TH_LOG("%s mode %o", path, st.st_mode & 07777);
 		nfiles++;
 	}
