@@ -177,7 +177,7 @@ if [ -s "$out/fault.csv" ]; then
 	set title 'Resident fault (PTE zapped, page resident): ns per fault, vmpager vs shmem'
 	set style data histograms; set style histogram clustered gap 1; set style fill solid 0.8 border -1
 	set ylabel 'ns per fault (wall time / faults)'; set grid ytics; set key top left
-	set yrange [0:*]; set xtics rotate by -40 right; set bmargin 8
+	set yrange [0:*]; set xtics rotate by 45 right; set bmargin 8
 	plot '< tail -n +2 $out/fault.csv' using 6:xtic(strcol(1).' '.strcol(2).'t '.strcol(3)) title 'vmpager', \
 		'' using 7 title 'shmem (fault-around off)'
 	EOF
