@@ -6,7 +6,7 @@
 set -eu
 pkgs="qemu-system-x86 linux-image-amd64 linux-headers-amd64 linux-source-6.1
 busybox-static liburing-dev libcap-dev dkms sparse cpio kmod xz-utils gzip bc
-flex bison libelf-dev libssl-dev gcc make gnuplot-nox trinity"
+flex bison libelf-dev libssl-dev gcc make gnuplot-nox trinity pkg-config"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||
