@@ -210,33 +210,12 @@ TEST(settings_are_module_parameters)
 /* Run this program again in a session of its own, without VMP_TAKE_MODULE. */
 static int run_self_alone(const char *tests, char *out, size_t size)
 {
-	int pfd[2], st = -1;
-	ssize_t n, got = 0;
-	pid_t pid;
+	char *const argv[] = { "/proc/self/exe", NULL };
+	char want[128];
+	const char *const env[] = { "VMP_TAKE_MODULE", want, NULL };
 
-	if (pipe(pfd))
-		return -1;
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		dup2(pfd[1], 1);
-		dup2(pfd[1], 2);
-		close(pfd[0]);
-		setsid();
-		unsetenv("VMP_TAKE_MODULE");
-		setenv("VMP_TESTS", tests, 1);
-		execl("/proc/self/exe", "test_basic", (char *)NULL);
-		_exit(127);
-	}
-	close(pfd[1]);
-	while (got < (ssize_t)size - 1 &&
-	       (n = read(pfd[0], out + got, size - 1 - got)) > 0)
-		got += n;
-	out[got] = '\0';
-	close(pfd[0]);
-	waitpid(pid, &st, 0);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	snprintf(want, sizeof(want), "VMP_TESTS=%s", tests);
+	return vmp_run_output(argv, true, env, out, size);
 }
 
 /*

@@ -622,6 +622,48 @@ static inline int vmp_wait(pid_t pid)
 	return st;
 }
 
+/*
+ * Run argv[0] with @argv, its stdout and stderr into @out (NUL-terminated,
+ * at most @size - 1 bytes), with @alone in a session and process group of
+ * its own; @env (NULL-terminated, or NULL) holds "NAME=VALUE" to set and
+ * "NAME" to unset in it. Returns its exit status, or -1.
+ */
+static inline int vmp_run_output(char *const argv[], bool alone,
+				 const char *const env[], char *out, size_t size)
+{
+	int pfd[2], st = -1;
+	ssize_t n, got = 0;
+	pid_t pid;
+
+	if (pipe(pfd))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		dup2(pfd[1], 2);
+		close(pfd[0]);
+		if (alone)
+			setsid();
+		for (; env && *env; env++)
+			if (strchr(*env, '='))
+				putenv((char *)*env);
+			else
+				unsetenv(*env);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	while (got < (ssize_t)size - 1 &&
+	       (n = read(pfd[0], out + got, size - 1 - got)) > 0)
+		got += n;
+	out[got] = '\0';
+	close(pfd[0]);
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 /* True if the status is a normal exit with code. */
 #define VMP_EXITED(st, code)	(WIFEXITED(st) && WEXITSTATUS(st) == (code))
 #define VMP_KILLED(st, sig)	(WIFSIGNALED(st) && WTERMSIG(st) == (sig))

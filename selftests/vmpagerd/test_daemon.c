@@ -1902,53 +1902,23 @@ TEST_F_TIMEOUT(vmpd, ctl_refused_flooder_is_cut_off, 120)
 /* vmpagerctl next to this program, or $VMPAGERCTL. */
 static const char *vmpagerctl_bin(void)
 {
-	static char path[PATH_MAX];
-	const char *e = getenv("VMPAGERCTL");
-	ssize_t n;
-	char *slash;
+	static char path[512];	/* fits a SKIP reason */
 
-	if (e && *e)
-		return e;
-	n = readlink("/proc/self/exe", path, sizeof(path) - 16);
-	if (n <= 0)
-		return "vmpagerctl";
-	path[n] = '\0';
-	slash = strrchr(path, '/');
-	strcpy(slash ? slash + 1 : path, "vmpagerctl");
-	return path;
+	return vmpd_tool("VMPAGERCTL", "vmpagerctl", path, sizeof(path));
 }
 
 /* Run vmpagerctl with @args (split at blanks): its exit status, output in @out. */
 static int run_vmpagerctl(const char *args, char *out, size_t size)
 {
 	char line[512], *argv[16], *save = NULL, *w;
-	int pfd[2], argc = 0, st = -1;
-	ssize_t n, got = 0;
-	pid_t pid;
+	int argc = 0;
 
 	snprintf(line, sizeof(line), "%s", args);
 	argv[argc++] = (char *)vmpagerctl_bin();
 	for (w = strtok_r(line, " ", &save); w && argc < 15; w = strtok_r(NULL, " ", &save))
 		argv[argc++] = w;
 	argv[argc] = NULL;
-	if (pipe(pfd))
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		dup2(pfd[1], 1);
-		dup2(pfd[1], 2);
-		close(pfd[0]);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(pfd[1]);
-	while (got < (ssize_t)size - 1 &&
-	       (n = read(pfd[0], out + got, size - 1 - got)) > 0)
-		got += n;
-	out[got] = '\0';
-	close(pfd[0]);
-	waitpid(pid, &st, 0);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return vmp_run_output(argv, false, NULL, out, size);
 }
 
 /*

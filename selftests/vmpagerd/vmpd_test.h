@@ -29,22 +29,30 @@ struct vmpd_inst {
 	char log[192];
 };
 
-static inline const char *vmpd_bin(void)
+/* Program @name: $@env, else next to this test program (into @path). */
+static inline const char *vmpd_tool(const char *env, const char *name,
+				    char *path, size_t size)
 {
-	static char path[PATH_MAX];
-	const char *e = getenv("VMPAGERD");
+	const char *e = getenv(env);
 	ssize_t n;
 	char *slash;
 
 	if (e && *e)
 		return e;
-	n = readlink("/proc/self/exe", path, sizeof(path) - 16);
+	n = readlink("/proc/self/exe", path, size - strlen(name) - 1);
 	if (n <= 0)
-		return "vmpagerd";
+		return name;
 	path[n] = '\0';
 	slash = strrchr(path, '/');
-	strcpy(slash ? slash + 1 : path, "vmpagerd");
+	strcpy(slash ? slash + 1 : path, name);
 	return path;
+}
+
+static inline const char *vmpd_bin(void)
+{
+	static char path[PATH_MAX];
+
+	return vmpd_tool("VMPAGERD", "vmpagerd", path, sizeof(path));
 }
 
 static inline const char *vmpd_scratch(void)
