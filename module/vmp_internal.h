@@ -22,6 +22,10 @@
  *         obj->vmas_lock (spinlock: VMA list changes; the harvest reads
  *           the list under it alone, from reclaim, with page locks held,
  *           and only tries each mapper's mmap_lock, vmp_harvest.c)
+ *   THIS_MODULE->param_lock (mutex: kernel_param_lock(), held by the
+ *     kernel around every module parameter's set/get; vmp_param.c)
+ *     vmp_policy_lock (a policy= write switches; watermarks= takes
+ *       vmp_pool.lock)
  *   vmp_policy_lock (rwsem: read by reclaim passes, write by policy switch)
  *     page lock (PG_locked)
  *       obj->pages xa_lock

@@ -30,7 +30,10 @@
 
 #include "vmp_internal.h"
 
-/* Values given at load, applied by vmp_params_start(); -1: not given. */
+/*
+ * Values given at load, applied by vmp_params_start(); -1: not given.
+ * kernel_param_lock(THIS_MODULE).
+ */
 static struct {
 	int policy;
 	bool wmarks_set;
@@ -42,6 +45,14 @@ static struct {
 };
 
 static bool vmp_params_live;	/* kernel_param_lock(THIS_MODULE) */
+
+/* Every set and get runs under the module's parameter mutex. */
+static void vmp_param_assert_locked(void)
+{
+#ifdef CONFIG_SYSFS
+	lockdep_assert_held(&THIS_MODULE->param_lock);
+#endif
+}
 
 const char *const vmp_ref_source_names[VMP_REF_NR] = {
 	"faults", "soft-unmap", "accessed", "both",
@@ -87,6 +98,7 @@ static int vmp_policy_param_set(const char *val, const struct kernel_param *kp)
 {
 	int kind = vmp_param_choice(val, NULL, VMP_POL_NR, vmp_policy_name_of);
 
+	vmp_param_assert_locked();
 	if (!vmp_params_live && !*skip_spaces(val)) {
 		vmp_load.policy = -1;	/* "policy=": the default */
 		return 0;
@@ -109,6 +121,7 @@ static int vmp_policy_param_get(char *buf, const struct kernel_param *kp)
 {
 	int cur = vmp_load.policy >= 0 ? vmp_load.policy : VMP_POLICY_DEFAULT;
 
+	vmp_param_assert_locked();
 	if (vmp_params_live) {
 		down_read(&vmp_policy_lock);
 		cur = vmp_pool.pol.kind;
@@ -133,6 +146,7 @@ static int vmp_wmarks_set(const char *val, const struct kernel_param *kp)
 	u32 w[3];
 	char c;
 
+	vmp_param_assert_locked();
 	if (sscanf(val, "%u %u %u %c", &w[0], &w[1], &w[2], &c) != 3)
 		return -EINVAL;
 	if (!vmp_params_live) {
@@ -148,6 +162,7 @@ static int vmp_wmarks_set(const char *val, const struct kernel_param *kp)
 
 static int vmp_wmarks_get(char *buf, const struct kernel_param *kp)
 {
+	vmp_param_assert_locked();
 	if (!vmp_params_live)
 		return vmp_load.wmarks_set ?
 		       sysfs_emit(buf, "%u %u %u\n", vmp_load.wmarks[0],
@@ -181,6 +196,7 @@ static int vmp_num_set(const char *val, const struct kernel_param *kp)
 	unsigned int v;
 	int ret = kstrtouint(val, 0, &v);
 
+	vmp_param_assert_locked();
 	if (ret)
 		return ret;
 	if (v > np->max)
@@ -198,6 +214,7 @@ static int vmp_num_get(char *buf, const struct kernel_param *kp)
 {
 	const struct vmp_num_param *np = kp->arg;
 
+	vmp_param_assert_locked();
 	if (!vmp_params_live)
 		return *np->load < 0 ? sysfs_emit(buf, "default\n") :
 		       sysfs_emit(buf, "%d\n", *np->load);
@@ -253,6 +270,7 @@ static int vmp_ref_source_set(const char *val, const struct kernel_param *kp)
 	int k = vmp_param_choice(val, vmp_ref_source_names,
 				 ARRAY_SIZE(vmp_ref_source_names), NULL);
 
+	vmp_param_assert_locked();
 	if (k < 0)
 		return k;
 	if (!vmp_params_live)
@@ -267,6 +285,7 @@ static int vmp_ref_source_param_get(char *buf, const struct kernel_param *kp)
 	int cur = vmp_params_live ? vmp_ref_source_get() :
 		  vmp_load.ref_source >= 0 ? vmp_load.ref_source : 2;
 
+	vmp_param_assert_locked();
 	return vmp_param_show_choice(buf, cur, ARRAY_SIZE(vmp_ref_source_names),
 				     vmp_ref_source_names, NULL);
 }
