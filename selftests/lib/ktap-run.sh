@@ -10,7 +10,8 @@
 # timeout the whole group gets SIGKILL, and any process the test left behind in its
 # group is killed when the test ends. Every line it prints is streamed with a "# "
 # prefix, after a "# ktap-run: begin NAME (timeout Ts)" line (like the kselftest
-# runner's "# selftests: DIR: NAME"). Exit 0 = ok, 4 = SKIP (kselftest convention), anything else = not ok.
+# runner's "# selftests: DIR: NAME"), and a "# ktap-run: end NAME (Ns)" line
+# with its wall time before its result line. Exit 0 = ok, 4 = SKIP (kselftest convention), anything else = not ok.
 # -f GLOB runs only the tests whose NAME matches the shell pattern GLOB (or any
 # of several, comma separated: -f 'basic,swap*').
 # With VMP_KMSG_MARKERS=1 and a writable /dev/kmsg, "vmpager-ktap: begin NAME" and
@@ -138,7 +139,9 @@ while read -r name t cmd; do
 	fi
 	echo "# ktap-run: begin $name (timeout ${t}s)"
 	kmsg "begin $name"
+	t0=$(date +%s)
 	run_one "$t" "$cmd" < /dev/null
+	echo "# ktap-run: end $name ($(( $(date +%s) - t0 ))s)"
 	if [ $timed_out = 1 ]; then
 		echo "not ok $n $name # TIMEOUT after ${t}s"
 		failed=$((failed + 1))

@@ -199,5 +199,9 @@ if [ $timed_out = 1 ]; then
 	tail -n 30 "$console" | tr -d '\r' | sed 's/^/  | /' >&2
 fi
 echo "run-guest: guest ran ${secs}s; full console log: $console" >&2
+# The five longest tests (ktap-run's "end NAME (Ns)" lines), for make check's time.
+slow=$(sed -n 's/^# ktap-run: end \([^ ]*\) (\([0-9]*\)s)$/\2 \1/p' "$ktap" | sort -rn | head -n 5 |
+	awk '{ printf "%s%s %ss", sep, $2, $1; sep = ", " }')
+[ -n "$slow" ] && echo "run-guest: longest: $slow" >&2
 echo "run-guest: summary:" >&2
 "$lib/ktap-summary.sh" "$label=$ktap" >&2

@@ -71,16 +71,21 @@ TAP version 13
 # ktap-run: begin pass (timeout 5s)
 # hello
 # world
+# ktap-run: end pass (Ns)
 ok 1 pass
 # ktap-run: begin fail (timeout 5s)
 # bad
+# ktap-run: end fail (Ns)
 not ok 2 fail # exit=3
 # ktap-run: begin skip (timeout 5s)
+# ktap-run: end skip (Ns)
 ok 3 skip # SKIP
 # ktap-run: begin hang (timeout 1s)
+# ktap-run: end hang (Ns)
 not ok 4 hang # TIMEOUT after 1s
 # ktap-run: begin nonl (timeout 7s)
 # no newline
+# ktap-run: end nonl (Ns)
 ok 5 nonl
 EOF
 no_leftovers() { ! pgrep -f 'sleep 98[67]' >/dev/null; }
@@ -92,8 +97,13 @@ for sh in dash bash busybox; do
 	fi
 	$cmd "$lib/ktap-run.sh" -t 7 "$work/host.plan" > "$work/host.$sh.out" 2>&1
 	rc=$?
-	check "ktap-run under $sh: output" cmp -s "$work/host.expected" "$work/host.$sh.out" ||
-		diff "$work/host.expected" "$work/host.$sh.out" | sed 's/^/# /'
+	# (the wall times vary: compared as N, and the hang's checked on its own)
+	sed 's/^\(# ktap-run: end [^ ]* (\)[0-9]*s)$/\1Ns)/' "$work/host.$sh.out" > "$work/host.$sh.cmp"
+	check "ktap-run under $sh: output" cmp -s "$work/host.expected" "$work/host.$sh.cmp" ||
+		diff "$work/host.expected" "$work/host.$sh.cmp" | sed 's/^/# /'
+	hang_s=$(sed -n 's/^# ktap-run: end hang (\([0-9]*\)s)$/\1/p' "$work/host.$sh.out")
+	check "ktap-run under $sh: end line has the wall time (hang ${hang_s}s of a 1 s timeout)" \
+		[ "${hang_s:-0}" -ge 1 -a "${hang_s:-9}" -le 5 ]
 	check "ktap-run under $sh: exit 1 when a test failed" [ $rc = 1 ]
 	check "ktap-run under $sh: timeout killed the whole process group" no_leftovers
 done
