@@ -30,6 +30,7 @@
 #define VMP_FRAME_SOFT		0x0020	/* soft-unmapped, not touched since */
 #define VMP_FRAME_PGEN		0x0040	/* policy generation (vmp_frame_policy) */
 #define VMP_FRAME_FRESH		0x0080	/* mapped by a fault, not harvested since */
+#define VMP_FRAME_WB		0x0100	/* file-backed: a write-back of it in flight */
 
 struct vmp_obj;
 

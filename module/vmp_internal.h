@@ -27,7 +27,10 @@
  *     vmp_policy_lock (a policy= write switches; watermarks= takes
  *       vmp_pool.lock)
  *   vmp_policy_lock (rwsem: read by reclaim passes, write by policy switch)
- *     page lock (PG_locked)
+ *     page lock (PG_locked; never held while waiting for a file-backed
+ *       object's file: its write-back copies the page and writes the
+ *       copy, vmp_file.c)
+ *       mapping->i_mmap_rwsem (read: folio_mkclean() before that copy)
  *       obj->pages xa_lock
  *       vmp_pool.lock (spinlock: buddy, frame table, policy, objects' ra)
  *         vmp_swap.lock (spinlock: slot bitmaps, swap areas)
@@ -286,9 +289,13 @@ struct vmp_io {
 	u64 start_ns;			/* submission time (tracepoints) */
 	unsigned long queued;		/* server backend: jiffies when queued */
 	struct vmp_batch *batch;
+	void (*end_io)(struct vmp_io *io);	/* set: called instead of the batch */
 	struct list_head node;		/* server backend: queued requests */
 	struct work_struct work;	/* files backend: submission in vmpager_io */
 	struct vmp_swap_file *sf;	/* files backend: the file */
+	struct file *filp;		/* files backend, file objects: the file */
+	u32 len;			/* bytes to move (a file object's last page: fewer) */
+	bool fobj;			/* a file-backed object's page (vmp_file.c) */
 	atomic_t refs;			/* files backend: submission + completion */
 	long ret;			/* files backend: bytes or -errno */
 	struct vmp_io *next;		/* next page of its bio, or of its server run */
@@ -300,6 +307,7 @@ int vmp_swap_add_fd(int fd, u64 pages);
 int vmp_swap_add_server(u32 nslots, u32 *first);
 void vmp_swap_area_set_online(u32 first, bool online);
 bool vmp_swap_configured(void);
+bool vmp_swap_uses_inode(struct inode *inode);
 bool vmp_slot_readable(u32 slot);
 int vmp_slot_alloc(u32 *slot);
 int vmp_slot_alloc_batch(struct vmp_batch *b, u32 *slot);
@@ -413,6 +421,23 @@ struct vmp_obj {
 	atomic_long_t faults;		/* faults served */
 	struct vmp_ra ra;		/* read-ahead state, vmp_pool.lock */
 	struct list_head node;		/* on vmp_objs, protected by vmp_objs_lock */
+	/* set once under lock before anything maps it, then invariant: */
+	struct vmp_backing *backing;	/* file-backed objects (vmp_file.c) */
+	atomic_t wb_inflight;		/* file-backed: write-backs in flight */
+	atomic_t wb_errors;		/* file-backed: write-backs that failed */
+};
+
+/*
+ * A file-backed object (VMPAGER_IOC_MAP_FILE, vmp_file.c): page i is bytes
+ * [off + i * PAGE_SIZE, + PAGE_SIZE) of file, cut at length. A page that is
+ * not in obj->pages is in the file (never a swap slot, never zero).
+ */
+struct vmp_backing {
+	struct file *file;		/* a reference held until destroy */
+	loff_t off;			/* page-aligned */
+	u64 length;			/* bytes */
+	pgoff_t npages;			/* DIV_ROUND_UP(length, PAGE_SIZE) */
+	bool ro;			/* never written back */
 };
 
 extern struct mutex vmp_objs_lock;
@@ -433,6 +458,22 @@ void vmp_obj_rmap_walk(struct vmp_obj *obj, pgoff_t index, vmp_rmap_fn fn,
 pid_t vmp_mm_pid(struct mm_struct *mm);
 bool vmp_vma_is_ours(struct vm_area_struct *vma);
 bool vmp_mm_maps_device(struct mm_struct *mm);
+
+/* ---- file-backed objects (vmp_file.c) ---- */
+int vmp_file_bind(struct vmp_obj *obj, const struct vmpager_map_file *mf);
+void vmp_file_put(struct vmp_obj *obj);
+u32 vmp_file_page_len(const struct vmp_backing *fb, pgoff_t index);
+void vmp_file_io_submit(struct vmp_batch *b, struct vmp_io *io,
+			struct vmp_obj *obj, pgoff_t index, int rw);
+int vmp_file_write_start(struct vmp_obj *obj, struct page *page, pgoff_t index,
+			 gfp_t gfp);
+bool vmp_file_wb_busy(struct page *page);
+void vmp_file_wb_wait_page(struct page *page);
+void vmp_file_wb_drain(struct vmp_obj *obj);
+bool vmp_file_wb_wait_some(void);
+int vmp_file_writeback(struct vmp_obj *obj, pgoff_t first, pgoff_t last,
+		       bool nofail);
+int vmp_file_fsync(struct file *file, loff_t start, loff_t end, int datasync);
 
 /* ---- debugfs (vmp_debugfs.c) ---- */
 void vmp_debugfs_init(void);

@@ -137,8 +137,13 @@ static int vmp_open(struct inode *inode, struct file *file)
 
 static int vmp_release(struct inode *inode, struct file *file)
 {
+	struct vmp_obj *obj = file->private_data;
+
 	vmp_srv_release(file);
-	vmp_obj_destroy(file->private_data);
+	/* a file-backed object's dirty pages go to its file (errors: counted, logged) */
+	if (obj->backing)
+		vmp_file_writeback(obj, 0, ULONG_MAX, true);
+	vmp_obj_destroy(obj);
 	return 0;
 }
 
@@ -232,6 +237,13 @@ static long vmp_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	}
 	case VMPAGER_IOC_SRV_DETACH:
 		return vmp_srv_detach(file);
+	case VMPAGER_IOC_MAP_FILE: {
+		struct vmpager_map_file mf;
+
+		if (copy_from_user(&mf, uarg, sizeof(mf)))
+			return -EFAULT;
+		return vmp_file_bind(file->private_data, &mf);
+	}
 	default:
 		return -ENOTTY;
 	}
@@ -242,6 +254,7 @@ static const struct file_operations vmp_fops = {
 	.open = vmp_open,
 	.release = vmp_release,
 	.mmap = vmp_mmap,
+	.fsync = vmp_file_fsync,
 	.uring_cmd = vmp_uring_cmd,
 	.unlocked_ioctl = vmp_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,

@@ -120,6 +120,13 @@ again:
 			put_page(page);
 			goto again;
 		}
+		if (obj->backing && vmp_file_wb_busy(page)) {
+			/* its write-back still uses the frame: let it end */
+			unlock_page(page);
+			put_page(page);
+			vmp_file_wb_wait_page(page);
+			goto again;
+		}
 		xa_erase(&obj->pages, index);
 		/*
 		 * Off the policy's lists before the page is unlocked: reclaim
@@ -133,6 +140,8 @@ again:
 		vmp_frame_release(page);
 	}
 	xa_destroy(&obj->pages);
+	vmp_file_wb_drain(obj);	/* the last write-back's end touches obj */
+	vmp_file_put(obj);
 	iput(obj->inode);
 	vmp_count(VMPAGER_STAT_objects_freed);
 	kfree(obj);
@@ -140,16 +149,23 @@ again:
 
 /* ---- the VMA list ---- */
 
-static void vmp_vma_add(struct vmp_obj *obj, struct vm_area_struct *vma,
-			struct vmp_vma *rec)
+static void vmp_vma_add_locked(struct vmp_obj *obj, struct vm_area_struct *vma,
+			       struct vmp_vma *rec)
 {
+	lockdep_assert_held(&obj->lock);
 	rec->vma = vma;
 	vma->vm_private_data = rec;
-	mutex_lock(&obj->lock);
 	spin_lock(&obj->vmas_lock);
 	list_add_tail(&rec->node, &obj->vmas);
 	spin_unlock(&obj->vmas_lock);
 	obj->nr_vmas++;
+}
+
+static void vmp_vma_add(struct vmp_obj *obj, struct vm_area_struct *vma,
+			struct vmp_vma *rec)
+{
+	mutex_lock(&obj->lock);
+	vmp_vma_add_locked(obj, vma, rec);
 	mutex_unlock(&obj->lock);
 }
 
@@ -192,11 +208,21 @@ int vmp_obj_mmap(struct vmp_obj *obj, struct vm_area_struct *vma)
 	rec = kmalloc(sizeof(*rec), GFP_KERNEL);
 	if (!rec)
 		return -ENOMEM;
+	/* one section with MAP_FILE's check that nothing maps the object */
+	mutex_lock(&obj->lock);
+	if (obj->backing && obj->backing->ro && (vma->vm_flags & VM_SHARED)) {
+		/* as a shared mapping of a file not open for writing */
+		if (vma->vm_flags & VM_WRITE) {
+			mutex_unlock(&obj->lock);
+			kfree(rec);
+			return -EACCES;
+		}
+		vma->vm_flags &= ~VM_MAYWRITE;
+	}
 	/* growth by in-place mremap has no callback: forbid it */
 	vma->vm_flags |= VM_DONTEXPAND;
 	vma->vm_ops = &vmp_vm_ops;
-	vmp_vma_add(obj, vma, rec);
-	mutex_lock(&obj->lock);
+	vmp_vma_add_locked(obj, vma, rec);
 	if (end > obj->size)
 		WRITE_ONCE(obj->size, end);
 	mutex_unlock(&obj->lock);
@@ -254,6 +280,12 @@ void vmp_obj_info(struct vmp_obj *obj, struct vmpager_obj_info *info)
 	mutex_lock(&obj->lock);
 	info->size = obj->size;
 	info->mappers = obj->nr_vmas;
+	if (obj->backing) {
+		info->file_pages = obj->backing->npages;
+		info->flags = VMPAGER_OBJ_FILE;
+		if (obj->backing->ro)
+			info->flags |= VMPAGER_OBJ_RDONLY;
+	}
 	mutex_unlock(&obj->lock);
 }
 
@@ -384,6 +416,44 @@ static u32 vmp_ra_decide(struct vmp_obj *obj, pgoff_t index)
 }
 
 /*
+ * The @n reads of pages @index.. in @io (kmalloc'ed) are done, from swap or
+ * from a file-backed object's file: the good ones are up to date; the
+ * read-ahead pages (all but the first) go on the policy's lists, unlocked.
+ * Frees @io; returns 0 or -EIO for the first page.
+ */
+static int vmp_reads_done(struct vmp_obj *obj, struct vmp_io *io, u32 n,
+			  pgoff_t index)
+{
+	bool file = obj->backing;
+	u32 i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		if (io[i].result) {
+			vmp_count(VMPAGER_STAT_read_errors);
+			if (file)
+				pr_warn_ratelimited("read of object %llu page %lu from its file failed (%d)\n",
+						    obj->id, index + i, io[i].result);
+			else
+				pr_warn_ratelimited("swap read of slot %u failed (%d)\n",
+						    io[i].slot, io[i].result);
+		} else {
+			SetPageUptodate(io[i].page);
+			vmp_count(file ? VMPAGER_STAT_file_reads :
+					 VMPAGER_STAT_swap_ins);
+		}
+		if (i) {
+			vmp_count(VMPAGER_STAT_readahead);
+			vmp_frame_activate(obj, io[i].page, index + i, true);
+			unlock_page(io[i].page);
+		}
+	}
+	ret = io[0].result ? -EIO : 0;
+	kfree(io);
+	return ret;
+}
+
+/*
  * Read locked page @page (index @index, its frame's slot says where) from
  * swap, and, if @ra, the following pages of the object that are in swap
  * too, in one batch: as many as the read-ahead window says (at most
@@ -400,7 +470,6 @@ static int vmp_swap_in_locked(struct vmp_obj *obj, struct page *page,
 	struct vmp_io *io;
 	struct vmp_batch batch;
 	u32 i, n = 1;
-	int ret;
 
 	io = kmalloc_array(1 + window, sizeof(*io), GFP_KERNEL);
 	if (!io)
@@ -432,25 +501,72 @@ static int vmp_swap_in_locked(struct vmp_obj *obj, struct page *page,
 	for (i = 0; i < n; i++)
 		vmp_io_submit(&batch, &io[i], READ);
 	vmp_batch_wait(&batch);
+	return vmp_reads_done(obj, io, n, index);
+}
 
-	for (i = 0; i < n; i++) {
-		if (io[i].result) {
-			vmp_count(VMPAGER_STAT_read_errors);
-			pr_warn_ratelimited("swap read of slot %u failed (%d)\n",
-					    io[i].slot, io[i].result);
-		} else {
-			SetPageUptodate(io[i].page);
-			vmp_count(VMPAGER_STAT_swap_ins);
-		}
-		if (i) {
-			vmp_count(VMPAGER_STAT_readahead);
-			vmp_frame_activate(obj, io[i].page, index + i, true);
-			unlock_page(io[i].page);
-		}
+/*
+ * Install a frame for absent page @index of file-backed @obj, locked and not
+ * yet up to date, for read-ahead (no reclaim). NULL if no frame is free or
+ * the page is there already.
+ */
+static struct page *vmp_install_file(struct vmp_obj *obj, pgoff_t index)
+{
+	struct page *page = vmp_frame_alloc_noreclaim(obj, index);
+
+	if (!page)
+		return NULL;
+	__SetPageLocked(page);
+	ClearPageUptodate(page);
+	if (xa_cmpxchg(&obj->pages, index, NULL, page, GFP_NOWAIT)) {
+		__ClearPageLocked(page);
+		vmp_frame_release(page);
+		return NULL;
 	}
-	ret = io[0].result ? -EIO : 0;
-	kfree(io);
-	return ret;
+	atomic_long_inc(&obj->resident);
+	return page;
+}
+
+/*
+ * vmp_swap_in_locked() for file-backed @obj: read locked page @page (index
+ * @index) from the file, and, if @ra, the absent pages after it in one batch,
+ * as many as the read-ahead window says. Bytes past the file's end read as
+ * zero (the frame was zeroed). Returns 0 or -EIO for @page itself; a page
+ * whose read failed stays in the object, not up to date, and is read again
+ * by the next fault on it.
+ */
+static int vmp_file_read_locked(struct vmp_obj *obj, struct page *page,
+				pgoff_t index, bool ra)
+{
+	pgoff_t npages = obj->backing->npages;
+	u32 window = ra ? vmp_ra_decide(obj, index) : 0;
+	struct vmp_batch batch;
+	struct vmp_io *io;
+	u32 i, n = 1;
+
+	io = kmalloc_array(1 + window, sizeof(*io), GFP_KERNEL);
+	if (!io)
+		return -ENOMEM;
+	io[0].page = page;
+	for (i = 1; i <= window; i++) {
+		pgoff_t idx = index + i;
+
+		if (idx >= npages || idx >= READ_ONCE(obj->size))
+			break;
+		if (READ_ONCE(vmp_pool.buddy.free_pages) <=
+		    READ_ONCE(vmp_pool.wmark_low))
+			break;
+		if (xa_load(&obj->pages, idx))
+			break;
+		io[n].page = vmp_install_file(obj, idx);
+		if (!io[n].page)
+			break;
+		n++;
+	}
+	vmp_batch_init(&batch);
+	for (i = 0; i < n; i++)
+		vmp_file_io_submit(&batch, &io[i], obj, index + i, READ);
+	vmp_batch_wait(&batch);
+	return vmp_reads_done(obj, io, n, index);
 }
 
 /*
@@ -494,7 +610,9 @@ retry:
 		}
 		if (unlikely(!PageUptodate(page))) {
 			/* an earlier swap-in of it failed: read again */
-			ret = vmp_swap_in_locked(obj, page, index, false);
+			ret = obj->backing ?
+				vmp_file_read_locked(obj, page, index, false) :
+				vmp_swap_in_locked(obj, page, index, false);
 			if (ret) {
 				unlock_page(page);
 				put_page(page);
@@ -532,6 +650,8 @@ retry:
 		return ERR_PTR(-ENOMEM);
 	get_page(page);		/* the fault's reference */
 	__SetPageLocked(page);	/* nobody else can see it yet */
+	if (obj->backing)
+		ClearPageUptodate(page);	/* until its file read succeeded */
 	old = xa_cmpxchg(&obj->pages, index, NULL, page, GFP_KERNEL);
 	if (unlikely(old)) {
 		/* another fault filled the slot first, or no memory */
@@ -544,6 +664,17 @@ retry:
 		goto retry;
 	}
 	atomic_long_inc(&obj->resident);
+	if (obj->backing) {
+		ret = vmp_file_read_locked(obj, page, index, true);
+		vmp_frame_activate(obj, page, index, false);
+		if (ret) {
+			unlock_page(page);
+			put_page(page);
+			return ERR_PTR(ret);
+		}
+		*kind = VMP_MAJOR;
+		return page;
+	}
 	vmp_frame_activate(obj, page, index, false);
 	*kind = VMP_ZERO;
 	return page;
@@ -563,7 +694,8 @@ static vm_fault_t vmp_fault(struct vm_fault *vmf)
 
 	vmp_count(VMPAGER_STAT_faults);
 	atomic_long_inc(&obj->faults);
-	if (unlikely(vmf->pgoff >= READ_ONCE(obj->size))) {
+	if (unlikely(vmf->pgoff >= READ_ONCE(obj->size) ||
+		     (obj->backing && vmf->pgoff >= obj->backing->npages))) {
 		vmp_count(VMPAGER_STAT_range_sigbus);
 		if (t0)
 			trace_vmpager_fault(obj->id, vmf->pgoff, VMP_TRACE_SIGBUS,

@@ -230,14 +230,27 @@ fail:
 struct page *vmp_frame_alloc(struct vmp_obj *obj, pgoff_t index)
 {
 	struct page *page;
-	int tries;
+	int tries, waits = 0;
 
 	vmp_reclaim_before_alloc();
 	for (tries = 0; tries < 4; tries++) {
 		page = vmp_frame_alloc_noreclaim(obj, index);
-		/* watermarks 0 0 0: the exact cache, one eviction per miss */
-		if (page || !vmp_reclaim_direct(READ_ONCE(vmp_pool.wmark_high) ? 8 : 1))
+		if (page)
 			return page;
+		/* watermarks 0 0 0: the exact cache, one eviction per miss */
+		if (vmp_reclaim_direct(READ_ONCE(vmp_pool.wmark_high) ? 8 : 1))
+			continue;
+		/*
+		 * Nothing freed: dirty pages of file-backed objects may be on
+		 * their way to their files (vmp_file.c). Wait for them, 2 s at
+		 * most: this task may hold a file's lock that such a write
+		 * needs, and then only its fault fails.
+		 */
+		if (waits++ < 20 && vmp_file_wb_wait_some()) {
+			tries--;
+			continue;
+		}
+		return NULL;
 	}
 	return NULL;
 }

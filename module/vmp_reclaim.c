@@ -259,6 +259,38 @@ static bool vmp_evict_finish(struct vmp_victim *v, void *entry, u32 keep_slot)
 }
 
 /*
+ * A file-backed object's page (vmp_file.c), unmapped and with only the
+ * pool's reference: a clean one is dropped (the file has it); a dirty one
+ * gets its write-back started and stays until a later pass finds it clean
+ * (reclaim never waits for a file's write: see vmp_file.c). Returns as
+ * vmp_evict_one(), 4 for a write-back started.
+ */
+static int vmp_evict_file(struct vmp_victim *v)
+{
+	struct page *page = v->io.page;
+	int ret = -EAGAIN;
+
+	if (!vmp_file_wb_busy(page) &&
+	    (!PageDirty(page) || !PageUptodate(page) || v->obj->backing->ro)) {
+		/* clean, or a failed read: the file holds the page */
+		if (!vmp_evict_finish(v, NULL, VMP_NIL))
+			return -EAGAIN;
+		vmp_count(VMPAGER_STAT_evict_clean);
+		trace_vmpager_evict(v->obj_id, v->index, v->frame, EV_CLEAN,
+				    VMP_NIL);
+		return 1;
+	}
+	if (vmp_file_wb_busy(page))
+		vmp_count(VMPAGER_STAT_evict_busy);
+	else if (!vmp_file_write_start(v->obj, page, v->index,
+				       GFP_NOWAIT | __GFP_NOWARN))
+		ret = 4;
+	vmp_putback(v->frame);
+	unlock_page(page);
+	return ret;
+}
+
+/*
  * Steps 1-6 above for one victim. Returns 1 if it was freed at once, 0 if a
  * write was queued on @batch (v is then in use), 2 if it was soft-unmapped
  * (only when @soft), 3 if its accessed bit kept it, -EAGAIN if it was put
@@ -341,6 +373,8 @@ static int vmp_evict_one(struct vmp_batch *batch, struct vmp_victim *v,
 	vmp_count(VMPAGER_STAT_unmaps);
 	if (page_mapped(page) || page_count(page) != 1)
 		goto busy;
+	if (v->obj->backing)
+		return vmp_evict_file(v);
 
 	/*
 	 * A clean page whose only copy sits with a dead server is written

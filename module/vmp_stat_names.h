@@ -65,6 +65,9 @@ static const char *const vmp_stat_names[] = {
 	[VMPAGER_STAT_bio_writes] = "bio_writes",
 	[VMPAGER_STAT_bio_write_pages] = "bio_write_pages",
 	[VMPAGER_STAT_srv_runs] = "srv_runs",
+	[VMPAGER_STAT_file_reads] = "file_reads",
+	[VMPAGER_STAT_file_writes] = "file_writes",
+	[VMPAGER_STAT_file_syncs] = "file_syncs",
 };
 
 #endif /* _VMP_STAT_NAMES_H */

@@ -361,6 +361,20 @@ bool vmp_slot_readable(u32 slot)
 }
 
 /* Is there anywhere to write a page to? (a glance, no lock) */
+/* Is @inode one of the swap files (MAP_FILE refuses them: vmp_file.c)? */
+bool vmp_swap_uses_inode(struct inode *inode)
+{
+	bool found = false;
+	int i;
+
+	mutex_lock(&vmp_swap.add_lock);
+	for (i = 0; i < vmp_swap.nfiles && !found; i++)
+		found = vmp_swap.files[i].file &&
+			file_inode(vmp_swap.files[i].file) == inode;
+	mutex_unlock(&vmp_swap.add_lock);
+	return found;
+}
+
 bool vmp_swap_configured(void)
 {
 	return READ_ONCE(vmp_swap.nslots) != 0;
@@ -558,7 +572,16 @@ void vmp_io_complete_one(struct vmp_io *io, long ret)
 {
 	struct vmp_batch *b = io->batch;
 
-	io->result = ret == PAGE_SIZE ? 0 : (ret < 0 ? ret : -EIO);
+	if (io->end_io) {
+		/* an asynchronous write-back of a file object (vmp_file.c) */
+		io->result = ret == io->len ? 0 : (ret < 0 ? ret : -EIO);
+		io->end_io(io);
+		return;
+	}
+	if (io->fobj && io->rw == READ && ret >= 0)
+		io->result = 0;		/* past the file's end: the zeroed rest stays */
+	else
+		io->result = ret == io->len ? 0 : (ret < 0 ? ret : -EIO);
 	trace_vmpager_swap_done(io->rw == WRITE, io->slot,
 				vmp_page_frame(io->page), io->result,
 				local_clock() - io->start_ns);
@@ -624,26 +647,37 @@ static void vmp_srv_batch_add(struct vmp_batch *b, struct vmp_io *io)
 static void vmp_io_work(struct work_struct *work)
 {
 	struct vmp_io *io = container_of(work, struct vmp_io, work);
-	struct vmp_swap_file *sf = io->sf;
+	struct file *filp = io->filp;
 	loff_t pos = io->iocb.ki_pos;
 	struct iov_iter iter;
 	ssize_t ret;
 
 	io->bv.bv_page = io->page;
-	io->bv.bv_len = PAGE_SIZE;
+	io->bv.bv_len = io->len;
 	io->bv.bv_offset = 0;
-	iov_iter_bvec(&iter, io->rw, &io->bv, 1, PAGE_SIZE);
-	init_sync_kiocb(&io->iocb, sf->file);
+	iov_iter_bvec(&iter, io->rw, &io->bv, 1, io->len);
+	init_sync_kiocb(&io->iocb, filp);
+	/*
+	 * A file object's pages go through its file's page cache, whatever
+	 * the fd's O_DIRECT: its last page may be a partial block, and
+	 * read(2) of the file then sees what was written back.
+	 */
+	if (io->fobj)
+		io->iocb.ki_flags &= ~(IOCB_DIRECT | IOCB_APPEND);
 	io->iocb.ki_pos = pos;
 	io->iocb.ki_complete = vmp_io_complete;
 	atomic_set(&io->refs, 2);	/* this call and vmp_io_complete() */
 	if (io->rw == WRITE) {
-		file_start_write(sf->file);
-		ret = vfs_iocb_iter_write(sf->file, &io->iocb, &iter);
-		file_end_write(sf->file);
+		file_start_write(filp);
+		ret = vfs_iocb_iter_write(filp, &io->iocb, &iter);
+		file_end_write(filp);
 	} else {
-		ret = vfs_iocb_iter_read(sf->file, &io->iocb, &iter);
+		ret = vfs_iocb_iter_read(filp, &io->iocb, &iter);
 	}
+	/* a short read of a file object's page is good only at the file's end */
+	if (io->fobj && io->rw == READ && ret >= 0 && ret < io->len &&
+	    pos + ret < i_size_read(file_inode(filp)))
+		ret = -EIO;
 	if (ret != -EIOCBQUEUED)
 		vmp_io_complete(&io->iocb, ret);	/* done inline: no callback comes */
 	vmp_io_put(io);
@@ -658,6 +692,9 @@ void vmp_io_submit(struct vmp_batch *b, struct vmp_io *io, int rw)
 
 	io->batch = b;
 	io->rw = rw;
+	io->len = PAGE_SIZE;
+	io->fobj = false;
+	io->end_io = NULL;
 	io->start_ns = local_clock();
 	atomic_inc(&b->pending);
 	trace_vmpager_swap_submit(rw == WRITE, io->slot,
@@ -682,6 +719,7 @@ void vmp_io_submit(struct vmp_batch *b, struct vmp_io *io, int rw)
 		return;
 	}
 	io->sf = sf;
+	io->filp = sf->file;
 	io->iocb.ki_pos = (loff_t)(rel / a->nfiles) << PAGE_SHIFT;
 	/*
 	 * The filesystem takes its own locks (sb_writers, i_rwsem) to do the
@@ -695,6 +733,41 @@ void vmp_io_submit(struct vmp_batch *b, struct vmp_io *io, int rw)
 	return;
 inline_done:
 	vmp_io_complete_one(io, ret);
+}
+
+/*
+ * A page of file-backed object @obj (vmp_file.c): @io->page is page @index,
+ * locked (a read), or a copy of it (a write-back). Through the same worker
+ * as the files backend, for the same reason (the file's locks are never
+ * taken under a task's mmap_lock). With @b NULL the caller has set
+ * @io->end_io, which the worker calls when the I/O is done.
+ */
+void vmp_file_io_submit(struct vmp_batch *b, struct vmp_io *io,
+			struct vmp_obj *obj, pgoff_t index, int rw)
+{
+	const struct vmp_backing *fb = obj->backing;
+
+	io->batch = b;
+	io->rw = rw;
+	io->slot = VMP_NIL;
+	if (b) {
+		io->end_io = NULL;
+		atomic_inc(&b->pending);
+	}
+	io->fobj = true;
+	io->sf = NULL;
+	io->filp = fb->file;
+	io->len = vmp_file_page_len(fb, index);
+	io->start_ns = local_clock();
+	trace_vmpager_swap_submit(rw == WRITE, io->slot,
+				  vmp_page_frame(io->page));
+	if (vmp_should_fail(rw == WRITE ? VMP_FAULT_WRITE : VMP_FAULT_READ)) {
+		vmp_io_complete_one(io, -EIO);
+		return;
+	}
+	io->iocb.ki_pos = fb->off + ((loff_t)index << PAGE_SHIFT);
+	INIT_WORK(&io->work, vmp_io_work);
+	queue_work(vmp_io_wq, &io->work);
 }
 
 void vmp_batch_wait(struct vmp_batch *b)

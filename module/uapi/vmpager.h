@@ -14,6 +14,8 @@
  * ioctl-number list: a 1.x program's VERSION ioctl fails with ENOTTY. Structures grow only into their reserved fields, which read as
  * zero until used, and VMPAGER_IOC_VERSION reports the ABI version. Counters are indexed by enum vmpager_stat_id; new counters are
  * appended and nr_stats says how many the running module filled in.
+ * ABI 2.1 adds VMPAGER_IOC_MAP_FILE (file-backed objects), the obj_info
+ * fields file_pages and flags, and the file_* counters.
  */
 #ifndef _UAPI_LINUX_VMPAGER_H
 #define _UAPI_LINUX_VMPAGER_H
@@ -22,7 +24,7 @@
 #include <linux/ioctl.h>
 
 #define VMPAGER_VERSION_MAJOR	2
-#define VMPAGER_VERSION_MINOR	0
+#define VMPAGER_VERSION_MINOR	1
 
 #define VMPAGER_DEVICE		"/dev/vmpager"
 #define VMPAGER_MAX_ORDER	10	/* buddy orders 0..VMPAGER_MAX_ORDER */
@@ -88,6 +90,9 @@ enum vmpager_stat_id {
 	VMPAGER_STAT_bio_writes,	/* write bios sent to a swap block device */
 	VMPAGER_STAT_bio_write_pages,	/* pages those bios carried */
 	VMPAGER_STAT_srv_runs,		/* requests handed to the server (a run each) */
+	VMPAGER_STAT_file_reads,	/* pages read from a file-backed object's file */
+	VMPAGER_STAT_file_writes,	/* dirty pages written back to their file */
+	VMPAGER_STAT_file_syncs,	/* fsync/msync(MS_SYNC) of a file-backed object */
 	VMPAGER_NR_STATS
 };
 
@@ -109,8 +114,35 @@ struct vmpager_obj_info {
 	__u64 swapped;		/* pages held in swap slots */
 	__u64 mappers;		/* live VMAs mapping the object */
 	__u64 faults;		/* faults served for this object */
-	__u64 reserved[8];
+	__u64 file_pages;	/* file-backed: pages of the file range (2.1) */
+	__u32 flags;		/* VMPAGER_OBJ_* (2.1) */
+	__u32 reserved32;
+	__u64 reserved[6];
 };
+
+#define VMPAGER_OBJ_FILE	(1U << 0)	/* bound to a file (VMPAGER_IOC_MAP_FILE) */
+#define VMPAGER_OBJ_RDONLY	(1U << 1)	/* its file is never written */
+
+/*
+ * VMPAGER_IOC_MAP_FILE (ABI 2.1): bind a fresh object (nothing mapped yet)
+ * to bytes [offset, offset + length) of a regular file. Its page i is then
+ * read from the file at offset + i * page size on first fault, kept in the
+ * pool under the policy, and written back (only its bytes inside length)
+ * when it is evicted dirty, on msync(MS_SYNC)/fsync of the object's fd and
+ * when the object is released; it never takes a swap slot. The fd must be
+ * open for reading; an fd not open for writing, or flags
+ * VMPAGER_FILE_RDONLY, makes the object read-only (MAP_SHARED with
+ * PROT_WRITE fails with EACCES, MAP_PRIVATE copies on write as usual).
+ */
+struct vmpager_map_file {
+	__s32 fd;		/* a regular file, open for reading */
+	__u32 flags;		/* VMPAGER_FILE_* */
+	__u64 offset;		/* bytes, a multiple of the page size */
+	__u64 length;		/* bytes, > 0; need not be a page multiple */
+	__u64 reserved[2];	/* zero */
+};
+
+#define VMPAGER_FILE_RDONLY	(1U << 0)
 
 /* VMPAGER_IOC_GLOBAL_INFO: the pool and every counter. */
 struct vmpager_global_info {
@@ -217,5 +249,7 @@ struct vmpager_srv_cmd {	/* sqe->cmd, 16 bytes */
 #define VMPAGER_IOC_SRV_ATTACH	_IOW(VMPAGER_IOC_MAGIC, 0x05, struct vmpager_srv_attach)
 /* Detach the server of this fd: its requests fail over, its commands end. */
 #define VMPAGER_IOC_SRV_DETACH	_IO(VMPAGER_IOC_MAGIC, 0x06)
+/* Bind this fd's fresh object to a file range (struct vmpager_map_file). */
+#define VMPAGER_IOC_MAP_FILE	_IOW(VMPAGER_IOC_MAGIC, 0x07, struct vmpager_map_file)
 
 #endif /* _UAPI_LINUX_VMPAGER_H */

@@ -1,0 +1,450 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * File-backed objects (VMPAGER_IOC_MAP_FILE): a file larger than the pool
+ * mapped, read and written in random order and verified through read(2)
+ * after msync and after close; what kill -9 leaves in the file; read-only
+ * files; a size that is not a page multiple; write-back errors; bad input.
+ */
+#include <sys/wait.h>
+
+#include "vmp_test.h"
+
+#define POOL	256
+#define NPG	(3 * POOL)		/* pages of the file range: 3x the pool */
+#define TAIL	100			/* the last page holds this many bytes */
+#define LEN	((NPG - 1) * PG + TAIL)	/* bytes of the range */
+#define DFS	VMP_DEBUGFS
+
+static char path[256];
+
+/* A file of @bytes whose page i holds vmp_word(seed, i, w), at @dir. */
+static int make_file(const char *dir, size_t bytes, uint64_t seed)
+{
+	uint64_t buf[WORDS_PER_PG];
+	size_t done = 0, pg = 0, w;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/vmp-file-test.dat", dir);
+	unlink(path);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		return -1;
+	while (done < bytes) {
+		size_t n = bytes - done < PG ? bytes - done : PG;
+
+		for (w = 0; w < WORDS_PER_PG; w++)
+			buf[w] = vmp_word(seed, pg, w);
+		if (pwrite(fd, buf, n, (off_t)done) != (ssize_t)n) {
+			close(fd);
+			return -1;
+		}
+		done += n;
+		pg++;
+	}
+	return fd;
+}
+
+/*
+ * Through read(2): -1 if the file's page @pg holds the pattern of
+ * seed seeds[pg] (the bytes inside the file only), else the bad word.
+ */
+static long file_check_page(int fd, size_t pg, uint64_t seed, size_t bytes)
+{
+	uint64_t buf[WORDS_PER_PG];
+	size_t n = bytes - pg * PG < PG ? bytes - pg * PG : PG, w;
+
+	memset(buf, 0xa5, sizeof(buf));
+	if (pread(fd, buf, n, (off_t)(pg * PG)) != (ssize_t)n)
+		return -2;
+	for (w = 0; w < n / sizeof(uint64_t); w++)
+		if (buf[w] != vmp_word(seed, pg, w))
+			return (long)w;
+	return -1;
+}
+
+/* Write page @pg of the mapping with the pattern of @seed (the whole page). */
+static void map_fill_page(char *p, size_t pg, uint64_t seed)
+{
+	vmp_fill(p + pg * PG, pg, 1, seed);
+}
+
+/*
+ * -1 if page @pg of the mapping holds @seed's pattern in the bytes of the
+ * range (the last page's rest is not the file's: zero once read back).
+ */
+static long map_check_page(const char *p, size_t pg, uint64_t seed)
+{
+	const volatile uint64_t *q = (const uint64_t *)(p + pg * PG);
+	size_t n = LEN - pg * PG < PG ? LEN - pg * PG : PG, w;
+
+	for (w = 0; w < n / sizeof(uint64_t); w++)
+		if (q[w] != vmp_word(seed, pg, w))
+			return (long)w;
+	return -1;
+}
+
+FIXTURE(file) {
+	int dev;		/* the object's fd */
+	int fd;			/* the backing file */
+	char *p;
+};
+
+FIXTURE_VARIANT(file) {
+	const char *policy;
+	bool tmpfs;		/* the file on tmpfs, else the disk (ext4) */
+};
+
+FIXTURE_VARIANT_ADD(file, lru2_disk) { .policy = "lru2" };
+FIXTURE_VARIANT_ADD(file, lirs_tmpfs) { .policy = "lirs", .tmpfs = true };
+
+FIXTURE_SETUP(file)
+{
+	char params[128];
+	struct vmpager_map_file mf = { .length = LEN };
+	int r;
+
+	snprintf(params, sizeof(params), "pool_pages=%d policy=%s", POOL,
+		 variant->policy);
+	r = vmp_load(params);
+	ASSERT_EQ(0, r) TH_LOG("load: %s", strerror(-r));
+	self->fd = make_file(variant->tmpfs ? "/tmp" : vmp_swap_dir(), LEN, 1);
+	ASSERT_LE(0, self->fd) TH_LOG("%s: %s", path, strerror(errno));
+	self->dev = vmp_open();
+	ASSERT_LE(0, self->dev);
+	mf.fd = self->fd;
+	ASSERT_EQ(0, ioctl(self->dev, VMPAGER_IOC_MAP_FILE, &mf))
+		TH_LOG("MAP_FILE: %s", strerror(errno));
+	self->p = vmp_map(self->dev, 0, NPG, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, self->p);
+}
+
+FIXTURE_TEARDOWN(file)
+{
+	struct vmpager_global_info gi;
+
+	if (self->p != MAP_FAILED)
+		munmap(self->p, NPG * PG);
+	if (self->dev >= 0)
+		close(self->dev);
+	close(self->fd);
+	unlink(path);
+	vmp_write_file(DFS "/fail_writes", "0");
+	vmp_write_file(DFS "/fail_reads", "0");
+	ASSERT_EQ(0, vmp_global(&gi));
+	EXPECT_EQ((__u64)POOL, gi.free_pages) TH_LOG("frames left held");
+	EXPECT_EQ(0, vmp_unload());
+}
+
+/* Every page reads the file's bytes; the tail past the range reads zero. */
+TEST_F(file, reads_the_file_larger_than_the_pool)
+{
+	struct vmpager_global_info a, b;
+	struct vmpager_obj_info oi;
+	size_t pg, w;
+
+	ASSERT_EQ(0, vmp_global(&a));
+	for (pg = 0; pg < NPG - 1; pg++)
+		ASSERT_EQ(-1, vmp_check(self->p + pg * PG, pg, 1, 1))
+			TH_LOG("page %zu", pg);
+	for (w = 0; w < TAIL / 8; w++)
+		ASSERT_EQ(vmp_word(1, NPG - 1, w),
+			  ((uint64_t *)(self->p + (NPG - 1) * PG))[w]);
+	for (w = TAIL; w < PG; w++)
+		ASSERT_EQ(0, self->p[(NPG - 1) * PG + w]) TH_LOG("tail byte %zu", w);
+	ASSERT_EQ(0, vmp_global(&b));
+	/* each page once, or more if read ahead and evicted before its use */
+	EXPECT_LE((__u64)NPG, DST(a, b, file_reads));
+	EXPECT_LT(0ULL, (unsigned long long)DST(a, b, evict_clean));
+	EXPECT_EQ(0ULL, (unsigned long long)DST(a, b, file_writes))
+		TH_LOG("clean pages were written");
+	EXPECT_EQ(0ULL, (unsigned long long)DST(a, b, swap_outs));
+	ASSERT_EQ(0, vmp_obj(self->dev, &oi));
+	EXPECT_EQ((__u64)NPG, oi.file_pages);
+	EXPECT_EQ(VMPAGER_OBJ_FILE, oi.flags);
+	EXPECT_EQ(0ULL, (unsigned long long)oi.swapped);
+}
+
+/* One past the file range: SIGBUS, as past the end of a file mapping. */
+TEST_F(file, past_the_range_is_sigbus)
+{
+	siginfo_t si;
+	char *q;
+
+	q = vmp_map(self->dev, 0, NPG + 2, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, q);
+	EXPECT_EQ(SIGBUS, vmp_try_write(q + NPG * PG, 7, &si));
+	EXPECT_EQ(SIGBUS, vmp_try_write(q + (NPG + 1) * PG, 7, &si));
+	EXPECT_EQ(0, vmp_try_write(q + (NPG - 1) * PG, 7, &si));
+	munmap(q, (NPG + 2) * PG);
+}
+
+/*
+ * Random-order writes over 3x the pool: what msync returns for is in the
+ * file (read(2)), also what eviction wrote before; after close, all of it;
+ * the file's size never changes, and the bytes past the range stay out.
+ */
+TEST_F(file, random_writes_reach_the_file_by_msync_and_close)
+{
+	struct vmpager_global_info a, b;
+	uint64_t *seed = calloc(NPG, sizeof(*seed));
+	size_t i, pg;
+	struct stat st;
+
+	ASSERT_NE(NULL, seed);
+	for (pg = 0; pg < NPG; pg++)
+		seed[pg] = 1;
+	srandom(42);
+	ASSERT_EQ(0, vmp_global(&a));
+	for (i = 0; i < 2 * NPG; i++) {
+		pg = (size_t)random() % NPG;
+		seed[pg] = 2 + i;
+		map_fill_page(self->p, pg, seed[pg]);
+	}
+	/* every page read back through the mapping, evicted or not */
+	for (pg = 0; pg < NPG; pg++)
+		ASSERT_EQ(-1, map_check_page(self->p, pg, seed[pg]))
+			TH_LOG("page %zu", pg);
+	ASSERT_EQ(0, vmp_global(&b));
+	EXPECT_LT(0ULL, (unsigned long long)DST(a, b, file_writes))
+		TH_LOG("3x the pool written and nothing evicted dirty?");
+	ASSERT_EQ(0, msync(self->p, NPG * PG, MS_SYNC)) TH_LOG("%s", strerror(errno));
+	for (pg = 0; pg < NPG; pg++)
+		ASSERT_EQ(-1, file_check_page(self->fd, pg, seed[pg], LEN))
+			TH_LOG("page %zu after msync", pg);
+	ASSERT_EQ(0, fstat(self->fd, &st));
+	EXPECT_EQ((off_t)LEN, st.st_size);
+
+	/* a second round, then only close: the release writes it back */
+	for (pg = 0; pg < NPG; pg += 3) {
+		seed[pg] = 5000 + pg;
+		map_fill_page(self->p, pg, seed[pg]);
+	}
+	munmap(self->p, NPG * PG);
+	self->p = MAP_FAILED;
+	close(self->dev);
+	self->dev = -1;
+	for (pg = 0; pg < NPG; pg++)
+		ASSERT_EQ(-1, file_check_page(self->fd, pg, seed[pg], LEN))
+			TH_LOG("page %zu after close", pg);
+	ASSERT_EQ(0, fstat(self->fd, &st));
+	EXPECT_EQ((off_t)LEN, st.st_size);
+	free(seed);
+}
+
+/*
+ * kill -9 of the writer, which holds the object's only references: every
+ * page msync returned for is in the file; a page written after it holds
+ * the old or the new bytes, never others.
+ */
+TEST_F(file, kill_9_keeps_what_msync_returned_for)
+{
+	struct vmpager_map_file mf = { .fd = self->fd, .length = LEN };
+	int sync_pipe[2];
+	size_t pg;
+	pid_t pid;
+	char c;
+	int st;
+
+	/* the fixture's object is not the one under test */
+	munmap(self->p, NPG * PG);
+	self->p = MAP_FAILED;
+	close(self->dev);
+	self->dev = -1;
+	ASSERT_EQ(0, pipe(sync_pipe));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int dev = vmp_open();
+		char *p;
+
+		vmp_no_core();
+		close(sync_pipe[0]);
+		if (dev < 0 || ioctl(dev, VMPAGER_IOC_MAP_FILE, &mf))
+			_exit(2);
+		p = vmp_map(dev, 0, NPG, MAP_SHARED);
+		if (p == MAP_FAILED)
+			_exit(2);
+		close(dev);	/* the mapping is the only reference */
+		for (pg = 0; pg < NPG; pg++)
+			map_fill_page(p, pg, 7);
+		if (msync(p, NPG * PG, MS_SYNC))
+			_exit(3);
+		for (pg = 0; pg < NPG; pg += 2)
+			map_fill_page(p, pg, 8);
+		if (write(sync_pipe[1], "x", 1) != 1)
+			_exit(4);
+		pause();
+		_exit(5);
+	}
+	close(sync_pipe[1]);
+	ASSERT_EQ(1, read(sync_pipe[0], &c, 1)) TH_LOG("the writer died early");
+	close(sync_pipe[0]);
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	ASSERT_TRUE(VMP_KILLED(st, SIGKILL));
+	for (pg = 0; pg < NPG; pg++) {
+		if (pg % 2) {
+			ASSERT_EQ(-1, file_check_page(self->fd, pg, 7, LEN))
+				TH_LOG("page %zu lost its msync'd bytes", pg);
+		} else {
+			ASSERT_TRUE(file_check_page(self->fd, pg, 7, LEN) == -1 ||
+				    file_check_page(self->fd, pg, 8, LEN) == -1)
+				TH_LOG("page %zu is neither old nor new", pg);
+		}
+	}
+}
+
+/* An O_APPEND fd: write-back goes to each page's place, never the end. */
+TEST_F(file, append_fd_writes_in_place)
+{
+	struct vmpager_map_file mf = { .length = LEN };
+	struct stat st;
+	int afd, dev;
+	char *p;
+
+	afd = open(path, O_RDWR | O_APPEND);
+	ASSERT_LE(0, afd);
+	dev = vmp_open();
+	ASSERT_LE(0, dev);
+	mf.fd = afd;
+	ASSERT_EQ(0, ioctl(dev, VMPAGER_IOC_MAP_FILE, &mf));
+	close(afd);
+	p = vmp_map(dev, 0, 4, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, p);
+	map_fill_page(p, 2, 11);
+	ASSERT_EQ(0, msync(p, 4 * PG, MS_SYNC));
+	munmap(p, 4 * PG);
+	close(dev);
+	EXPECT_EQ(-1, file_check_page(self->fd, 2, 11, LEN));
+	EXPECT_EQ(-1, file_check_page(self->fd, 1, 1, LEN));
+	ASSERT_EQ(0, fstat(self->fd, &st));
+	EXPECT_EQ((off_t)LEN, st.st_size);
+}
+
+/* Write-back errors: msync reports EIO, the page stays; a retry writes it. */
+TEST_F(file, write_back_error_keeps_the_page)
+{
+	size_t pg;
+
+	for (pg = 0; pg < 8; pg++)
+		map_fill_page(self->p, pg, 9);
+	ASSERT_EQ(0, vmp_write_file(DFS "/fail_writes", "1"));
+	EXPECT_EQ(-1, msync(self->p, 8 * PG, MS_SYNC));
+	EXPECT_EQ(EIO, errno);
+	ASSERT_EQ(0, vmp_write_file(DFS "/fail_writes", "0"));
+	for (pg = 0; pg < 8; pg++)
+		ASSERT_EQ(-1, vmp_check(self->p + pg * PG, pg, 1, 9));
+	ASSERT_EQ(0, msync(self->p, 8 * PG, MS_SYNC)) TH_LOG("%s", strerror(errno));
+	for (pg = 0; pg < 8; pg++)
+		ASSERT_EQ(-1, file_check_page(self->fd, pg, 9, LEN))
+			TH_LOG("page %zu", pg);
+}
+
+/* A failed read: that access gets SIGBUS, the next one reads the page. */
+TEST_F(file, read_error_is_sigbus_then_retried)
+{
+	siginfo_t si;
+	uint64_t v;
+
+	ASSERT_EQ(0, vmp_write_file(DFS "/fail_reads", "1"));
+	EXPECT_EQ(SIGBUS, vmp_try_read(self->p + 5 * PG, &v, &si));
+	ASSERT_EQ(0, vmp_write_file(DFS "/fail_reads", "0"));
+	EXPECT_EQ(-1, vmp_check(self->p + 5 * PG, 5, 1, 1));
+}
+
+/* A file opened read-only: no shared writable mapping; private copies. */
+TEST(read_only_file)
+{
+	struct vmpager_map_file mf = { .length = 16 * PG };
+	struct vmpager_obj_info oi;
+	int dev, fd, rw;
+	char *p;
+
+	ASSERT_EQ(0, vmp_load("pool_pages=64"));
+	rw = make_file("/tmp", 16 * PG, 3);
+	ASSERT_LE(0, rw);
+	fd = open(path, O_RDONLY);
+	ASSERT_LE(0, fd);
+	dev = vmp_open();
+	ASSERT_LE(0, dev);
+	mf.fd = fd;
+	ASSERT_EQ(0, ioctl(dev, VMPAGER_IOC_MAP_FILE, &mf));
+	ASSERT_EQ(0, vmp_obj(dev, &oi));
+	EXPECT_EQ(VMPAGER_OBJ_FILE | VMPAGER_OBJ_RDONLY, oi.flags);
+	EXPECT_EQ(MAP_FAILED, vmp_map(dev, 0, 16, MAP_SHARED));
+	EXPECT_EQ(EACCES, errno);
+	p = mmap(NULL, 16 * PG, PROT_READ, MAP_SHARED, dev, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(-1, vmp_check(p, 0, 16, 3));
+	EXPECT_EQ(-1, mprotect(p, 16 * PG, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+	munmap(p, 16 * PG);
+	/* MAP_PRIVATE: writable, copied on write, the file untouched */
+	p = vmp_map(dev, 0, 16, MAP_PRIVATE);
+	ASSERT_NE(MAP_FAILED, p);
+	vmp_fill(p, 0, 16, 4);
+	EXPECT_EQ(-1, vmp_check(p, 0, 16, 4));
+	munmap(p, 16 * PG);
+	close(dev);
+	EXPECT_EQ(-1, file_check_page(rw, 0, 3, 16 * PG));
+	EXPECT_EQ(-1, file_check_page(rw, 15, 3, 16 * PG));
+	close(fd);
+	close(rw);
+	unlink(path);
+	EXPECT_EQ(0, vmp_unload());
+}
+
+/* Every refusal of MAP_FILE, with its errno; the object is unchanged. */
+TEST(bad_map_file)
+{
+	struct vmpager_map_file mf;
+	int dev, fd, wo, pfd[2];
+	char *p;
+
+	ASSERT_EQ(0, vmp_load("pool_pages=64"));
+	fd = make_file("/tmp", 8 * PG, 1);
+	ASSERT_LE(0, fd);
+	dev = vmp_open();
+	ASSERT_LE(0, dev);
+#define BAD(err, change) do {						\
+		mf = (struct vmpager_map_file){ .fd = fd, .length = 8 * PG }; \
+		change;							\
+		errno = 0;						\
+		EXPECT_EQ(-1, ioctl(dev, VMPAGER_IOC_MAP_FILE, &mf));	\
+		EXPECT_EQ(err, errno) TH_LOG("%s", #change);		\
+	} while (0)
+	BAD(EINVAL, mf.length = 0);
+	BAD(EINVAL, mf.offset = 100);
+	BAD(EINVAL, mf.flags = 2);
+	BAD(EINVAL, mf.reserved[0] = 1);
+	BAD(EOVERFLOW, mf.offset = ~0ULL & ~(PG - 1));
+	BAD(EBADF, mf.fd = -1);
+	BAD(EFBIG, mf.length = 1ULL << 40);
+	ASSERT_EQ(0, pipe(pfd));
+	BAD(EINVAL, mf.fd = pfd[0]);
+	wo = open(path, O_WRONLY);
+	ASSERT_LE(0, wo);
+	BAD(EACCES, mf.fd = wo);
+	close(wo);
+	/* a mapped object is not fresh */
+	p = vmp_map(dev, 0, 1, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, p);
+	BAD(EBUSY, (void)0);
+	munmap(p, PG);
+	close(dev);
+	/* bound once, not twice */
+	dev = vmp_open();
+	ASSERT_LE(0, dev);
+	mf = (struct vmpager_map_file){ .fd = fd, .length = 8 * PG };
+	ASSERT_EQ(0, ioctl(dev, VMPAGER_IOC_MAP_FILE, &mf));
+	BAD(EBUSY, (void)0);
+#undef BAD
+	close(dev);
+	close(pfd[0]);
+	close(pfd[1]);
+	close(fd);
+	unlink(path);
+	EXPECT_EQ(0, vmp_unload());
+}
+
+TEST_HARNESS_MAIN
