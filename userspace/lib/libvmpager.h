@@ -54,6 +54,28 @@ void *vmp_region_alloc(size_t size, int flags);
 void *vmp_region_alloc_opts(size_t size, int flags,
 			    const struct vmp_region_opts *opts);
 
+/*
+ * A region backed by bytes [offset, offset + length) of the regular file
+ * @fd (offset a multiple of the page size): pages are read from the file on
+ * first touch, paged under the same policy, and dirty ones written back when
+ * evicted, by vmp_region_flush() and by vmp_region_free(). Bytes past the
+ * range in the last page read as zero and never reach the file. flags: the
+ * backend as above (either: the module, or vmpagerd, which reads and
+ * writes the file itself), plus VMP_FILE_RDONLY (mapped read-only; an fd not open for writing implies
+ * it). The fd may be closed afterwards. NULL with errno on failure.
+ */
+#define VMP_FILE_RDONLY		0x10
+void *vmp_region_map_file(int fd, uint64_t offset, size_t length, int flags);
+
+/*
+ * Write the dirty pages of [addr, addr + length) of a file-backed region to
+ * its file and sync that range of the file: 0, or -1 with errno (EIO: a
+ * write failed; the pages stay dirty and a later flush retries; ETIMEDOUT:
+ * vmpagerd did not answer in 60 s). On an anonymous region: 0, nothing to
+ * do.
+ */
+int vmp_region_flush(void *addr, size_t length);
+
 /* Free a region returned by vmp_region_alloc*(): 0, or -1 with errno. */
 int vmp_region_free(void *addr);
 
@@ -64,6 +86,7 @@ struct vmp_region_info {
 	bool lost;		/* the daemon died: accesses raise SIGBUS */
 	uint64_t budget;	/* daemon: frames granted; module: 0 */
 	uint64_t cache;		/* daemon: soft-eviction pages granted */
+	bool file;		/* vmp_region_map_file() */
 };
 
 /* The region containing @addr: 0, or -1 with errno ENOENT. */

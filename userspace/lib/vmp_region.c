@@ -35,10 +35,12 @@
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vmp_lib_internal.h"
 #include "libvmpager.h"
+#include "vmpager.h"
 #include "vmpd_proto.h"
 
 #define PG		4096ul
@@ -55,8 +57,14 @@ struct region {
 	uint32_t gen;		/* bumped on reuse: stale watchdog events */
 	bool lost;
 	bool forked;		/* inherited by fork: nothing mapped */
+	bool file;		/* vmp_region_map_file() */
 	uint64_t budget, cache;
+	/* daemon, file-backed: VMPD_FLUSH requests sent, answers received */
+	uint64_t flush_sent, flush_done, flush_errs;
+	int flush_err;		/* the last failed answer's -errno */
 };
+
+static pthread_cond_t flush_cv = PTHREAD_COND_INITIALIZER;	/* with lock */
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct region regions[MAX_REGIONS];	/* protected by lock */
@@ -196,6 +204,7 @@ static void region_lose_locked(struct region *r, const char *why)
 		epoll_ctl(wd_epfd, EPOLL_CTL_DEL, r->sock, NULL);
 	say("libvmpager: pid %d: %s: region %#lx (%zu bytes) is lost; accesses raise SIGBUS\n",
 	    getpid(), why, (unsigned long)r->base, r->size);
+	pthread_cond_broadcast(&flush_cv);
 }
 
 /* One page whose data the daemon could not read: SIGBUS on access. */
@@ -246,6 +255,14 @@ static void *watchdog(void *arg)
 			    rep.type == VMPD_LOST) {
 				rep.text[sizeof(rep.text) - 1] = '\0';
 				region_poison_locked(r, rep.addr, rep.text);
+			} else if (got == sizeof(rep) && rep.magic == VMPD_MAGIC &&
+				   rep.type == VMPD_FLUSHED) {
+				r->flush_done++;
+				if (rep.error) {
+					r->flush_errs++;
+					r->flush_err = rep.error;
+				}
+				pthread_cond_broadcast(&flush_cv);
 			} else if (got == 0 || (got < 0 && errno != EAGAIN &&
 						errno != EINTR)) {
 				region_lose_locked(r, "lost the connection to vmpagerd");
@@ -324,8 +341,43 @@ static int watchdog_start_locked(void)
 
 /* ---- backends ---- */
 
-static int module_region(struct region *r, size_t size)
+/* vmp_region_map_file()'s file range */
+struct file_range {
+	int fd;
+	uint64_t offset, length;
+	bool rdonly;
+};
+
+/* Bind the fresh object of @dev to @f (VMPAGER_IOC_MAP_FILE). */
+static int module_bind(int dev, const struct file_range *f)
 {
+	struct vmpager_map_file mf = {
+		.fd = f->fd, .offset = f->offset, .length = f->length,
+		.flags = f->rdonly ? VMPAGER_FILE_RDONLY : 0,
+	};
+	struct vmpager_version v;
+	int e;
+
+	if (!ioctl(dev, VMPAGER_IOC_MAP_FILE, &mf))
+		return 0;
+	e = errno;
+	if (e == ENOTTY && !ioctl(dev, VMPAGER_IOC_VERSION, &v))
+		seterr(EOPNOTSUPP, "the module (ABI %u.%u) has no file-backed objects (ABI 2.1)",
+		       v.major, v.minor);
+	else
+		seterr(e, "binding fd %d bytes %llu+%llu: %s%s", f->fd,
+		       (unsigned long long)f->offset,
+		       (unsigned long long)f->length, strerror(e),
+		       e == EINVAL ? " (a regular file, page-aligned offset?)" :
+		       e == EACCES ? " (the fd must be open for reading)" :
+		       e == EFBIG ? " (max_obj_pages)" : "");
+	return -1;
+}
+
+static int module_region(struct region *r, size_t size,
+			 const struct file_range *f)
+{
+	int prot = PROT_READ | PROT_WRITE;
 	void *p;
 	int fd;
 
@@ -335,7 +387,15 @@ static int module_region(struct region *r, size_t size)
 		       strerror(errno));
 		return -1;
 	}
-	p = vmp__mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (f) {
+		if (module_bind(fd, f)) {
+			close(fd);
+			return -1;
+		}
+		if (f->rdonly)
+			prot = PROT_READ;
+	}
+	p = vmp__mmap(NULL, size, prot, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED) {
 		int e = errno;
 
@@ -376,28 +436,31 @@ static int uffd_create(bool *user_only)
 }
 
 static int send_hello(int sock, const struct vmpd_hello *h, int memfd,
-		      int uffd)
+		      int uffd, int filefd)
 {
-	char cbuf[CMSG_SPACE(2 * sizeof(int))];
+	char cbuf[CMSG_SPACE(3 * sizeof(int))];
 	struct iovec iov = { .iov_base = (void *)h, .iov_len = sizeof(*h) };
 	struct msghdr msg = {
 		.msg_iov = &iov, .msg_iovlen = 1,
 		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
 	};
 	struct cmsghdr *cm;
-	int fds[2] = { memfd, uffd };
+	int fds[3] = { memfd, uffd, filefd };
+	size_t nfds = filefd >= 0 ? 3 : 2;
 
 	memset(cbuf, 0, sizeof(cbuf));
+	msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
 	cm = CMSG_FIRSTHDR(&msg);
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(fds));
-	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
+	cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+	memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
 	return sendmsg(sock, &msg, MSG_NOSIGNAL) == sizeof(*h) ? 0 : -1;
 }
 
 static int daemon_region(struct region *r, size_t size,
-			 const struct vmp_region_opts *o)
+			 const struct vmp_region_opts *o,
+			 const struct file_range *f)
 {
 	struct uffdio_api api = { .api = UFFD_API, .features = VMPD_UFFD_FEATURES };
 	struct uffdio_register reg;
@@ -419,7 +482,8 @@ static int daemon_region(struct region *r, size_t size,
 		seterr(errno, "memfd of %zu bytes: %s", size, strerror(errno));
 		goto fail;
 	}
-	p = vmp__mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	p = vmp__mmap(NULL, size, f && f->rdonly ? PROT_READ :
+		      PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
 	if (p == MAP_FAILED) {
 		seterr(errno, "mapping %zu bytes: %s", size, strerror(errno));
 		goto fail;
@@ -459,14 +523,18 @@ static int daemon_region(struct region *r, size_t size,
 	}
 	h = (struct vmpd_hello){
 		.magic = VMPD_MAGIC, .version = VMPD_VERSION, .type = VMPD_HELLO,
-		.flags = user_only ? VMPD_HELLO_USER_MODE_ONLY : 0,
+		.flags = (user_only ? VMPD_HELLO_USER_MODE_ONLY : 0) |
+			 (f ? VMPD_HELLO_FILE : 0) |
+			 (f && f->rdonly ? VMPD_HELLO_FILE_RDONLY : 0),
 		.base = (uintptr_t)p, .size = size,
 		.budget = o && o->budget ? o->budget :
 			  benv ? strtoull(benv, NULL, 0) : 0,
 		.features = api.features,
+		.file_offset = f ? f->offset : 0,
+		.file_length = f ? f->length : 0,
 	};
 	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	send_err = send_hello(sock, &h, memfd, uffd) ? errno : 0;
+	send_err = send_hello(sock, &h, memfd, uffd, f ? f->fd : -1) ? errno : 0;
 	/* a refusal may have been sent, and the socket closed, before */
 	n = recv(sock, &rep, sizeof(rep), send_err ? MSG_DONTWAIT : 0);
 	if (send_err && n != sizeof(rep)) {
@@ -533,23 +601,18 @@ static int pick_backend(int flags)
 					     VMP_BACKEND_MODULE;
 }
 
-void *vmp_region_alloc_opts(size_t size, int flags,
-			    const struct vmp_region_opts *opts)
+static void *region_create(size_t size, int flags,
+			   const struct vmp_region_opts *opts,
+			   const struct file_range *f)
 {
 	struct region *r;
 	int backend, ret;
 
-	errbuf[0] = '\0';
-	if (!size || size > (SIZE_MAX & ~(PG - 1)) ||
-	    (flags & ~VMP_BACKEND_MASK) ||
-	    (flags & VMP_BACKEND_MASK) == VMP_BACKEND_MASK) {
-		seterr(EINVAL, "bad size %zu or flags %#x", size, flags);
-		return NULL;
-	}
 	size = (size + PG - 1) & ~(PG - 1);
 	backend = pick_backend(flags);
 	if (backend < 0)
 		return NULL;
+
 	pthread_mutex_lock(&lock);
 	if (!atfork_done) {
 		pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
@@ -576,9 +639,9 @@ void *vmp_region_alloc_opts(size_t size, int flags,
 	r->user = 0;
 	pthread_mutex_unlock(&lock);
 	if (backend == VMP_BACKEND_MODULE)
-		ret = module_region(r, size);
+		ret = module_region(r, size, f);
 	else
-		ret = daemon_region(r, size, opts);
+		ret = daemon_region(r, size, opts, f);
 	pthread_mutex_lock(&lock);
 	if (ret) {
 		int e = errno;
@@ -590,6 +653,8 @@ void *vmp_region_alloc_opts(size_t size, int flags,
 	}
 	r->user = r->base;
 	r->lost = r->forked = false;
+	r->file = f != NULL;
+	r->flush_sent = r->flush_done = r->flush_errs = 0;
 	bounds_add(r);
 	if (backend == VMP_BACKEND_DAEMON) {
 		struct epoll_event ev = {
@@ -605,6 +670,118 @@ void *vmp_region_alloc_opts(size_t size, int flags,
 	return (void *)r->base;
 }
 
+void *vmp_region_alloc_opts(size_t size, int flags,
+			    const struct vmp_region_opts *opts)
+{
+	errbuf[0] = '\0';
+	if (!size || size > (SIZE_MAX & ~(PG - 1)) ||
+	    (flags & ~VMP_BACKEND_MASK) ||
+	    (flags & VMP_BACKEND_MASK) == VMP_BACKEND_MASK) {
+		seterr(EINVAL, "bad size %zu or flags %#x", size, flags);
+		return NULL;
+	}
+	return region_create(size, flags, opts, NULL);
+}
+
+void *vmp_region_map_file(int fd, uint64_t offset, size_t length, int flags)
+{
+	struct file_range f = {
+		.fd = fd, .offset = offset, .length = length,
+		.rdonly = flags & VMP_FILE_RDONLY,
+	};
+	int acc;
+
+	errbuf[0] = '\0';
+	if (!length || length > (SIZE_MAX & ~(PG - 1)) || (offset & (PG - 1)) ||
+	    (flags & ~(VMP_BACKEND_MASK | VMP_FILE_RDONLY)) ||
+	    (flags & VMP_BACKEND_MASK) == VMP_BACKEND_MASK) {
+		seterr(EINVAL, "bad length %zu, offset %llu or flags %#x",
+		       length, (unsigned long long)offset, flags);
+		return NULL;
+	}
+	acc = fcntl(fd, F_GETFL);
+	if (acc < 0) {
+		seterr(errno, "fd %d: %s", fd, strerror(errno));
+		return NULL;
+	}
+	if ((acc & O_ACCMODE) == O_RDONLY)
+		f.rdonly = true;
+	return region_create(length, flags & VMP_BACKEND_MASK, NULL, &f);
+}
+
+/*
+ * VMPD_FLUSH of pages @first .. @first + @n - 1 of daemon region @r, and
+ * wait for the answer (the watchdog thread receives it): 0 or -errno.
+ * Lock held (dropped while waiting).
+ */
+static int daemon_flush_locked(struct region *r, uint64_t first, uint64_t n)
+{
+	struct vmpd_flush f = {
+		.magic = VMPD_MAGIC, .version = VMPD_VERSION,
+		.type = VMPD_FLUSH, .first = first, .npages = n,
+	};
+	uint64_t ticket, errs = r->flush_errs;
+	uint32_t gen = r->gen;
+	struct timespec dl;
+
+	if (r->lost)
+		return -EIO;
+	if (send(r->sock, &f, sizeof(f), MSG_NOSIGNAL) != sizeof(f))
+		return -errno;
+	ticket = ++r->flush_sent;
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += 60;
+	while (r->gen == gen && !r->lost && r->flush_done < ticket)
+		if (pthread_cond_timedwait(&flush_cv, &lock, &dl) == ETIMEDOUT)
+			return -ETIMEDOUT;
+	if (r->gen != gen || r->lost)
+		return -EIO;
+	return r->flush_errs != errs ? r->flush_err : 0;
+}
+
+int vmp_region_flush(void *addr, size_t length)
+{
+	struct region *r;
+	uintptr_t a = (uintptr_t)addr & ~(PG - 1);
+	size_t len;
+	bool file;
+	int ret;
+
+	errbuf[0] = '\0';
+	pthread_mutex_lock(&lock);
+	r = find_locked((uintptr_t)addr, false);
+	if (!r || length > r->base + r->size - (uintptr_t)addr) {
+		pthread_mutex_unlock(&lock);
+		seterr(EINVAL, "%p + %zu is not inside a region", addr, length);
+		return -1;
+	}
+	file = r->file && !r->forked;
+	if (file && length && r->backend == VMP_BACKEND_DAEMON) {
+		uint64_t first = (a - r->base) / PG;
+		uint64_t last = ((uintptr_t)addr + length - 1 - r->base) / PG;
+
+		ret = daemon_flush_locked(r, first, last - first + 1);
+		pthread_mutex_unlock(&lock);
+		if (ret) {
+			seterr(-ret, "writing back %zu bytes at %p: %s%s", length,
+			       addr, strerror(-ret),
+			       ret == -ETIMEDOUT ? " (no answer from vmpagerd in 60 s)" : "");
+			return -1;
+		}
+		return 0;
+	}
+	pthread_mutex_unlock(&lock);
+	if (!file || !length)
+		return 0;
+	len = (uintptr_t)addr + length - a;
+	if (msync((void *)a, len, MS_SYNC)) {
+		seterr(errno, "writing back %zu bytes at %p: %s", length, addr,
+		       strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 void *vmp_region_alloc(size_t size, int flags)
 {
 	return vmp_region_alloc_opts(size, flags, NULL);
@@ -616,6 +793,13 @@ static void region_release(struct region *r)
 		goto out;
 	if (r->backend == VMP_BACKEND_DAEMON) {
 		struct uffdio_range rg = { .start = r->base, .len = r->size };
+		int ret;
+
+		/* the daemon writes back at the end too: here, synchronously */
+		if (r->file && !r->lost &&
+		    (ret = daemon_flush_locked(r, 0, r->size / PG)))
+			say("libvmpager: pid %d: writing back file-backed region %#lx: %s\n",
+			    getpid(), (unsigned long)r->base, strerror(-ret));
 
 		if (wd_epfd >= 0)
 			epoll_ctl(wd_epfd, EPOLL_CTL_DEL, r->sock, NULL);
@@ -679,7 +863,7 @@ int vmp_region_info(const void *addr, struct vmp_region_info *info)
 	*info = (struct vmp_region_info){
 		.addr = (void *)r->base, .size = r->size,
 		.backend = r->backend, .lost = r->lost,
-		.budget = r->budget, .cache = r->cache,
+		.budget = r->budget, .cache = r->cache, .file = r->file,
 	};
 	pthread_mutex_unlock(&lock);
 	return 0;

@@ -17,6 +17,14 @@
  * must not be touched before the welcome. Later the daemon may send
  * VMPD_LOST (a page whose data could not be read back: addr) at any time.
  *
+ * A file-backed region (VMPD_HELLO_FILE; libvmpager's vmp_region_map_file)
+ * sends a third fd, the file, with file_offset and file_length: a page the
+ * daemon holds no copy of is then the file's bytes (read on fault), dirty
+ * pages go back to the file (never to swap), and the client may send
+ * struct vmpd_flush (VMPD_FLUSH) at any time after the welcome: the daemon
+ * writes back every dirty page of the range, syncs the file and answers
+ * one struct vmpd_reply VMPD_FLUSHED (error: 0 or a negative errno).
+ *
  * End of a region: the client unregisters the range, unmaps it and closes
  * the socket; the daemon frees everything when the socket closes or the
  * client process exits (pidfd). If the daemon's end closes first, the
@@ -46,10 +54,14 @@ enum vmpd_msg_type {
 	VMPD_WELCOME = 2,	/* daemon -> client: served from now on */
 	VMPD_REFUSED = 3,	/* daemon -> client: error, text; then close */
 	VMPD_LOST = 4,		/* daemon -> client: addr lost (read error) */
+	VMPD_FLUSH = 5,		/* client -> daemon: write back a file range */
+	VMPD_FLUSHED = 6,	/* daemon -> client: done (error) */
 };
 
 /* struct vmpd_hello.flags */
 #define VMPD_HELLO_USER_MODE_ONLY	0x1	/* uffd is UFFD_USER_MODE_ONLY */
+#define VMPD_HELLO_FILE			0x2	/* a third fd: the region's file */
+#define VMPD_HELLO_FILE_RDONLY		0x4	/* ... never written */
 
 struct vmpd_hello {
 	uint32_t magic;		/* VMPD_MAGIC */
@@ -60,14 +72,27 @@ struct vmpd_hello {
 	uint64_t size;		/* bytes: a page multiple, the memfd's size */
 	uint64_t budget;	/* frames wanted; 0: the daemon's client_frames */
 	uint64_t features;	/* uffdio_api.features the kernel granted */
-	uint64_t reserved[4];	/* zero */
+	uint64_t file_offset;	/* HELLO_FILE: bytes, page-aligned; else 0 */
+	uint64_t file_length;	/* HELLO_FILE: bytes, > size - page; else 0 */
+	uint64_t reserved[2];	/* zero */
+};
+
+/* client -> daemon, after the welcome of a file-backed region */
+struct vmpd_flush {
+	uint32_t magic;		/* VMPD_MAGIC */
+	uint32_t version;	/* VMPD_VERSION */
+	uint32_t type;		/* VMPD_FLUSH */
+	uint32_t flags;		/* zero */
+	uint64_t first;		/* first page of the region to write back */
+	uint64_t npages;	/* pages from there */
+	uint64_t reserved[2];	/* zero */
 };
 
 struct vmpd_reply {
 	uint32_t magic;		/* VMPD_MAGIC */
 	uint32_t version;	/* VMPD_VERSION */
 	uint32_t type;		/* VMPD_WELCOME, VMPD_REFUSED or VMPD_LOST */
-	int32_t error;		/* REFUSED: negative errno; else 0 */
+	int32_t error;		/* REFUSED, FLUSHED: negative errno; else 0 */
 	uint64_t budget;	/* WELCOME: frames granted */
 	uint64_t addr;		/* LOST: the page's address */
 	uint64_t cache;		/* WELCOME: soft-eviction cache pages granted */

@@ -127,6 +127,9 @@ void vmpd_log(int level, const char *fmt, ...)
 	X(write_errors)		/* swap writes that failed */		\
 	X(swap_full)		/* slot allocations that found none */	\
 	X(lost_pages)		/* faults answered VMPD_LOST (SIGBUS) */ \
+	X(file_reads)		/* file-backed regions: pages read from their file */ \
+	X(file_writes)		/* ... dirty pages written back to it */ \
+	X(file_syncs)		/* ... flushes (VMPD_FLUSH) served */ \
 	X(frames_over)		/* pages filled beyond the budget */	\
 	X(copy_eagain)		/* uffd ioctls retried after EAGAIN */	\
 	X(io_interrupted)	/* swap I/O waits interrupted by a signal, resumed */ \
@@ -257,6 +260,14 @@ struct vmpd_client {
 	gid_t gid;
 	int sock, uffd, memfd, pidfd;	/* invariant until freed */
 	bool user_mode_only;
+	/*
+	 * A file-backed region (VMPD_HELLO_FILE, vmpd_file.c), invariant:
+	 * a page with no copy here (no frame, cache entry or slot) is the
+	 * file's bytes at foff + idx * PG, cut at flen; it never gets a slot.
+	 */
+	int filefd;			/* -1: anonymous */
+	bool file_ro;			/* never written */
+	uint64_t foff, flen;
 
 	uint64_t npages;		/* region size in pages */
 	struct vmpd_page *pages;	/* protected by lock */
@@ -320,6 +331,16 @@ struct vmpd_client {
 	struct uffd_msg pend[VMPD_PEND_MAX];	/* faults: ring from phead */
 	int phead, npend;
 };
+
+/* ---- file-backed regions (vmpd_file.c), with c->lock held ---- */
+struct vmpd_thread;
+void *file_read_page(struct vmpd_thread *t, struct vmpd_client *c,
+		     uint64_t idx);
+int file_write_page(struct vmpd_client *c, uint64_t idx, const void *buf);
+int vmpd_file_flush(struct vmpd_client *c, uint64_t first, uint64_t n,
+		    bool sync, bool final);
+void vmpd_file_sock_msg(struct vmpd_client *c, const void *msg, size_t len);
+void vmpd_file_save_page(struct vmpd_client *c, uint64_t idx);
 
 /* ---- handler threads ---- */
 

@@ -60,10 +60,13 @@ static void refuse(int sock, const struct ucred *cr, int error,
 	vmpd_send_reply(NULL, sock, &r);
 }
 
-/* Receive the hello and its two fds (the socket is readable: no wait). */
-static int recv_hello(int sock, struct vmpd_hello *h, int fds[2])
+/*
+ * Receive the hello and its fds (the socket is readable: no wait): the
+ * memfd, the userfaultfd and, for a file-backed region, the file.
+ */
+static int recv_hello(int sock, struct vmpd_hello *h, int fds[3])
 {
-	char cbuf[CMSG_SPACE(2 * sizeof(int))];
+	char cbuf[CMSG_SPACE(3 * sizeof(int))];
 	struct iovec iov = { .iov_base = h, .iov_len = sizeof(*h) };
 	struct msghdr msg = {
 		.msg_iov = &iov, .msg_iovlen = 1,
@@ -72,7 +75,7 @@ static int recv_hello(int sock, struct vmpd_hello *h, int fds[2])
 	struct cmsghdr *cm;
 	ssize_t n;
 
-	fds[0] = fds[1] = -1;
+	fds[0] = fds[1] = fds[2] = -1;
 	n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
 	if (n < 0)
 		return -errno;
@@ -84,7 +87,7 @@ static int recv_hello(int sock, struct vmpd_hello *h, int fds[2])
 			memcpy(got, CMSG_DATA(cm),
 			       (nfd > 4 ? 4 : nfd) * sizeof(int));
 			for (i = 0; i < nfd && i < 4; i++) {
-				if (i < 2 && fds[i] < 0)
+				if (i < 3 && fds[i] < 0)
 					fds[i] = got[i];
 				else if (got[i] >= 0)
 					close(got[i]);
@@ -98,7 +101,8 @@ static int recv_hello(int sock, struct vmpd_hello *h, int fds[2])
 		return -EPROTO;
 	if (h->version != VMPD_VERSION)
 		return -EPROTONOSUPPORT;
-	if (fds[0] < 0 || fds[1] < 0)
+	if (fds[0] < 0 || fds[1] < 0 ||
+	    (fds[2] < 0) != !(h->flags & VMPD_HELLO_FILE))
 		return -EBADF;
 	return 0;
 }
@@ -206,7 +210,7 @@ static void reap_gone_clients(void)
  * false after refusing (the caller closes the fds).
  */
 static bool admit_validate(int sock, const struct ucred *cr,
-			   struct vmpd_hello *h, int fds[2])
+			   struct vmpd_hello *h, int fds[3])
 {
 	struct uffdio_range rg;
 	struct statfs sfs;
@@ -248,6 +252,37 @@ static bool admit_validate(int sock, const struct ucred *cr,
 		       strerror(errno));
 		return false;
 	}
+	if (h->flags & ~(VMPD_HELLO_USER_MODE_ONLY | VMPD_HELLO_FILE |
+			 VMPD_HELLO_FILE_RDONLY) || h->reserved[0] ||
+	    h->reserved[1] || (!(h->flags & VMPD_HELLO_FILE) &&
+	    (h->file_offset || h->file_length ||
+	     (h->flags & VMPD_HELLO_FILE_RDONLY)))) {
+		refuse(sock, cr, -EINVAL, "unknown hello flags %#x or fields",
+		       h->flags);
+		return false;
+	}
+	if (h->flags & VMPD_HELLO_FILE) {
+		int acc = fcntl(fds[2], F_GETFL);
+
+		if (fstat(fds[2], &st) || !S_ISREG(st.st_mode) || acc < 0 ||
+		    (acc & O_ACCMODE) == O_WRONLY) {
+			refuse(sock, cr, -EINVAL,
+			       "the third fd must be a regular file open for reading");
+			return false;
+		}
+		if (h->file_offset % PG || !h->file_length ||
+		    (h->file_length + PG - 1) / PG != h->size / PG ||
+		    h->file_offset + h->file_length < h->file_offset) {
+			refuse(sock, cr, -EINVAL,
+			       "bad file range %llu+%llu for a region of %llu bytes",
+			       (unsigned long long)h->file_offset,
+			       (unsigned long long)h->file_length,
+			       (unsigned long long)h->size);
+			return false;
+		}
+		if ((acc & O_ACCMODE) == O_RDONLY)
+			h->flags |= VMPD_HELLO_FILE_RDONLY;
+	}
 	if ((h->features & VMPD_UFFD_FEATURES) != VMPD_UFFD_FEATURES) {
 		refuse(sock, cr, -EOPNOTSUPP,
 		       "userfaultfd features %#llx lack %#llx",
@@ -283,7 +318,7 @@ static void accept_one(int sock, struct ucred cr)
 	struct vmpd_hello h;
 	struct vmpd_client *c = NULL;
 	uint64_t avail;
-	int fds[2], ret, i;
+	int fds[3], ret, i;
 
 	if (!admit_validate(sock, &cr, &h, fds))
 		goto out_fds;
@@ -300,6 +335,10 @@ static void accept_one(int sock, struct ucred cr)
 	c->sock = sock;
 	c->memfd = fds[0];
 	c->uffd = fds[1];
+	c->filefd = fds[2];
+	c->file_ro = h.flags & VMPD_HELLO_FILE_RDONLY;
+	c->foff = h.file_offset;
+	c->flen = h.file_length;
 	c->user_mode_only = h.flags & VMPD_HELLO_USER_MODE_ONLY;
 	c->npages = h.size / PG;
 	c->budget = admit_budget(&h);
@@ -356,10 +395,12 @@ static void accept_one(int sock, struct ucred cr)
 		vmpd_client_put(c);
 		return;
 	}
-	info("client pid %d uid %d: region %#llx, %llu pages, budget %u frames, cache %u pages%s",
+	info("client pid %d uid %d: region %#llx, %llu pages, budget %u frames, cache %u pages%s%s",
 	     c->pid, c->uid, (unsigned long long)h.base,
 	     (unsigned long long)c->npages, c->budget, c->ncache,
-	     c->user_mode_only ? ", user-mode faults only" : "");
+	     c->user_mode_only ? ", user-mode faults only" : "",
+	     c->filefd < 0 ? "" : c->file_ro ? ", file-backed, read-only" :
+	     ", file-backed");
 	/*
 	 * Once armed, another thread may serve or kill the client: this
 	 * function keeps its own reference until it is done with c, and arms
@@ -390,6 +431,8 @@ out_fds:
 		close(fds[0]);
 	if (fds[1] >= 0)
 		close(fds[1]);
+	if (fds[2] >= 0)
+		close(fds[2]);
 	close(sock);
 }
 

@@ -98,6 +98,40 @@ static bool page_is_zero(const void *buf)
  * zeroed by the client) is not written: it becomes never-touched again
  * and faults back as a zero page. Returns the number of entries freed.
  */
+/*
+ * cache_flush() of a file-backed region: the oldest dirty entries go back
+ * to the file (never zero-skipped: the file may hold other bytes there),
+ * the clean ones met on the way are dropped. The page is then the file's.
+ */
+static int cache_flush_file(struct vmpd_client *c)
+{
+	uint32_t e, prev;
+	int n = 0, freed = 0;
+
+	for (e = c->ctail; e != VMP_NIL && n < VMPD_FLUSH_BATCH; e = prev) {
+		struct vmpd_centry *x = &c->centries[e];
+
+		prev = x->prev;
+		if (!(x->flags & VMPD_CE_DIRTY)) {
+			ce_drop_clean(c, e);
+			freed++;
+			continue;
+		}
+		n++;
+		if (file_write_page(c, x->idx, ce_buf(c, e))) {
+			/* keep it, newest: other entries get their turn */
+			ce_unlink(c, e);
+			ce_link_head(c, e);
+			continue;
+		}
+		count(evict_written);
+		c->pages[x->idx].cache = VMP_NIL;
+		ce_free(c, e);
+		freed++;
+	}
+	return freed;
+}
+
 static int cache_flush(struct vmpd_thread *t, struct vmpd_client *c)
 {
 	uint32_t ents[VMPD_FLUSH_BATCH], slots[VMPD_FLUSH_BATCH];
@@ -107,6 +141,8 @@ static int cache_flush(struct vmpd_thread *t, struct vmpd_client *c)
 	int n = 0, freed = 0, i;
 	int64_t s;
 
+	if (c->filefd >= 0)
+		return cache_flush_file(c);
 	for (e = c->ctail; e != VMP_NIL && n < VMPD_FLUSH_BATCH; e = prev) {
 		struct vmpd_centry *x = &c->centries[e];
 

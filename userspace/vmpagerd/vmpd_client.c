@@ -90,6 +90,8 @@ void vmpd_client_destroy(struct vmpd_client *c)
 		close(c->sock);
 	if (c->pidfd >= 0)
 		close(c->pidfd);
+	if (c->filefd >= 0)
+		close(c->filefd);
 	free(c->pages);
 	free(c->ext);
 	free(c->frames);
@@ -297,6 +299,18 @@ void vmpd_client_kill(struct vmpd_client *c, const char *why)
 	struct vmp_policy_stats *g = &vmpd.gone_pol;
 	uint64_t idx, swapped = 0;
 
+	if (c->filefd >= 0) {
+		/*
+		 * A file-backed region's dirty pages go to the file first,
+		 * outside clients_lock (file I/O); the memfd still holds the
+		 * resident ones, whatever became of the client.
+		 */
+		pthread_mutex_lock(&c->lock);
+		if (!c->dead && vmpd_file_flush(c, 0, c->npages, false, false))
+			err("pid %d: %s: some dirty pages could not be written to the region's file",
+			    c->pid, why);
+		pthread_mutex_unlock(&c->lock);
+	}
 	pthread_mutex_lock(&vmpd.clients_lock);
 	if (vmpd.clients[c->slot] != c) {
 		pthread_mutex_unlock(&vmpd.clients_lock);
@@ -311,6 +325,10 @@ void vmpd_client_kill(struct vmpd_client *c, const char *why)
 	epoll_ctl(vmpd.epfd, EPOLL_CTL_DEL, c->sock, NULL);
 	if (c->pidfd >= 0)
 		epoll_ctl(vmpd.epfd, EPOLL_CTL_DEL, c->pidfd, NULL);
+	/* what an evictor batch cached since the write-back above */
+	if (c->filefd >= 0 && vmpd_file_flush(c, 0, c->npages, false, true))
+		err("pid %d: %s: some dirty pages could not be written to the region's file",
+		    c->pid, why);
 	for (idx = 0; idx < c->npages; idx++) {
 		if (c->pages[idx].slot != VMP_NIL) {
 			vmp_uswap_free(vmpd.swap, c->pages[idx].slot);
@@ -338,16 +356,16 @@ void vmpd_client_kill(struct vmpd_client *c, const char *why)
 
 static void client_sock_event(struct vmpd_client *c)
 {
-	char buf[64];
+	struct vmpd_flush buf;
 	ssize_t n;
 
-	n = recv(c->sock, buf, sizeof(buf), MSG_DONTWAIT);
+	n = recv(c->sock, &buf, sizeof(buf), MSG_DONTWAIT);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 		vmpd_client_kill(c, "connection closed");
 		return;
 	}
 	if (n > 0)
-		warn("pid %d: unexpected %zd bytes on the socket", c->pid, n);
+		vmpd_file_sock_msg(c, &buf, (size_t)n);
 	vmpd_ep_arm(c->sock, c, VMPD_EP_SOCK, EPOLLIN | EPOLLRDHUP, EPOLL_CTL_MOD);
 }
 

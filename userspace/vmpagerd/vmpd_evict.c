@@ -62,9 +62,9 @@ static void page_evicted(struct vmpd_client *c, uint64_t idx, uint32_t e,
 	if (e != VMP_NIL) {
 		ce_hold(c, e, idx, dirty ? VMPD_CE_DIRTY : 0);
 		count(evict_soft);
-	} else if (p->slot == VMP_NIL) {
+	} else if (p->slot == VMP_NIL && c->filefd < 0) {
 		count(evict_zero);
-	} else {
+	} else {	/* in its slot, or in the region's file */
 		count(evict_clean);
 	}
 	if (dirty && p->slot != VMP_NIL) {	/* stale copy */
@@ -190,6 +190,22 @@ static unsigned int run_end(const struct victim *v, unsigned int n,
 	return j;
 }
 
+/*
+ * The client of a file-backed region died while its dirty victim @v was
+ * being evicted: vmpd_client_kill() left it to us. Its data is in its cache
+ * entry, or, if the copy-out failed, still in the memfd.
+ */
+static void dead_write_back(struct vmpd_client *c, const struct victim *v)
+{
+	static __thread char buf[PG] __attribute__((aligned(64)));
+
+	if (v->ok && v->e != VMP_NIL)
+		file_write_page(c, v->idx, ce_buf(c, v->e));
+	else if (!v->ok &&
+		 pread(c->memfd, buf, PG, (off_t)(v->idx * PG)) == PG)
+		file_write_page(c, v->idx, buf);
+}
+
 static unsigned int evict_batch(struct vmpd_thread *t, struct vmpd_client *c,
 				unsigned int want, bool unlock)
 {
@@ -289,6 +305,10 @@ static unsigned int evict_batch(struct vmpd_thread *t, struct vmpd_client *c,
 		c->evicting = false;
 	}
 	if (c->dead) {
+		/* a file-backed region's dirty victims: only here now */
+		for (i = 0; c->filefd >= 0 && i < n; i++)
+			if (v[i].dirty)
+				dead_write_back(c, &v[i]);
 		/* vmpd_client_kill() freed the rest and left the buffers to us */
 		if (c->arena_held) {
 			vmpd_client_arena_give(c);	/* before admission looks */

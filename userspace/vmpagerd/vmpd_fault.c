@@ -439,13 +439,24 @@ static int fault_missing(struct vmpd_thread *t, struct vmpd_client *c,
 			page_lost(c, addr, "swap read failed");
 			return 0;
 		}
+	} else if (c->filefd >= 0) {
+		/* a file-backed region's page: the file's bytes, one page */
+		t0 = vmpd_now_ns();
+		src = file_read_page(t, c, idx);
+		count_n(fault_read_ns, vmpd_now_ns() - t0);
+		if (!src) {
+			if (f != VMP_NIL)
+				frame_release(c, f);
+			page_lost(c, addr, "read from the region's file failed");
+			return 0;
+		}
 	} else {
 		if (fa && f != VMP_NIL)
 			around_plan(c, addr, idx, around_window(c, idx, false),
 				    &a);
 		src = zero_run;
 	}
-	if (!dirty && guess_dirty(c))
+	if (!dirty && !c->file_ro && guess_dirty(c))
 		dirty = guessed = true;
 	/* the run is filled like its first page, but a swapped run as read */
 	rest_dirty = a.swap ? guessed : dirty;
@@ -495,7 +506,7 @@ static int fault_missing(struct vmpd_thread *t, struct vmpd_client *c,
 		}
 		ce_free(c, p->cache);
 		p->cache = VMP_NIL;
-	} else if (p->slot != VMP_NIL) {
+	} else if (p->slot != VMP_NIL || c->filefd >= 0) {
 		count(faults_major);
 		if (e != VMP_NIL)
 			ce_free(c, e);
@@ -578,6 +589,9 @@ static int event_unmap(struct vmpd_client *c, uint64_t start, uint64_t end)
 	for (idx = lo; idx < hi && idx < c->npages; idx++) {
 		if (idx_to_addr(c, idx, &a))
 			continue;	/* still mapped elsewhere */
+		/* a file-backed region's page keeps its changes, as on munmap(2) */
+		if (c->filefd >= 0)
+			vmpd_file_save_page(c, idx);
 		page_forget(c, idx, true);
 		c->pages[idx].flags = VMPD_PG_GONE |
 				      (c->pages[idx].flags & VMPD_PG_BUSY);
