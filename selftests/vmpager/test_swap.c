@@ -3,7 +3,7 @@
 #include "vmp_test.h"
 
 #define POOL	256
-#define NPG	(4 * POOL)
+#define NPG	(3 * POOL)	/* 3x the pool: overcommitted, and short enough for make check */
 #define DFS	"/sys/kernel/debug/vmpager"
 
 /* The in-kernel swap file: on the O_DIRECT disk, or tmpfs (buffered). */

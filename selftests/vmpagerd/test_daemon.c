@@ -621,7 +621,7 @@ TEST_F_TIMEOUT(vmpd, evictor_knobs_reject_bad_values, 60)
 /* Fault-around: a budget large enough for runs of 16 (budget / 256).  */
 
 #define ABUDGET	4096
-#define ANPG	(2 * ABUDGET)
+#define ANPG	(3 * ABUDGET / 2)	/* overcommitted; short enough for make check */
 
 FIXTURE(around) {
 	struct vmpd_inst d;

@@ -5,7 +5,7 @@
 #include "vmpd_test.h"
 
 #define POOL	256
-#define NPG	(4 * POOL)
+#define NPG	(3 * POOL)	/* 3x the pool: overcommitted, and short enough for make check */
 #define SWAPF	"vmp-integrity.swap"
 
 FIXTURE(integ) {
