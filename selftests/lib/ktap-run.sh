@@ -11,7 +11,8 @@
 # group is killed when the test ends. Every line it prints is streamed with a "# "
 # prefix, after a "# ktap-run: begin NAME (timeout Ts)" line (like the kselftest
 # runner's "# selftests: DIR: NAME"), and a "# ktap-run: end NAME (Ns)" line
-# with its wall time before its result line. Exit 0 = ok, 4 = SKIP (kselftest convention), anything else = not ok.
+# with its wall time before its result line; a kselftest harness's
+# "#  OK  fixture.test" line gets that test's seconds appended, " (Ns)". Exit 0 = ok, 4 = SKIP (kselftest convention), anything else = not ok.
 # -f GLOB runs only the tests whose NAME matches the shell pattern GLOB (or any
 # of several, comma separated: -f 'basic,swap*').
 # With VMP_KMSG_MARKERS=1 and a writable /dev/kmsg, "vmpager-ktap: begin NAME" and
@@ -79,8 +80,16 @@ run_one() {
 	_t=$1 _cmd=$2
 	rm -f "$tmp/out" "$tmp/timedout"
 	mkfifo "$tmp/out" || { rc=125; timed_out=0; return; }
-	# The reader: prefixes every line (also a last one without newline), unbuffered.
+	# The reader: prefixes every line (also a last one without newline),
+	# unbuffered; a kselftest harness's "OK"/"FAIL" line of a test gets the
+	# seconds since its "RUN" line appended, " (Ns)".
 	while IFS= read -r line || [ -n "$line" ]; do
+		case $line in
+		'#  RUN  '*) t_run=$(date +%s) ;;
+		'#   '*' OK  '*|'#   '*' FAIL  '*)
+			[ -n "${t_run:-}" ] && line="$line ($(( $(date +%s) - t_run ))s)"
+			t_run= ;;
+		esac
 		printf '# %s\n' "$line"
 	done < "$tmp/out" &
 	reader=$!

@@ -107,6 +107,10 @@ for sh in dash bash busybox; do
 	check "ktap-run under $sh: exit 1 when a test failed" [ $rc = 1 ]
 	check "ktap-run under $sh: timeout killed the whole process group" no_leftovers
 done
+printf 'h 5 printf "#  RUN           f.t ...\\n"; sleep 1; printf "#            OK  f.t\\nok 1 f.t\\n"\n' > "$work/times.plan"
+sh "$lib/ktap-run.sh" "$work/times.plan" > "$work/times.out" 2>&1
+check "ktap-run appends a harness test's seconds to its OK line" \
+	grep -Eq '^# #            OK  f\.t \([12]s\)$' "$work/times.out"
 printf 'a 5 true\nb 5 false\nab 5 true\n' > "$work/filter.plan"
 sh "$lib/ktap-run.sh" -f 'a*' "$work/filter.plan" > "$work/filter.out" 2>&1
 check "ktap-run -f runs only matching tests" \
