@@ -676,7 +676,8 @@ TEST_F_TIMEOUT(around, sequential_passes_map_runs, 300)
 	mapped = vmpd_stat(&self->d, "fault_around") - a0;
 	TH_LOG("read pass: %lld faults, %lld swapped pages mapped around them",
 	       faults, mapped);
-	EXPECT_LT(ANPG / 4, mapped) TH_LOG("swapped pages were not mapped in runs");
+	/* 1257-1550 of 6144 in loaded host runs; without fault-around 0 */
+	EXPECT_LT(ANPG / 8, mapped) TH_LOG("swapped pages were not mapped in runs");
 	/*
 	 * Runs of up to 8 (readahead), shorter while the evictor has no free
 	 * frame ready (frame_try()): how often depends on timing (2-4x more

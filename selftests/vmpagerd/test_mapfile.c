@@ -171,6 +171,13 @@ TEST_F_TIMEOUT(mapf, reads_writes_flush_and_free, 300)
 	for (pg = 0; pg < NPG; pg++)
 		ASSERT_EQ(-1, file_page_bad(self->fd, pg, seed[pg]))
 			TH_LOG("page %zu after the free", pg);
+	/* the bytes past the range in the last page never reached the file */
+	{
+		struct stat st;
+
+		ASSERT_EQ(0, fstat(self->fd, &st));
+		EXPECT_EQ((off_t)LEN, st.st_size);
+	}
 	EXPECT_EQ(0, pager_stat(self, variant->backend, "read_errors"));
 	EXPECT_EQ(0, pager_stat(self, variant->backend, "write_errors"));
 	free(seed);
@@ -212,6 +219,10 @@ TEST_F_TIMEOUT(mapf, kill_9_keeps_what_flush_returned_for, 300)
 	close(pipefd[1]);
 	ASSERT_EQ(1, read(pipefd[0], &c, 1)) TH_LOG("the writer died early");
 	close(pipefd[0]);
+	/* flushed, before the kill: the pages not written since */
+	for (pg = 1; pg < NPG; pg += 2)
+		ASSERT_EQ(-1, file_page_bad(self->fd, pg, 7))
+			TH_LOG("page %zu: not in the file after the flush", pg);
 	kill(pid, SIGKILL);
 	ASSERT_EQ(pid, waitpid(pid, &st, 0));
 	ASSERT_TRUE(VMP_KILLED(st, SIGKILL));
@@ -221,16 +232,52 @@ TEST_F_TIMEOUT(mapf, kill_9_keeps_what_flush_returned_for, 300)
 			usleep(10000);
 		ASSERT_LE(1, vmpd_stat(&self->d, "clients_exited"));
 	}
-	for (pg = 0; pg < NPG; pg++) {
-		if (pg % 2) {
-			ASSERT_EQ(-1, file_page_bad(self->fd, pg, 7))
-				TH_LOG("page %zu lost its flushed bytes", pg);
-		} else {
-			ASSERT_TRUE(file_page_bad(self->fd, pg, 7) == -1 ||
-				    file_page_bad(self->fd, pg, 8) == -1)
-				TH_LOG("page %zu is neither old nor new", pg);
-		}
-	}
+	/* the pager wrote the rest back when the writer's region went */
+	for (pg = 0; pg < NPG; pg++)
+		ASSERT_EQ(-1, file_page_bad(self->fd, pg, pg % 2 ? 7 : 8))
+			TH_LOG("page %zu after the kill", pg);
+}
+
+/* munmap(2) of part of a region: those pages' writes still reach the file. */
+TEST_F_TIMEOUT(mapf, munmap_of_part_keeps_its_writes, 120)
+{
+	struct stat st;
+	size_t pg;
+	char *p;
+
+	NEED_UP();
+	p = vmp_region_map_file(self->fd, 0, LEN, variant->backend);
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	vmp_fill(p, 0, 16, 9);
+	ASSERT_EQ(0, munmap(p, 4 * PG));
+	ASSERT_EQ(0, vmp_region_free(p));
+	for (pg = 0; pg < 16; pg++)
+		ASSERT_EQ(-1, file_page_bad(self->fd, pg, 9)) TH_LOG("page %zu", pg);
+	EXPECT_EQ(-1, file_page_bad(self->fd, 16, 1));
+	ASSERT_EQ(0, fstat(self->fd, &st));
+	EXPECT_EQ((off_t)LEN, st.st_size);
+}
+
+/* An O_APPEND fd: pages are written in place, the file does not grow. */
+TEST_F_TIMEOUT(mapf, append_fd_writes_in_place, 120)
+{
+	struct stat st;
+	char *p;
+	int afd;
+
+	NEED_UP();
+	afd = open(self->path, O_RDWR | O_APPEND);
+	ASSERT_LE(0, afd);
+	p = vmp_region_map_file(afd, 0, LEN, variant->backend);
+	close(afd);
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	vmp_fill(p + 2 * PG, 2, 1, 11);
+	ASSERT_EQ(0, vmp_region_flush(p, LEN)) TH_LOG("%s", vmp_region_strerror());
+	EXPECT_EQ(-1, file_page_bad(self->fd, 2, 11));
+	EXPECT_EQ(-1, file_page_bad(self->fd, 3, 1));
+	ASSERT_EQ(0, vmp_region_free(p));
+	ASSERT_EQ(0, fstat(self->fd, &st));
+	EXPECT_EQ((off_t)LEN, st.st_size);
 }
 
 /* An fd open for reading only: a read-only region; writing it is SIGSEGV. */
@@ -252,6 +299,13 @@ TEST_F_TIMEOUT(mapf, read_only_file, 120)
 	EXPECT_EQ(0, vmp_region_flush(p, LEN));
 	EXPECT_EQ(0, vmp_region_free(p));
 	EXPECT_EQ(-1, file_page_bad(self->fd, 3, 1));
+	/* VMP_FILE_RDONLY on a writable fd: the same */
+	p = vmp_region_map_file(self->fd, 0, LEN,
+				variant->backend | VMP_FILE_RDONLY);
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	EXPECT_EQ(SIGSEGV, vmp_try_write(p + 5 * PG, 5, &si));
+	EXPECT_EQ(-1, region_page_bad(p, 5, 1));
+	EXPECT_EQ(0, vmp_region_free(p));
 }
 
 /* Not a regular file: refused by the pager, EINVAL, nothing left mapped. */

@@ -59,9 +59,10 @@ struct region {
 	bool forked;		/* inherited by fork: nothing mapped */
 	bool file;		/* vmp_region_map_file() */
 	uint64_t budget, cache;
+	bool releasing;		/* region_release() waits for its flush */
 	/* daemon, file-backed: VMPD_FLUSH requests sent, answers received */
-	uint64_t flush_sent, flush_done, flush_errs;
-	int flush_err;		/* the last failed answer's -errno */
+	uint64_t flush_sent, flush_done;
+	int flush_res[64];	/* answer n's error at n % 64 */
 };
 
 static pthread_cond_t flush_cv = PTHREAD_COND_INITIALIZER;	/* with lock */
@@ -151,8 +152,8 @@ static struct region *find_locked(uintptr_t a, bool by_user)
 	for (i = 0; i < nregions; i++) {
 		struct region *r = &regions[i];
 
-		if (!r->base)
-			continue;
+		if (!r->base || r->releasing)
+			continue;	/* free, or being freed (lock dropped) */
 		if (by_user ? r->user == a : (a >= r->base && a < r->base + r->size))
 			return r;
 	}
@@ -257,11 +258,7 @@ static void *watchdog(void *arg)
 				region_poison_locked(r, rep.addr, rep.text);
 			} else if (got == sizeof(rep) && rep.magic == VMPD_MAGIC &&
 				   rep.type == VMPD_FLUSHED) {
-				r->flush_done++;
-				if (rep.error) {
-					r->flush_errs++;
-					r->flush_err = rep.error;
-				}
+				r->flush_res[r->flush_done++ % 64] = rep.error;
 				pthread_cond_broadcast(&flush_cv);
 			} else if (got == 0 || (got < 0 && errno != EAGAIN &&
 						errno != EINTR)) {
@@ -471,7 +468,7 @@ static int daemon_region(struct region *r, size_t size,
 	const char *path = o && o->socket ? o->socket : getenv("VMPAGER_SOCKET");
 	const char *benv = getenv("VMPAGER_BUDGET");
 	bool user_only, registered = false;
-	int memfd, uffd = -1, sock = -1, e, send_err;
+	int memfd, uffd = -1, sock = -1, e, send_err, ownfd = -1;
 	void *p = MAP_FAILED;
 	ssize_t n;
 
@@ -534,7 +531,25 @@ static int daemon_region(struct region *r, size_t size,
 		.file_length = f ? f->length : 0,
 	};
 	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	send_err = send_hello(sock, &h, memfd, uffd, f ? f->fd : -1) ? errno : 0;
+	if (f && (fcntl(f->fd, F_GETFL) & O_APPEND)) {
+		/*
+		 * The daemon writes with pwrite(2), which appends on an
+		 * O_APPEND description: it gets a description of its own.
+		 */
+		char fdpath[64];
+
+		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", f->fd);
+		ownfd = open(fdpath, (f->rdonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+		if (ownfd < 0) {
+			seterr(errno, "reopening fd %d without O_APPEND: %s",
+			       f->fd, strerror(errno));
+			goto fail;
+		}
+	}
+	send_err = send_hello(sock, &h, memfd, uffd,
+			      ownfd >= 0 ? ownfd : f ? f->fd : -1) ? errno : 0;
+	if (ownfd >= 0)
+		close(ownfd);	/* the daemon has its copy, or none */
 	/* a refusal may have been sent, and the socket closed, before */
 	n = recv(sock, &rep, sizeof(rep), send_err ? MSG_DONTWAIT : 0);
 	if (send_err && n != sizeof(rep)) {
@@ -654,7 +669,8 @@ static void *region_create(size_t size, int flags,
 	r->user = r->base;
 	r->lost = r->forked = false;
 	r->file = f != NULL;
-	r->flush_sent = r->flush_done = r->flush_errs = 0;
+	r->flush_sent = r->flush_done = 0;
+	r->releasing = false;
 	bounds_add(r);
 	if (backend == VMP_BACKEND_DAEMON) {
 		struct epoll_event ev = {
@@ -720,7 +736,7 @@ static int daemon_flush_locked(struct region *r, uint64_t first, uint64_t n)
 		.magic = VMPD_MAGIC, .version = VMPD_VERSION,
 		.type = VMPD_FLUSH, .first = first, .npages = n,
 	};
-	uint64_t ticket, errs = r->flush_errs;
+	uint64_t ticket;
 	uint32_t gen = r->gen;
 	struct timespec dl;
 
@@ -736,7 +752,9 @@ static int daemon_flush_locked(struct region *r, uint64_t first, uint64_t n)
 			return -ETIMEDOUT;
 	if (r->gen != gen || r->lost)
 		return -EIO;
-	return r->flush_errs != errs ? r->flush_err : 0;
+	/* answers come in order; 64 more before this thread woke: unknown */
+	return r->flush_done - ticket < 64 ? r->flush_res[(ticket - 1) % 64] :
+					     -EIO;
 }
 
 int vmp_region_flush(void *addr, size_t length)
@@ -796,8 +814,10 @@ static void region_release(struct region *r)
 		int ret;
 
 		/* the daemon writes back at the end too: here, synchronously */
-		if (r->file && !r->lost &&
-		    (ret = daemon_flush_locked(r, 0, r->size / PG)))
+		r->releasing = true;
+		ret = r->file && !r->lost ?
+		      daemon_flush_locked(r, 0, r->size / PG) : 0;
+		if (ret)
 			say("libvmpager: pid %d: writing back file-backed region %#lx: %s\n",
 			    getpid(), (unsigned long)r->base, strerror(-ret));
 
@@ -815,6 +835,8 @@ static void region_release(struct region *r)
 	}
 out:
 	r->base = 0;
+	r->releasing = false;
+	pthread_cond_broadcast(&flush_cv);	/* flushes of it end: -EIO */
 }
 
 int vmp__region_free_user(void *user)

@@ -265,9 +265,15 @@ static bool admit_validate(int sock, const struct ucred *cr,
 		int acc = fcntl(fds[2], F_GETFL);
 
 		if (fstat(fds[2], &st) || !S_ISREG(st.st_mode) || acc < 0 ||
-		    (acc & O_ACCMODE) == O_WRONLY) {
+		    (acc & O_ACCMODE) == O_WRONLY || (acc & O_PATH)) {
 			refuse(sock, cr, -EINVAL,
 			       "the third fd must be a regular file open for reading");
+			return false;
+		}
+		if (acc & O_APPEND) {
+			/* pwrite(2) there appends: write-back would land at the end */
+			refuse(sock, cr, -EINVAL,
+			       "the file must not be open with O_APPEND");
 			return false;
 		}
 		if (h->file_offset % PG || !h->file_length ||

@@ -105,14 +105,19 @@ static bool page_is_zero(const void *buf)
  */
 static int cache_flush_file(struct vmpd_client *c)
 {
-	uint32_t e, prev;
+	uint32_t e, prev, kept = VMP_NIL;
 	int n = 0, freed = 0;
 
-	for (e = c->ctail; e != VMP_NIL && n < VMPD_FLUSH_BATCH; e = prev) {
+	for (e = c->ctail; e != VMP_NIL && e != kept && n < VMPD_FLUSH_BATCH;
+	     e = prev) {
 		struct vmpd_centry *x = &c->centries[e];
 
 		prev = x->prev;
-		if (!(x->flags & VMPD_CE_DIRTY)) {
+		/*
+		 * A read-only region's page can be dirty only if the client
+		 * made its own mapping writable (mprotect): never written.
+		 */
+		if (!(x->flags & VMPD_CE_DIRTY) || c->file_ro) {
 			ce_drop_clean(c, e);
 			freed++;
 			continue;
@@ -122,6 +127,8 @@ static int cache_flush_file(struct vmpd_client *c)
 			/* keep it, newest: other entries get their turn */
 			ce_unlink(c, e);
 			ce_link_head(c, e);
+			if (kept == VMP_NIL)
+				kept = e;	/* met again: all tried */
 			continue;
 		}
 		count(evict_written);

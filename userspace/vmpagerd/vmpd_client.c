@@ -359,7 +359,8 @@ static void client_sock_event(struct vmpd_client *c)
 	struct vmpd_flush buf;
 	ssize_t n;
 
-	n = recv(c->sock, &buf, sizeof(buf), MSG_DONTWAIT);
+	/* MSG_TRUNC: the real length of a longer message, which is refused */
+	n = recv(c->sock, &buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 		vmpd_client_kill(c, "connection closed");
 		return;

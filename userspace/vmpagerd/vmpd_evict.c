@@ -191,9 +191,10 @@ static unsigned int run_end(const struct victim *v, unsigned int n,
 }
 
 /*
- * The client of a file-backed region died while its dirty victim @v was
- * being evicted: vmpd_client_kill() left it to us. Its data is in its cache
- * entry, or, if the copy-out failed, still in the memfd.
+ * A file-backed region's dirty victim @v whose page left the client while
+ * it was being evicted (the client died: vmpd_client_kill() left it to us;
+ * or it was unmapped): its data is in its cache entry, or, if the copy-out
+ * failed, still in the memfd. To the file.
  */
 static void dead_write_back(struct vmpd_client *c, const struct victim *v)
 {
@@ -323,6 +324,12 @@ static unsigned int evict_batch(struct vmpd_thread *t, struct vmpd_client *c,
 		p->flags &= ~VMPD_PG_BUSY;
 		if (p->flags & VMPD_PG_GONE) {
 			/* unmapped meanwhile: page_forget() left us the frame */
+			if (c->filefd >= 0 && v[i].dirty) {
+				/* its changes go to the file, as on munmap(2) */
+				dead_write_back(c, &v[i]);
+				if (!v[i].ok)
+					punch(c, v[i].idx);
+			}
 			if (v[i].e != VMP_NIL)
 				ce_free(c, v[i].e);
 			p->frame = VMP_NIL;

@@ -29,7 +29,12 @@ static void page_forget(struct vmpd_client *c, uint64_t idx, bool punch_it)
 		if (p->slot != VMP_NIL)
 			vmp_uswap_free(vmpd.swap, p->slot);
 		p->slot = VMP_NIL;
-		if (punch_it)
+		/*
+		 * A file-backed region's page is being copied out: punching it
+		 * now could hand the copy a hole; the evictor punches it after
+		 * its copy and writes it back (evict_batch(), GONE).
+		 */
+		if (punch_it && c->filefd < 0)
 			punch(c, idx);
 		return;
 	}

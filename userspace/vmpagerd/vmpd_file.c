@@ -20,6 +20,7 @@
  * c->lock held.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -82,6 +83,11 @@ int file_write_page(struct vmpd_client *c, uint64_t idx, const void *buf)
 
 	if (c->file_ro)
 		return -EROFS;
+	/* pwrite(2) of an O_APPEND description appends, whatever the offset */
+	if (fcntl(c->filefd, F_GETFL) & O_APPEND) {
+		res = -EINVAL;
+		want = 0;
+	}
 	while (done < want) {
 		r = pwrite(c->filefd, (const char *)buf + done, want - done,
 			   (off_t)(c->foff + idx * PG + done));
@@ -150,8 +156,16 @@ static int flush_page(struct vmpd_client *c, uint64_t idx, void *buf,
 	if (pread(c->memfd, buf, PG, (off_t)(idx * PG)) != PG)
 		return errno ? -errno : -EIO;
 	ret = file_write_page(c, idx, buf);
-	if (!ret && (p->flags & VMPD_PG_WP))
+	/*
+	 * Written: clean, if no write can follow unseen (write-protected, or
+	 * no mapping of the client's left); a page still writable stays dirty
+	 * for eviction, which tests the WP flag too.
+	 */
+	if (!ret)
 		p->flags &= ~VMPD_PG_DIRTY;
+	/* without @wp (the client's end, an unmapped page) no writer is left */
+	if (!ret && !wp)
+		p->flags |= VMPD_PG_WP;
 	return ret;
 }
 
@@ -196,9 +210,11 @@ int vmpd_file_flush(struct vmpd_client *c, uint64_t first, uint64_t n,
 			usleep(100);
 			pthread_mutex_lock(&c->lock);
 			wait_evictor(c);
+			if (c->dead)
+				return -ESRCH;
 		}
 		if (r)
-			ret = r;
+			ret = r == -EAGAIN ? -EIO : r;
 	}
 	if (sync && !ret && fdatasync(c->filefd))
 		ret = -errno;
@@ -213,8 +229,8 @@ void vmpd_file_sock_msg(struct vmpd_client *c, const void *msg, size_t len)
 	const struct vmpd_flush *f = msg;
 
 	if (len != sizeof(*f) || f->magic != VMPD_MAGIC ||
-	    f->type != VMPD_FLUSH || f->flags || f->reserved[0] ||
-	    f->reserved[1]) {
+	    f->version != VMPD_VERSION || f->type != VMPD_FLUSH || f->flags ||
+	    f->reserved[0] || f->reserved[1]) {
 		warn("pid %d: unexpected %zu bytes on the socket", c->pid, len);
 		r.error = -EPROTO;
 	} else if (c->filefd < 0) {
