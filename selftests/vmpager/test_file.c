@@ -162,6 +162,18 @@ TEST_F(file, reads_the_file_larger_than_the_pool)
 	EXPECT_EQ((__u64)NPG, oi.file_pages);
 	EXPECT_EQ(VMPAGER_OBJ_FILE, oi.flags);
 	EXPECT_EQ(0ULL, (unsigned long long)oi.swapped);
+	/* debugfs objects: the last column */
+	if (vmp_debugfs_mounted()) {
+		char *objs = vmp_read_file(DFS "/objects"), want[64];
+
+		ASSERT_NE(NULL, objs);
+		EXPECT_NE(NULL, strstr(objs, "faults file_pages\n"));
+		snprintf(want, sizeof(want), "\n%llu ", (unsigned long long)oi.id);
+		EXPECT_NE(NULL, strstr(objs, want)) TH_LOG("%s", objs);
+		snprintf(want, sizeof(want), " %d\n", NPG);
+		EXPECT_NE(NULL, strstr(objs, want)) TH_LOG("%s", objs);
+		free(objs);
+	}
 }
 
 /* One past the file range: SIGBUS, as past the end of a file mapping. */

@@ -1321,8 +1321,25 @@ TEST(fixture_formats)
 	ASSERT_EQ(0, tab_parse(&t, r.out, "ID"));
 	EXPECT_EQ(1, t.nrows);
 	EXPECT_STREQ("6", tab_get(&t, 0, "resident"));
+	EXPECT_STREQ("-", tab_get(&t, 0, "file_pages"));	/* ABI 2.0 */
 	EXPECT_STREQ("-", tab_get(&t, 0, "pids"));
 	tab_free(&t);
+	run_free(&r);
+	/* ABI 2.1: a file-backed object's file range */
+	fix_file("objects", "id size resident swapped mappers faults file_pages\n"
+		 "4 10 6 4 0 12 0\n5 768 256 0 1 900 768\n");
+	r = ctl("objects");
+	EXPECT_OK(r);
+	ASSERT_EQ(0, tab_parse(&t, r.out, "ID"));
+	EXPECT_EQ(2, t.nrows);
+	EXPECT_STREQ("0", tab_get(&t, 0, "file_pages"));
+	EXPECT_STREQ("768", tab_get(&t, 1, "file_pages"));
+	EXPECT_STREQ("256", tab_get(&t, 1, "resident"));
+	tab_free(&t);
+	run_free(&r);
+	r = ctl("-j objects");
+	EXPECT_OK(r);
+	EXPECT_NE(NULL, strstr(r.out, "\"faults\":900,\"file_pages\":768}")) TH_LOG("%s", r.out);
 	run_free(&r);
 
 	fix_file("swap", "key value\nslots 64\nused 3\nfree 61\ncursor 3\n"

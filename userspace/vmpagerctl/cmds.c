@@ -174,7 +174,6 @@ static int doc_table(const char *file, const char *hdr, struct vc_doc *d,
 	return VC_OK;
 }
 
-#define OBJECTS_HDR	"id size resident swapped mappers faults"
 #define MAPPERS_HDR	"id pid start end pgoff kind"
 
 /* Is pid one of the comma-separated pids in list? */
@@ -217,12 +216,13 @@ int vc_cmd_objects(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const cols[] = {
-		"id", "size", "resident", "swapped", "mappers", "faults", "pids",
+		"id", "size", "resident", "swapped", "mappers", "faults",
+		"file_pages", "pids",
 	};
 	struct vc_doc od, md;
 	struct vc_tab ot, mt, out;
 	bool with_maps = false, have_maps;
-	int opt, r, c;
+	int opt, r, c, h;
 
 	while ((opt = getopt_long(argc, argv, "+mjh", lopts, NULL)) != -1) {
 		switch (opt) {
@@ -241,20 +241,34 @@ int vc_cmd_objects(int argc, char **argv)
 	}
 	if (optind < argc)
 		return vc_usage_err("objects", "unexpected argument '%s'", argv[optind]);
-	if (doc_table("objects", OBJECTS_HDR, &od, &ot))
+	/* a module of ABI 2.0 has no file_pages column: "-" */
+	if (vc_doc_get("objects", &od))
 		return VC_ERR;
+	h = vc_doc_find(&od, 0, OBJECTS_HDR);
+	if (h < 0)
+		h = vc_doc_find(&od, 0, OBJECTS_HDR_2_0);
+	if (h < 0) {
+		vc_doc_free(&od);
+		return bad_format("objects", OBJECTS_HDR);
+	}
+	if (tab_from_doc(&ot, &od, h, NULL)) {
+		vc_doc_free(&od);
+		vc_err("out of memory");
+		return VC_ERR;
+	}
 	/* mappings are optional: an object list without pids beats none */
 	have_maps = !doc_table("mappers", MAPPERS_HDR, &md, &mt);
-	if (vc_tab_init(&out, 7, cols))
+	if (vc_tab_init(&out, 8, cols))
 		goto nomem;
 	for (r = 0; r < ot.nrows; r++) {
-		const char *cells[7];
+		const char *cells[8];
 		char pids[1024];
 
 		for (c = 0; c < 6; c++)
 			cells[c] = ot.cells[(size_t)r * ot.ncols + c];
+		cells[6] = ot.ncols > 6 ? ot.cells[(size_t)r * ot.ncols + 6] : "-";
 		object_pids(have_maps ? &mt : NULL, cells[0], pids, sizeof(pids));
-		cells[6] = pids;
+		cells[7] = pids;
 		if (vc_tab_add(&out, cells))
 			goto nomem;
 	}
@@ -264,7 +278,7 @@ int vc_cmd_objects(int argc, char **argv)
 			int m;
 
 			vc_j_open(stdout, NULL, '{');
-			for (c = 0; c < 6; c++)
+			for (c = 0; c < 6 || (c == 6 && ot.ncols > 6); c++)
 				vc_j_auto(stdout, cols[c], ot.cells[(size_t)r * ot.ncols + c]);
 			if (with_maps && have_maps) {
 				vc_j_open(stdout, "mappings", '[');

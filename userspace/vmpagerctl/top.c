@@ -99,7 +99,9 @@ static int read_objects(struct top_sample *s, const struct top_sample *prev)
 
 	if (vc_doc_get("objects", &d))
 		return VC_ERR;
-	h = vc_doc_find(&d, 0, "id size resident swapped mappers faults");
+	h = vc_doc_find(&d, 0, OBJECTS_HDR);
+	if (h < 0)
+		h = vc_doc_find(&d, 0, OBJECTS_HDR_2_0);
 	if (h < 0) {
 		vc_err("%s/objects: unexpected format", vc_dfs_dir());
 		vc_doc_free(&d);

@@ -150,4 +150,8 @@ struct vc_frame_sum {
 };
 int vc_frames_summary(struct vc_frame_sum *s);
 
+/* debugfs objects: the header of ABI 2.1, and of 2.0 (no file_pages) */
+#define OBJECTS_HDR	"id size resident swapped mappers faults file_pages"
+#define OBJECTS_HDR_2_0	"id size resident swapped mappers faults"
+
 #endif /* VMPAGERCTL_H */
