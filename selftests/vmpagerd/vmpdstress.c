@@ -9,7 +9,11 @@
  * writes with a generation per page, exact verification of the pages a
  * thread owns, reads of other threads' pages (faults on the same pages),
  * MADV_DONTNEED over ranges (REMOVE events while faults are in flight) and
- * forks whose children must not see the region (MADV_DONTFORK). The
+ * forks whose children must not see the region (MADV_DONTFORK). One
+ * client in three maps a file instead (vmp_region_map_file(), its pages
+ * prefilled with generation 1) and also flushes it now and then; whatever
+ * ended it, its file must then hold every page's last completed write
+ * (a page being written when SIGKILL came: each word old or new). The
  * supervisor kills clients with SIGKILL at random moments, stops others
  * cleanly (final full verification, region freed), switches the policy,
  * the readahead window and its mode and fault_around through the control
@@ -50,14 +54,35 @@ struct result {
 	int region_failed;	/* errno of a failed region allocation */
 	long ready;		/* 1: the region exists */
 	int done;		/* the final pass finished */
+	long flushes;		/* file clients: vmp_region_flush() calls */
+	long flush_failed;
+};
+
+/* File clients: the generation of each page's last completed write. */
+struct fstate {
+	uint32_t written[NPG];
 };
 
 static struct result *results;		/* MAP_SHARED, MAX_SLOTS entries */
+static struct fstate *fstates;		/* MAP_SHARED, MAX_SLOTS entries */
+
+/* One client in three is file-backed. */
+static bool file_slot(unsigned int slot)
+{
+	return slot % 3 == 2;
+}
+
+static void file_path(const struct vmpd_inst *d, unsigned int slot,
+		      char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/f%u", d->dir, slot);
+}
 static volatile sig_atomic_t stop;
 
 struct worker {
 	char *p;
 	uint32_t *gen;		/* generation per page; a thread owns pg % NTHREADS */
+	uint32_t *written;	/* file clients: shared copy, after each write */
 	struct result *r;
 	unsigned int tag;
 	unsigned int t;
@@ -129,6 +154,9 @@ static void *work(void *arg)
 		if (op < 45) {
 			pg = own_page(w);
 			vs_fill(w->p + (size_t)pg * VS_PG, w->tag, pg, ++w->gen[pg]);
+			if (w->written)
+				__atomic_store_n(&w->written[pg], w->gen[pg],
+						 __ATOMIC_RELEASE);
 			__atomic_add_fetch(&w->r->writes, 1, __ATOMIC_RELAXED);
 		} else if (op < 80) {
 			verify(w, own_page(w));
@@ -148,6 +176,14 @@ static void *work(void *arg)
 				__atomic_add_fetch(&w->r->dontneeds, 1, __ATOMIC_RELAXED);
 		} else if (op < 98 && w->t == 0) {
 			fork_check(w);
+		} else if (op < 98 && w->t == 1 && w->written) {
+			/* VMPD_FLUSH while the other threads write */
+			if (vmp_region_flush(w->p, (size_t)NPG * VS_PG)) {
+				__atomic_add_fetch(&w->r->flush_failed, 1, __ATOMIC_RELAXED);
+				fprintf(stderr, "# client tag %u: flush: %s\n", w->tag,
+					vmp_region_strerror());
+			}
+			__atomic_add_fetch(&w->r->flushes, 1, __ATOMIC_RELAXED);
 		} else {
 			sched_yield();
 		}
@@ -167,7 +203,23 @@ static void client(struct vmpd_inst *d, unsigned int slot, uint64_t seed)
 	char *p;
 
 	vmp_no_core();
-	p = vmpd_region(d, NPG, BUDGET);
+	if (file_slot(slot)) {
+		char path[160], budget[16];
+		int fd;
+
+		file_path(d, slot, path, sizeof(path));
+		snprintf(budget, sizeof(budget), "%d", BUDGET);
+		setenv("VMPAGER_SOCKET", d->sock, 1);
+		setenv("VMPAGER_BUDGET", budget, 1);
+		fd = open(path, O_RDWR);
+		p = fd < 0 ? NULL :
+		    vmp_region_map_file(fd, 0, (size_t)NPG * VS_PG,
+					VMP_BACKEND_DAEMON);
+		if (fd >= 0)
+			close(fd);
+	} else {
+		p = vmpd_region(d, NPG, BUDGET);
+	}
 	if (!p) {
 		r->region_failed = errno ? errno : EIO;
 		fprintf(stderr, "# client slot %u: %s\n", slot, vmp_region_strerror());
@@ -177,6 +229,9 @@ static void client(struct vmpd_inst *d, unsigned int slot, uint64_t seed)
 	gen = calloc(NPG, sizeof(*gen));
 	if (!gen)
 		_exit(2);
+	if (file_slot(slot))	/* the file's pages: generation 1 */
+		for (pg = 0; pg < NPG; pg++)
+			gen[pg] = 1;
 	/* threads do not take SIGTERM: the flag is polled */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -184,7 +239,9 @@ static void client(struct vmpd_inst *d, unsigned int slot, uint64_t seed)
 	for (t = 0; t < NTHREADS; t++) {
 		w[t] = (struct worker){ .p = p, .gen = gen, .r = r,
 					.tag = slot & 0xff, .t = t,
-					.seed = seed * 31 + t + 1 };
+					.seed = seed * 31 + t + 1,
+					.written = file_slot(slot) ?
+						   fstates[slot].written : NULL };
 		if (pthread_create(&th[t], NULL, work, &w[t]))
 			_exit(2);
 	}
@@ -201,9 +258,80 @@ static void client(struct vmpd_inst *d, unsigned int slot, uint64_t seed)
 	_exit(vmp_region_free(p) ? 3 : 0);
 }
 
+/* A file client's file: every page generation 1. 0 or -errno. */
+static int file_make(const struct vmpd_inst *d, unsigned int slot)
+{
+	char path[160], buf[VS_PG];
+	uint32_t pg;
+	int fd;
+
+	file_path(d, slot, path, sizeof(path));
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		return -errno;
+	for (pg = 0; pg < NPG; pg++) {
+		vs_fill(buf, slot & 0xff, pg, 1);
+		fstates[slot].written[pg] = 1;
+		if (pwrite(fd, buf, VS_PG, (off_t)pg * VS_PG) != VS_PG) {
+			close(fd);
+			return -EIO;
+		}
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * A file client's file, once its region is gone: every page holds its last
+ * completed write; with @torn_ok (killed), a page may mix it with the next
+ * generation word by word (SIGKILL in the middle of a fill). The number of
+ * bad pages, each reported.
+ */
+static int file_verify(const struct vmpd_inst *d, unsigned int slot,
+		       bool torn_ok)
+{
+	char path[160];
+	uint64_t buf[VS_WORDS];
+	int fd, bad = 0;
+	uint32_t pg;
+	size_t w;
+
+	file_path(d, slot, path, sizeof(path));
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return NPG;
+	for (pg = 0; pg < NPG; pg++) {
+		uint32_t g = fstates[slot].written[pg];
+		uint64_t h0 = vs_hdr(slot & 0xff, pg, g);
+		uint64_t h1 = vs_hdr(slot & 0xff, pg, g + 1);
+
+		if (pread(fd, buf, VS_PG, (off_t)pg * VS_PG) != VS_PG) {
+			bad++;
+			continue;
+		}
+		for (w = 0; w < VS_WORDS; w++)
+			if (buf[w] != vs_word(h0, w) &&
+			    (!torn_ok || buf[w] != vs_word(h1, w)))
+				break;
+		if (w < VS_WORDS) {
+			bad++;
+			fprintf(stderr, "# file client slot %u page %u: word %zu is neither generation %u%s (header %#llx)\n",
+				slot, pg, w, g, torn_ok ? " nor the next" : "",
+				(unsigned long long)buf[0]);
+		}
+	}
+	close(fd);
+	unlink(path);
+	return bad;
+}
+
 static pid_t spawn(struct vmpd_inst *d, unsigned int slot, uint64_t seed)
 {
-	pid_t pid = fork();
+	pid_t pid;
+
+	if (file_slot(slot) && file_make(d, slot))
+		return -1;
+	pid = fork();
 
 	if (pid == 0)
 		client(d, slot, seed);
@@ -245,7 +373,8 @@ TEST_F_TIMEOUT(run, daemon_clients_under_kills_and_knob_changes, 7200)
 						"clockpro", "adaptive" };
 	const char *e = getenv("VMPD_STRESS_SECS");
 	unsigned int secs = e && *e ? (unsigned int)atoi(e) : 20;
-	unsigned int nslots = 0, i, kills = 0, exits = 0, knobs = 0;
+	unsigned int nslots = 0, i, kills = 0, exits = 0, knobs = 0, nfiles = 0;
+	int fbad = 0;
 	long long faults, ins, outs, exited;
 	pid_t pids[NCLIENTS];
 	unsigned int slots[NCLIENTS];
@@ -263,6 +392,9 @@ TEST_F_TIMEOUT(run, daemon_clients_under_kills_and_knob_changes, 7200)
 	results = mmap(NULL, MAX_SLOTS * sizeof(*results), PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, results);
+	fstates = mmap(NULL, MAX_SLOTS * sizeof(*fstates), PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, fstates);
 	snprintf(extra, sizeof(extra), "--frames %d --client-frames %d --client-cache 32 --threads 3 --log-level info",
 		 GLOBAL, BUDGET);
 	r = vmpd_start(&d, extra);
@@ -334,6 +466,19 @@ knob:
 	}
 	for (i = 0; i < 250 && vmpd_stat(&d, "clients"); i++)
 		usleep(20000);
+	/* every region is gone: the files hold what their clients wrote */
+	for (i = 0; i < nslots; i++) {
+		char path[160];
+
+		if (file_slot(i) && !results[i].ready) {
+			file_path(&d, i, path, sizeof(path));
+			unlink(path);	/* killed before its region existed */
+		}
+		if (!file_slot(i) || !results[i].ready)
+			continue;
+		fbad += file_verify(&d, i, !results[i].done);
+		nfiles++;
+	}
 	faults = vmpd_stat(&d, "faults");
 	ins = vmpd_stat(&d, "swap_ins");
 	outs = vmpd_stat(&d, "swap_outs");
@@ -345,6 +490,11 @@ knob:
 	TH_LOG("vmpagerd: %lld faults, %lld swap-ins, %lld swap-outs, %lld clients exited, %lld REMOVE events, %lld stale epoll events dropped",
 	       faults, ins, outs, exited, vmpd_stat(&d, "events_remove"),
 	       vmpd_stat(&d, "events_stale"));
+	TH_LOG("file clients: %u files verified, %d bad pages, %ld flushes (%ld failed)",
+	       nfiles, fbad, SUM(nslots, flushes), SUM(nslots, flush_failed));
+	EXPECT_EQ(0, fbad);
+	EXPECT_LT(0u, nfiles);
+	EXPECT_EQ(0, SUM(nslots, flush_failed));
 	for (i = 0; i < nslots; i++)
 		EXPECT_EQ(0, results[i].region_failed) TH_LOG("slot %u", i);
 	EXPECT_EQ(0, SUM(nslots, corrupt));
@@ -363,6 +513,7 @@ knob:
 		vmpd_dump_problems(&d);
 	EXPECT_EQ(0, vmpd_stop(&d)) TH_LOG("vmpagerd did not exit cleanly on SIGTERM");
 	munmap(results, MAX_SLOTS * sizeof(*results));
+	munmap(fstates, MAX_SLOTS * sizeof(*fstates));
 }
 
 TEST_HARNESS_MAIN

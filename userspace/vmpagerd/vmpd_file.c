@@ -124,8 +124,10 @@ static void wait_evictor(struct vmpd_client *c)
  * Write back page @idx if it is dirty: a cached copy from its buffer; a
  * resident page write-protected first (unless the client has no mapping
  * of it), so that a write after the copy is a WP fault that dirties it
- * again. 0 (clean now, or nothing to do) or -errno; -EAGAIN: an event is
- * pending, try again once it has been served.
+ * again. When the write protection cannot be had now (an event pending:
+ * EAGAIN), the page is written all the same and stays dirty: what the
+ * client wrote before is in the file, and the next write-back writes the
+ * rest. 0 (written, or nothing to do) or -errno.
  */
 static int flush_page(struct vmpd_client *c, uint64_t idx, void *buf,
 		      bool wp)
@@ -149,9 +151,10 @@ static int flush_page(struct vmpd_client *c, uint64_t idx, void *buf,
 		return 0;
 	if (wp && !(p->flags & VMPD_PG_WP) && idx_to_addr(c, idx, &addr)) {
 		ret = uffd_wp(c, addr, true);
-		if (ret)
+		if (ret && ret != -EAGAIN)
 			return ret;
-		p->flags |= VMPD_PG_WP;
+		if (!ret)
+			p->flags |= VMPD_PG_WP;
 	}
 	if (pread(c->memfd, buf, PG, (off_t)(idx * PG)) != PG)
 		return errno ? -errno : -EIO;
@@ -161,11 +164,11 @@ static int flush_page(struct vmpd_client *c, uint64_t idx, void *buf,
 	 * no mapping of the client's left); a page still writable stays dirty
 	 * for eviction, which tests the WP flag too.
 	 */
-	if (!ret)
-		p->flags &= ~VMPD_PG_DIRTY;
 	/* without @wp (the client's end, an unmapped page) no writer is left */
 	if (!ret && !wp)
 		p->flags |= VMPD_PG_WP;
+	if (!ret && (p->flags & VMPD_PG_WP))
+		p->flags &= ~VMPD_PG_DIRTY;
 	return ret;
 }
 
@@ -192,7 +195,7 @@ int vmpd_file_flush(struct vmpd_client *c, uint64_t first, uint64_t n,
 {
 	static __thread char buf[PG] __attribute__((aligned(64)));
 	uint64_t idx, end;
-	int ret = 0, r, tries;
+	int ret = 0, r;
 
 	if (c->filefd < 0 || c->file_ro)
 		return 0;
@@ -201,20 +204,9 @@ int vmpd_file_flush(struct vmpd_client *c, uint64_t first, uint64_t n,
 	if (!final)
 		wait_evictor(c);
 	for (idx = first; idx < end && (final || !c->dead); idx++) {
-		for (tries = 0;; tries++) {
-			r = flush_page(c, idx, buf, sync);
-			if (r != -EAGAIN || final || tries == 1000)
-				break;
-			/* an event waits for the thread serving the client */
-			pthread_mutex_unlock(&c->lock);
-			usleep(100);
-			pthread_mutex_lock(&c->lock);
-			wait_evictor(c);
-			if (c->dead)
-				return -ESRCH;
-		}
+		r = flush_page(c, idx, buf, sync);
 		if (r)
-			ret = r == -EAGAIN ? -EIO : r;
+			ret = r;
 	}
 	if (sync && !ret && fdatasync(c->filefd))
 		ret = -errno;
@@ -246,7 +238,13 @@ void vmpd_file_sock_msg(struct vmpd_client *c, const void *msg, size_t len)
 			snprintf(r.text, sizeof(r.text), "write-back: %s",
 				 strerror(-r.error));
 	}
-	if (vmpd_send_reply(c, c->sock, &r))
-		warn("pid %d: flush answer not sent: %s", c->pid,
-		     strerror(errno));
+	if (vmpd_send_reply(c, c->sock, &r)) {
+		/* a client gone meanwhile (EPIPE) is no news */
+		if (errno == EPIPE || errno == ECONNRESET)
+			dbg("pid %d: flush answer not sent: %s", c->pid,
+			    strerror(errno));
+		else
+			warn("pid %d: flush answer not sent: %s", c->pid,
+			     strerror(errno));
+	}
 }
