@@ -28,6 +28,10 @@
  *      and shrink, mprotect read-only and back, partial munmap, MADV_DONTNEED,
  *      mlock/munlock, and MADV_DONTNEED/COLD/PAGEOUT on the main mappings
  *      while the other threads fault there
+ * The last shared object (of two or more) is file-backed: bound by
+ * VMPAGER_IOC_MAP_FILE to a sparse file (never-written pages read as zeros
+ * from it, as anonymous ones do), so its evictions are write-backs; once it
+ * is released its file must hold every page's final generation.
  * The supervisor meanwhile SIGKILLs random workers (respawning them), writes
  * random policies, watermarks and readahead windows to debugfs, tries to
  * unload the busy module (must be refused) and checks the pool's accounting.
@@ -964,7 +968,7 @@ result(int ok, const char *name, const char *fmt, ...)
 	fflush(stdout);
 }
 
-#define NTESTS 10
+#define NTESTS 11
 
 /* Stop the workers: flag, then wait up to @secs, then SIGKILL (a hang). */
 static void stop_workers(unsigned int secs)
@@ -1260,7 +1264,8 @@ static long stat_by_name(const struct vmpager_global_info *gi, const char *name)
 
 int main(int argc, char **argv)
 {
-	char params[512], swapfile[256];
+	char params[512], swapfile[256], filepath[256];
+	int filefd = -1;
 	struct vmpager_global_info g0, g1;
 	uint64_t rng, bad_final;
 	double t0, tprog, end;
@@ -1365,6 +1370,20 @@ int main(int argc, char **argv)
 		fds[o] = open(VMPAGER_DEVICE, O_RDWR);
 		if (fds[o] < 0) {
 			printf("# open %s: %s\nBail out!\n", VMPAGER_DEVICE, strerror(errno));
+			return 1;
+		}
+	}
+	/* the last object maps a sparse file (zeros, as anonymous pages read) */
+	snprintf(filepath, sizeof(filepath), "%s/vmpstress-%d.obj", vs_swapdir(), getpid());
+	if (cfg.nobj >= 2) {
+		struct vmpager_map_file mf = { .length = objpages * VS_PG };
+
+		filefd = open(filepath, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		mf.fd = filefd;
+		if (filefd < 0 || ftruncate(filefd, (off_t)(objpages * VS_PG)) ||
+		    ioctl(fds[cfg.nobj - 1], VMPAGER_IOC_MAP_FILE, &mf)) {
+			printf("# file-backed object on %s: %s\nBail out!\n", filepath,
+			       strerror(errno));
 			return 1;
 		}
 	}
@@ -1496,6 +1515,34 @@ int main(int argc, char **argv)
 		if (r || (g1.nr_objects == 1 && g1.resident_pages == 0))
 			break;
 		vs_sleep_ms(10);
+	}
+	/* 11: the file-backed object is gone: its file holds every page */
+	if (filefd >= 0) {
+		uint64_t *buf = aligned_alloc(VS_PG, VS_PG), gi, fbad = 0, fok = 0;
+		unsigned int fo = cfg.nobj - 1;
+
+		for (gi = (uint64_t)fo * objpages; buf && gi < total; gi++) {
+			long w = -2;
+
+			if (pread(filefd, buf, VS_PG, (off_t)(gi_page(gi) * VS_PG)) == VS_PG)
+				w = vs_check(buf, gi_tag(gi), gi_page(gi), sh->seq[gi] >> 1);
+			if (w != -1) {
+				if (fbad++ < 5)
+					printf("# file page %llu: word %ld differs from generation %llu\n",
+					       (unsigned long long)gi_page(gi), w,
+					       (unsigned long long)(sh->seq[gi] >> 1));
+			} else {
+				fok++;
+			}
+		}
+		result(buf && !fbad && fok == objpages, "file_object",
+		       "%llu of %llu pages of the file-backed object exact in its file",
+		       (unsigned long long)fok, (unsigned long long)objpages);
+		free(buf);
+		close(filefd);
+		unlink(filepath);
+	} else {
+		result(-1, "file_object", "one object only");
 	}
 	close(fds[0]);
 	fd = open(VMPAGER_DEVICE, O_RDWR);
