@@ -638,7 +638,13 @@ TEST_F_TIMEOUT(pool64k, switch_and_dump_a_large_pool_under_faults, 600)
 		snprintf(want, sizeof(want), "[%s]", pols[k]);
 		EXPECT_NE(NULL, strstr(cur, want)) TH_LOG("policy: %s", cur);
 		free(cur);
-		/* under faults frames move between batches: only that it reads */
+		/*
+		 * under faults frames move between batches: only that it
+		 * reads; after every third switch and the last (each dump of
+		 * 64K frames takes about 18 s on the debug kernel)
+		 */
+		if (k % 3 && k + 1 < (int)(sizeof(pols) / sizeof(pols[0])))
+			continue;
 		ASSERT_EQ(0, lru_account(&listed, &lens, &dups, &changed));
 		TH_LOG("  dump under faults: %llu frames listed, %d lists changed while read",
 		       (unsigned long long)listed, changed);
