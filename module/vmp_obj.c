@@ -570,6 +570,26 @@ static int vmp_file_read_locked(struct vmp_obj *obj, struct page *page,
 }
 
 /*
+ * New frame @page of page @index (locked, with the fault's reference) was
+ * read, from swap or from the object's file, with result @ret: it goes on
+ * the policy's lists either way; returns it, or an ERR_PTR after letting
+ * it go (a failed read stays in the object, not up to date).
+ */
+static struct page *vmp_major_done(struct vmp_obj *obj, struct page *page,
+				   pgoff_t index, int ret,
+				   enum vmp_fault_kind *kind)
+{
+	vmp_frame_activate(obj, page, index, false);
+	if (ret) {
+		unlock_page(page);
+		put_page(page);
+		return ERR_PTR(ret);
+	}
+	*kind = VMP_MAJOR;
+	return page;
+}
+
+/*
  * Find, create or swap in page @index of @obj. Returns it locked, with a
  * reference for the caller, or an ERR_PTR: -ENOMEM when no frame could be
  * had, -EIO when its swap read failed. *kind says how it was served.
@@ -634,15 +654,9 @@ retry:
 			return ERR_PTR(-ENOMEM);
 		}
 		get_page(page);		/* the fault's reference */
-		ret = vmp_swap_in_locked(obj, page, index, true);
-		vmp_frame_activate(obj, page, index, false);
-		if (ret) {
-			unlock_page(page);
-			put_page(page);
-			return ERR_PTR(ret);
-		}
-		*kind = VMP_MAJOR;
-		return page;
+		return vmp_major_done(obj, page, index,
+				      vmp_swap_in_locked(obj, page, index, true),
+				      kind);
 	}
 
 	page = vmp_frame_alloc(obj, index);
@@ -664,17 +678,10 @@ retry:
 		goto retry;
 	}
 	atomic_long_inc(&obj->resident);
-	if (obj->backing) {
-		ret = vmp_file_read_locked(obj, page, index, true);
-		vmp_frame_activate(obj, page, index, false);
-		if (ret) {
-			unlock_page(page);
-			put_page(page);
-			return ERR_PTR(ret);
-		}
-		*kind = VMP_MAJOR;
-		return page;
-	}
+	if (obj->backing)
+		return vmp_major_done(obj, page, index,
+				      vmp_file_read_locked(obj, page, index, true),
+				      kind);
 	vmp_frame_activate(obj, page, index, false);
 	*kind = VMP_ZERO;
 	return page;
