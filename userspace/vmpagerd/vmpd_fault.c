@@ -399,7 +399,7 @@ static int fault_missing(struct vmpd_thread *t, struct vmpd_client *c,
 	struct around a = { .n = 0 };
 	unsigned int fa, w, done = 0;
 	uint32_t f, e = VMP_NIL;
-	const char *src;
+	const char *src, *why = NULL;
 	bool dirty = write, rest_dirty, ra = false, guessed = false;
 	uint64_t t0;
 	int ret;
@@ -438,28 +438,24 @@ static int fault_missing(struct vmpd_thread *t, struct vmpd_client *c,
 		else
 			src = swap_in(t, c, idx, w, &e);
 		count_n(fault_read_ns, vmpd_now_ns() - t0);
-		if (!src) {
-			if (f != VMP_NIL)
-				frame_release(c, f);
-			page_lost(c, addr, "swap read failed");
-			return 0;
-		}
+		why = "swap read failed";
 	} else if (c->filefd >= 0) {
 		/* a file-backed region's page: the file's bytes, one page */
 		t0 = vmpd_now_ns();
 		src = file_read_page(t, c, idx);
 		count_n(fault_read_ns, vmpd_now_ns() - t0);
-		if (!src) {
-			if (f != VMP_NIL)
-				frame_release(c, f);
-			page_lost(c, addr, "read from the region's file failed");
-			return 0;
-		}
+		why = "read from the region's file failed";
 	} else {
 		if (fa && f != VMP_NIL)
 			around_plan(c, addr, idx, around_window(c, idx, false),
 				    &a);
 		src = zero_run;
+	}
+	if (!src) {
+		if (f != VMP_NIL)
+			frame_release(c, f);
+		page_lost(c, addr, why);
+		return 0;
 	}
 	if (!dirty && !c->file_ro && guess_dirty(c))
 		dirty = guessed = true;
