@@ -146,11 +146,10 @@ static inline long long vmpd_stat(struct vmpd_inst *d, const char *name)
  * Start a daemon with the default test settings plus @extra (a
  * space-separated option string, may be NULL). 0 or -errno.
  */
+static inline int vmpd_spawn(struct vmpd_inst *d, const char *extra);
+
 static inline int vmpd_start(struct vmpd_inst *d, const char *extra)
 {
-	char args[1024], swap0[192], swap1[192], *argv[64], *save = NULL, *w;
-	int argc = 0, i, fd;
-
 	memset(d, 0, sizeof(*d));
 	snprintf(d->dir, sizeof(d->dir), "%s/vmpd-test.XXXXXX", vmpd_scratch());
 	if (!mkdtemp(d->dir))
@@ -158,6 +157,18 @@ static inline int vmpd_start(struct vmpd_inst *d, const char *extra)
 	snprintf(d->sock, sizeof(d->sock), "%s/sock", d->dir);
 	snprintf(d->ctl, sizeof(d->ctl), "%s/ctl", d->dir);
 	snprintf(d->log, sizeof(d->log), "%s/log", d->dir);
+	return vmpd_spawn(d, extra);
+}
+
+/*
+ * Start a daemon in @d's directory (its swap files, sockets and log;
+ * the log is appended to): vmpd_start(), or a restart. 0 or -errno.
+ */
+static inline int vmpd_spawn(struct vmpd_inst *d, const char *extra)
+{
+	char args[1024], swap0[192], swap1[192], *argv[64], *save = NULL, *w;
+	int argc = 0, i, fd;
+
 	snprintf(swap0, sizeof(swap0), "%s/swap0", d->dir);
 	snprintf(swap1, sizeof(swap1), "%s/swap1", d->dir);
 	/* $VMPD_EXTRA: more options for every daemon (e.g. "--threads 1") */
@@ -174,7 +185,7 @@ static inline int vmpd_start(struct vmpd_inst *d, const char *extra)
 	if (d->pid < 0)
 		return -errno;
 	if (d->pid == 0) {
-		fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
 		if (fd >= 0) {
 			dup2(fd, STDERR_FILENO);
 			dup2(fd, STDOUT_FILENO);

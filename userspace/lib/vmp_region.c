@@ -9,10 +9,15 @@
  * Daemon regions: see vmpd_proto.h for the handshake. A watchdog thread
  * (started with the first daemon region) polls the regions' sockets: a
  * VMPD_LOST message poisons that one page (an empty memfd mapped over it:
- * SIGBUS); the daemon's end closing loses every page of the region
- * (truncate the memfd to 0: SIGBUS everywhere; unregister: wakes threads
- * blocked in a fault, which then get SIGBUS; drain the queue: completes
- * events other threads wait for in munmap/madvise).
+ * SIGBUS). When the daemon's end closes and its welcome named the region
+ * (a token: the daemon keeps state across a restart), the region is
+ * detached: its faults stay blocked in the kernel while the watchdog
+ * connects again every RETRY_MS and sends the hello with
+ * VMPD_HELLO_REATTACH, for up to VMPAGER_REATTACH_MS (default 30000). A
+ * region that no daemon takes back in time, or whose daemon kept no
+ * state, is lost: truncate the memfd to 0 (SIGBUS everywhere), unregister
+ * (wakes threads blocked in a fault, which then get SIGBUS), drain the
+ * queue (completes events other threads wait for in munmap/madvise).
  *
  * Fork: regions are MADV_DONTFORK (the child has nothing mapped there).
  * The child's copies of the region fds are closed by an atfork handler and
@@ -46,6 +51,8 @@
 #define PG		4096ul
 #define MAX_REGIONS	4096
 #define DEVICE		"/dev/vmpager"
+#define RETRY_MS	50		/* a detached region's reconnect interval */
+#define REATTACH_MS	30000		/* VMPAGER_REATTACH_MS's default */
 
 struct region {
 	uintptr_t base;		/* 0: free entry */
@@ -63,6 +70,13 @@ struct region {
 	/* daemon, file-backed: VMPD_FLUSH requests sent, answers received */
 	uint64_t flush_sent, flush_done;
 	int flush_res[64];	/* answer n's error at n % 64 */
+	/* daemon: what a re-attach sends again (token 0: not possible) */
+	uint64_t token;
+	struct vmpd_hello hello;
+	int filefd;		/* file-backed: the file, ours; else -1 */
+	char socket[108];	/* the daemon's socket, asked by the options */
+	bool detached;		/* the daemon went away: waiting for the next */
+	uint64_t detach_end;	/* CLOCK_MONOTONIC ms: then it is lost */
 };
 
 static pthread_cond_t flush_cv = PTHREAD_COND_INITIALIZER;	/* with lock */
@@ -201,7 +215,7 @@ static void region_lose_locked(struct region *r, const char *why)
 	/* wake threads blocked in a fault; no more events or faults here */
 	ioctl(r->uffd, UFFDIO_UNREGISTER, &rg);
 	drain_uffd(r->uffd);
-	if (wd_epfd >= 0)
+	if (wd_epfd >= 0 && r->sock >= 0)
 		epoll_ctl(wd_epfd, EPOLL_CTL_DEL, r->sock, NULL);
 	say("libvmpager: pid %d: %s: region %#lx (%zu bytes) is lost; accesses raise SIGBUS\n",
 	    getpid(), why, (unsigned long)r->base, r->size);
@@ -227,13 +241,139 @@ static void region_poison_locked(struct region *r, uintptr_t addr,
 		region_lose_locked(r, "cannot poison a lost page");
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int send_hello(int sock, const struct vmpd_hello *h, int memfd,
+		      int uffd, int filefd);
+
+/* How long a detached region waits: VMPAGER_REATTACH_MS, 0 = never. */
+static uint64_t reattach_ms(void)
+{
+	const char *e = getenv("VMPAGER_REATTACH_MS");
+
+	return e && *e ? strtoull(e, NULL, 0) : REATTACH_MS;
+}
+
+/*
+ * The daemon's end closed: wait for the next daemon if this one kept the
+ * region's state, else lose the region. Lock held.
+ */
+static void region_gone_locked(struct region *r, const char *why)
+{
+	uint64_t ms = reattach_ms();
+
+	if (!r->token || !ms) {
+		region_lose_locked(r, why);
+		return;
+	}
+	if (wd_epfd >= 0)
+		epoll_ctl(wd_epfd, EPOLL_CTL_DEL, r->sock, NULL);
+	close(r->sock);
+	r->sock = -1;
+	r->detached = true;
+	r->detach_end = now_ms() + ms;
+	/* write-backs asked of the dead daemon: their answers never come */
+	while (r->flush_done < r->flush_sent)
+		r->flush_res[r->flush_done++ % 64] = -ECONNRESET;
+	pthread_cond_broadcast(&flush_cv);
+	say("libvmpager: pid %d: %s: region %#lx (%zu bytes) waits up to %llu ms for vmpagerd to take it back; its faults wait too\n",
+	    getpid(), why, (unsigned long)r->base, r->size,
+	    (unsigned long long)ms);
+}
+
+/*
+ * One attempt to hand detached region @r (at index @i) to a daemon: true
+ * when it is settled (served again, or lost), false to try again later.
+ * Lock held.
+ */
+static bool region_reattach_locked(struct region *r, int i)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = 10 };
+	const char *path = getenv("VMPAGER_SOCKET");
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
+	struct vmpd_reply rep;
+	struct vmpd_hello h = r->hello;
+	char why[200];
+	ssize_t n;
+	int sock;
+
+	if (!path || !*path)
+		path = r->socket[0] ? r->socket : VMPD_SOCKET_DEFAULT;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (sock < 0 || connect(sock, (struct sockaddr *)&sa, sizeof(sa))) {
+		if (sock >= 0)
+			close(sock);
+		if (now_ms() < r->detach_end)
+			return false;
+		region_lose_locked(r, "vmpagerd did not come back in time (VMPAGER_REATTACH_MS)");
+		return true;
+	}
+	h.flags |= VMPD_HELLO_REATTACH;
+	h.token = r->token;
+	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	n = send_hello(sock, &h, r->fd, r->uffd, r->filefd) ? -1 :
+	    recv(sock, &rep, sizeof(rep), 0);
+	if (n != sizeof(rep) || rep.magic != VMPD_MAGIC) {
+		/*
+		 * No answer: the dying daemon's listening socket took the
+		 * connection and closed (ECONNRESET), or a daemon died
+		 * answering. Only a daemon's answer is final.
+		 */
+		close(sock);
+		if (now_ms() < r->detach_end)
+			return false;
+		snprintf(why, sizeof(why),
+			 "no answer from vmpagerd to the re-attach: %s",
+			 n < 0 ? strerror(errno) : "short message");
+		region_lose_locked(r, why);
+		return true;
+	}
+	if (rep.type != VMPD_WELCOME) {
+		rep.text[sizeof(rep.text) - 1] = '\0';
+		snprintf(why, sizeof(why),
+			 "vmpagerd refused to take the region back: %s",
+			 rep.text);
+		close(sock);
+		region_lose_locked(r, why);
+		return true;
+	}
+	r->sock = sock;
+	r->detached = false;
+	r->token = rep.token;
+	ev.data.u64 = (uint64_t)r->gen << 32 | (uint32_t)i;
+	if (wd_epfd >= 0)
+		epoll_ctl(wd_epfd, EPOLL_CTL_ADD, sock, &ev);
+	say("libvmpager: pid %d: region %#lx re-attached to vmpagerd\n",
+	    getpid(), (unsigned long)r->base);
+	return true;
+}
+
 static void *watchdog(void *arg)
 {
 	struct epoll_event evs[8];
 	int i, n, epfd = (int)(intptr_t)arg;
 
 	for (;;) {
-		n = epoll_wait(epfd, evs, 8, -1);
+		bool waiting = false;
+
+		pthread_mutex_lock(&lock);
+		for (i = 0; i < nregions; i++) {
+			struct region *r = &regions[i];
+
+			if (r->base && r->detached && !r->lost && !r->forked &&
+			    !region_reattach_locked(r, i))
+				waiting = true;
+		}
+		pthread_mutex_unlock(&lock);
+		n = epoll_wait(epfd, evs, 8, waiting ? RETRY_MS : -1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -247,7 +387,8 @@ static void *watchdog(void *arg)
 
 			pthread_mutex_lock(&lock);
 			r = idx < MAX_REGIONS ? &regions[idx] : NULL;
-			if (!r || !r->base || r->gen != gen || r->lost) {
+			if (!r || !r->base || r->gen != gen || r->lost ||
+			    r->detached) {
 				pthread_mutex_unlock(&lock);
 				continue;
 			}
@@ -262,9 +403,9 @@ static void *watchdog(void *arg)
 				pthread_cond_broadcast(&flush_cv);
 			} else if (got == 0 || (got < 0 && errno != EAGAIN &&
 						errno != EINTR)) {
-				region_lose_locked(r, "lost the connection to vmpagerd");
+				region_gone_locked(r, "lost the connection to vmpagerd");
 			} else if (evs[i].events & (EPOLLHUP | EPOLLERR)) {
-				region_lose_locked(r, "vmpagerd hung up");
+				region_gone_locked(r, "vmpagerd hung up");
 			}
 			pthread_mutex_unlock(&lock);
 		}
@@ -286,7 +427,11 @@ static void atfork_child(void)
 		close(r->fd);
 		if (r->backend == VMP_BACKEND_DAEMON) {
 			close(r->uffd);
-			close(r->sock);
+			if (r->sock >= 0)
+				close(r->sock);
+			if (r->filefd >= 0)
+				close(r->filefd);
+			r->filefd = -1;
 		}
 	}
 	if (wd_epfd >= 0)
@@ -548,8 +693,6 @@ static int daemon_region(struct region *r, size_t size,
 	}
 	send_err = send_hello(sock, &h, memfd, uffd,
 			      ownfd >= 0 ? ownfd : f ? f->fd : -1) ? errno : 0;
-	if (ownfd >= 0)
-		close(ownfd);	/* the daemon has its copy, or none */
 	/* a refusal may have been sent, and the socket closed, before */
 	n = recv(sock, &rep, sizeof(rep), send_err ? MSG_DONTWAIT : 0);
 	if (send_err && n != sizeof(rep)) {
@@ -568,6 +711,17 @@ static int daemon_region(struct region *r, size_t size,
 		       "vmpagerd refused the region: %s", rep.text);
 		goto fail;
 	}
+	/* a re-attach sends the same hello and fds: the file's stays ours */
+	if (rep.token && f && ownfd < 0)
+		ownfd = fcntl(f->fd, F_DUPFD_CLOEXEC, 0);
+	if (!rep.token && ownfd >= 0) {
+		close(ownfd);	/* the daemon has its copy */
+		ownfd = -1;
+	}
+	r->token = rep.token;
+	r->hello = h;
+	r->filefd = ownfd;
+	snprintf(r->socket, sizeof(r->socket), "%s", path);
 	r->base = (uintptr_t)p;
 	r->size = size;
 	r->fd = memfd;
@@ -580,6 +734,8 @@ static int daemon_region(struct region *r, size_t size,
 
 fail:
 	e = errno;
+	if (ownfd >= 0)
+		close(ownfd);
 	if (registered) {
 		struct uffdio_range rg = { .start = (uintptr_t)p, .len = size };
 
@@ -652,6 +808,9 @@ static void *region_create(size_t size, int flags,
 	r->base = 1;
 	r->size = 0;
 	r->user = 0;
+	r->filefd = -1;
+	r->token = 0;
+	r->detached = false;
 	pthread_mutex_unlock(&lock);
 	if (backend == VMP_BACKEND_MODULE)
 		ret = module_region(r, size, f);
@@ -742,6 +901,8 @@ static int daemon_flush_locked(struct region *r, uint64_t first, uint64_t n)
 
 	if (r->lost)
 		return -EIO;
+	if (r->detached)
+		return -ENOTCONN;	/* vmpagerd is restarting */
 	if (send(r->sock, &f, sizeof(f), MSG_NOSIGNAL) != sizeof(f))
 		return -errno;
 	ticket = ++r->flush_sent;
@@ -783,7 +944,8 @@ int vmp_region_flush(void *addr, size_t length)
 		if (ret) {
 			seterr(-ret, "writing back %zu bytes at %p: %s%s", length,
 			       addr, strerror(-ret),
-			       ret == -ETIMEDOUT ? " (no answer from vmpagerd in 60 s)" : "");
+			       ret == -ETIMEDOUT ? " (no answer from vmpagerd in 60 s)" :
+			       ret == -ENOTCONN ? " (vmpagerd is restarting: try again)" : "");
 			return -1;
 		}
 		return 0;
@@ -821,7 +983,7 @@ static void region_release(struct region *r)
 			say("libvmpager: pid %d: writing back file-backed region %#lx: %s\n",
 			    getpid(), (unsigned long)r->base, strerror(-ret));
 
-		if (wd_epfd >= 0)
+		if (wd_epfd >= 0 && r->sock >= 0)
 			epoll_ctl(wd_epfd, EPOLL_CTL_DEL, r->sock, NULL);
 		/* no UNMAP event to wait for: the daemon learns from the socket */
 		if (!r->lost)
@@ -831,7 +993,12 @@ static void region_release(struct region *r)
 	close(r->fd);
 	if (r->backend == VMP_BACKEND_DAEMON) {
 		close(r->uffd);
-		close(r->sock);
+		if (r->sock >= 0)
+			close(r->sock);
+		if (r->filefd >= 0)
+			close(r->filefd);
+		r->filefd = -1;
+		r->detached = false;
 	}
 out:
 	r->base = 0;

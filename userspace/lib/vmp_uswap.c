@@ -244,6 +244,24 @@ void vmp_uswap_free(struct vmp_uswap *sw, uint64_t slot)
 	pthread_mutex_unlock(&sw->lock);
 }
 
+int vmp_uswap_reserve(struct vmp_uswap *sw, uint64_t slot)
+{
+	uint64_t bit = 1ULL << (slot % 64);
+	int ret = 0;
+
+	if (slot >= sw->nslots)
+		return -ERANGE;
+	pthread_mutex_lock(&sw->lock);
+	if (sw->bitmap[slot / 64] & bit) {
+		ret = -EEXIST;
+	} else {
+		sw->bitmap[slot / 64] |= bit;
+		__atomic_store_n(&sw->used, sw->used + 1, __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(&sw->lock);
+	return ret;
+}
+
 bool vmp_uswap_in_use(struct vmp_uswap *sw, uint64_t slot)
 {
 	bool ret;

@@ -56,6 +56,8 @@ int64_t vmp_uswap_alloc(struct vmp_uswap *sw);
 /* Return a slot. Freeing a free or out-of-range slot is reported on stderr. */
 void vmp_uswap_free(struct vmp_uswap *sw, uint64_t slot);
 bool vmp_uswap_in_use(struct vmp_uswap *sw, uint64_t slot);
+/* Mark @slot used (a restarted vmpagerd taking back its slots): 0, -ERANGE, -EEXIST. */
+int vmp_uswap_reserve(struct vmp_uswap *sw, uint64_t slot);
 
 /* Where a slot lives: its file's fd and byte offset. */
 int vmp_uswap_fd(const struct vmp_uswap *sw, uint64_t slot, off_t *off);

@@ -28,9 +28,15 @@
  * End of a region: the client unregisters the range, unmaps it and closes
  * the socket; the daemon frees everything when the socket closes or the
  * client process exits (pidfd). If the daemon's end closes first, the
- * daemon is gone: the client library truncates the memfd to 0, so every
- * access to the region raises SIGBUS, and unregisters the range, which wakes
- * threads blocked in a fault (they then get SIGBUS as well).
+ * daemon is gone. Its faults stay blocked in the kernel (the client still
+ * holds the userfaultfd) while the client connects again and sends the
+ * same hello with VMPD_HELLO_REATTACH and the token of its welcome, with
+ * the same fds: a daemon that kept the region's state (its state_dir)
+ * answers VMPD_WELCOME and serves the region again, every page as it was;
+ * any other answer is final. When no daemon takes the region back in
+ * time, the client library truncates the memfd to 0, so every access to
+ * the region raises SIGBUS, and unregisters the range, which wakes threads
+ * blocked in a fault (they then get SIGBUS as well).
  */
 #ifndef _VMPD_PROTO_H
 #define _VMPD_PROTO_H
@@ -62,6 +68,7 @@ enum vmpd_msg_type {
 #define VMPD_HELLO_USER_MODE_ONLY	0x1	/* uffd is UFFD_USER_MODE_ONLY */
 #define VMPD_HELLO_FILE			0x2	/* a third fd: the region's file */
 #define VMPD_HELLO_FILE_RDONLY		0x4	/* ... never written */
+#define VMPD_HELLO_REATTACH		0x8	/* a region a dead daemon served: token */
 
 struct vmpd_hello {
 	uint32_t magic;		/* VMPD_MAGIC */
@@ -74,7 +81,8 @@ struct vmpd_hello {
 	uint64_t features;	/* uffdio_api.features the kernel granted */
 	uint64_t file_offset;	/* HELLO_FILE: bytes, page-aligned; else 0 */
 	uint64_t file_length;	/* HELLO_FILE: bytes, > size - page; else 0 */
-	uint64_t reserved[2];	/* zero */
+	uint64_t token;		/* HELLO_REATTACH: the welcome's token; else 0 */
+	uint64_t reserved;	/* zero */
 };
 
 /* client -> daemon, after the welcome of a file-backed region */
@@ -96,7 +104,8 @@ struct vmpd_reply {
 	uint64_t budget;	/* WELCOME: frames granted */
 	uint64_t addr;		/* LOST: the page's address */
 	uint64_t cache;		/* WELCOME: soft-eviction cache pages granted */
-	uint64_t reserved[3];
+	uint64_t token;		/* WELCOME: names the region for a re-attach; 0: none */
+	uint64_t reserved[2];
 	char text[128];		/* REFUSED, LOST: why, NUL-terminated */
 };
 

@@ -120,6 +120,7 @@ static void config_defaults(struct vmpd_config *c)
 	c->dirty_guess = 1;
 	c->fault_around = VMP_RA_MAX;
 	c->threads = 2;
+	c->reattach_timeout = 60;
 }
 
 static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
@@ -176,7 +177,18 @@ static int config_set(struct vmpd_config *c, const char *key, const char *val,
 	NUM("poll_us", poll_us, 0, 100000)
 	NUM("dirty_guess", dirty_guess, 0, 1)
 	NUM("fault_around", fault_around, 0, VMP_RA_MAX)
+	NUM("reattach_timeout", reattach_timeout, 1, 86400)
 #undef NUM
+	if (!strcmp(key, "state_dir")) {
+		if (!strcmp(val, "none")) {
+			c->state_dir[0] = '\0';
+			return 0;
+		}
+		if (val[0] != '/' || strlen(val) >= sizeof(c->state_dir))
+			goto bad;
+		strcpy(c->state_dir, val);
+		return 0;
+	}
 	if (!strcmp(key, "socket") || !strcmp(key, "ctl")) {
 		char *dst = key[0] == 's' ? c->socket_path : c->ctl_path;
 
@@ -306,6 +318,11 @@ static void usage(FILE *f)
 "      --fault-around N    map up to N more pages at a fault: the following\n"
 "                          never-touched or swapped pages, while faults are\n"
 "                          sequential (0-16, default 16; 0: one page a fault)\n"
+"      --state-dir DIR     keep each region's state in DIR (a tmpfs), so that\n"
+"                          a restarted vmpagerd takes its clients back\n"
+"                          (default none: regions end with the daemon)\n"
+"      --reattach-timeout S  how long a dead daemon's region waits for its\n"
+"                          client to re-attach (default 60 s)\n"
 "      --allow-uid UID     uid allowed to connect (repeat; root always is)\n"
 "      --allow-gid GID     gid allowed to connect (repeat)\n"
 "      --ctl-allow-uid UID uid allowed on the control socket besides root\n"
@@ -344,6 +361,8 @@ static int config_args(struct vmpd_config *c, int argc, char **argv)
 		{ "poll-us", required_argument, NULL, 20 },
 		{ "dirty-guess", required_argument, NULL, 21 },
 		{ "fault-around", required_argument, NULL, 22 },
+		{ "state-dir", required_argument, NULL, 23 },
+		{ "reattach-timeout", required_argument, NULL, 24 },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -354,7 +373,7 @@ static int config_args(struct vmpd_config *c, int argc, char **argv)
 		"readahead", "threads", "allow_uid", "allow_gid",
 		"ctl_allow_uid", "log_level", "ra_adaptive", "hello_timeout",
 		"max_region_pages", "watermarks", "poll_us", "dirty_guess",
-		"fault_around",
+		"fault_around", "state_dir", "reattach_timeout",
 	};
 	const char *conf = NULL;
 	int o, i, ret;
@@ -643,8 +662,8 @@ static int setup_arena(void)
 	size_t bytes = (size_t)(n + vmpd.cfg.threads + 1 +
 				vmpd.cfg.threads * VMPD_RUN_PAGES) * VMPD_PAGE;
 
-	vmpd.arena = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	/* in the state_dir if there is one: dirty cached pages outlive us */
+	vmpd.arena = vmpd_state_arena(bytes);
 	if (vmpd.arena == MAP_FAILED)
 		return -errno;
 	vmpd.arena_free = malloc(n * sizeof(uint32_t));
@@ -716,6 +735,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (vmpd_state_start())
+		return 1;
 	ret = setup_arena();
 	if (!ret)
 		ret = setup_rings();
@@ -795,8 +816,10 @@ int main(int argc, char **argv)
 			info("SIGHUP: nothing to reload (restart to apply config changes)");
 			continue;
 		}
-		info("signal %d: stopping; %d client(s) lose their regions",
-		     si.ssi_signo, vmpd.nclients);
+		info("signal %d: stopping; %d client(s) %s",
+		     si.ssi_signo, vmpd.nclients, vmpd.cfg.state_dir[0] ?
+		     "wait for the next vmpagerd (state_dir)" :
+		     "lose their regions");
 		break;
 	}
 	vmpd.stop = 1;
@@ -811,6 +834,7 @@ int main(int argc, char **argv)
 		unlink(vmpd.cfg.socket_path);
 		unlink(vmpd.cfg.ctl_path);
 	}
+	vmpd_state_stop((unsigned int)vmpd.nclients);
 	info("stopped: %llu faults, %llu swap-ins, %llu swap-outs",
 	     (unsigned long long)vmpd_stats[VMPD_STAT_faults],
 	     (unsigned long long)vmpd_stats[VMPD_STAT_swap_ins],

@@ -143,6 +143,10 @@ void vmpd_log(int level, const char *fmt, ...)
 	X(clients_accepted)	/* regions accepted */			\
 	X(clients_refused)	/* connections refused */		\
 	X(clients_exited)	/* regions torn down */			\
+	X(clients_reattached)	/* regions taken back from a dead daemon's state */ \
+	X(reattach_refused)	/* re-attach hellos refused */		\
+	X(pages_recovered)	/* ... their pages found resident, cached or swapped */ \
+	X(orphans_dropped)	/* dead daemons' regions never re-attached: freed */ \
 	X(events_stale)		/* epoll events of a client already gone, dropped */ \
 	X(ctl_commands)		/* control socket commands */
 
@@ -205,6 +209,8 @@ struct vmpd_config {
 	int nallow_gids;
 	uid_t ctl_uids[VMPD_MAX_UIDS];
 	int nctl_uids;
+	char state_dir[256];		/* "": no state kept across restarts */
+	unsigned int reattach_timeout;	/* s a dead daemon's region waits for its client */
 	bool keep_caps;			/* testing only: --keep-caps */
 	bool foreground;
 };
@@ -240,6 +246,13 @@ struct vmpd_centry {
 	uint32_t prev, next;	/* FIFO: head newest, tail oldest */
 	uint32_t buf;		/* arena page */
 	uint32_t flags;		/* VMPD_CE_* */
+	/*
+	 * An eviction copied page @staged here and is about to punch it
+	 * (VMP_NIL otherwise): what a restarted daemon reads if this one
+	 * dies between the punch and ce_hold() (vmpd_state.c).
+	 */
+	uint32_t staged;
+	uint32_t staged_flags;	/* VMPD_CE_DIRTY if the copy is the only one */
 };
 
 /* One contiguous piece of the region mapped in the client. */
@@ -248,6 +261,8 @@ struct vmpd_extent {
 	uint64_t npages;
 	uint64_t pgoff;		/* first page of the memfd */
 };
+
+struct vmpd_state_hdr;
 
 struct vmpd_client {
 	pthread_mutex_t lock;
@@ -270,6 +285,14 @@ struct vmpd_client {
 	uint64_t foff, flen;
 
 	uint64_t npages;		/* region size in pages */
+	/*
+	 * With a state_dir, pages[] and centries[] live in the region's
+	 * state file (vmpd_state.c), a tmpfs file that outlives the daemon;
+	 * token names it. Invariant after accept.
+	 */
+	struct vmpd_state_hdr *st;	/* NULL: malloc'd, nothing kept */
+	size_t st_bytes;
+	uint64_t token;
 	struct vmpd_page *pages;	/* protected by lock */
 	struct vmpd_extent *ext;	/* protected by lock */
 	int next, ext_cap;
@@ -341,6 +364,30 @@ int vmpd_file_flush(struct vmpd_client *c, uint64_t first, uint64_t n,
 		    bool sync, bool final);
 void vmpd_file_sock_msg(struct vmpd_client *c, const void *msg, size_t len);
 void vmpd_file_save_page(struct vmpd_client *c, uint64_t idx);
+
+/*
+ * ---- state kept across a restart (vmpd_state.c) ----
+ * vmpd_state_start() and the orphan calls run in main() before the threads
+ * and then in the admission thread only; the per-client calls with c->lock
+ * held or before the client is in the table.
+ */
+struct vmpd_orphan;
+int vmpd_state_start(void);
+void vmpd_state_stop(unsigned int nclients);
+void *vmpd_state_arena(size_t bytes);
+int vmpd_state_create(struct vmpd_client *c, uint64_t token);
+int vmpd_state_commit(struct vmpd_client *c);
+void vmpd_state_ext(struct vmpd_client *c);
+void vmpd_state_event(struct vmpd_client *c, bool pending);
+void vmpd_state_drop(struct vmpd_client *c);
+void vmpd_state_free(struct vmpd_client *c);
+struct vmpd_orphan *vmpd_orphan_find(uint64_t token);
+int vmpd_orphan_check(const struct vmpd_orphan *o, const struct vmpd_client *c,
+		      char *why, size_t len);
+int vmpd_state_recover(struct vmpd_client *c, struct vmpd_orphan *o);
+void vmpd_orphan_done(struct vmpd_orphan *o, struct vmpd_client *c);
+uint64_t vmpd_orphans_expire(uint64_t now);
+unsigned int vmpd_orphans(void);
 
 /* ---- handler threads ---- */
 
@@ -452,6 +499,7 @@ void serve(struct vmpd_thread *t, struct vmpd_client *c);
 /* vmpd_evict.c: frames */
 uint32_t frame_get(struct vmpd_thread *t, struct vmpd_client *c);
 uint32_t frame_try(struct vmpd_client *c, const uint32_t m[3]);
+bool vmpd_frame_reserve(void);
 void frame_release(struct vmpd_client *c, uint32_t f);
 
 /* vmpd_cache.c */
@@ -459,6 +507,7 @@ void *ce_buf(struct vmpd_client *c, uint32_t e);
 void ce_link_head(struct vmpd_client *c, uint32_t e);
 void ce_hold(struct vmpd_client *c, uint32_t e, uint64_t idx, uint8_t flags);
 void ce_free(struct vmpd_client *c, uint32_t e);
+void ce_stage(struct vmpd_client *c, uint32_t e, uint64_t idx, bool dirty);
 uint32_t cache_get(struct vmpd_thread *t, struct vmpd_client *c, bool io);
 
 /* vmpd_swapio.c */

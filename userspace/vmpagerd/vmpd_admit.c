@@ -108,28 +108,28 @@ static int recv_hello(int sock, struct vmpd_hello *h, int fds[3])
 }
 
 static int client_setup(struct vmpd_client *c, const struct vmpd_hello *h,
-			int kind)
+			int kind, uint64_t token)
 {
 	size_t polbytes;
 	uint32_t i;
-	uint64_t idx;
+	int ret;
 
 	vmp_ra_init(&c->ra);
 	vmp_ra_init(&c->zra);
 	c->ra_next = c->zra_next = VMP_RA_NONE;
 	c->ra_len = c->zra_len = 0;
-	c->pages = malloc(c->npages * sizeof(*c->pages));
 	c->frames = calloc(c->budget, sizeof(*c->frames));
 	c->free_frames = malloc(c->budget * sizeof(*c->free_frames));
 	polbytes = vmp_policy_mem_size(kind, c->budget);
 	c->pol_mem = polbytes ? malloc(polbytes) : NULL;
-	c->centries = calloc(c->ncache, sizeof(*c->centries));
 	c->cfree = malloc(c->ncache * sizeof(*c->cfree));
-	if (!c->pages || !c->frames || !c->free_frames ||
-	    (polbytes && !c->pol_mem) || !c->centries || !c->cfree)
+	if (!c->frames || !c->free_frames || (polbytes && !c->pol_mem) ||
+	    !c->cfree)
 		return -ENOMEM;
-	for (idx = 0; idx < c->npages; idx++)
-		c->pages[idx] = (struct vmpd_page){ VMP_NIL, VMP_NIL, VMP_NIL, 0, 0 };
+	/* pages[] and centries[], in the region's state file if kept */
+	ret = vmpd_state_create(c, token);
+	if (ret)
+		return ret;
 	for (i = 0; i < c->budget; i++)
 		c->free_frames[i] = c->budget - 1 - i;
 	c->nfree = c->budget;
@@ -141,12 +141,16 @@ static int client_setup(struct vmpd_client *c, const struct vmpd_hello *h,
 	c->arena_held = true;
 	for (i = 0; i < c->ncache; i++) {
 		c->centries[i].buf = c->cfree[i];
-		c->centries[i].idx = VMP_NIL;
 		c->cfree[i] = c->ncache - 1 - i;
 	}
 	c->ncfree = c->ncache;
 	c->chead = c->ctail = VMP_NIL;
-	return vmpd_ext_add(c, h->base, c->npages, 0);
+	if (token)
+		return 0;	/* a re-attach: the extents come from its state */
+	ret = vmpd_ext_add(c, h->base, c->npages, 0);
+	if (!ret)
+		vmpd_state_ext(c);
+	return ret;
 }
 
 static int client_slot(struct vmpd_client *c)
@@ -253,8 +257,9 @@ static bool admit_validate(int sock, const struct ucred *cr,
 		return false;
 	}
 	if (h->flags & ~(VMPD_HELLO_USER_MODE_ONLY | VMPD_HELLO_FILE |
-			 VMPD_HELLO_FILE_RDONLY) || h->reserved[0] ||
-	    h->reserved[1] || (!(h->flags & VMPD_HELLO_FILE) &&
+			 VMPD_HELLO_FILE_RDONLY | VMPD_HELLO_REATTACH) ||
+	    h->reserved || !(h->flags & VMPD_HELLO_REATTACH) != !h->token ||
+	    (!(h->flags & VMPD_HELLO_FILE) &&
 	    (h->file_offset || h->file_length ||
 	     (h->flags & VMPD_HELLO_FILE_RDONLY)))) {
 		refuse(sock, cr, -EINVAL, "unknown hello flags %#x or fields",
@@ -323,6 +328,8 @@ static void accept_one(int sock, struct ucred cr)
 				.type = VMPD_WELCOME };
 	struct vmpd_hello h;
 	struct vmpd_client *c = NULL;
+	struct vmpd_orphan *o = NULL;
+	char why[128];
 	uint64_t avail;
 	int fds[3], ret, i;
 
@@ -349,6 +356,19 @@ static void accept_one(int sock, struct ucred cr)
 	c->npages = h.size / PG;
 	c->budget = admit_budget(&h);
 	c->pidfd = -1;
+	if (h.flags & VMPD_HELLO_REATTACH) {
+		o = vmpd_orphan_find(h.token);
+		ret = o ? vmpd_orphan_check(o, c, why, sizeof(why)) : -ESTALE;
+		if (!o)
+			snprintf(why, sizeof(why),
+				 "no region %016llx to re-attach: it expired (reattach_timeout) or vmpagerd restarted without its state_dir",
+				 (unsigned long long)h.token);
+		if (ret) {
+			count(reattach_refused);
+			refuse(sock, &cr, ret, "%s", why);
+			goto out_free;
+		}
+	}
 	pthread_mutex_lock(&vmpd.arena_lock);
 	avail = vmpd.arena_nfree;
 	pthread_mutex_unlock(&vmpd.arena_lock);
@@ -371,11 +391,25 @@ static void accept_one(int sock, struct ucred cr)
 		       (unsigned long long)avail);
 		goto out_client;
 	}
-	ret = client_setup(c, &h, vmpd.policy);
+	ret = client_setup(c, &h, vmpd.policy, o ? h.token : 0);
 	if (ret) {
 		refuse(sock, &cr, ret, "setting up: %s", strerror(-ret));
 		goto out_client;
 	}
+	ret = o ? vmpd_state_recover(c, o) : 0;
+	if (ret) {
+		count(reattach_refused);
+		refuse(sock, &cr, ret, "recovering region %016llx: %s",
+		       (unsigned long long)h.token, strerror(-ret));
+		goto out_client;
+	}
+	ret = vmpd_state_commit(c);
+	if (ret) {
+		refuse(sock, &cr, ret, "state file: %s", strerror(-ret));
+		goto out_client;
+	}
+	if (o)
+		vmpd_orphan_done(o, c);	/* c owns its pages now */
 	fcntl(c->uffd, F_SETFL, fcntl(c->uffd, F_GETFL) | O_NONBLOCK);
 	c->pidfd = syscall(SYS_pidfd_open, cr.pid, 0);
 	if (c->pidfd < 0)
@@ -389,6 +423,7 @@ static void accept_one(int sock, struct ucred cr)
 	pthread_mutex_unlock(&vmpd.policy_lock);
 	r.budget = c->budget;
 	r.cache = c->ncache;
+	r.token = c->token;
 	/*
 	 * Counted before the welcome is sent, as refuse() counts before its
 	 * reply: a client that has read its welcome must find itself in
@@ -401,12 +436,14 @@ static void accept_one(int sock, struct ucred cr)
 		vmpd_client_put(c);
 		return;
 	}
-	info("client pid %d uid %d: region %#llx, %llu pages, budget %u frames, cache %u pages%s%s",
+	if (o)
+		count(clients_reattached);
+	info("client pid %d uid %d: region %#llx, %llu pages, budget %u frames, cache %u pages%s%s%s",
 	     c->pid, c->uid, (unsigned long long)h.base,
 	     (unsigned long long)c->npages, c->budget, c->ncache,
 	     c->user_mode_only ? ", user-mode faults only" : "",
 	     c->filefd < 0 ? "" : c->file_ro ? ", file-backed, read-only" :
-	     ", file-backed");
+	     ", file-backed", o ? ", re-attached" : "");
 	/*
 	 * Once armed, another thread may serve or kill the client: this
 	 * function keeps its own reference until it is done with c, and arms
@@ -421,14 +458,30 @@ static void accept_one(int sock, struct ucred cr)
 		if (c->pidfd >= 0)
 			vmpd_ep_arm(c->pidfd, c, VMPD_EP_PIDFD, EPOLLIN,
 			       EPOLL_CTL_ADD);
+		/*
+		 * Faults the dead daemon read and never answered sleep until
+		 * woken: each faults again, now to us (a page filled since is
+		 * found present).
+		 */
+		for (i = 0; o && i < c->next; i++) {
+			struct uffdio_range rg = {
+				.start = c->ext[i].start,
+				.len = c->ext[i].npages * PG,
+			};
+
+			ioctl(c->uffd, UFFDIO_WAKE, &rg);
+		}
 	}
 	pthread_mutex_unlock(&c->lock);
 	vmpd_client_put(c);	/* this function's reference */
 	return;
 
 out_client:
-	/* not in the table: arena pages (if taken) go back, fds close */
 	pthread_mutex_unlock(&vmpd.policy_lock);
+out_free:
+	/* not in the table: frames, arena pages (if taken) go back, fds close */
+	__atomic_sub_fetch(&vmpd.frames_used, c->resident, __ATOMIC_RELAXED);
+	vmpd_state_drop(c);
 	vmpd_client_arena_give(c);
 	vmpd_client_destroy(c);	/* closes sock, memfd, uffd, pidfd */
 	return;
@@ -564,6 +617,13 @@ void *vmpd_admit_thread(void *arg)
 				first = tab[i].deadline;
 		}
 		now = vmpd_now_ns();
+		/* a dead daemon's regions whose clients never came back */
+		if (vmpd_orphans()) {
+			uint64_t o = vmpd_orphans_expire(now);
+
+			if (o < first)
+				first = o;
+		}
 		timeout = first == UINT64_MAX ? -1 :
 			  first <= now ? 0 : (int)((first - now) / 1000000 + 1);
 		if (poll(pfd, n, timeout) < 0) {

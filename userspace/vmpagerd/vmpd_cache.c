@@ -57,6 +57,18 @@ void ce_hold(struct vmpd_client *c, uint32_t e, uint64_t idx, uint8_t flags)
 	c->centries[e].flags |= flags;
 	ce_link_head(c, e);
 	c->pages[idx].cache = e;
+	c->centries[e].staged = VMP_NIL;
+}
+
+/*
+ * Entry @e holds a copy of resident page @idx that is about to be punched
+ * (@dirty: the only copy then): a restarted daemon finds it even if this
+ * one dies before ce_hold() (vmpd_state.c).
+ */
+void ce_stage(struct vmpd_client *c, uint32_t e, uint64_t idx, bool dirty)
+{
+	c->centries[e].staged_flags = dirty ? VMPD_CE_DIRTY : 0;
+	__atomic_store_n(&c->centries[e].staged, (uint32_t)idx, __ATOMIC_RELEASE);
 }
 
 /* Free an entry that may or may not be on the FIFO. */
@@ -65,6 +77,7 @@ void ce_free(struct vmpd_client *c, uint32_t e)
 	ce_unlink(c, e);
 	c->centries[e].flags = 0;
 	c->centries[e].idx = VMP_NIL;
+	c->centries[e].staged = VMP_NIL;
 	c->cfree[c->ncfree++] = e;
 }
 

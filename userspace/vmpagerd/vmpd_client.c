@@ -92,12 +92,11 @@ void vmpd_client_destroy(struct vmpd_client *c)
 		close(c->pidfd);
 	if (c->filefd >= 0)
 		close(c->filefd);
-	free(c->pages);
+	vmpd_state_free(c);
 	free(c->ext);
 	free(c->frames);
 	free(c->free_frames);
 	free(c->pol_mem);
-	free(c->centries);
 	free(c->cfree);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
@@ -248,6 +247,7 @@ int ext_cut(struct vmpd_client *c, uint64_t s, uint64_t e,
 		vmpd_ext_add(c, cut[i].start, cut[i].npages, cut[i].pgoff);
 	free(cut);
 	ext_merge(c);
+	vmpd_state_ext(c);
 	return 0;
 }
 
@@ -320,6 +320,7 @@ void vmpd_client_kill(struct vmpd_client *c, const char *why)
 	vmpd.nclients--;
 	pthread_mutex_lock(&c->lock);
 	c->dead = true;
+	vmpd_state_drop(c);	/* gone for good: no restart brings it back */
 	/* pairs with the arming under c->lock in accept_one() */
 	epoll_ctl(vmpd.epfd, EPOLL_CTL_DEL, c->uffd, NULL);
 	epoll_ctl(vmpd.epfd, EPOLL_CTL_DEL, c->sock, NULL);

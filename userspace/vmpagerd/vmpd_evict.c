@@ -26,7 +26,7 @@
 /* ------------------------------------------------------------------ */
 /* Frames: a client's budget, within the global one.                   */
 
-static bool global_reserve(void)
+bool vmpd_frame_reserve(void)
 {
 	uint64_t used = __atomic_load_n(&vmpd.frames_used, __ATOMIC_RELAXED);
 
@@ -108,6 +108,7 @@ static int evict_page(struct vmpd_thread *t, struct vmpd_client *c,
 			ce_free(c, e);
 			return ret;
 		}
+		ce_stage(c, e, idx, true);
 		ret = punch(c, idx);
 		if (ret) {
 			ce_free(c, e);
@@ -132,6 +133,8 @@ static int evict_page(struct vmpd_thread *t, struct vmpd_client *c,
 		ce_free(c, e);
 		e = VMP_NIL;
 	}
+	if (e != VMP_NIL)
+		ce_stage(c, e, idx, false);
 	ret = punch(c, idx);
 	if (ret) {
 		if (e != VMP_NIL)
@@ -288,6 +291,9 @@ static unsigned int evict_batch(struct vmpd_thread *t, struct vmpd_client *c,
 		    (ssize_t)((j - i) * PG))
 			for (k = i; k < j; k++)
 				v[k].ok = false;
+		for (k = i; k < j; k++)
+			if (v[k].ok)
+				ce_stage(c, v[k].e, v[k].idx, v[k].dirty);
 	}
 	/* free them in the memfd: one punch per run */
 	for (i = 0; i < n; i = j) {
@@ -461,7 +467,7 @@ uint32_t frame_get(struct vmpd_thread *t, struct vmpd_client *c)
 				break;
 			continue;
 		}
-		if (global_reserve()) {
+		if (vmpd_frame_reserve()) {
 			__atomic_add_fetch(&c->resident, 1, __ATOMIC_RELAXED);
 			f = c->free_frames[--c->nfree];
 			if (vmpd_free_frames(c) < m[1])
@@ -498,7 +504,7 @@ uint32_t frame_try(struct vmpd_client *c, const uint32_t m[3])
 {
 	uint32_t f;
 
-	if (!c->nfree || vmpd_free_frames(c) <= m[0] + 1 || !global_reserve())
+	if (!c->nfree || vmpd_free_frames(c) <= m[0] + 1 || !vmpd_frame_reserve())
 		return VMP_NIL;
 	__atomic_add_fetch(&c->resident, 1, __ATOMIC_RELAXED);
 	f = c->free_frames[--c->nfree];

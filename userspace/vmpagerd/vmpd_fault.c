@@ -541,25 +541,42 @@ static void fault_wp(struct vmpd_client *c, uint64_t addr, uint64_t idx)
 	int ret;
 
 	count(mkwrite);
-	if ((p->flags & (VMPD_PG_RESIDENT | VMPD_PG_WP)) !=
-	    (VMPD_PG_RESIDENT | VMPD_PG_WP)) {
-		/* evicted meanwhile (it faults again as missing), or done */
+	if (!(p->flags & VMPD_PG_RESIDENT)) {
+		/* evicted meanwhile: it faults again as missing */
 		count(faults_retry);
 		uffd_wake(c, addr, PG);
 		return;
 	}
+	if (!(p->flags & VMPD_PG_WP)) {
+		/*
+		 * Dirty already: a duplicate, a lift that met a pending event,
+		 * or a page recovered after a restart whose mapping is still
+		 * protected (vmpd_state.c). Lift it (that wakes the fault).
+		 */
+		count(faults_retry);
+		if (uffd_wp(c, addr, false))
+			uffd_wake(c, addr, PG);
+		return;
+	}
+	/*
+	 * Dirty before the protection goes, and the slot's copy stale: a
+	 * daemon that dies in between leaves a page that a restart treats
+	 * as dirty, never one written behind a slot it trusts.
+	 */
+	p->flags = (p->flags & ~VMPD_PG_WP) | VMPD_PG_DIRTY;
+	if (p->slot != VMP_NIL) {
+		uint32_t s = p->slot;
+
+		p->slot = VMP_NIL;
+		vmp_uswap_free(vmpd.swap, s);
+	}
+	guess_account(c, true);
 	ret = uffd_wp(c, addr, false);
 	if (ret) {
+		/* still protected: its next WP fault lifts it (above) */
 		dbg("pid %d: un-write-protect %#llx: %s", c->pid,
 		    (unsigned long long)addr, strerror(-ret));
 		uffd_wake(c, addr, PG);
-		return;
-	}
-	p->flags = (p->flags & ~VMPD_PG_WP) | VMPD_PG_DIRTY;
-	guess_account(c, true);
-	if (p->slot != VMP_NIL) {
-		vmp_uswap_free(vmpd.swap, p->slot);
-		p->slot = VMP_NIL;
 	}
 	if (p->frame != VMP_NIL)
 		vmp_policy_reference(&c->pol, p->frame);
@@ -780,6 +797,8 @@ void serve(struct vmpd_thread *t, struct vmpd_client *c)
 			for (i = 0; i < c->nevq && !lost; i++)
 				lost = handle_event(c, &c->evq[i]) != 0;
 			c->nevq = 0;
+			if (!lost)
+				vmpd_state_event(c, false);
 			continue;
 		}
 		if (!c->npend) {

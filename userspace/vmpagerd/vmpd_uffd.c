@@ -43,6 +43,8 @@ static void queue_msgs(struct vmpd_client *c, const struct uffd_msg *m, int n)
 		else
 			c->evq[c->nevq++] = m[i];
 	}
+	if (c->nevq)
+		vmpd_state_event(c, true);	/* until serve() applied them */
 }
 
 /* Read what both queues can take: the number of messages, or -errno. */
