@@ -17,7 +17,9 @@
  * supervisor kills clients with SIGKILL at random moments, stops others
  * cleanly (final full verification, region freed), switches the policy,
  * the readahead window and its mode and fault_around through the control
- * socket, and keeps
+ * socket, kills the daemon itself with SIGKILL now and then and starts it
+ * again on the same state_dir (its clients must re-attach with every page
+ * intact; in-flight faults wait), and keeps
  * the number of clients constant. At the end every live client verifies every page, the
  * daemon must hold no frame, slot or client, and must exit cleanly.
  *
@@ -27,7 +29,12 @@
  *
  *   VMPD_STRESS_SECS   run time in seconds (default 20)
  *   VMPD_STRESS_SEED   the seed (default: time); printed, reproduces the schedule
+ *   VMPD_STRESS_RESTARTS=0  never restart the daemon (default: about one
+ *                      action in 15, when /dev/shm is a tmpfs for its state)
  */
+#include <dirent.h>
+#include <linux/magic.h>
+#include <sys/vfs.h>
 #include <pthread.h>
 #include <sched.h>
 
@@ -56,6 +63,7 @@ struct result {
 	int done;		/* the final pass finished */
 	long flushes;		/* file clients: vmp_region_flush() calls */
 	long flush_failed;
+	long flush_restart;	/* ... that met a daemon restart (ENOTCONN, ECONNRESET) */
 };
 
 /* File clients: the generation of each page's last completed write. */
@@ -179,9 +187,18 @@ static void *work(void *arg)
 		} else if (op < 98 && w->t == 1 && w->written) {
 			/* VMPD_FLUSH while the other threads write */
 			if (vmp_region_flush(w->p, (size_t)NPG * VS_PG)) {
-				__atomic_add_fetch(&w->r->flush_failed, 1, __ATOMIC_RELAXED);
-				fprintf(stderr, "# client tag %u: flush: %s\n", w->tag,
-					vmp_region_strerror());
+				int e = errno;
+
+				if (e == ENOTCONN || e == ECONNRESET) {
+					/* the daemon restarts: nothing known written */
+					__atomic_add_fetch(&w->r->flush_restart, 1,
+							   __ATOMIC_RELAXED);
+				} else {
+					__atomic_add_fetch(&w->r->flush_failed, 1,
+							   __ATOMIC_RELAXED);
+					fprintf(stderr, "# client tag %u: flush: %s\n",
+						w->tag, vmp_region_strerror());
+				}
 			}
 			__atomic_add_fetch(&w->r->flushes, 1, __ATOMIC_RELAXED);
 		} else {
@@ -350,6 +367,87 @@ static long sum(unsigned int n, size_t off)
 
 #define SUM(n, field)	sum(n, offsetof(struct result, field))
 
+/*
+ * Daemon restarts: the state_dir, and the counters of the daemons killed
+ * so far (summed with the last one's at the end).
+ */
+static char state[96];
+static const char *const acc_names[] = {
+	"faults", "swap_ins", "swap_outs", "clients_exited", "events_remove",
+	"events_stale", "lost_pages", "clients_reattached", "pages_recovered",
+	"orphans_dropped", "reattach_refused",
+};
+static long long acc[ARRAY_SIZE(acc_names)];
+
+static void acc_add(struct vmpd_inst *d)
+{
+	unsigned int i;
+	long long v;
+
+	for (i = 0; i < ARRAY_SIZE(acc_names); i++) {
+		v = vmpd_stat(d, acc_names[i]);
+		acc[i] += v > 0 ? v : 0;
+	}
+}
+
+/* A counter summed over every daemon of the run (after acc_add() of the last). */
+static long long acc_get(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(acc_names); i++)
+		if (!strcmp(acc_names[i], name))
+			return acc[i];
+	return -1;
+}
+
+static void state_rm(void)
+{
+	char path[384];
+	struct dirent *e;
+	DIR *dir = opendir(state);
+
+	while (dir && (e = readdir(dir))) {
+		if (e->d_name[0] == '.' && (!e->d_name[1] ||
+					    (e->d_name[1] == '.' && !e->d_name[2])))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", state, e->d_name);
+		unlink(path);
+	}
+	if (dir)
+		closedir(dir);
+	rmdir(state);
+}
+
+/*
+ * Every live client has its region (or failed to get one) and the daemon
+ * serves exactly those, with no region of a dead daemon left waiting: a
+ * restart then catches the clients at work, not half set up or half gone
+ * (a client killed while no daemon runs loses its unwritten file pages,
+ * as documented). false after 10 s.
+ */
+static bool settled(struct vmpd_inst *d, const unsigned int *slots)
+{
+	unsigned int i, k, n;
+	bool all;
+
+	for (i = 0; i < 500; i++) {
+		for (k = 0, n = 0, all = true; k < NCLIENTS; k++) {
+			const struct result *r = &results[slots[k]];
+
+			if (!__atomic_load_n(&r->ready, __ATOMIC_ACQUIRE) &&
+			    !r->region_failed)
+				all = false;
+			n += r->ready ? 1 : 0;
+		}
+		if (all && vmpd_stat(d, "clients") == n &&
+		    vmpd_stat(d, "orphans") == 0)
+			return true;
+		usleep(20000);
+	}
+	return false;
+}
+
 
 FIXTURE(run) {
 	int unused;
@@ -374,13 +472,15 @@ TEST_F_TIMEOUT(run, daemon_clients_under_kills_and_knob_changes, 7200)
 	const char *e = getenv("VMPD_STRESS_SECS");
 	unsigned int secs = e && *e ? (unsigned int)atoi(e) : 20;
 	unsigned int nslots = 0, i, kills = 0, exits = 0, knobs = 0, nfiles = 0;
+	unsigned int restarts = 0;
+	struct statfs sfs;
 	int fbad = 0;
 	long long faults, ins, outs, exited;
 	pid_t pids[NCLIENTS];
 	unsigned int slots[NCLIENTS];
 	struct vmpd_inst d;
 	uint64_t seed, rng;
-	char extra[128], cmd[64], *ans;
+	char extra[256], cmd[64], *ans;
 	double end;
 	int r, st;
 
@@ -395,8 +495,17 @@ TEST_F_TIMEOUT(run, daemon_clients_under_kills_and_knob_changes, 7200)
 	fstates = mmap(NULL, MAX_SLOTS * sizeof(*fstates), PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, fstates);
-	snprintf(extra, sizeof(extra), "--frames %d --client-frames %d --client-cache 32 --threads 3 --log-level info",
-		 GLOBAL, BUDGET);
+	e = getenv("VMPD_STRESS_RESTARTS");
+	if ((!e || strcmp(e, "0")) && !statfs("/dev/shm", &sfs) &&
+	    sfs.f_type == TMPFS_MAGIC) {
+		snprintf(state, sizeof(state), "/dev/shm/vmpdstress.XXXXXX");
+		if (!mkdtemp(state))
+			state[0] = '\0';
+	}
+	if (!state[0])
+		TH_LOG("no daemon restarts (VMPD_STRESS_RESTARTS=0, or no tmpfs at /dev/shm)");
+	snprintf(extra, sizeof(extra), "--frames %d --client-frames %d --client-cache 32 --threads 3 --log-level info%s%s",
+		 GLOBAL, BUDGET, state[0] ? " --state-dir " : "", state);
 	r = vmpd_start(&d, extra);
 	ASSERT_EQ(0, r) TH_LOG("starting %s: %s", vmpd_bin(), strerror(-r));
 
@@ -409,6 +518,22 @@ TEST_F_TIMEOUT(run, daemon_clients_under_kills_and_knob_changes, 7200)
 	while (vs_now() < end && nslots < MAX_SLOTS) {
 		vs_sleep_ms(100 + vs_below(&rng, 500));
 		ASSERT_EQ(0, waitpid(d.pid, &st, WNOHANG)) TH_LOG("vmpagerd died: status %#x", st);
+		if (state[0] && !vs_below(&rng, 15)) {
+			/* kill -9 the daemon in the middle of its clients' faults */
+			ASSERT_TRUE(settled(&d, slots)) TH_LOG("clients never settled");
+			acc_add(&d);
+			kill(d.pid, SIGKILL);
+			st = vmp_wait(d.pid);
+			d.pid = 0;
+			ASSERT_TRUE(VMP_KILLED(st, SIGKILL)) TH_LOG("status %#x", st);
+			vs_sleep_ms(vs_below(&rng, 300));
+			r = vmpd_spawn(&d, extra);
+			ASSERT_EQ(0, r) TH_LOG("restarting: %s", strerror(-r));
+			ASSERT_TRUE(settled(&d, slots))
+				TH_LOG("clients never re-attached");
+			restarts++;
+			continue;
+		}
 		i = vs_below(&rng, NCLIENTS);
 		switch (vs_below(&rng, 10)) {
 		case 0 ... 3:		/* SIGKILL, at whatever the client was doing */
@@ -479,19 +604,26 @@ knob:
 		fbad += file_verify(&d, i, !results[i].done);
 		nfiles++;
 	}
-	faults = vmpd_stat(&d, "faults");
-	ins = vmpd_stat(&d, "swap_ins");
-	outs = vmpd_stat(&d, "swap_outs");
-	exited = vmpd_stat(&d, "clients_exited");
+	acc_add(&d);
+	faults = acc_get("faults");
+	ins = acc_get("swap_ins");
+	outs = acc_get("swap_outs");
+	/* a client gone while no daemon ran is dropped at the next start */
+	exited = acc_get("clients_exited") + acc_get("orphans_dropped");
 	TH_LOG("%ld pages verified, %ld corruptions, %ld writes, %ld contended reads, %ld DONTNEEDs, %ld forks (%ld saw the region), %u SIGKILLs, %u clean exits, %u knob changes",
 	       SUM(nslots, verified), SUM(nslots, corrupt), SUM(nslots, writes),
 	       SUM(nslots, contended), SUM(nslots, dontneeds), SUM(nslots, forks),
 	       SUM(nslots, fork_bad), kills, exits, knobs);
 	TH_LOG("vmpagerd: %lld faults, %lld swap-ins, %lld swap-outs, %lld clients exited, %lld REMOVE events, %lld stale epoll events dropped",
-	       faults, ins, outs, exited, vmpd_stat(&d, "events_remove"),
-	       vmpd_stat(&d, "events_stale"));
-	TH_LOG("file clients: %u files verified, %d bad pages, %ld flushes (%ld failed)",
-	       nfiles, fbad, SUM(nslots, flushes), SUM(nslots, flush_failed));
+	       faults, ins, outs, exited, acc_get("events_remove"),
+	       acc_get("events_stale"));
+	TH_LOG("restarts: %u (kill -9), %lld regions re-attached, %lld pages recovered, %lld re-attaches refused, %lld regions of dead clients dropped",
+	       restarts, acc_get("clients_reattached"),
+	       acc_get("pages_recovered"), acc_get("reattach_refused"),
+	       acc_get("orphans_dropped"));
+	TH_LOG("file clients: %u files verified, %d bad pages, %ld flushes (%ld failed, %ld met a restart)",
+	       nfiles, fbad, SUM(nslots, flushes), SUM(nslots, flush_failed),
+	       SUM(nslots, flush_restart));
 	EXPECT_EQ(0, fbad);
 	EXPECT_LT(0u, nfiles);
 	EXPECT_EQ(0, SUM(nslots, flush_failed));
@@ -508,10 +640,16 @@ knob:
 	EXPECT_EQ(0, vmpd_stat(&d, "clients"));
 	EXPECT_EQ(0, vmpd_stat(&d, "frames_used"));
 	EXPECT_EQ(0, vmpd_stat(&d, "swap_used"));
-	EXPECT_EQ(0, vmpd_stat(&d, "lost_pages"));
+	EXPECT_EQ(0, acc_get("lost_pages"));
+	EXPECT_EQ(0, acc_get("reattach_refused"));
+	EXPECT_EQ(0, vmpd_stat(&d, "orphans"));
+	if (restarts)
+		EXPECT_LT(0, acc_get("clients_reattached"));
 	if (!_metadata->passed)
 		vmpd_dump_problems(&d);
 	EXPECT_EQ(0, vmpd_stop(&d)) TH_LOG("vmpagerd did not exit cleanly on SIGTERM");
+	if (state[0])
+		state_rm();
 	munmap(results, MAX_SLOTS * sizeof(*results));
 	munmap(fstates, MAX_SLOTS * sizeof(*fstates));
 }

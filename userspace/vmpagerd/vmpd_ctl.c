@@ -123,6 +123,7 @@ static void cmd_stats(struct out *o)
 	pthread_mutex_lock(&vmpd.clients_lock);
 	say(o, "clients %d\n", vmpd.nclients);
 	pthread_mutex_unlock(&vmpd.clients_lock);
+	say(o, "orphans %u\n", vmpd_orphans());
 }
 
 static void cmd_clients(struct out *o)

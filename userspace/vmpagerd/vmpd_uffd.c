@@ -38,13 +38,16 @@ static void queue_msgs(struct vmpd_client *c, const struct uffd_msg *m, int n)
 	int i;
 
 	for (i = 0; i < n; i++) {
-		if (m[i].event == UFFD_EVENT_PAGEFAULT)
+		if (m[i].event == UFFD_EVENT_PAGEFAULT) {
 			c->pend[(c->phead + c->npend++) % VMPD_PEND_MAX] = m[i];
-		else
-			c->evq[c->nevq++] = m[i];
+			continue;
+		}
+		c->evq[c->nevq++] = m[i];
+		/* the address map is stale until serve() applied it */
+		if (m[i].event == UFFD_EVENT_UNMAP ||
+		    m[i].event == UFFD_EVENT_REMAP)
+			vmpd_state_event(c, true);
 	}
-	if (c->nevq)
-		vmpd_state_event(c, true);	/* until serve() applied them */
 }
 
 /* Read what both queues can take: the number of messages, or -errno. */
