@@ -462,6 +462,157 @@ TEST_F_TIMEOUT(rs, file_region_survives_restart, 180)
 	unlink(path);
 }
 
+/*
+ * A clean page the client punched itself (MADV_REMOVE: zero now) while
+ * its swap copy is kept reads zero after a restart too, not the old copy.
+ */
+TEST_F_TIMEOUT(rs, punched_page_stays_zero, 120)
+{
+	int ready[2], go[2], r;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char *p = vmpd_region(&self->d, NPG, 0);
+
+		VMP_CHILD_CHECK(p);
+		vmp_no_core();
+		vmp_fill(p, 0, NPG, 0x71);
+		/* page 0 back from swap: clean, its slot kept */
+		VMP_CHILD_CHECK(region_ok(p, 0, 1, 0x71));
+		VMP_CHILD_CHECK(!madvise(p, PG, MADV_REMOVE));
+		VMP_CHILD_CHECK(vmp_check_zero(p, 1) == -1);
+		vmp_post(ready[1]);
+		vmp_pend(go[0]);
+		VMP_CHILD_CHECK(vmp_check_zero(p, 1) == -1);
+		VMP_CHILD_CHECK(region_ok(p, 1, NPG - 1, 0x71));
+		_exit(0);
+	}
+	ASSERT_EQ(0, vmp_pend(ready[0]));
+	r = restart(&self->d, self->args, 0);
+	ASSERT_EQ(0, r) TH_LOG("restarting vmpagerd: %s", strerror(-r));
+	vmp_post(go[1]);
+	EXPECT_EQ(0, vmp_wait(pid));
+	EXPECT_EQ(1, vmpd_stat(&self->d, "clients_reattached"));
+}
+
+/*
+ * An mremap of part of the region while no daemon runs (it waits for its
+ * event to be read): the client's map as it is now reaches the next daemon
+ * with the re-attach, and every page is found at its new address.
+ */
+struct mover {
+	char *from, *to;
+	size_t len;
+	void *res;
+};
+
+static void *move_pages(void *arg)
+{
+	struct mover *m = arg;
+
+	m->res = mremap(m->from, m->len, m->len, MREMAP_MAYMOVE | MREMAP_FIXED,
+			m->to);
+	return NULL;
+}
+
+TEST_F_TIMEOUT(rs, mremap_in_the_gap_is_followed, 180)
+{
+	int ready[2], go[2], r;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char *p = vmpd_region(&self->d, NPG, 0), *to;
+		struct mover m;
+		pthread_t th;
+
+		VMP_CHILD_CHECK(p);
+		vmp_no_core();
+		vmp_fill(p, 0, NPG, 0x81);
+		to = mmap(NULL, 100 * PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+			  -1, 0);
+		VMP_CHILD_CHECK(to != MAP_FAILED);
+		m = (struct mover){ p + 100 * PG, to, 100 * PG, NULL };
+		vmp_post(ready[1]);
+		vmp_pend(go[0]);	/* the daemon is stopped */
+		VMP_CHILD_CHECK(!pthread_create(&th, NULL, move_pages, &m));
+		pthread_join(th, NULL);	/* until a daemon reads its event */
+		VMP_CHILD_CHECK(m.res == to);
+		VMP_CHILD_CHECK(region_ok(p, 0, 100, 0x81));
+		VMP_CHILD_CHECK(vmp_check(to, 100, 100, 0x81) == -1);
+		VMP_CHILD_CHECK(region_ok(p, 200, NPG - 200, 0x81));
+		_exit(0);
+	}
+	ASSERT_EQ(0, vmp_pend(ready[0]));
+	ASSERT_EQ(0, kill(self->d.pid, SIGSTOP));
+	vmp_post(go[1]);
+	usleep(300000);		/* the mremap waits for its event to be read */
+	r = restart(&self->d, self->args, 100000);
+	ASSERT_EQ(0, r) TH_LOG("restarting vmpagerd: %s", strerror(-r));
+	r = vmp_wait(pid);
+	EXPECT_EQ(0, r);
+	if (r)
+		vmpd_dump_problems(&self->d);
+	EXPECT_EQ(1, vmpd_stat(&self->d, "clients_reattached"));
+}
+
+/*
+ * vmp_region_free() of a file-backed region while its daemon is down
+ * waits for the next one: its pages reach the file.
+ */
+TEST_F_TIMEOUT(rs, file_region_freed_in_the_gap_reaches_the_file, 180)
+{
+	char path[256];
+	int ready[2], go[2], r, fd;
+	uint64_t buf[WORDS_PER_PG];
+	size_t pg;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/data2", self->d.dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, NPG * PG));
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char *p;
+
+		setenv("VMPAGER_SOCKET", self->d.sock, 1);
+		p = vmp_region_map_file(fd, 0, NPG * PG, VMP_BACKEND_DAEMON);
+		VMP_CHILD_CHECK(p);
+		vmp_no_core();
+		vmp_fill(p, 0, NPG, 0x91);
+		vmp_post(ready[1]);
+		vmp_pend(go[0]);	/* the daemon is dead */
+		VMP_CHILD_CHECK(vmp_region_free(p) == 0);
+		_exit(0);
+	}
+	ASSERT_EQ(0, vmp_pend(ready[0]));
+	ASSERT_EQ(0, kill(self->d.pid, SIGKILL));
+	vmp_wait(self->d.pid);
+	self->d.pid = 0;
+	vmp_post(go[1]);
+	usleep(300000);		/* the free waits */
+	r = vmpd_spawn(&self->d, self->args);
+	ASSERT_EQ(0, r) TH_LOG("restarting vmpagerd: %s", strerror(-r));
+	EXPECT_EQ(0, vmp_wait(pid));
+	for (pg = 0; pg < NPG; pg++) {
+		ASSERT_EQ((ssize_t)PG, pread(fd, buf, PG, (off_t)(pg * PG)));
+		ASSERT_EQ(vmp_word(0x91, pg, 3), buf[3]) TH_LOG("page %zu", pg);
+	}
+	close(fd);
+	unlink(path);
+}
+
 /* Two daemons may not share a state_dir: the second refuses to start. */
 TEST_F(rs, state_dir_is_one_daemons)
 {

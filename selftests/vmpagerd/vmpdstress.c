@@ -9,7 +9,8 @@
  * writes with a generation per page, exact verification of the pages a
  * thread owns, reads of other threads' pages (faults on the same pages),
  * MADV_DONTNEED over ranges (REMOVE events while faults are in flight) and
- * forks whose children must not see the region (MADV_DONTFORK). One
+ * forks whose children must find a copy of the region as of the fork
+ * (a file-backed one: nothing mapped). One
  * client in three maps a file instead (vmp_region_map_file(), its pages
  * prefilled with generation 1) and also flushes it now and then; whatever
  * ended it, its file must then hold every page's last completed write
@@ -56,7 +57,9 @@ struct result {
 	long contended;		/* reads of other threads' pages */
 	long dontneeds;
 	long forks;
-	long fork_bad;		/* children that could read the region */
+	long forks_copied;	/* children whose copy was right */
+	long fork_nocopy;	/* ... that had none (a daemon restart) */
+	long fork_bad;		/* children with a wrong copy, or a file region's */
 	long final_pages;	/* pages verified by the final pass */
 	int region_failed;	/* errno of a failed region allocation */
 	long ready;		/* 1: the region exists */
@@ -128,26 +131,46 @@ static uint32_t own_page(struct worker *w)
 	return (uint32_t)(vs_below(&w->seed, NPG / NTHREADS) * NTHREADS + w->t);
 }
 
-/* A forked child must find no region at the parent's address. */
+/*
+ * A forked child finds a copy of the region as of the fork: this thread's
+ * stripe (written by it alone) at the generations it wrote. A file-backed
+ * region is not copied: its child has nothing mapped there.
+ */
 static void fork_check(struct worker *w)
 {
 	pid_t pid;
-	int st;
+	int st, code;
 
 	pid = fork();
 	if (pid == 0) {
 		uint64_t v;
+		uint32_t pg;
 
-		_exit(vmp_try_read(w->p, &v, NULL) == SIGSEGV ? 0 : 1);
+		if (vmp_try_read(w->p, &v, NULL) == SIGSEGV)
+			_exit(3);
+		if (w->written)
+			_exit(1);	/* a file-backed region copied */
+		for (pg = w->t; pg < NPG; pg += NTHREADS)
+			if (vs_check(w->p + (size_t)pg * VS_PG, w->tag, pg,
+				     w->gen[pg]) >= 0)
+				_exit(2);
+		_exit(0);
 	}
 	if (pid < 0)
 		return;
 	st = vmp_wait(pid);
+	code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 	__atomic_add_fetch(&w->r->forks, 1, __ATOMIC_RELAXED);
-	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+	if (code == 0) {
+		__atomic_add_fetch(&w->r->forks_copied, 1, __ATOMIC_RELAXED);
+	} else if (code == 3 && !w->written) {
+		/* the daemon was restarting: no copy, nothing mapped */
+		__atomic_add_fetch(&w->r->fork_nocopy, 1, __ATOMIC_RELAXED);
+	} else if (code != 3) {
 		__atomic_add_fetch(&w->r->fork_bad, 1, __ATOMIC_RELAXED);
-		fprintf(stderr, "# client tag %u: a fork child could read the region (status %#x)\n",
-			w->tag, st);
+		fprintf(stderr, "# client tag %u: a fork child found %s (status %#x)\n",
+			w->tag, code == 2 ? "wrong data in its copy" :
+			"a copy of a file-backed region", st);
 	}
 }
 
@@ -375,7 +398,7 @@ static char state[96];
 static const char *const acc_names[] = {
 	"faults", "swap_ins", "swap_outs", "clients_exited", "events_remove",
 	"events_stale", "lost_pages", "clients_reattached", "pages_recovered",
-	"orphans_dropped", "reattach_refused",
+	"orphans_dropped", "reattach_refused", "clients_forked",
 };
 static long long acc[ARRAY_SIZE(acc_names)];
 
@@ -609,11 +632,13 @@ knob:
 	ins = acc_get("swap_ins");
 	outs = acc_get("swap_outs");
 	/* a client gone while no daemon ran is dropped at the next start */
-	exited = acc_get("clients_exited") + acc_get("orphans_dropped");
-	TH_LOG("%ld pages verified, %ld corruptions, %ld writes, %ld contended reads, %ld DONTNEEDs, %ld forks (%ld saw the region), %u SIGKILLs, %u clean exits, %u knob changes",
+	exited = acc_get("clients_exited") + acc_get("orphans_dropped") -
+		 acc_get("clients_forked");	/* fork children end too */
+	TH_LOG("%ld pages verified, %ld corruptions, %ld writes, %ld contended reads, %ld DONTNEEDs, %ld forks (%ld copies verified, %ld wrong, %ld without a copy), %u SIGKILLs, %u clean exits, %u knob changes",
 	       SUM(nslots, verified), SUM(nslots, corrupt), SUM(nslots, writes),
 	       SUM(nslots, contended), SUM(nslots, dontneeds), SUM(nslots, forks),
-	       SUM(nslots, fork_bad), kills, exits, knobs);
+	       SUM(nslots, forks_copied), SUM(nslots, fork_bad),
+	       SUM(nslots, fork_nocopy), kills, exits, knobs);
 	TH_LOG("vmpagerd: %lld faults, %lld swap-ins, %lld swap-outs, %lld clients exited, %lld REMOVE events, %lld stale epoll events dropped",
 	       faults, ins, outs, exited, acc_get("events_remove"),
 	       acc_get("events_stale"));
@@ -631,6 +656,8 @@ knob:
 		EXPECT_EQ(0, results[i].region_failed) TH_LOG("slot %u", i);
 	EXPECT_EQ(0, SUM(nslots, corrupt));
 	EXPECT_EQ(0, SUM(nslots, fork_bad));
+	if (SUM(nslots, forks) > 10)
+		EXPECT_LT(0, SUM(nslots, forks_copied));
 	EXPECT_LT(0, SUM(nslots, verified));
 	EXPECT_LT(0, outs) TH_LOG("no eviction: the run did not overcommit");
 	EXPECT_LT(0, ins);

@@ -19,14 +19,22 @@
  * (wakes threads blocked in a fault, which then get SIGBUS), drain the
  * queue (completes events other threads wait for in munmap/madvise).
  *
- * Fork: regions are MADV_DONTFORK (the child has nothing mapped there).
- * The child's copies of the region fds are closed by an atfork handler and
- * its table entries marked forked: freeing them in the child only forgets
- * them.
+ * Fork: regions are MADV_DONTFORK, so the child inherits nothing mapped
+ * there. For a daemon region the prepare handler asks the daemon for a
+ * copy (VMPD_FORK with a new memfd: the region as it is at that moment,
+ * write-protected meanwhile), and the child handler maps that memfd at
+ * the same address and hands it to the daemon as a region of its own
+ * (VMPD_HELLO_FORK): the child sees the parent's data as of the fork, and
+ * each side's later writes are its own, as with fork() of private memory.
+ * A region that cannot be copied (a file-backed one, a daemon that
+ * refuses) is marked forked in the child: nothing mapped (SIGSEGV), and
+ * freeing it in the child only forgets it. The child's copies of the
+ * parent's region fds are closed.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -37,6 +45,8 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -76,6 +86,8 @@ struct region {
 	int filefd;		/* file-backed: the file, ours; else -1 */
 	char socket[108];	/* the daemon's socket, asked by the options */
 	bool detached;		/* the daemon went away: waiting for the next */
+	uint64_t fork_token;	/* between atfork prepare and parent/child: */
+	int fork_memfd;		/* ... the child's copy (VMPD_FORKED), else -1 */
 	uint64_t detach_end;	/* CLOCK_MONOTONIC ms: then it is lost */
 };
 
@@ -249,8 +261,60 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static int send_hello(int sock, const struct vmpd_hello *h, int memfd,
-		      int uffd, int filefd);
+static int send_hello_ext(int sock, const struct vmpd_hello *h, int memfd,
+			  int uffd, int filefd,
+			  const struct vmpd_hello_ext *ext, unsigned int next);
+#define send_hello(s, h, m, u, f)	send_hello_ext(s, h, m, u, f, NULL, 0)
+
+/*
+ * Where region @r's memfd is mapped in this process now, from
+ * /proc/self/maps (no malloc: the shim may be malloc): up to @max pieces
+ * into @ext, their number; 0 if it cannot be read.
+ */
+static unsigned int region_maps(const struct region *r,
+				struct vmpd_hello_ext *ext, unsigned int max)
+{
+	char buf[4096];
+	size_t have = 0;
+	unsigned int n = 0;
+	struct stat st;
+	ssize_t got;
+	int fd;
+
+	if (fstat(r->fd, &st))
+		return 0;
+	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	for (;;) {
+		char *nl, *line = buf;
+
+		got = read(fd, buf + have, sizeof(buf) - 1 - have);
+		if (got <= 0)
+			break;
+		have += (size_t)got;
+		buf[have] = '\0';
+		while ((nl = strchr(line, '\n'))) {
+			unsigned long lo, hi, off, ino;
+			unsigned int maj, min;
+
+			*nl = '\0';
+			if (sscanf(line, "%lx-%lx %*s %lx %x:%x %lu", &lo, &hi,
+				   &off, &maj, &min, &ino) == 6 &&
+			    ino == (unsigned long)st.st_ino &&
+			    makedev(maj, min) == st.st_dev && n < max)
+				ext[n++] = (struct vmpd_hello_ext){
+					lo, (hi - lo) / PG, off / PG };
+			line = nl + 1;
+		}
+		have -= (size_t)(line - buf);
+		memmove(buf, line, have);
+		if (have == sizeof(buf) - 1)
+			have = 0;	/* a line longer than the buffer: not ours */
+	}
+	close(fd);
+	return n;
+}
 
 /* How long a detached region waits: VMPAGER_REATTACH_MS, 0 = never. */
 static uint64_t reattach_ms(void)
@@ -295,11 +359,14 @@ static void region_gone_locked(struct region *r, const char *why)
 static bool region_reattach_locked(struct region *r, int i)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct timeval tv = { .tv_sec = 10 };
+	uint64_t now = now_ms(), wait_ms;
+	struct timeval tv;
 	const char *path = getenv("VMPAGER_SOCKET");
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
 	struct vmpd_reply rep;
 	struct vmpd_hello h = r->hello;
+	struct vmpd_hello_ext ext[VMPD_REATTACH_EXT];
+	unsigned int next;
 	char why[200];
 	ssize_t n;
 	int sock;
@@ -318,9 +385,14 @@ static bool region_reattach_locked(struct region *r, int i)
 	}
 	h.flags |= VMPD_HELLO_REATTACH;
 	h.token = r->token;
+	/* a daemon recovering many regions may answer late: wait it out */
+	wait_ms = r->detach_end > now + 1000 ? r->detach_end - now : 1000;
+	tv = (struct timeval){ .tv_sec = (time_t)(wait_ms / 1000),
+			       .tv_usec = (suseconds_t)(wait_ms % 1000) * 1000 };
 	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	n = send_hello(sock, &h, r->fd, r->uffd, r->filefd) ? -1 :
-	    recv(sock, &rep, sizeof(rep), 0);
+	next = region_maps(r, ext, VMPD_REATTACH_EXT);
+	n = send_hello_ext(sock, &h, r->fd, r->uffd, r->filefd, ext, next) ?
+	    -1 : recv(sock, &rep, sizeof(rep), 0);
 	if (n != sizeof(rep) || rep.magic != VMPD_MAGIC) {
 		/*
 		 * No answer: the dying daemon's listening socket took the
@@ -337,11 +409,15 @@ static bool region_reattach_locked(struct region *r, int i)
 		return true;
 	}
 	if (rep.type != VMPD_WELCOME) {
+		close(sock);
+		/* short of memory or client slots: may pass, try again */
+		if ((rep.error == -ENOMEM || rep.error == -EBUSY ||
+		     rep.error == -EAGAIN) && now_ms() < r->detach_end)
+			return false;
 		rep.text[sizeof(rep.text) - 1] = '\0';
 		snprintf(why, sizeof(why),
 			 "vmpagerd refused to take the region back: %s",
 			 rep.text);
-		close(sock);
 		region_lose_locked(r, why);
 		return true;
 	}
@@ -353,7 +429,20 @@ static bool region_reattach_locked(struct region *r, int i)
 		epoll_ctl(wd_epfd, EPOLL_CTL_ADD, sock, &ev);
 	say("libvmpager: pid %d: region %#lx re-attached to vmpagerd\n",
 	    getpid(), (unsigned long)r->base);
+	pthread_cond_broadcast(&flush_cv);	/* region_release() may wait */
 	return true;
+}
+
+/* A message from the daemon other than an answer waited for (lock held). */
+static void reply_locked(struct region *r, struct vmpd_reply *rep)
+{
+	rep->text[sizeof(rep->text) - 1] = '\0';
+	if (rep->type == VMPD_LOST) {
+		region_poison_locked(r, rep->addr, rep->text);
+	} else if (rep->type == VMPD_FLUSHED) {
+		r->flush_res[r->flush_done++ % 64] = rep->error;
+		pthread_cond_broadcast(&flush_cv);
+	}
 }
 
 static void *watchdog(void *arg)
@@ -394,13 +483,8 @@ static void *watchdog(void *arg)
 			}
 			got = recv(r->sock, &rep, sizeof(rep), MSG_DONTWAIT);
 			if (got == sizeof(rep) && rep.magic == VMPD_MAGIC &&
-			    rep.type == VMPD_LOST) {
-				rep.text[sizeof(rep.text) - 1] = '\0';
-				region_poison_locked(r, rep.addr, rep.text);
-			} else if (got == sizeof(rep) && rep.magic == VMPD_MAGIC &&
-				   rep.type == VMPD_FLUSHED) {
-				r->flush_res[r->flush_done++ % 64] = rep.error;
-				pthread_cond_broadcast(&flush_cv);
+			    (rep.type == VMPD_LOST || rep.type == VMPD_FLUSHED)) {
+				reply_locked(r, &rep);
 			} else if (got == 0 || (got < 0 && errno != EAGAIN &&
 						errno != EINTR)) {
 				region_gone_locked(r, "lost the connection to vmpagerd");
@@ -413,41 +497,233 @@ static void *watchdog(void *arg)
 	return NULL;
 }
 
+static int uffd_create(bool *user_only);
+static int watchdog_start_locked(void);
+
+/*
+ * The child's copy of daemon region @r (lock held, in the child): its
+ * memfd mapped where the region is, registered with a new userfaultfd and
+ * handed to the daemon with the fork's token. 0, or -1 with nothing left
+ * mapped.
+ */
+static int fork_child_attach(struct region *r)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = VMPD_UFFD_FEATURES };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = 10 };
+	struct uffdio_register reg;
+	struct vmpd_hello h = r->hello;
+	struct vmpd_reply rep;
+	int uffd = -1, sock = -1;
+	bool user_only;
+	void *p;
+
+	p = vmp__mmap((void *)r->base, r->size, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_FIXED_NOREPLACE, r->fork_memfd, 0);
+	if (p != (void *)r->base) {
+		if (p != MAP_FAILED)
+			vmp__munmap(p, r->size);
+		return -1;
+	}
+	madvise(p, r->size, MADV_DONTFORK);
+	uffd = uffd_create(&user_only);
+	reg = (struct uffdio_register){
+		.range = { .start = r->base, .len = r->size },
+		.mode = UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_WP,
+	};
+	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api) ||
+	    ioctl(uffd, UFFDIO_REGISTER, &reg))
+		goto fail;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", r->socket);
+	sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (sock < 0 || connect(sock, (struct sockaddr *)&sa, sizeof(sa)))
+		goto fail;
+	h.flags = (h.flags & ~(VMPD_HELLO_REATTACH | VMPD_HELLO_USER_MODE_ONLY)) |
+		  VMPD_HELLO_FORK | (user_only ? VMPD_HELLO_USER_MODE_ONLY : 0);
+	h.token = r->fork_token;
+	h.features = api.features;
+	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (send_hello(sock, &h, r->fork_memfd, uffd, -1) ||
+	    recv(sock, &rep, sizeof(rep), 0) != sizeof(rep) ||
+	    rep.magic != VMPD_MAGIC || rep.type != VMPD_WELCOME) {
+		rep.text[sizeof(rep.text) - 1] = '\0';
+		say("libvmpager: pid %d: vmpagerd did not take the child's copy of region %#lx%s%s\n",
+		    getpid(), (unsigned long)r->base,
+		    rep.magic == VMPD_MAGIC ? ": " : "",
+		    rep.magic == VMPD_MAGIC ? rep.text : "");
+		goto fail;
+	}
+	h.flags &= ~VMPD_HELLO_FORK;
+	h.token = 0;
+	r->hello = h;
+	r->fd = r->fork_memfd;
+	r->uffd = uffd;
+	r->sock = sock;
+	r->token = rep.token;
+	r->budget = rep.budget;
+	r->cache = rep.cache;
+	r->fork_memfd = -1;
+	return 0;
+fail:
+	if (uffd >= 0)
+		close(uffd);
+	if (sock >= 0)
+		close(sock);
+	vmp__munmap((void *)r->base, r->size);
+	return -1;
+}
+
 static void atfork_child(void)
 {
-	int i;
+	int i, attached = 0;
 
 	/* the lock was taken in prepare: the table is consistent */
+	if (wd_epfd >= 0)
+		close(wd_epfd);
+	wd_epfd = -1;
+	wd_running = false;
 	for (i = 0; i < nregions; i++) {
 		struct region *r = &regions[i];
 
 		if (!r->base || !r->size || r->forked)
 			continue;	/* free, or being set up by another thread */
-		r->forked = true;
 		close(r->fd);
 		if (r->backend == VMP_BACKEND_DAEMON) {
 			close(r->uffd);
 			if (r->sock >= 0)
 				close(r->sock);
+			r->sock = -1;
 			if (r->filefd >= 0)
 				close(r->filefd);
 			r->filefd = -1;
 		}
+		r->forked = true;
+		if (r->fork_memfd < 0)
+			continue;
+		if (fork_child_attach(r)) {
+			close(r->fork_memfd);
+			r->fork_memfd = -1;
+			continue;
+		}
+		r->forked = false;
+		r->detached = false;
+		r->flush_sent = r->flush_done = 0;
+		r->gen++;
+		attached++;
 	}
-	if (wd_epfd >= 0)
-		close(wd_epfd);
-	wd_epfd = -1;
-	wd_running = false;
+	/* the child's own watchdog, for the copies it was given */
+	if (attached && !watchdog_start_locked()) {
+		for (i = 0; i < nregions; i++) {
+			struct region *r = &regions[i];
+			struct epoll_event ev = {
+				.events = EPOLLIN | EPOLLRDHUP,
+				.data.u64 = (uint64_t)r->gen << 32 | (uint32_t)i,
+			};
+
+			if (r->base && r->size && !r->forked &&
+			    r->backend == VMP_BACKEND_DAEMON)
+				epoll_ctl(wd_epfd, EPOLL_CTL_ADD, r->sock, &ev);
+		}
+	}
 	pthread_mutex_unlock(&lock);
+}
+
+/*
+ * Before fork(): a copy of daemon region @r for the child (VMPD_FORK), in
+ * r->fork_token and r->fork_memfd; nothing if it cannot have one. Lock
+ * held: the watchdog cannot take the answer, so it is read here.
+ */
+static void fork_prepare_locked(struct region *r)
+{
+	struct vmpd_fork f = { .magic = VMPD_MAGIC, .version = VMPD_VERSION,
+			       .type = VMPD_FORK };
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = &f, .iov_len = sizeof(f) };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct vmpd_reply rep = { .magic = 0 };
+	struct pollfd pfd;
+	struct cmsghdr *cm;
+	int memfd, tries, got = 0;
+
+	r->fork_token = 0;
+	r->fork_memfd = -1;
+	if (!r->base || !r->size || r->forked || r->lost || r->detached ||
+	    r->backend != VMP_BACKEND_DAEMON || r->file)
+		return;
+	memfd = memfd_create("vmpager-region", MFD_CLOEXEC);
+	if (memfd < 0 || ftruncate(memfd, (off_t)r->size)) {
+		say("libvmpager: pid %d: region %#lx is not copied for the child: memfd: %s\n",
+		    getpid(), (unsigned long)r->base, strerror(errno));
+		if (memfd >= 0)
+			close(memfd);
+		return;
+	}
+	for (tries = 0; tries < 100; tries++) {
+		memset(cbuf, 0, sizeof(cbuf));
+		msg.msg_control = cbuf;
+		msg.msg_controllen = sizeof(cbuf);
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &memfd, sizeof(int));
+		if (sendmsg(r->sock, &msg, MSG_NOSIGNAL) != sizeof(f))
+			break;
+		/* its answer; LOST and FLUSHED messages may come first */
+		for (;;) {
+			pfd = (struct pollfd){ .fd = r->sock, .events = POLLIN };
+			if (poll(&pfd, 1, 30000) != 1)
+				break;
+			got = recv(r->sock, &rep, sizeof(rep), MSG_DONTWAIT);
+			if (got != sizeof(rep) || rep.magic != VMPD_MAGIC)
+				break;
+			if (rep.type == VMPD_FORKED)
+				break;
+			reply_locked(r, &rep);
+		}
+		if (got != sizeof(rep) || rep.type != VMPD_FORKED ||
+		    rep.error != -EAGAIN)
+			break;
+		usleep(1000);	/* an unmap or mremap of it pending */
+	}
+	if (got == sizeof(rep) && rep.magic == VMPD_MAGIC &&
+	    rep.type == VMPD_FORKED && !rep.error) {
+		r->fork_token = rep.token;
+		r->fork_memfd = memfd;
+		return;
+	}
+	rep.text[sizeof(rep.text) - 1] = '\0';
+	say("libvmpager: pid %d: region %#lx is not copied for the child (it has nothing mapped there): %s\n",
+	    getpid(), (unsigned long)r->base,
+	    got == sizeof(rep) && rep.type == VMPD_FORKED ? rep.text :
+	    "no answer from vmpagerd");
+	close(memfd);
 }
 
 static void atfork_prepare(void)
 {
+	int i;
+
 	pthread_mutex_lock(&lock);
+	for (i = 0; i < nregions; i++)
+		fork_prepare_locked(&regions[i]);
 }
 
 static void atfork_parent(void)
 {
+	int i;
+
+	for (i = 0; i < nregions; i++) {
+		struct region *r = &regions[i];
+
+		if (r->base && r->fork_memfd >= 0)
+			close(r->fork_memfd);	/* the child's */
+		r->fork_memfd = -1;
+		r->fork_token = 0;
+	}
 	pthread_mutex_unlock(&lock);
 }
 
@@ -577,13 +853,17 @@ static int uffd_create(bool *user_only)
 		       O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
 }
 
-static int send_hello(int sock, const struct vmpd_hello *h, int memfd,
-		      int uffd, int filefd)
+static int send_hello_ext(int sock, const struct vmpd_hello *h, int memfd,
+			  int uffd, int filefd,
+			  const struct vmpd_hello_ext *ext, unsigned int next)
 {
 	char cbuf[CMSG_SPACE(3 * sizeof(int))];
-	struct iovec iov = { .iov_base = (void *)h, .iov_len = sizeof(*h) };
+	struct iovec iov[2] = {
+		{ .iov_base = (void *)h, .iov_len = sizeof(*h) },
+		{ .iov_base = (void *)ext, .iov_len = next * sizeof(*ext) },
+	};
 	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_iov = iov, .msg_iovlen = next ? 2 : 1,
 		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
 	};
 	struct cmsghdr *cm;
@@ -597,7 +877,8 @@ static int send_hello(int sock, const struct vmpd_hello *h, int memfd,
 	cm->cmsg_type = SCM_RIGHTS;
 	cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
 	memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) == sizeof(*h) ? 0 : -1;
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) ==
+	       (ssize_t)(sizeof(*h) + next * sizeof(*ext)) ? 0 : -1;
 }
 
 static int daemon_region(struct region *r, size_t size,
@@ -811,6 +1092,7 @@ static void *region_create(size_t size, int flags,
 	r->filefd = -1;
 	r->token = 0;
 	r->detached = false;
+	r->fork_memfd = -1;
 	pthread_mutex_unlock(&lock);
 	if (backend == VMP_BACKEND_MODULE)
 		ret = module_region(r, size, f);
@@ -975,6 +1257,22 @@ static void region_release(struct region *r)
 		struct uffdio_range rg = { .start = r->base, .len = r->size };
 		int ret;
 
+		/*
+		 * A file-backed region's pages go to the file at its end: one
+		 * whose daemon is restarting waits for the next (the watchdog
+		 * re-attaches it), so that they are not left to expire.
+		 */
+		if (r->file && r->detached && !r->lost) {
+			uint32_t gen = r->gen;
+			struct timespec dl;
+
+			clock_gettime(CLOCK_REALTIME, &dl);
+			dl.tv_sec += (time_t)(reattach_ms() / 1000) + 1;
+			while (r->gen == gen && r->detached && !r->lost)
+				if (pthread_cond_timedwait(&flush_cv, &lock,
+							   &dl) == ETIMEDOUT)
+					break;
+		}
 		/* the daemon writes back at the end too: here, synchronously */
 		r->releasing = true;
 		ret = r->file && !r->lost ?

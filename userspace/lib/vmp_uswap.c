@@ -26,6 +26,7 @@ struct vmp_uswap {
 
 	pthread_mutex_t lock;
 	uint64_t *bitmap;		/* protected by lock: 1 = in use */
+	uint16_t *refs;			/* lock: references beyond the first (vmp_uswap_dup), lazily */
 	uint64_t used;			/* protected by lock */
 	uint64_t cursor;		/* protected by lock: next-fit start */
 };
@@ -161,6 +162,7 @@ void vmp_uswap_close(struct vmp_uswap *sw)
 		close(sw->fds[i]);
 	pthread_mutex_destroy(&sw->lock);
 	free(sw->bitmap);
+	free(sw->refs);
 	free(sw);
 }
 
@@ -239,12 +241,44 @@ void vmp_uswap_free(struct vmp_uswap *sw, uint64_t slot)
 			(unsigned long long)slot);
 		return;
 	}
+	if (sw->refs && sw->refs[slot]) {
+		sw->refs[slot]--;	/* another holder keeps it */
+		pthread_mutex_unlock(&sw->lock);
+		return;
+	}
 	sw->bitmap[slot / 64] &= ~bit;
 	__atomic_store_n(&sw->used, sw->used - 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&sw->lock);
 }
 
-int vmp_uswap_reserve(struct vmp_uswap *sw, uint64_t slot)
+/* One more reference to used @slot (lock held): 0, -ENOMEM or -EMLINK. */
+static int uswap_ref(struct vmp_uswap *sw, uint64_t slot)
+{
+	if (!sw->refs) {
+		sw->refs = calloc(sw->nslots, sizeof(*sw->refs));
+		if (!sw->refs)
+			return -ENOMEM;
+	}
+	if (sw->refs[slot] == UINT16_MAX)
+		return -EMLINK;
+	sw->refs[slot]++;
+	return 0;
+}
+
+int vmp_uswap_dup(struct vmp_uswap *sw, uint64_t slot)
+{
+	int ret;
+
+	if (slot >= sw->nslots)
+		return -ERANGE;
+	pthread_mutex_lock(&sw->lock);
+	ret = sw->bitmap[slot / 64] & (1ULL << (slot % 64)) ?
+	      uswap_ref(sw, slot) : -ENOENT;
+	pthread_mutex_unlock(&sw->lock);
+	return ret;
+}
+
+int vmp_uswap_reserve(struct vmp_uswap *sw, uint64_t slot, bool shared)
 {
 	uint64_t bit = 1ULL << (slot % 64);
 	int ret = 0;
@@ -253,7 +287,7 @@ int vmp_uswap_reserve(struct vmp_uswap *sw, uint64_t slot)
 		return -ERANGE;
 	pthread_mutex_lock(&sw->lock);
 	if (sw->bitmap[slot / 64] & bit) {
-		ret = -EEXIST;
+		ret = shared ? uswap_ref(sw, slot) : -EEXIST;
 	} else {
 		sw->bitmap[slot / 64] |= bit;
 		__atomic_store_n(&sw->used, sw->used + 1, __ATOMIC_RELAXED);

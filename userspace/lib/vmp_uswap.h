@@ -56,8 +56,17 @@ int64_t vmp_uswap_alloc(struct vmp_uswap *sw);
 /* Return a slot. Freeing a free or out-of-range slot is reported on stderr. */
 void vmp_uswap_free(struct vmp_uswap *sw, uint64_t slot);
 bool vmp_uswap_in_use(struct vmp_uswap *sw, uint64_t slot);
-/* Mark @slot used (a restarted vmpagerd taking back its slots): 0, -ERANGE, -EEXIST. */
-int vmp_uswap_reserve(struct vmp_uswap *sw, uint64_t slot);
+/*
+ * Another holder of used @slot (a forked region sharing the page's copy):
+ * it stays used until every holder has freed it. 0, -ENOENT (free),
+ * -ERANGE, -ENOMEM or -EMLINK (65536 holders).
+ */
+int vmp_uswap_dup(struct vmp_uswap *sw, uint64_t slot);
+/*
+ * Mark @slot used (a restarted vmpagerd taking back its slots); one used
+ * already gets another holder if @shared, else -EEXIST. 0, -ERANGE, ...
+ */
+int vmp_uswap_reserve(struct vmp_uswap *sw, uint64_t slot, bool shared);
 
 /* Where a slot lives: its file's fd and byte offset. */
 int vmp_uswap_fd(const struct vmp_uswap *sw, uint64_t slot, off_t *off);

@@ -62,6 +62,8 @@ enum vmpd_msg_type {
 	VMPD_LOST = 4,		/* daemon -> client: addr lost (read error) */
 	VMPD_FLUSH = 5,		/* client -> daemon: write back a file range */
 	VMPD_FLUSHED = 6,	/* daemon -> client: done (error) */
+	VMPD_FORK = 7,		/* client -> daemon: snapshot for a child, with { memfd } */
+	VMPD_FORKED = 8,	/* daemon -> client: token for the child's hello, or error */
 };
 
 /* struct vmpd_hello.flags */
@@ -69,6 +71,7 @@ enum vmpd_msg_type {
 #define VMPD_HELLO_FILE			0x2	/* a third fd: the region's file */
 #define VMPD_HELLO_FILE_RDONLY		0x4	/* ... never written */
 #define VMPD_HELLO_REATTACH		0x8	/* a region a dead daemon served: token */
+#define VMPD_HELLO_FORK			0x10	/* a fork child's copy of a region: token */
 
 struct vmpd_hello {
 	uint32_t magic;		/* VMPD_MAGIC */
@@ -81,11 +84,25 @@ struct vmpd_hello {
 	uint64_t features;	/* uffdio_api.features the kernel granted */
 	uint64_t file_offset;	/* HELLO_FILE: bytes, page-aligned; else 0 */
 	uint64_t file_length;	/* HELLO_FILE: bytes, > size - page; else 0 */
-	uint64_t token;		/* HELLO_REATTACH: the welcome's token; else 0 */
+	uint64_t token;		/* HELLO_REATTACH: the welcome's token; HELLO_FORK: the FORKED one; else 0 */
 	uint64_t reserved;	/* zero */
 };
 
 /* client -> daemon, after the welcome of a file-backed region */
+/*
+ * A VMPD_HELLO_REATTACH hello may carry, after it in the same message, up
+ * to VMPD_REATTACH_EXT of these: where the region's memfd is mapped in the
+ * client now (its /proc/self/maps). They replace the map the dead daemon
+ * kept, which misses an unmap or mremap it had read and not yet applied;
+ * pages mapped nowhere are dropped.
+ */
+#define VMPD_REATTACH_EXT	64
+struct vmpd_hello_ext {
+	uint64_t start;		/* client address, page-aligned */
+	uint64_t npages;
+	uint64_t pgoff;		/* first page of the memfd mapped there */
+};
+
 struct vmpd_flush {
 	uint32_t magic;		/* VMPD_MAGIC */
 	uint32_t version;	/* VMPD_VERSION */
@@ -96,6 +113,22 @@ struct vmpd_flush {
 	uint64_t reserved[2];	/* zero */
 };
 
+/*
+ * VMPD_FORK, with SCM_RIGHTS { memfd }: a new empty memfd of the region's
+ * size. The daemon write-protects the region, copies every page it has in
+ * memory into that memfd, shares the swap copies of the others, and
+ * answers VMPD_FORKED with a token (error 0) or an error. The child maps
+ * the memfd at the region's address, registers it with a userfaultfd of
+ * its own and sends a hello with VMPD_HELLO_FORK and the token.
+ */
+struct vmpd_fork {
+	uint32_t magic;		/* VMPD_MAGIC */
+	uint32_t version;	/* VMPD_VERSION */
+	uint32_t type;		/* VMPD_FORK */
+	uint32_t flags;		/* zero */
+	uint64_t reserved[4];	/* zero */
+};
+
 struct vmpd_reply {
 	uint32_t magic;		/* VMPD_MAGIC */
 	uint32_t version;	/* VMPD_VERSION */
@@ -104,7 +137,7 @@ struct vmpd_reply {
 	uint64_t budget;	/* WELCOME: frames granted */
 	uint64_t addr;		/* LOST: the page's address */
 	uint64_t cache;		/* WELCOME: soft-eviction cache pages granted */
-	uint64_t token;		/* WELCOME: names the region for a re-attach; 0: none */
+	uint64_t token;		/* WELCOME: names the region for a re-attach (0: none); FORKED: the child's */
 	uint64_t reserved[2];
 	char text[128];		/* REFUSED, LOST: why, NUL-terminated */
 };

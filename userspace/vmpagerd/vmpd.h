@@ -147,6 +147,9 @@ void vmpd_log(int level, const char *fmt, ...)
 	X(reattach_refused)	/* re-attach hellos refused */		\
 	X(pages_recovered)	/* ... their pages found resident, cached or swapped */ \
 	X(orphans_dropped)	/* dead daemons' regions never re-attached: freed */ \
+	X(forks)		/* regions copied for a fork child (VMPD_FORK) */ \
+	X(fork_refused)		/* ... requests refused */		\
+	X(clients_forked)	/* children that took their copy (VMPD_HELLO_FORK) */ \
 	X(events_stale)		/* epoll events of a client already gone, dropped */ \
 	X(ctl_commands)		/* control socket commands */
 
@@ -383,11 +386,22 @@ void vmpd_state_drop(struct vmpd_client *c);
 void vmpd_state_free(struct vmpd_client *c);
 struct vmpd_orphan *vmpd_orphan_find(uint64_t token);
 int vmpd_orphan_check(const struct vmpd_orphan *o, const struct vmpd_client *c,
-		      char *why, size_t len);
-int vmpd_state_recover(struct vmpd_client *c, struct vmpd_orphan *o);
+		      unsigned int next, char *why, size_t len);
+int vmpd_state_recover(struct vmpd_client *c, struct vmpd_orphan *o,
+		       const struct vmpd_hello_ext *ext, unsigned int next);
 void vmpd_orphan_done(struct vmpd_orphan *o, struct vmpd_client *c);
 uint64_t vmpd_orphans_expire(uint64_t now);
 unsigned int vmpd_orphans(void);
+void vmpd_page_adopt(struct vmpd_client *c, uint64_t idx, uint16_t fl);
+
+/* ---- fork (vmpd_fork.c) ---- */
+struct vmpd_forkling;
+void vmpd_fork_msg(struct vmpd_client *c, const void *msg, size_t len, int fd);
+struct vmpd_forkling *vmpd_forkling_take(uint64_t token, uid_t uid, int memfd,
+					 uint64_t npages, char *why, size_t len);
+void vmpd_fork_adopt(struct vmpd_client *c, struct vmpd_forkling *k);
+void vmpd_forkling_drop(struct vmpd_forkling *k);
+uint64_t vmpd_forklings_expire(uint64_t now);
 
 /* ---- handler threads ---- */
 
@@ -495,6 +509,21 @@ int ext_cut(struct vmpd_client *c, uint64_t s, uint64_t e,
 
 /* vmpd_fault.c */
 void serve(struct vmpd_thread *t, struct vmpd_client *c);
+
+/*
+ * Page @p's slot is stale or unneeded: the page forgets it first, then
+ * the slot is freed, so that the state file (vmpd_state.c) never names a
+ * slot another page may have been given meanwhile.
+ */
+static inline void page_slot_drop(struct vmpd_page *p)
+{
+	uint32_t s = p->slot;
+
+	if (s == VMP_NIL)
+		return;
+	__atomic_store_n(&p->slot, VMP_NIL, __ATOMIC_RELEASE);
+	vmp_uswap_free(vmpd.swap, s);
+}
 
 /* vmpd_evict.c: frames */
 uint32_t frame_get(struct vmpd_thread *t, struct vmpd_client *c);

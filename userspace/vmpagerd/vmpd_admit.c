@@ -64,12 +64,16 @@ static void refuse(int sock, const struct ucred *cr, int error,
  * Receive the hello and its fds (the socket is readable: no wait): the
  * memfd, the userfaultfd and, for a file-backed region, the file.
  */
-static int recv_hello(int sock, struct vmpd_hello *h, int fds[3])
+static int recv_hello(int sock, struct vmpd_hello *h, int fds[3],
+		      struct vmpd_hello_ext *ext, unsigned int *next)
 {
 	char cbuf[CMSG_SPACE(3 * sizeof(int))];
-	struct iovec iov = { .iov_base = h, .iov_len = sizeof(*h) };
+	struct iovec iov[2] = {
+		{ .iov_base = h, .iov_len = sizeof(*h) },
+		{ .iov_base = ext, .iov_len = VMPD_REATTACH_EXT * sizeof(*ext) },
+	};
 	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_iov = iov, .msg_iovlen = 2,
 		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
 	};
 	struct cmsghdr *cm;
@@ -96,6 +100,13 @@ static int recv_hello(int sock, struct vmpd_hello *h, int fds[3])
 	}
 	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
 		return -EMSGSIZE;
+	*next = 0;
+	if (n > (ssize_t)sizeof(*h) && (h->flags & VMPD_HELLO_REATTACH) &&
+	    !((size_t)(n - sizeof(*h)) % sizeof(*ext))) {
+		/* a re-attach: the region's map as the client sees it now */
+		*next = (unsigned int)((size_t)(n - sizeof(*h)) / sizeof(*ext));
+		n = sizeof(*h);
+	}
 	if (n != sizeof(*h) || h->magic != VMPD_MAGIC ||
 	    h->type != VMPD_HELLO)
 		return -EPROTO;
@@ -214,7 +225,8 @@ static void reap_gone_clients(void)
  * false after refusing (the caller closes the fds).
  */
 static bool admit_validate(int sock, const struct ucred *cr,
-			   struct vmpd_hello *h, int fds[3])
+			   struct vmpd_hello *h, int fds[3],
+			   struct vmpd_hello_ext *ext, unsigned int *next)
 {
 	struct uffdio_range rg;
 	struct statfs sfs;
@@ -222,7 +234,7 @@ static bool admit_validate(int sock, const struct ucred *cr,
 	uint64_t max;
 	int ret;
 
-	ret = recv_hello(sock, h, fds);
+	ret = recv_hello(sock, h, fds, ext, next);
 	if (ret) {
 		refuse(sock, cr, ret, "bad hello: %s", strerror(-ret));
 		return false;
@@ -257,8 +269,10 @@ static bool admit_validate(int sock, const struct ucred *cr,
 		return false;
 	}
 	if (h->flags & ~(VMPD_HELLO_USER_MODE_ONLY | VMPD_HELLO_FILE |
-			 VMPD_HELLO_FILE_RDONLY | VMPD_HELLO_REATTACH) ||
-	    h->reserved || !(h->flags & VMPD_HELLO_REATTACH) != !h->token ||
+			 VMPD_HELLO_FILE_RDONLY | VMPD_HELLO_REATTACH |
+			 VMPD_HELLO_FORK) ||
+	    h->reserved || !(h->flags & (VMPD_HELLO_REATTACH | VMPD_HELLO_FORK)) != !h->token ||
+	    (h->flags & VMPD_HELLO_REATTACH && h->flags & VMPD_HELLO_FORK) ||
 	    (!(h->flags & VMPD_HELLO_FILE) &&
 	    (h->file_offset || h->file_length ||
 	     (h->flags & VMPD_HELLO_FILE_RDONLY)))) {
@@ -329,11 +343,14 @@ static void accept_one(int sock, struct ucred cr)
 	struct vmpd_hello h;
 	struct vmpd_client *c = NULL;
 	struct vmpd_orphan *o = NULL;
+	struct vmpd_forkling *k = NULL;
+	struct vmpd_hello_ext ext[VMPD_REATTACH_EXT];
+	unsigned int next = 0;
 	char why[128];
-	uint64_t avail;
+	uint64_t avail, pg;
 	int fds[3], ret, i;
 
-	if (!admit_validate(sock, &cr, &h, fds))
+	if (!admit_validate(sock, &cr, &h, fds, ext, &next))
 		goto out_fds;
 	c = calloc(1, sizeof(*c));
 	if (!c) {
@@ -358,7 +375,8 @@ static void accept_one(int sock, struct ucred cr)
 	c->pidfd = -1;
 	if (h.flags & VMPD_HELLO_REATTACH) {
 		o = vmpd_orphan_find(h.token);
-		ret = o ? vmpd_orphan_check(o, c, why, sizeof(why)) : -ESTALE;
+		ret = o ? vmpd_orphan_check(o, c, next, why, sizeof(why)) :
+		      -ESTALE;
 		if (!o)
 			snprintf(why, sizeof(why),
 				 "no region %016llx to re-attach: it expired (reattach_timeout) or vmpagerd restarted without its state_dir",
@@ -366,6 +384,15 @@ static void accept_one(int sock, struct ucred cr)
 		if (ret) {
 			count(reattach_refused);
 			refuse(sock, &cr, ret, "%s", why);
+			goto out_free;
+		}
+	}
+	if (h.flags & VMPD_HELLO_FORK) {
+		k = vmpd_forkling_take(h.token, cr.uid, c->memfd, c->npages,
+				       why, sizeof(why));
+		if (!k) {
+			count(fork_refused);
+			refuse(sock, &cr, -ESTALE, "%s", why);
 			goto out_free;
 		}
 	}
@@ -396,30 +423,43 @@ static void accept_one(int sock, struct ucred cr)
 		refuse(sock, &cr, ret, "setting up: %s", strerror(-ret));
 		goto out_client;
 	}
-	ret = o ? vmpd_state_recover(c, o) : 0;
+	if (k) {
+		vmpd_fork_adopt(c, k);	/* the child's copy: its pages now */
+		k = NULL;
+	}
+	ret = o ? vmpd_state_recover(c, o, ext, next) : 0;
 	if (ret) {
 		count(reattach_refused);
 		refuse(sock, &cr, ret, "recovering region %016llx: %s",
 		       (unsigned long long)h.token, strerror(-ret));
 		goto out_client;
 	}
-	ret = vmpd_state_commit(c);
-	if (ret) {
-		refuse(sock, &cr, ret, "state file: %s", strerror(-ret));
-		goto out_client;
-	}
-	if (o)
-		vmpd_orphan_done(o, c);	/* c owns its pages now */
 	fcntl(c->uffd, F_SETFL, fcntl(c->uffd, F_GETFL) | O_NONBLOCK);
 	c->pidfd = syscall(SYS_pidfd_open, cr.pid, 0);
 	if (c->pidfd < 0)
 		warn("pidfd_open(%d): %s; exit noticed by the socket only",
 		     cr.pid, strerror(errno));
+	/* a re-attach's slots stay the orphan's until its state is committed */
 	ret = client_slot(c);
-	if (ret) {
+	if (!ret) {
+		ret = vmpd_state_commit(c);
+		if (ret) {
+			pthread_mutex_unlock(&vmpd.policy_lock);
+			refuse(sock, &cr, ret, "state file: %s", strerror(-ret));
+			for (pg = 0; o && pg < c->npages; pg++)
+				c->pages[pg].slot = VMP_NIL;
+			vmpd_client_kill(c, "state file not written");
+			vmpd_client_put(c);
+			return;
+		}
+	} else {
 		refuse(sock, &cr, ret, "too many clients (%d)", VMPD_MAX_CLIENTS);
+		for (pg = 0; o && pg < c->npages; pg++)
+			c->pages[pg].slot = VMP_NIL;
 		goto out_client;
 	}
+	if (o)
+		vmpd_orphan_done(o, c);	/* c owns its pages now */
 	pthread_mutex_unlock(&vmpd.policy_lock);
 	r.budget = c->budget;
 	r.cache = c->ncache;
@@ -438,12 +478,15 @@ static void accept_one(int sock, struct ucred cr)
 	}
 	if (o)
 		count(clients_reattached);
+	if (h.flags & VMPD_HELLO_FORK)
+		count(clients_forked);
 	info("client pid %d uid %d: region %#llx, %llu pages, budget %u frames, cache %u pages%s%s%s",
 	     c->pid, c->uid, (unsigned long long)h.base,
 	     (unsigned long long)c->npages, c->budget, c->ncache,
 	     c->user_mode_only ? ", user-mode faults only" : "",
 	     c->filefd < 0 ? "" : c->file_ro ? ", file-backed, read-only" :
-	     ", file-backed", o ? ", re-attached" : "");
+	     ", file-backed", o ? ", re-attached" :
+	     h.flags & VMPD_HELLO_FORK ? ", a fork child's copy" : "");
 	/*
 	 * Once armed, another thread may serve or kill the client: this
 	 * function keeps its own reference until it is done with c, and arms
@@ -481,7 +524,11 @@ out_client:
 out_free:
 	/* not in the table: frames, arena pages (if taken) go back, fds close */
 	__atomic_sub_fetch(&vmpd.frames_used, c->resident, __ATOMIC_RELAXED);
-	vmpd_state_drop(c);
+	vmpd_forkling_drop(k);
+	vmpd_state_drop(c);	/* before its slots go */
+	for (pg = 0; c->pages && vmpd.swap && pg < c->npages; pg++)
+		if (c->pages[pg].slot != VMP_NIL)
+			vmp_uswap_free(vmpd.swap, c->pages[pg].slot);
 	vmpd_client_arena_give(c);
 	vmpd_client_destroy(c);	/* closes sock, memfd, uffd, pidfd */
 	return;
@@ -623,6 +670,13 @@ void *vmpd_admit_thread(void *arg)
 
 			if (o < first)
 				first = o;
+		}
+		/* forks whose children never came */
+		{
+			uint64_t f = vmpd_forklings_expire(now);
+
+			if (f < first)
+				first = f;
 		}
 		timeout = first == UINT64_MAX ? -1 :
 			  first <= now ? 0 : (int)((first - now) / 1000000 + 1);

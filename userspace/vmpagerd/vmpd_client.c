@@ -357,17 +357,49 @@ void vmpd_client_kill(struct vmpd_client *c, const char *why)
 
 static void client_sock_event(struct vmpd_client *c)
 {
-	struct vmpd_flush buf;
+	union {
+		struct vmpd_flush f;
+		struct vmpd_fork k;
+	} buf;
+	char cbuf[CMSG_SPACE(4 * sizeof(int))];
+	struct iovec iov = { .iov_base = &buf, .iov_len = sizeof(buf) };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm;
+	int fd = -1, i, nfd;
 	ssize_t n;
 
 	/* MSG_TRUNC: the real length of a longer message, which is refused */
-	n = recv(c->sock, &buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
+	n = recvmsg(c->sock, &msg, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
+	for (cm = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL; cm;
+	     cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfd = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		for (i = 0; i < nfd; i++) {
+			int x = ((int *)CMSG_DATA(cm))[i];
+
+			if (fd < 0)
+				fd = x;
+			else
+				close(x);
+		}
+	}
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		if (fd >= 0)
+			close(fd);
 		vmpd_client_kill(c, "connection closed");
 		return;
 	}
-	if (n > 0)
+	if (n >= 12 && buf.k.magic == VMPD_MAGIC && buf.k.type == VMPD_FORK) {
+		vmpd_fork_msg(c, &buf, (size_t)n, fd);	/* closes fd */
+	} else if (n > 0) {
+		if (fd >= 0)
+			close(fd);
 		vmpd_file_sock_msg(c, &buf, (size_t)n);
+	}
 	vmpd_ep_arm(c->sock, c, VMPD_EP_SOCK, EPOLLIN | EPOLLRDHUP, EPOLL_CTL_MOD);
 }
 

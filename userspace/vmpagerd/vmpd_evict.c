@@ -67,10 +67,8 @@ static void page_evicted(struct vmpd_client *c, uint64_t idx, uint32_t e,
 	} else {	/* in its slot, or in the region's file */
 		count(evict_clean);
 	}
-	if (dirty && p->slot != VMP_NIL) {	/* stale copy */
-		vmp_uswap_free(vmpd.swap, p->slot);
-		p->slot = VMP_NIL;
-	}
+	if (dirty)
+		page_slot_drop(p);	/* a stale copy */
 	p->flags = 0;
 }
 
@@ -109,8 +107,10 @@ static int evict_page(struct vmpd_thread *t, struct vmpd_client *c,
 			return ret;
 		}
 		ce_stage(c, e, idx, true);
+		p->flags |= VMPD_PG_BUSY;	/* our punch (vmpd_state.c) */
 		ret = punch(c, idx);
 		if (ret) {
+			p->flags &= ~VMPD_PG_BUSY;
 			ce_free(c, e);
 			return ret;
 		}
@@ -135,8 +135,11 @@ static int evict_page(struct vmpd_thread *t, struct vmpd_client *c,
 	}
 	if (e != VMP_NIL)
 		ce_stage(c, e, idx, false);
+	/* our punch: a restart must not take the hole for the client's */
+	p->flags |= VMPD_PG_BUSY;
 	ret = punch(c, idx);
 	if (ret) {
+		p->flags &= ~VMPD_PG_BUSY;
 		if (e != VMP_NIL)
 			ce_free(c, e);
 		return ret;

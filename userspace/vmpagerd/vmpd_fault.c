@@ -26,9 +26,7 @@ static void page_forget(struct vmpd_client *c, uint64_t idx, bool punch_it)
 
 	if (p->flags & VMPD_PG_BUSY) {
 		/* the evictor holds its frame and buffer: it settles them */
-		if (p->slot != VMP_NIL)
-			vmp_uswap_free(vmpd.swap, p->slot);
-		p->slot = VMP_NIL;
+		page_slot_drop(p);
 		/*
 		 * A file-backed region's page is being copied out: punching it
 		 * now could hand the copy a hole; the evictor punches it after
@@ -50,9 +48,8 @@ static void page_forget(struct vmpd_client *c, uint64_t idx, bool punch_it)
 	}
 	if (p->cache != VMP_NIL)
 		ce_free(c, p->cache);
-	if (p->slot != VMP_NIL)
-		vmp_uswap_free(vmpd.swap, p->slot);
-	p->frame = p->slot = p->cache = VMP_NIL;
+	page_slot_drop(p);
+	p->frame = p->cache = VMP_NIL;
 	p->flags = 0;
 }
 
@@ -367,10 +364,8 @@ static void around_settle(struct vmpd_client *c, uint64_t idx,
 		if (a->swap) {
 			count(swap_ins);
 			count(readahead);
-			if (dirty) {
-				vmp_uswap_free(vmpd.swap, q->slot);
-				q->slot = VMP_NIL;
-			}
+			if (dirty)
+				page_slot_drop(q);
 		}
 		if (!dirty)
 			guess_account(c, false);
@@ -518,10 +513,8 @@ static int fault_missing(struct vmpd_thread *t, struct vmpd_client *c,
 		count(fill_dirty_guess);
 	else if (!dirty)
 		guess_account(c, false);
-	if (dirty && p->slot != VMP_NIL) {
-		vmp_uswap_free(vmpd.swap, p->slot);
-		p->slot = VMP_NIL;
-	}
+	if (dirty)
+		page_slot_drop(p);
 	p->flags = VMPD_PG_RESIDENT | (dirty ? VMPD_PG_DIRTY : VMPD_PG_WP);
 	p->frame = f;
 	if (f == VMP_NIL) {
@@ -564,12 +557,7 @@ static void fault_wp(struct vmpd_client *c, uint64_t addr, uint64_t idx)
 	 * as dirty, never one written behind a slot it trusts.
 	 */
 	p->flags = (p->flags & ~VMPD_PG_WP) | VMPD_PG_DIRTY;
-	if (p->slot != VMP_NIL) {
-		uint32_t s = p->slot;
-
-		p->slot = VMP_NIL;
-		vmp_uswap_free(vmpd.swap, s);
-	}
+	page_slot_drop(p);
 	guess_account(c, true);
 	ret = uffd_wp(c, addr, false);
 	if (ret) {

@@ -25,7 +25,9 @@
  *   2. else a cache entry that holds it, or that an eviction staged it
  *      into before its punch (staged, set before the punch, cleared by
  *      ce_hold() or ce_free());
- *   3. else its swap slot;
+ *   3. else, unless the state says resident and no punch of the daemon's
+ *      was under way (VMPD_PG_BUSY: then the client punched it, and it
+ *      reads zero), its swap slot;
  *   4. else it is EMPTY (zero, or the file's bytes).
  *
  * A userfaultfd event read by the dead daemon and not yet applied would
@@ -439,11 +441,11 @@ static const char *orphan_adopt(const char *name)
 	for (i = 0; i < st->npages; i++) {
 		if (pg[i].slot == VMP_NIL)
 			continue;
-		if (!vmpd.swap || vmp_uswap_reserve(vmpd.swap, pg[i].slot)) {
+		if (!vmpd.swap || vmp_uswap_reserve(vmpd.swap, pg[i].slot, true)) {
 			if (vmpd.swap)
 				orphan_unreserve(st, i);
 			munmap(m, bytes);
-			return "a swap slot out of range or claimed twice";
+			return "a swap slot out of range";
 		}
 	}
 	for (k = 0; k < VMPD_MAX_CLIENTS && orphans[k].st; k++)
@@ -592,7 +594,7 @@ struct vmpd_orphan *vmpd_orphan_find(uint64_t token)
 
 /* Is @c (a re-attach hello, fds received) the client of @o? 0, or -errno and @why. */
 int vmpd_orphan_check(const struct vmpd_orphan *o, const struct vmpd_client *c,
-		      char *why, size_t len)
+		      unsigned int next, char *why, size_t len)
 {
 	const struct vmpd_state_hdr *st = o->st;
 	struct stat sb;
@@ -616,7 +618,8 @@ int vmpd_orphan_check(const struct vmpd_orphan *o, const struct vmpd_client *c,
 			 (unsigned long long)o->token);
 		return -EINVAL;
 	}
-	if (st->flags & (ST_EVENT | ST_EXT_LOST) || !st->next) {
+	/* without the client's own map, the kept one must be whole */
+	if (!next && (st->flags & (ST_EVENT | ST_EXT_LOST) || !st->next)) {
 		snprintf(why, len, "%s",
 			 st->flags & ST_EXT_LOST ?
 			 "its address map had more pieces than the state file holds" :
@@ -661,8 +664,12 @@ static void *recover_entry(struct vmpd_client *c, uint64_t idx, bool dirty)
 	return ce_buf(c, e);
 }
 
-/* Page @idx is resident again: a frame if one is free, else untracked. */
-static void recover_resident(struct vmpd_client *c, uint64_t idx, uint16_t fl)
+/*
+ * Page @idx of @c (being set up) is in its memfd: RESIDENT with @fl, in a
+ * frame if one is free, else untracked (frames_over). A restart's or a
+ * fork's recovery.
+ */
+void vmpd_page_adopt(struct vmpd_client *c, uint64_t idx, uint16_t fl)
 {
 	struct vmpd_page *p = &c->pages[idx];
 	uint32_t f;
@@ -685,32 +692,44 @@ static void recover_resident(struct vmpd_client *c, uint64_t idx, uint16_t fl)
  * the memfd and @o's arena; @c takes @o's slots. 0 or -errno (nothing of
  * @o is used then; the caller refuses and keeps @o until it expires).
  */
-int vmpd_state_recover(struct vmpd_client *c, struct vmpd_orphan *o)
+int vmpd_state_recover(struct vmpd_client *c, struct vmpd_orphan *o,
+		       const struct vmpd_hello_ext *ext, unsigned int next)
 {
 	const struct vmpd_state_hdr *st = o->st;
 	const struct vmpd_page *op = (const void *)((const char *)st + st->pages_off);
 	const struct vmpd_centry *oce =
 		(const void *)((const char *)st + st->centries_off);
 	uint32_t *ent = NULL, j;
-	uint64_t *present, i, recovered = 0;
+	uint64_t *present, *mapped = NULL, i, recovered = 0;
 	const char *oarena = NULL;
 	size_t abytes = 0;
 	struct stat sb;
 	int fd, ret = 0;
 
-	for (j = 0; j < st->next && j < ST_EXT; j++) {
-		ret = vmpd_ext_add(c, st->ext[j].start, st->ext[j].npages,
-				   st->ext[j].pgoff);
+	/* the client's map of the region if it sent one, else the kept one */
+	for (j = 0; j < (next ? next : st->next) && (next || j < ST_EXT); j++) {
+		const struct vmpd_extent *x = next ?
+			(const struct vmpd_extent *)&ext[j] : &st->ext[j];
+
+		if (!x->npages || x->start % PG || x->pgoff >= c->npages ||
+		    x->npages > c->npages - x->pgoff)
+			return -EINVAL;
+		ret = vmpd_ext_add(c, x->start, x->npages, x->pgoff);
 		if (ret)
 			return ret;
 	}
 	vmpd_state_ext(c);
 	present = memfd_pages(c->memfd, c->npages);
 	ent = malloc(c->npages * sizeof(*ent));
-	if (!present || !ent) {
+	mapped = calloc((c->npages + 63) / 64, 8);
+	if (!present || !ent || !mapped) {
 		ret = -ENOMEM;
 		goto out;
 	}
+	for (j = 0; j < (uint32_t)c->next; j++)
+		for (i = c->ext[j].pgoff;
+		     i < c->ext[j].pgoff + c->ext[j].npages; i++)
+			mapped[i / 64] |= 1ull << (i % 64);
 	for (i = 0; i < c->npages; i++)
 		ent[i] = VMP_NIL;
 	/* which old entry holds which page: linked, or staged before a punch */
@@ -735,6 +754,13 @@ int vmpd_state_recover(struct vmpd_client *c, struct vmpd_orphan *o)
 		bool dirty;
 		void *buf;
 
+		if (!(mapped[i / 64] & (1ull << (i % 64)))) {
+			/* unmapped (an UNMAP the dead daemon never applied) */
+			if (present[i / 64] & (1ull << (i % 64)))
+				fallocate(c->memfd, FALLOC_FL_PUNCH_HOLE |
+					  FALLOC_FL_KEEP_SIZE, (off_t)(i * PG), PG);
+			continue;	/* its slot goes in vmpd_orphan_done() */
+		}
 		if (present[i / 64] & (1ull << (i % 64))) {
 			/* 1. the memfd's page; clean only as the state says */
 			dirty = (op[i].flags & (VMPD_PG_RESIDENT | VMPD_PG_WP |
@@ -742,7 +768,7 @@ int vmpd_state_recover(struct vmpd_client *c, struct vmpd_orphan *o)
 				(VMPD_PG_RESIDENT | VMPD_PG_WP);
 			/* a stale slot is freed by vmpd_orphan_done() */
 			p->slot = dirty ? VMP_NIL : slot;
-			recover_resident(c, i, dirty ? VMPD_PG_DIRTY : VMPD_PG_WP);
+			vmpd_page_adopt(c, i, dirty ? VMPD_PG_DIRTY : VMPD_PG_WP);
 			recovered++;
 			continue;
 		}
@@ -770,7 +796,7 @@ int vmpd_state_recover(struct vmpd_client *c, struct vmpd_orphan *o)
 				memcpy(buf, src, PG);
 			} else if (pwrite(c->memfd, src, PG, (off_t)(i * PG)) == PG) {
 				/* no entry left: into the memfd, resident */
-				recover_resident(c, i, VMPD_PG_DIRTY);
+				vmpd_page_adopt(c, i, VMPD_PG_DIRTY);
 			} else {
 				ret = -errno;
 				goto out;
@@ -778,6 +804,14 @@ int vmpd_state_recover(struct vmpd_client *c, struct vmpd_orphan *o)
 			recovered++;
 			continue;
 		}
+		/*
+		 * Resident, not in the memfd, and no punch of ours under way
+		 * (those are BUSY): the client punched it (MADV_REMOVE), so
+		 * it reads zero, as the daemon would have told it.
+		 */
+		if ((op[i].flags & (VMPD_PG_RESIDENT | VMPD_PG_BUSY)) ==
+		    VMPD_PG_RESIDENT)
+			continue;	/* its slot is freed by vmpd_orphan_done() */
 		/* 3. swapped, or 4. empty */
 		p->slot = slot;
 		if (slot != VMP_NIL)
@@ -793,6 +827,7 @@ out:
 	if (oarena)
 		munmap((void *)oarena, abytes);
 	free(present);
+	free(mapped);
 	free(ent);
 	return ret;
 }
@@ -840,9 +875,9 @@ uint64_t vmpd_orphans_expire(uint64_t now)
 		region_name(name, sizeof(name), o->token);
 		warn("state: %s: no client re-attached within %u s; its pages are freed",
 		     name, vmpd.cfg.reattach_timeout);
+		unlinkat(dirfd_, name, 0);	/* before its slots go */
 		if (vmpd.swap)
 			orphan_unreserve(o->st, o->st->npages);
-		unlinkat(dirfd_, name, 0);
 		st_unmap(o->st, o->bytes);
 		o->st = NULL;
 		norphans--;

@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fork() of a vmpagerd client: the child gets a copy of each daemon region
+ * as it was at the fork (resident, cached and swapped pages alike: a
+ * region 8x its budget), each side's later writes are its own, a page
+ * written by another thread during the fork is copied whole, swap copies
+ * are shared until both sides are done with them, forks nest, and a
+ * file-backed region leaves the child nothing mapped (docs/libvmpager.md
+ * "Fork").
+ */
+#include <pthread.h>
+
+#include "vmpd_test.h"
+
+#define NPG	1024
+#define ARGS	"--frames 128 --client-cache 32 --policy fifo"
+
+FIXTURE(fk) {
+	struct vmpd_inst d;
+};
+
+FIXTURE_SETUP(fk)
+{
+	int r = vmpd_start(&self->d, ARGS);
+
+	ASSERT_EQ(0, r) TH_LOG("starting vmpagerd: %s", strerror(-r));
+}
+
+FIXTURE_TEARDOWN(fk)
+{
+	vmpd_stop(&self->d);
+}
+
+/* Pages 0..NPG-65 hold @a, the last 64 @b (written last: resident or cached). */
+static bool two_seeds_ok(const char *p, uint64_t a, uint64_t b)
+{
+	long x = vmp_check(p, 0, NPG - 64, a);
+
+	if (x == -1)
+		x = vmp_check(p + (NPG - 64) * PG, NPG - 64, 64, b);
+	if (x != -1)
+		fprintf(stderr, "# pid %d: word %ld wrong\n", getpid(), x);
+	return x == -1;
+}
+
+static void fill_two(char *p, uint64_t a, uint64_t b)
+{
+	vmp_fill(p, 0, NPG, a);
+	vmp_fill(p + (NPG - 64) * PG, NPG - 64, 64, b);
+}
+
+/* The child reads the parent's data; its writes never reach the parent. */
+TEST_F_TIMEOUT(fk, child_reads_the_fork_time_copy, 180)
+{
+	char *p = vmpd_region(&self->d, NPG, 0);
+	long long used;
+	pid_t pid;
+
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	fill_two(p, 0x11, 0x12);
+	used = vmpd_stat(&self->d, "swap_used");
+	EXPECT_LT(0, used);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		vmp_no_core();
+		VMP_CHILD_CHECK(two_seeds_ok(p, 0x11, 0x12));
+		vmp_fill(p, 0, NPG, 0x13);
+		VMP_CHILD_CHECK(vmp_check(p, 0, NPG, 0x13) == -1);
+		VMP_CHILD_CHECK(vmp_region_free(p) == 0);
+		_exit(0);
+	}
+	EXPECT_EQ(0, vmp_wait(pid));
+	EXPECT_TRUE(two_seeds_ok(p, 0x11, 0x12));
+	EXPECT_EQ(1, vmpd_stat(&self->d, "forks"));
+	EXPECT_EQ(1, vmpd_stat(&self->d, "clients_forked"));
+	EXPECT_EQ(0, vmp_region_free(p));
+	/* every shared swap copy freed by both sides */
+	for (pid = 0; pid < 200 && vmpd_stat(&self->d, "clients"); pid++)
+		usleep(20000);
+	EXPECT_EQ(0, vmpd_stat(&self->d, "swap_used"));
+}
+
+/* The parent's writes after the fork are not the child's. */
+TEST_F_TIMEOUT(fk, parent_writes_after_the_fork_stay_its_own, 180)
+{
+	char *p = vmpd_region(&self->d, NPG, 0);
+	int go[2];
+	pid_t pid;
+
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	ASSERT_EQ(0, pipe(go));
+	fill_two(p, 0x21, 0x22);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		vmp_no_core();
+		vmp_pend(go[0]);	/* the parent has rewritten everything */
+		VMP_CHILD_CHECK(two_seeds_ok(p, 0x21, 0x22));
+		_exit(0);
+	}
+	vmp_fill(p, 0, NPG, 0x23);
+	vmp_post(go[1]);
+	EXPECT_EQ(0, vmp_wait(pid));
+	EXPECT_EQ(-1, vmp_check(p, 0, NPG, 0x23));
+	EXPECT_EQ(0, vmp_region_free(p));
+}
+
+/* A child's child copies the child's region. */
+TEST_F_TIMEOUT(fk, forks_nest, 180)
+{
+	char *p = vmpd_region(&self->d, NPG, 0);
+	pid_t pid;
+
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	fill_two(p, 0x31, 0x32);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		pid_t gc;
+
+		vmp_no_core();
+		fill_two(p, 0x33, 0x34);
+		gc = fork();
+		VMP_CHILD_CHECK(gc >= 0);
+		if (gc == 0) {
+			VMP_CHILD_CHECK(two_seeds_ok(p, 0x33, 0x34));
+			vmp_fill(p, 0, NPG, 0x35);
+			_exit(0);
+		}
+		VMP_CHILD_CHECK(vmp_wait(gc) == 0);
+		VMP_CHILD_CHECK(two_seeds_ok(p, 0x33, 0x34));
+		_exit(0);
+	}
+	EXPECT_EQ(0, vmp_wait(pid));
+	EXPECT_TRUE(two_seeds_ok(p, 0x31, 0x32));
+	EXPECT_EQ(2, vmpd_stat(&self->d, "clients_forked"));
+	EXPECT_EQ(0, vmp_region_free(p));
+}
+
+/*
+ * Threads write pages (every word of a page the same generation) while
+ * the main thread forks: each child's copy of every page is whole, one
+ * generation in every word, never torn.
+ */
+struct writer {
+	char *p;
+	unsigned int seed;
+	volatile int *stop;
+};
+
+static void *write_gens(void *arg)
+{
+	struct writer *w = arg;
+	uint64_t gen = 0x100;
+
+	while (!*w->stop) {
+		unsigned int pg = rand_r(&w->seed) % NPG;
+
+		vmp_fill(w->p + (size_t)pg * PG, pg, 1, gen++);
+	}
+	return NULL;
+}
+
+/* Is page @pg of @p whole: every word vmp_word(g, pg, w) for one g? */
+static bool page_whole(const char *p, unsigned int pg)
+{
+	const uint64_t *q = (const uint64_t *)(p + (size_t)pg * PG);
+	uint64_t g, w;
+
+	/* vmp_word(seed, pg, w) = seed << 32 ^ pg << 12 ^ w: recover seed */
+	g = (q[0] ^ vmp_word(0, pg, 0)) >> 32;
+	for (w = 0; w < WORDS_PER_PG; w++)
+		if (q[w] != vmp_word(g, pg, w))
+			return false;
+	return true;
+}
+
+TEST_F_TIMEOUT(fk, pages_written_during_the_fork_are_copied_whole, 300)
+{
+	char *p = vmpd_region(&self->d, NPG, 0);
+	volatile int stop = 0;
+	struct writer w[2];
+	pthread_t th[2];
+	int i, k;
+
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	vmp_fill(p, 0, NPG, 0x41);
+	ASSERT_TRUE(page_whole(p, 5));
+	for (i = 0; i < 2; i++) {
+		w[i] = (struct writer){ p, 7 + i, &stop };
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, write_gens, &w[i]));
+	}
+	for (k = 0; k < 4; k++) {
+		pid_t pid = fork();
+
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			unsigned int pg;
+
+			vmp_no_core();
+			for (pg = 0; pg < NPG; pg++)
+				if (!page_whole(p, pg)) {
+					fprintf(stderr, "# page %u torn\n", pg);
+					_exit(1);
+				}
+			_exit(0);
+		}
+		EXPECT_EQ(0, vmp_wait(pid)) TH_LOG("fork %d", k);
+	}
+	stop = 1;
+	for (i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	for (i = 0; i < NPG; i++)
+		ASSERT_TRUE(page_whole(p, i)) TH_LOG("parent page %d", i);
+	EXPECT_EQ(4, vmpd_stat(&self->d, "clients_forked"));
+	EXPECT_EQ(0, vmp_region_free(p));
+}
+
+/* A file-backed region is shared by fork(), not copied: not supported. */
+TEST_F_TIMEOUT(fk, file_region_child_has_nothing_mapped, 120)
+{
+	char path[256];
+	char *p;
+	pid_t pid;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/data", self->d.dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, 64 * PG));
+	setenv("VMPAGER_SOCKET", self->d.sock, 1);
+	p = vmp_region_map_file(fd, 0, 64 * PG, VMP_BACKEND_DAEMON);
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	vmp_fill(p, 0, 64, 0x51);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		uint64_t v;
+
+		vmp_no_core();
+		_exit(vmp_try_read(p, &v, NULL) == SIGSEGV ? 0 : 1);
+	}
+	EXPECT_EQ(0, vmp_wait(pid));
+	EXPECT_EQ(-1, vmp_check(p, 0, 64, 0x51));
+	EXPECT_EQ(0, vmp_region_free(p));
+	close(fd);
+	unlink(path);
+}
+
+TEST_HARNESS_MAIN
