@@ -169,6 +169,29 @@ TEST_F_TIMEOUT(pre, malloc_demo_same_output, 600)
 	EXPECT_EQ(0, vmpd_stat(&self->d, "lost_pages"));
 }
 
+/*
+ * The Python-like case: a program whose large buffers (2 MiB each, over
+ * the 256 frames together) are regions forks; the child folds the same
+ * data and rewrites it, the parent's stays as it was: the same output as
+ * without the shim, and every region was copied for the child.
+ */
+TEST_F_TIMEOUT(pre, fork_demo_same_output, 600)
+{
+	char *args[] = { "2", "fork", NULL };
+	int st;
+
+	if (!self->d.pid)
+		return;
+	st = run("vmpd-malloc-demo", args, false, NULL, self->f[1], self->f[2]);
+	ASSERT_EQ(0, st);
+	st = run("vmpd-malloc-demo", args, true, NULL, self->f[3], self->f[4]);
+	ASSERT_EQ(0, st) TH_LOG("under the shim: status %#x", st);
+	EXPECT_TRUE(same_file(self->f[1], self->f[3]));
+	EXPECT_EQ(4, vmpd_stat(&self->d, "clients_forked"));	/* a, b, m, al */
+	EXPECT_EQ(0, vmpd_stat(&self->d, "fork_refused"));
+	EXPECT_EQ(0, vmpd_stat(&self->d, "lost_pages"));
+}
+
 /* GNU sort of a file larger than the daemon's budget, its buffer in a region. */
 TEST_F_TIMEOUT(pre, sort_same_output, 600)
 {

@@ -5,13 +5,18 @@
  * filled, checked and folded into one digest printed on stdout. Built
  * dynamically and knowing nothing of vmpager: its output must be the same
  * with and without libvmpager-preload.so.
- *   vmpd-malloc-demo [MiB]     (default 8)
+ *   vmpd-malloc-demo [MiB] [fork]     (default 8)
+ * With "fork", as a Python program with a large bytearray that forks: the
+ * child folds the same buffers (the same digest), then rewrites them; the
+ * parent's must not change.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static uint64_t rng = 88172645463325252ull;
 
@@ -70,6 +75,40 @@ int main(int argc, char **argv)
 	h = digest(h, m, n);
 	h = digest(h, al, n);
 	printf("digest %016llx over %zu MiB\n", (unsigned long long)h, 5 * mb);
+	if (argc > 2 && !strcmp(argv[2], "fork")) {
+		uint64_t hc = 14695981039346656037ull;
+		pid_t pid;
+		int st;
+
+		fflush(stdout);
+		pid = fork();
+		if (pid < 0)
+			return 6;
+		hc = digest(hc, a, 2 * n);
+		hc = digest(hc, b, n);
+		hc = digest(hc, m, n);
+		hc = digest(hc, al, n);
+		if (pid == 0) {
+			printf("child: %s\n", hc == h ? "the same data" : "OTHER data");
+			for (i = 0; i < 2 * n; i++)
+				a[i] = ~a[i];
+			for (i = 0; i < n; i++)
+				m[i] = 0;
+			fflush(stdout);
+			_exit(hc == h ? 0 : 7);
+		}
+		if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+		    WEXITSTATUS(st))
+			return 8;
+		hc = 14695981039346656037ull;
+		hc = digest(hc, a, 2 * n);
+		hc = digest(hc, b, n);
+		hc = digest(hc, m, n);
+		hc = digest(hc, al, n);
+		printf("parent after the child: %s\n", hc == h ? "unchanged" : "CHANGED");
+		if (hc != h)
+			return 9;
+	}
 	munmap(m, n * 8);
 	free(al);
 	free(b);

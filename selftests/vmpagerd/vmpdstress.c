@@ -661,9 +661,15 @@ knob:
 	EXPECT_LT(0, SUM(nslots, verified));
 	EXPECT_LT(0, outs) TH_LOG("no eviction: the run did not overcommit");
 	EXPECT_LT(0, ins);
-	/* a client killed before its region was set up never counted */
-	EXPECT_LE(SUM(nslots, ready), exited);
-	EXPECT_GE((long long)nslots, exited);
+	/*
+	 * A client killed before its region was set up never counted. With
+	 * restarts the sum over daemons is read before each kill -9, and a
+	 * fork child's end can fall on either side of that: not exact.
+	 */
+	if (!restarts) {
+		EXPECT_LE(SUM(nslots, ready), exited);
+		EXPECT_GE((long long)nslots, exited);
+	}
 	EXPECT_EQ(0, vmpd_stat(&d, "clients"));
 	EXPECT_EQ(0, vmpd_stat(&d, "frames_used"));
 	EXPECT_EQ(0, vmpd_stat(&d, "swap_used"));

@@ -27,7 +27,15 @@
  *
  * A slot, once written, stays with the page while the page is clean (swap
  * cache semantics: evicting it again costs no I/O); the first write (WP
- * fault) frees it.
+ * fault) frees it. A slot is never rewritten, so a fork's copy of a region
+ * shares its parent's slots (vmp_uswap_dup, vmpd_fork.c), each freeing its
+ * reference; a page forgets its slot before freeing it (page_slot_drop()).
+ *
+ * With a state_dir, pages[] and centries[] live in a file that outlives the
+ * daemon (vmpd_state.c): every change above is in it as it is made, in an
+ * order a restarted daemon can recover from (an eviction stages its copy
+ * and marks the page BUSY before the punch; a write marks the page dirty
+ * before its protection is lifted).
  *
  * Frames are accounting units, not memory of the daemon: each client has
  * budget frames (its policy's nframes) and all clients together hold at
@@ -39,7 +47,8 @@
  *     vmpd.clients_lock (the client table; lookups take a reference)
  *       client->lock (everything in the client; held across its swap I/O,
  *                     except the evictor's copy-out of BUSY pages)
- *         vmpd.arena_lock, the swap bitmap lock (leaves)
+ *         vmpd.arena_lock, the swap bitmap lock, the fork table's
+ *         fork_lock (leaves)
  * A thread holding a client's lock takes clients_lock and other clients'
  * locks only with pthread_mutex_trylock (cross-client eviction under the
  * global budget: largest_client(), frame_get()), never waiting on them.
@@ -306,6 +315,7 @@ struct vmpd_client {
 	uint32_t nfree;
 	uint32_t resident;		/* frames used; read without lock */
 	uint64_t untracked;		/* resident beyond the budget */
+	uint64_t ucursor;		/* lock: vmpd_evict_untracked()'s next look */
 	struct vmp_policy pol;
 	void *pol_mem;
 	uint32_t pol_reserve;		/* lock: high watermark told to the policy */
@@ -492,6 +502,8 @@ void *vmpd_arena_page(uint32_t i);
 unsigned int vmpd_evict_batch(struct vmpd_thread *t, struct vmpd_client *c,
 			      unsigned int want, bool unlock);
 int vmpd_cache_flush(struct vmpd_thread *t, struct vmpd_client *c);
+unsigned int vmpd_evict_untracked(struct vmpd_thread *t, struct vmpd_client *c,
+				  unsigned int want);
 struct vmpd_client *vmpd_largest_client(void);
 
 /*

@@ -430,6 +430,9 @@ static bool idle_reclaim(struct vmpd_thread *t, struct vmpd_client *c)
 		if (c->ncfree < VMPD_FLUSH_BATCH)
 			did |= vmpd_cache_flush(t, c) > 0;
 	}
+	/* pages beyond the budget: back within it */
+	if (!c->dead && c->untracked)
+		did |= vmpd_evict_untracked(t, c, VMPD_FLUSH_BATCH) > 0;
 	pthread_mutex_unlock(&c->lock);
 	return did;
 }

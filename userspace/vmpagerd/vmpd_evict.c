@@ -410,6 +410,41 @@ static int evict_one(struct vmpd_thread *t, struct vmpd_client *c)
 }
 
 /*
+ * Pages resident beyond the budget (frames_over: a fault that found no
+ * frame, a restart's or a fork's surplus) hold no frame, so no policy
+ * offers them: up to @want of them are evicted here, in index order from
+ * where the last call stopped. Returns how many.
+ */
+unsigned int vmpd_evict_untracked(struct vmpd_thread *t, struct vmpd_client *c,
+				  unsigned int want)
+{
+	uint64_t i, idx = c->ucursor;
+	unsigned int done = 0;
+	int ret;
+
+	for (i = 0; i < c->npages && c->untracked && done < want; i++) {
+		struct vmpd_page *p;
+
+		idx = (c->ucursor + i) % c->npages;
+		p = &c->pages[idx];
+		if (!(p->flags & VMPD_PG_RESIDENT) || p->frame != VMP_NIL ||
+		    (p->flags & VMPD_PG_BUSY))
+			continue;
+		ret = evict_page(t, c, idx);
+		/* no swap, an event pending, the client gone: not now */
+		if (ret == -ENOSPC || ret == -EAGAIN || ret == -ESRCH ||
+		    c->nevq)
+			break;
+		if (!ret) {
+			c->untracked--;
+			done++;
+		}
+	}
+	c->ucursor = (idx + 1) % c->npages;
+	return done;
+}
+
+/*
  * The client holding the most frames, with a reference. The caller holds
  * its own client's lock, which nests inside clients_lock: only a trylock
  * here (NULL if the table is busy; the caller then evicts its own). The

@@ -222,6 +222,8 @@ static uint64_t reclaim_client(struct vmpd_thread *t, struct vmpd_client *c,
 			more = false;
 		else if (c->ncfree < VMPD_FLUSH_BATCH)
 			vmpd_cache_flush(t, c);
+		if (!c->dead && c->untracked)
+			vmpd_evict_untracked(t, c, VMPD_FLUSH_BATCH);
 		pthread_mutex_unlock(&c->lock);
 		if (more)
 			sched_yield();	/* let a waiting fault in */
