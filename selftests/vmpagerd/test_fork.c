@@ -217,6 +217,91 @@ TEST_F_TIMEOUT(fk, pages_written_during_the_fork_are_copied_whole, 300)
 	EXPECT_EQ(0, vmp_region_free(p));
 }
 
+/*
+ * Pages the parent had read back from swap (clean, their slot kept) and
+ * pages it had only read as zero: the child's writes to them survive
+ * their eviction (the child's copies are write-protected, so the writes
+ * are seen), and the parent's stay as they were.
+ */
+TEST_F_TIMEOUT(fk, child_writes_to_clean_pages_survive_eviction, 180)
+{
+	char *p = vmpd_region(&self->d, 2 * NPG, 0);
+	pid_t pid;
+
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	vmp_fill(p, 0, NPG, 0x61);
+	/* pages 0..63 back from swap: clean; NPG..NPG+63 read as zero */
+	ASSERT_EQ(-1, vmp_check(p, 0, 64, 0x61));
+	ASSERT_EQ(-1, vmp_check_zero(p + NPG * PG, 64));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		vmp_no_core();
+		vmp_fill(p, 0, 64, 0x62);
+		vmp_fill(p + NPG * PG, NPG, 64, 0x63);
+		/* push them out: everything else is read */
+		VMP_CHILD_CHECK(vmp_check(p + 64 * PG, 64, NPG - 64, 0x61) == -1);
+		VMP_CHILD_CHECK(vmp_check_zero(p + (NPG + 64) * PG, NPG - 64) == -1);
+		VMP_CHILD_CHECK(vmp_check(p, 0, 64, 0x62) == -1);
+		VMP_CHILD_CHECK(vmp_check(p + NPG * PG, NPG, 64, 0x63) == -1);
+		_exit(0);
+	}
+	EXPECT_EQ(0, vmp_wait(pid));
+	EXPECT_EQ(-1, vmp_check(p, 0, NPG, 0x61));
+	EXPECT_EQ(-1, vmp_check_zero(p + NPG * PG, NPG));
+	EXPECT_EQ(0, vmp_region_free(p));
+}
+
+/*
+ * MADV_REMOVE of pages that are resident and clean (their slot kept):
+ * they read zero after their eviction too, in the parent and in a child.
+ */
+TEST_F_TIMEOUT(fk, removed_pages_stay_zero_after_eviction, 180)
+{
+	char *p = vmpd_region(&self->d, NPG, 0);
+	pid_t pid;
+
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	vmp_fill(p, 0, NPG, 0x71);
+	ASSERT_EQ(-1, vmp_check(p, 0, 64, 0x71));	/* clean, with slots */
+	ASSERT_EQ(0, madvise(p, 64 * PG, MADV_REMOVE));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		vmp_no_core();
+		VMP_CHILD_CHECK(vmp_check_zero(p, 64) == -1);
+		VMP_CHILD_CHECK(vmp_check(p + 64 * PG, 64, NPG - 64, 0x71) == -1);
+		VMP_CHILD_CHECK(vmp_check_zero(p, 64) == -1);
+		_exit(0);
+	}
+	EXPECT_EQ(0, vmp_wait(pid));
+	EXPECT_EQ(-1, vmp_check(p + 64 * PG, 64, NPG - 64, 0x71));
+	EXPECT_EQ(-1, vmp_check_zero(p, 64));
+	EXPECT_EQ(0, vmp_region_free(p));
+}
+
+/* A region no longer mapped whole is not copied: nothing in the child. */
+TEST_F_TIMEOUT(fk, partly_unmapped_region_is_not_copied, 120)
+{
+	char *p = vmpd_region(&self->d, NPG, 0);
+	pid_t pid;
+
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	vmp_fill(p, 0, NPG, 0x81);
+	ASSERT_EQ(0, munmap(p + (NPG - 16) * PG, 16 * PG));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		uint64_t v;
+
+		vmp_no_core();
+		_exit(vmp_try_read(p, &v, NULL) == SIGSEGV ? 0 : 1);
+	}
+	EXPECT_EQ(0, vmp_wait(pid));
+	EXPECT_EQ(1, vmpd_stat(&self->d, "fork_refused"));
+	EXPECT_EQ(-1, vmp_check(p, 0, NPG - 16, 0x81));
+}
+
 /* A file-backed region is shared by fork(), not copied: not supported. */
 TEST_F_TIMEOUT(fk, file_region_child_has_nothing_mapped, 120)
 {

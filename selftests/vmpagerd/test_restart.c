@@ -613,6 +613,67 @@ TEST_F_TIMEOUT(rs, file_region_freed_in_the_gap_reaches_the_file, 180)
 	unlink(path);
 }
 
+/*
+ * A client and its forked child share swap slots (the child's copy): both
+ * re-attach to the next daemon (which takes a shared slot once for each),
+ * read their own data, and the slots are free once both are done.
+ */
+TEST_F_TIMEOUT(rs, forked_pair_shares_slots_across_restart, 180)
+{
+	int ready[2], go[2], r;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char *p = vmpd_region(&self->d, NPG, 0);
+		int cready[2], cgo[2];
+		pid_t kid;
+
+		VMP_CHILD_CHECK(p);
+		VMP_CHILD_CHECK(!pipe(cready) && !pipe(cgo));
+		vmp_no_core();
+		vmp_fill(p, 0, NPG, 0xa1);
+		kid = fork();
+		VMP_CHILD_CHECK(kid >= 0);
+		if (kid == 0) {
+			vmp_fill(p, 0, 32, 0xa2);	/* its own, the rest shared */
+			vmp_post(cready[1]);
+			vmp_pend(cgo[0]);
+			VMP_CHILD_CHECK(region_ok(p, 0, 32, 0xa2));
+			VMP_CHILD_CHECK(region_ok(p, 32, NPG - 32, 0xa1));
+			VMP_CHILD_CHECK(vmp_region_free(p) == 0);
+			_exit(0);
+		}
+		vmp_pend(cready[0]);
+		vmp_post(ready[1]);
+		vmp_pend(go[0]);	/* a new daemon runs */
+		vmp_post(cgo[1]);
+		VMP_CHILD_CHECK(region_ok(p, 0, NPG, 0xa1));
+		VMP_CHILD_CHECK(vmp_wait(kid) == 0);
+		VMP_CHILD_CHECK(vmp_region_free(p) == 0);
+		_exit(0);
+	}
+	ASSERT_EQ(0, vmp_pend(ready[0]));
+	EXPECT_EQ(2, state_count(self->state, "region."));
+	r = restart(&self->d, self->args, 0);
+	ASSERT_EQ(0, r) TH_LOG("restarting vmpagerd: %s", strerror(-r));
+	for (r = 0; r < 200 && vmpd_stat(&self->d, "clients_reattached") < 2; r++)
+		usleep(20000);
+	EXPECT_EQ(2, vmpd_stat(&self->d, "clients_reattached"));
+	vmp_post(go[1]);
+	r = vmp_wait(pid);
+	EXPECT_EQ(0, r);
+	if (r)
+		vmpd_dump_problems(&self->d);
+	for (r = 0; r < 200 && vmpd_stat(&self->d, "clients"); r++)
+		usleep(20000);
+	EXPECT_EQ(0, vmpd_stat(&self->d, "swap_used"));
+	EXPECT_EQ(0, state_count(self->state, "region."));
+}
+
 /* Two daemons may not share a state_dir: the second refuses to start. */
 TEST_F(rs, state_dir_is_one_daemons)
 {

@@ -154,6 +154,14 @@ static void fork_check(struct worker *w)
 			if (vs_check(w->p + (size_t)pg * VS_PG, w->tag, pg,
 				     w->gen[pg]) >= 0)
 				_exit(2);
+		/* the copy is the child's: it writes it and reads it back */
+		for (pg = w->t; pg < NPG; pg += NTHREADS)
+			vs_fill(w->p + (size_t)pg * VS_PG, w->tag, pg,
+				w->gen[pg] + 1000);
+		for (pg = w->t; pg < NPG; pg += NTHREADS)
+			if (vs_check(w->p + (size_t)pg * VS_PG, w->tag, pg,
+				     w->gen[pg] + 1000) >= 0)
+				_exit(2);
 		_exit(0);
 	}
 	if (pid < 0)

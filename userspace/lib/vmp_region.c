@@ -578,6 +578,7 @@ static void atfork_child(void)
 	int i, attached = 0;
 
 	/* the lock was taken in prepare: the table is consistent */
+	pthread_cond_init(&flush_cv, NULL);	/* no waiter came along */
 	if (wd_epfd >= 0)
 		close(wd_epfd);
 	wd_epfd = -1;
@@ -636,7 +637,7 @@ static void atfork_child(void)
 static void fork_prepare_locked(struct region *r)
 {
 	struct vmpd_fork f = { .magic = VMPD_MAGIC, .version = VMPD_VERSION,
-			       .type = VMPD_FORK };
+			       .type = VMPD_FORK, .base = r->base };
 	char cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = { .iov_base = &f, .iov_len = sizeof(f) };
 	struct msghdr msg = {

@@ -126,7 +126,8 @@ struct vmpd_fork {
 	uint32_t version;	/* VMPD_VERSION */
 	uint32_t type;		/* VMPD_FORK */
 	uint32_t flags;		/* zero */
-	uint64_t reserved[4];	/* zero */
+	uint64_t base;		/* where the child maps it: the whole region there */
+	uint64_t reserved[3];	/* zero */
 };
 
 struct vmpd_reply {

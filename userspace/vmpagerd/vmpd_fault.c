@@ -611,6 +611,26 @@ static int event_unmap(struct vmpd_client *c, uint64_t start, uint64_t end)
  * every event read so far (serve() applies them first): a fault that the
  * client raised before an mremap is served at what the address holds now.
  */
+/* A REMOVE of [@start, @end): its clean resident pages become dirty. */
+static void event_remove(struct vmpd_client *c, uint64_t start, uint64_t end)
+{
+	uint64_t a, idx;
+
+	for (a = start & ~(uint64_t)(PG - 1); a < end; a += PG) {
+		struct vmpd_page *p;
+
+		if (!addr_to_idx(c, a, &idx))
+			continue;
+		p = &c->pages[idx];
+		if ((p->flags & (VMPD_PG_RESIDENT | VMPD_PG_BUSY)) !=
+		    VMPD_PG_RESIDENT || (p->flags & VMPD_PG_DIRTY))
+			continue;
+		/* still protected: a write only lifts it (fault_wp()) */
+		p->flags = (p->flags & ~VMPD_PG_WP) | VMPD_PG_DIRTY;
+		page_slot_drop(p);
+	}
+}
+
 static void handle_fault(struct vmpd_thread *t, struct vmpd_client *c,
 			 const struct uffd_msg *m)
 {
@@ -668,10 +688,14 @@ static int handle_event(struct vmpd_client *c, const struct uffd_msg *m)
 	case UFFD_EVENT_REMOVE:
 		/*
 		 * MADV_DONTNEED/MADV_REMOVE. On a MAP_SHARED memfd DONTNEED
-		 * keeps the data, so nothing changes; a page REMOVE really
-		 * freed faults as missing and is found absent then.
+		 * keeps the data; REMOVE punches the memfd once this event is
+		 * read. A resident page there can no longer be trusted to
+		 * match its slot: it is dirty now (its next eviction writes
+		 * what the memfd holds, zero after a REMOVE), and a page
+		 * REMOVE freed faults as missing and is found absent then.
 		 */
 		count(events_remove);
+		event_remove(c, m->arg.remove.start, m->arg.remove.end);
 		dbg("pid %d: REMOVE %#llx-%#llx", c->pid,
 		    (unsigned long long)m->arg.remove.start,
 		    (unsigned long long)m->arg.remove.end);

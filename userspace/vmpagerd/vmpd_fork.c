@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -178,8 +179,8 @@ static int snapshot(struct vmpd_client *c, struct vmpd_forkling *k, int to)
 }
 
 /* VMPD_FORK from @c with the child's memfd @to: 0 and *@token, or -errno. */
-static int fork_region(struct vmpd_client *c, int to, uint64_t *token,
-		       char *why, size_t len)
+static int fork_region(struct vmpd_client *c, int to, uint64_t base,
+		       uint64_t *token, char *why, size_t len)
 {
 	struct vmpd_forkling k = { .npages = c->npages, .uid = c->uid };
 	struct statfs sfs;
@@ -191,6 +192,16 @@ static int fork_region(struct vmpd_client *c, int to, uint64_t *token,
 	if (c->filefd >= 0) {
 		snprintf(why, len, "a file-backed region is shared with a child, not copied: not supported");
 		return -EOPNOTSUPP;
+	}
+	/* the child maps the whole memfd at @base: the region must be so */
+	pthread_mutex_lock(&c->lock);
+	ret = c->next == 1 && c->ext[0].start == base && !c->ext[0].pgoff &&
+	      c->ext[0].npages == c->npages ? 0 : -EOPNOTSUPP;
+	pthread_mutex_unlock(&c->lock);
+	if (ret) {
+		snprintf(why, len, "the region is no longer mapped whole at %#llx (munmap or mremap of part of it)",
+			 (unsigned long long)base);
+		return ret;
 	}
 	if (to < 0 || fstat(to, &st) || fstatfs(to, &sfs) ||
 	    sfs.f_type != TMPFS_MAGIC || (uint64_t)st.st_size != c->npages * PG ||
@@ -252,12 +263,12 @@ void vmpd_fork_msg(struct vmpd_client *c, const void *msg, size_t len, int fd)
 	const struct vmpd_fork *f = msg;
 
 	if (len != sizeof(*f) || f->version != VMPD_VERSION || f->flags ||
-	    f->reserved[0] || f->reserved[1] || f->reserved[2] ||
-	    f->reserved[3]) {
+	    f->reserved[0] || f->reserved[1] || f->reserved[2]) {
 		r.error = -EINVAL;
 		snprintf(r.text, sizeof(r.text), "bad fork request");
 	} else {
-		r.error = fork_region(c, fd, &r.token, r.text, sizeof(r.text));
+		r.error = fork_region(c, fd, f->base, &r.token, r.text,
+				      sizeof(r.text));
 	}
 	if (fd >= 0)
 		close(fd);
@@ -318,6 +329,45 @@ struct vmpd_forkling *vmpd_forkling_take(uint64_t token, uid_t uid, int memfd,
 	return k;
 }
 
+/*
+ * The child's clean pages are in its memfd but not mapped yet: write-
+ * protect their addresses (on shmem this leaves a marker where no page is
+ * mapped, so the mapping the first access makes is protected too), else
+ * the child's first write would not be seen and its eviction would keep a
+ * slot that holds the parent's data. A page that cannot be protected is
+ * made dirty instead.
+ */
+static void protect_clean(struct vmpd_client *c)
+{
+	uint64_t idx, run, a0;
+
+	for (idx = 0; idx < c->npages; idx = run) {
+		struct uffdio_writeprotect wp;
+
+		run = idx + 1;
+		if ((c->pages[idx].flags & (VMPD_PG_WP | VMPD_PG_DIRTY)) !=
+		    VMPD_PG_WP || !idx_to_addr(c, idx, &a0))
+			continue;
+		while (run < c->npages &&
+		       (c->pages[run].flags & (VMPD_PG_WP | VMPD_PG_DIRTY)) ==
+		       VMPD_PG_WP)
+			run++;
+		wp = (struct uffdio_writeprotect){
+			.range = { .start = a0, .len = (run - idx) * PG },
+			.mode = UFFDIO_WRITEPROTECT_MODE_WP,
+		};
+		if (!ioctl(c->uffd, UFFDIO_WRITEPROTECT, &wp))
+			continue;
+		warn("pid %d: write-protecting a fork's copy: %s; %llu pages made dirty",
+		     c->pid, strerror(errno), (unsigned long long)(run - idx));
+		for (a0 = idx; a0 < run; a0++) {
+			c->pages[a0].flags = (c->pages[a0].flags & ~VMPD_PG_WP) |
+					     VMPD_PG_DIRTY;
+			page_slot_drop(&c->pages[a0]);
+		}
+	}
+}
+
 /* @c (set up, not in the table yet) takes @k's pages; @k is freed. */
 void vmpd_fork_adopt(struct vmpd_client *c, struct vmpd_forkling *k)
 {
@@ -332,6 +382,7 @@ void vmpd_fork_adopt(struct vmpd_client *c, struct vmpd_forkling *k)
 		n += q->slot != VMP_NIL || q->flags;
 		q->slot = VMP_NIL;	/* c's now */
 	}
+	protect_clean(c);
 	count_n(pages_recovered, n);
 	forkling_free(k);
 	free(k);

@@ -402,6 +402,7 @@ static const char *orphan_adopt(const char *name)
 {
 	struct vmpd_state_hdr *st;
 	const struct vmpd_page *pg;
+	uint64_t *seen;
 	struct stat sb;
 	uint64_t poff, coff, i;
 	size_t bytes;
@@ -438,16 +439,30 @@ static const char *orphan_adopt(const char *name)
 		return "the swap files are not the ones it was written to";
 	}
 	pg = (const void *)((char *)st + poff);
+	/* one region never holds a slot twice (a fork's copy shares them) */
+	seen = vmpd.swap ? calloc((vmp_uswap_nslots(vmpd.swap) + 63) / 64, 8) :
+			   NULL;
+	if (vmpd.swap && !seen) {
+		munmap(m, bytes);
+		return "out of memory";
+	}
 	for (i = 0; i < st->npages; i++) {
-		if (pg[i].slot == VMP_NIL)
+		uint32_t s = pg[i].slot;
+
+		if (s == VMP_NIL)
 			continue;
-		if (!vmpd.swap || vmp_uswap_reserve(vmpd.swap, pg[i].slot, true)) {
+		if (!vmpd.swap || s >= vmp_uswap_nslots(vmpd.swap) ||
+		    (seen[s / 64] & (1ull << (s % 64))) ||
+		    vmp_uswap_reserve(vmpd.swap, s, true)) {
 			if (vmpd.swap)
 				orphan_unreserve(st, i);
+			free(seen);
 			munmap(m, bytes);
-			return "a swap slot out of range";
+			return "a swap slot out of range or held twice";
 		}
+		seen[s / 64] |= 1ull << (s % 64);
 	}
+	free(seen);
 	for (k = 0; k < VMPD_MAX_CLIENTS && orphans[k].st; k++)
 		;
 	if (k == VMPD_MAX_CLIENTS) {
