@@ -676,7 +676,7 @@ static void fork_prepare_locked(struct region *r)
 		/* its answer; LOST and FLUSHED messages may come first */
 		for (;;) {
 			pfd = (struct pollfd){ .fd = r->sock, .events = POLLIN };
-			if (poll(&pfd, 1, 30000) != 1)
+			if (poll(&pfd, 1, 10000) != 1)
 				break;
 			got = recv(r->sock, &rep, sizeof(rep), MSG_DONTWAIT);
 			if (got != sizeof(rep) || rep.magic != VMPD_MAGIC)
