@@ -1231,6 +1231,44 @@ TEST(daemon_killed_client_gets_sigbus)
 	vmpd_stop(&d);
 }
 
+/*
+ * Advice on an anonymous region: WILLNEED reads swapped pages in (their
+ * reads then fault no more), never-touched ones stay untouched, at most
+ * the budget; DONTNEED evicts resident pages, which keep their data.
+ */
+TEST_F_TIMEOUT(vmpd, prefetch_and_evict_advice, 180)
+{
+	long long major, used;
+	char *p;
+
+	/* FIFO: pages read in are the newest, the next eviction's last */
+	free(vmpd_ctl(&self->d, "policy fifo"));
+	p = vmpd_region(&self->d, 2 * NPG, 0);
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	vmp_fill(p, 0, NPG, 0x5e);	/* page 0.. long swapped out */
+	ASSERT_EQ(0, vmp_region_advise(p, 64 * PG, VMP_ADVICE_WILLNEED))
+		TH_LOG("%s", vmp_region_strerror());
+	EXPECT_EQ(64, vmpd_stat(&self->d, "advise_willneed"));
+	major = vmpd_stat(&self->d, "faults_major");
+	EXPECT_EQ(-1, vmp_check(p, 0, 64, 0x5e));
+	EXPECT_EQ(major, vmpd_stat(&self->d, "faults_major"));
+	used = vmpd_stat(&self->d, "frames_used");
+	ASSERT_EQ(0, vmp_region_advise(p, 64 * PG, VMP_ADVICE_DONTNEED))
+		TH_LOG("%s", vmp_region_strerror());
+	EXPECT_EQ(64, vmpd_stat(&self->d, "advise_dontneed"));
+	EXPECT_EQ(used - 64, vmpd_stat(&self->d, "frames_used"));
+	/* the whole region: at most the budget, never a never-touched page */
+	ASSERT_EQ(0, vmp_region_advise(p, 2 * NPG * PG, VMP_ADVICE_WILLNEED));
+	EXPECT_LT(64 + BUDGET / 2, vmpd_stat(&self->d, "advise_willneed"));
+	EXPECT_GE(64 + BUDGET, vmpd_stat(&self->d, "advise_willneed"));
+	EXPECT_EQ(-1, vmp_check(p, 0, NPG, 0x5e));
+	EXPECT_EQ(-1, vmp_check_zero(p + NPG * PG, NPG));
+	EXPECT_EQ(-1, vmp_region_advise(p + 2 * NPG * PG - PG, 2 * PG,
+					VMP_ADVICE_WILLNEED));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, vmp_region_free(p));
+}
+
 /* Swap reads that fail give SIGBUS on that page, never wrong data. */
 TEST_F_TIMEOUT(vmpd, swap_read_error_is_sigbus_not_zero, 180)
 {

@@ -309,6 +309,50 @@ TEST_F_TIMEOUT(mapf, read_only_file, 120)
 }
 
 /* Not a regular file: refused by the pager, EINVAL, nothing left mapped. */
+/*
+ * Advice, Umap's prefetch and evict: WILLNEED reads 64 pages of the file
+ * in at once (their later reads fault no more into the pager), DONTNEED
+ * evicts written pages (the daemon writes them to the file); the module
+ * takes WILLNEED (it reads each page) and refuses DONTNEED (EOPNOTSUPP).
+ */
+TEST_F_TIMEOUT(mapf, prefetch_and_evict_advice, 120)
+{
+	bool daemon = variant->backend == VMP_BACKEND_DAEMON;
+	long long major;
+	size_t pg;
+	char *p;
+
+	NEED_UP();
+	p = vmp_region_map_file(self->fd, 0, LEN, variant->backend);
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	ASSERT_EQ(-1, vmp_region_advise(p, PG, 7));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, vmp_region_advise(p + 64 * PG, 64 * PG,
+				       VMP_ADVICE_WILLNEED))
+		TH_LOG("%s", vmp_region_strerror());
+	major = pager_stat(self, variant->backend, "faults_major");
+	if (daemon)
+		EXPECT_EQ(64, vmpd_stat(&self->d, "advise_willneed"));
+	for (pg = 64; pg < 128; pg++)
+		ASSERT_EQ(-1, region_page_bad(p, pg, 1)) TH_LOG("page %zu", pg);
+	/* read in already: no major fault for any of them */
+	EXPECT_EQ(major, pager_stat(self, variant->backend, "faults_major"));
+	vmp_fill(p, 0, 16, 0x77);
+	if (!daemon) {
+		EXPECT_EQ(-1, vmp_region_advise(p, 16 * PG, VMP_ADVICE_DONTNEED));
+		EXPECT_EQ(EOPNOTSUPP, errno);
+	} else {
+		ASSERT_EQ(0, vmp_region_advise(p, 16 * PG, VMP_ADVICE_DONTNEED))
+			TH_LOG("%s", vmp_region_strerror());
+		EXPECT_EQ(16, vmpd_stat(&self->d, "advise_dontneed"));
+		/* evicted: their bytes reach the file once the cache writes them */
+		EXPECT_EQ(0, vmp_region_flush(p, 16 * PG));
+		EXPECT_EQ(-1, file_page_bad(self->fd, 3, 0x77));
+	}
+	EXPECT_EQ(-1, vmp_check(p, 0, 16, 0x77));
+	EXPECT_EQ(0, vmp_region_free(p));
+}
+
 TEST_F_TIMEOUT(mapf, pipe_is_refused, 60)
 {
 	int pfd[2];

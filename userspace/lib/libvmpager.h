@@ -76,6 +76,21 @@ void *vmp_region_map_file(int fd, uint64_t offset, size_t length, int flags);
  */
 int vmp_region_flush(void *addr, size_t length);
 
+/*
+ * Advice on [addr, addr + length) of a region, as Umap's prefetch and
+ * evict: VMP_ADVICE_WILLNEED brings the range's pages in now rather than
+ * at their faults (swapped ones, and for a file-backed region the file's;
+ * at most the region's budget; never-touched pages stay untouched);
+ * VMP_ADVICE_DONTNEED evicts the range's resident pages, which keep their
+ * data (dirty ones go to swap or the file). 0, or -1 with errno (EINVAL:
+ * not inside a region, or unknown advice; EOPNOTSUPP: DONTNEED on a module
+ * region, which the module's own reclaim evicts; ENOTCONN: vmpagerd is
+ * restarting). Best effort: the daemon stops at a page it cannot move.
+ */
+#define VMP_ADVICE_WILLNEED	1
+#define VMP_ADVICE_DONTNEED	2
+int vmp_region_advise(void *addr, size_t length, int advice);
+
 /* Free a region returned by vmp_region_alloc*(): 0, or -1 with errno. */
 int vmp_region_free(void *addr);
 

@@ -439,7 +439,7 @@ static void reply_locked(struct region *r, struct vmpd_reply *rep)
 	rep->text[sizeof(rep->text) - 1] = '\0';
 	if (rep->type == VMPD_LOST) {
 		region_poison_locked(r, rep->addr, rep->text);
-	} else if (rep->type == VMPD_FLUSHED) {
+	} else if (rep->type == VMPD_FLUSHED || rep->type == VMPD_ADVISED) {
 		r->flush_res[r->flush_done++ % 64] = rep->error;
 		pthread_cond_broadcast(&flush_cv);
 	}
@@ -483,7 +483,8 @@ static void *watchdog(void *arg)
 			}
 			got = recv(r->sock, &rep, sizeof(rep), MSG_DONTWAIT);
 			if (got == sizeof(rep) && rep.magic == VMPD_MAGIC &&
-			    (rep.type == VMPD_LOST || rep.type == VMPD_FLUSHED)) {
+			    (rep.type == VMPD_LOST || rep.type == VMPD_FLUSHED ||
+			     rep.type == VMPD_ADVISED)) {
 				reply_locked(r, &rep);
 			} else if (got == 0 || (got < 0 && errno != EAGAIN &&
 						errno != EINTR)) {
@@ -1172,11 +1173,12 @@ void *vmp_region_map_file(int fd, uint64_t offset, size_t length, int flags)
  * wait for the answer (the watchdog thread receives it): 0 or -errno.
  * Lock held (dropped while waiting).
  */
-static int daemon_flush_locked(struct region *r, uint64_t first, uint64_t n)
+static int daemon_request_locked(struct region *r, uint32_t type,
+				 uint32_t flags, uint64_t first, uint64_t n)
 {
 	struct vmpd_flush f = {
 		.magic = VMPD_MAGIC, .version = VMPD_VERSION,
-		.type = VMPD_FLUSH, .first = first, .npages = n,
+		.type = type, .flags = flags, .first = first, .npages = n,
 	};
 	uint64_t ticket;
 	uint32_t gen = r->gen;
@@ -1199,6 +1201,62 @@ static int daemon_flush_locked(struct region *r, uint64_t first, uint64_t n)
 	/* answers come in order; 64 more before this thread woke: unknown */
 	return r->flush_done - ticket < 64 ? r->flush_res[(ticket - 1) % 64] :
 					     -EIO;
+}
+
+static int daemon_flush_locked(struct region *r, uint64_t first, uint64_t n)
+{
+	return daemon_request_locked(r, VMPD_FLUSH, 0, first, n);
+}
+
+int vmp_region_advise(void *addr, size_t length, int advice)
+{
+	struct region *r;
+	uintptr_t a = (uintptr_t)addr & ~(PG - 1), end;
+	volatile const char *q;
+	int ret = 0;
+
+	errbuf[0] = '\0';
+	if (advice != VMP_ADVICE_WILLNEED && advice != VMP_ADVICE_DONTNEED) {
+		seterr(EINVAL, "unknown advice %d", advice);
+		return -1;
+	}
+	pthread_mutex_lock(&lock);
+	r = find_locked((uintptr_t)addr, false);
+	if (!r || !length || length > r->base + r->size - (uintptr_t)addr) {
+		pthread_mutex_unlock(&lock);
+		seterr(EINVAL, "%p + %zu is not inside a region", addr, length);
+		return -1;
+	}
+	end = (uintptr_t)addr + length;
+	if (r->forked || r->lost) {
+		pthread_mutex_unlock(&lock);
+		seterr(EIO, "the region at %p is gone", addr);
+		return -1;
+	}
+	if (r->backend == VMP_BACKEND_DAEMON) {
+		uint64_t first = (a - r->base) / PG;
+
+		ret = daemon_request_locked(r, VMPD_ADVISE,
+					    advice == VMP_ADVICE_WILLNEED ?
+					    VMPD_WILLNEED : VMPD_DONTNEED, first,
+					    (end - a + PG - 1) / PG);
+		pthread_mutex_unlock(&lock);
+		if (ret) {
+			seterr(-ret, "advice on %zu bytes at %p: %s", length,
+			       addr, strerror(-ret));
+			return -1;
+		}
+		return 0;
+	}
+	pthread_mutex_unlock(&lock);
+	if (advice == VMP_ADVICE_DONTNEED) {
+		seterr(EOPNOTSUPP, "the module evicts by its own reclaim only");
+		return -1;
+	}
+	/* the module: a read of each page brings it into the pool */
+	for (q = (const char *)a; (uintptr_t)q < end; q += PG)
+		(void)*q;
+	return 0;
 }
 
 int vmp_region_flush(void *addr, size_t length)

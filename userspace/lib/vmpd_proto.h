@@ -64,7 +64,20 @@ enum vmpd_msg_type {
 	VMPD_FLUSHED = 6,	/* daemon -> client: done (error) */
 	VMPD_FORK = 7,		/* client -> daemon: snapshot for a child, with { memfd } */
 	VMPD_FORKED = 8,	/* daemon -> client: token for the child's hello, or error */
+	VMPD_ADVISE = 9,	/* client -> daemon: struct vmpd_flush, flags the advice */
+	VMPD_ADVISED = 10,	/* daemon -> client: done (error, addr: pages done) */
 };
+
+/*
+ * VMPD_ADVISE (struct vmpd_flush with type VMPD_ADVISE, flags one of
+ * these): VMPD_WILLNEED reads the range's pages in now (swapped, cached or,
+ * for a file-backed region, in the file), at most the region's budget;
+ * VMPD_DONTNEED evicts its resident pages (they keep their data). The
+ * answer, VMPD_ADVISED, comes in order with VMPD_FLUSHED answers; its
+ * addr is the number of pages moved.
+ */
+#define VMPD_WILLNEED	1
+#define VMPD_DONTNEED	2
 
 /* struct vmpd_hello.flags */
 #define VMPD_HELLO_USER_MODE_ONLY	0x1	/* uffd is UFFD_USER_MODE_ONLY */

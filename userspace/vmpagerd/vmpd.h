@@ -139,6 +139,8 @@ void vmpd_log(int level, const char *fmt, ...)
 	X(file_reads)		/* file-backed regions: pages read from their file */ \
 	X(file_writes)		/* ... dirty pages written back to it */ \
 	X(file_syncs)		/* ... flushes (VMPD_FLUSH) served */ \
+	X(advise_willneed)	/* pages read in by VMPD_ADVISE WILLNEED */ \
+	X(advise_dontneed)	/* pages evicted by VMPD_ADVISE DONTNEED */ \
 	X(frames_over)		/* pages filled beyond the budget */	\
 	X(copy_eagain)		/* uffd ioctls retried after EAGAIN */	\
 	X(io_interrupted)	/* swap I/O waits interrupted by a signal, resumed */ \
@@ -504,6 +506,9 @@ unsigned int vmpd_evict_batch(struct vmpd_thread *t, struct vmpd_client *c,
 int vmpd_cache_flush(struct vmpd_thread *t, struct vmpd_client *c);
 unsigned int vmpd_evict_untracked(struct vmpd_thread *t, struct vmpd_client *c,
 				  unsigned int want);
+int vmpd_evict_idx(struct vmpd_thread *t, struct vmpd_client *c, uint64_t idx);
+void vmpd_advise_msg(struct vmpd_thread *t, struct vmpd_client *c,
+		     const void *msg, size_t len);
 struct vmpd_client *vmpd_largest_client(void);
 
 /*

@@ -355,7 +355,7 @@ void vmpd_client_kill(struct vmpd_client *c, const char *why)
 	vmpd_client_put(c);	/* the table's reference */
 }
 
-static void client_sock_event(struct vmpd_client *c)
+static void client_sock_event(struct vmpd_thread *t, struct vmpd_client *c)
 {
 	union {
 		struct vmpd_flush f;
@@ -395,6 +395,11 @@ static void client_sock_event(struct vmpd_client *c)
 	}
 	if (n >= 12 && buf.k.magic == VMPD_MAGIC && buf.k.type == VMPD_FORK) {
 		vmpd_fork_msg(c, &buf, (size_t)n, fd);	/* closes fd */
+	} else if (n >= 12 && buf.f.magic == VMPD_MAGIC &&
+		   buf.f.type == VMPD_ADVISE) {
+		if (fd >= 0)
+			close(fd);
+		vmpd_advise_msg(t, c, &buf, (size_t)n);
 	} else if (n > 0) {
 		if (fd >= 0)
 			close(fd);
@@ -486,7 +491,7 @@ void vmpd_client_event(struct vmpd_thread *t, uint64_t data)
 		vmpd_ep_arm(c->uffd, c, VMPD_EP_UFFD, EPOLLIN, EPOLL_CTL_MOD);
 		break;
 	case VMPD_EP_SOCK:
-		client_sock_event(c);
+		client_sock_event(t, c);
 		break;
 	case VMPD_EP_PIDFD:
 		vmpd_client_kill(c, "process exited");

@@ -409,6 +409,28 @@ static int evict_one(struct vmpd_thread *t, struct vmpd_client *c)
 	return -EBUSY;
 }
 
+/* Evict resident page @idx now (VMPD_DONTNEED): 0, or -errno. */
+int vmpd_evict_idx(struct vmpd_thread *t, struct vmpd_client *c, uint64_t idx)
+{
+	struct vmpd_page *p = &c->pages[idx];
+	uint32_t f = p->frame;
+	int ret;
+
+	if (!(p->flags & VMPD_PG_RESIDENT) || (p->flags & VMPD_PG_BUSY))
+		return -ENOENT;
+	ret = evict_page(t, c, idx);
+	if (ret)
+		return ret;
+	if (f == VMP_NIL) {
+		c->untracked--;
+		return 0;
+	}
+	p->frame = VMP_NIL;
+	vmp_policy_remove(&c->pol, f);
+	frame_release(c, f);
+	return 0;
+}
+
 /*
  * Pages resident beyond the budget (frames_over: a fault that found no
  * frame, a restart's or a fork's surplus) hold no frame, so no policy

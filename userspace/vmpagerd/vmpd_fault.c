@@ -789,6 +789,89 @@ static void read_queued(struct vmpd_thread *t, struct vmpd_client *c)
 }
 
 /*
+ * VMPD_ADVISE of pages [@first, @first + @n) (c->lock held): WILLNEED
+ * serves each page the daemon does not hold in memory as if it faulted
+ * (a read, with read-ahead; never a zero page: EMPTY anonymous pages are
+ * left alone), at most the budget less the high watermark (more would
+ * evict what it read first); DONTNEED evicts each resident page.
+ * Best effort: it stops at the first page it cannot move (an event
+ * pending, no swap left). The pages moved.
+ */
+static uint64_t advise(struct vmpd_thread *t, struct vmpd_client *c,
+		       uint64_t first, uint64_t n, unsigned int advice)
+{
+	uint64_t idx, addr, done = 0, room, end, k;
+	bool was[VMPD_RUN_PAGES];
+	uint32_t m[3];
+
+	/* what fits beside the frames the watermarks keep free */
+	vmpd_client_marks(c, m);
+	room = c->budget > m[2] + 1 ? c->budget - m[2] - 1 : 1;
+	for (idx = first; idx < first + n; idx++) {
+		struct vmpd_page *p = &c->pages[idx];
+
+		if (p->flags & (VMPD_PG_BUSY | VMPD_PG_GONE))
+			continue;
+		if (advice == VMPD_DONTNEED) {
+			if (!(p->flags & VMPD_PG_RESIDENT))
+				continue;
+			if (vmpd_evict_idx(t, c, idx))
+				break;
+			count(advise_dontneed);
+			done++;
+			continue;
+		}
+		if ((p->flags & VMPD_PG_RESIDENT) ||
+		    (p->cache == VMP_NIL && p->slot == VMP_NIL && c->filefd < 0))
+			continue;
+		if (done >= room || !idx_to_addr(c, idx, &addr))
+			break;
+		/* the fault's run may bring its neighbours in too: count them */
+		end = idx + VMPD_RUN_PAGES < first + n ? idx + VMPD_RUN_PAGES :
+							  first + n;
+		for (k = idx; k < end; k++)
+			was[k - idx] = c->pages[k].flags & VMPD_PG_RESIDENT;
+		if (fault_missing(t, c, addr, idx, false) ||
+		    !(p->flags & VMPD_PG_RESIDENT))
+			break;
+		for (k = idx; k < end; k++) {
+			if (was[k - idx] ||
+			    !(c->pages[k].flags & VMPD_PG_RESIDENT))
+				continue;
+			count(advise_willneed);
+			done++;
+		}
+	}
+	return done;
+}
+
+void vmpd_advise_msg(struct vmpd_thread *t, struct vmpd_client *c,
+		     const void *msg, size_t len)
+{
+	struct vmpd_reply r = { .magic = VMPD_MAGIC, .version = VMPD_VERSION,
+				.type = VMPD_ADVISED };
+	const struct vmpd_flush *f = msg;
+
+	if (len != sizeof(*f) || f->version != VMPD_VERSION ||
+	    (f->flags != VMPD_WILLNEED && f->flags != VMPD_DONTNEED) ||
+	    f->reserved[0] || f->reserved[1] || f->first >= c->npages ||
+	    f->npages > c->npages - f->first) {
+		r.error = -EINVAL;
+		snprintf(r.text, sizeof(r.text), "bad advice");
+	} else {
+		pthread_mutex_lock(&c->lock);
+		if (c->dead)
+			r.error = -ESRCH;
+		else
+			r.addr = advise(t, c, f->first, f->npages, f->flags);
+		pthread_mutex_unlock(&c->lock);
+	}
+	if (vmpd_send_reply(c, c->sock, &r))
+		dbg("pid %d: advice answer not sent: %s", c->pid,
+		    strerror(errno));
+}
+
+/*
  * Serve every queued message of @c. Events first, in order, whenever
  * there are any: the kernel's address space is past every event read,
  * so no fault may be resolved with the map from before one (the race of
