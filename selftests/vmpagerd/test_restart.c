@@ -7,10 +7,7 @@
  * region no daemon takes back in time, or whose state does not match the
  * new daemon's swap files, raises SIGBUS, never a zero page.
  */
-#include <dirent.h>
-#include <linux/magic.h>
 #include <pthread.h>
-#include <sys/vfs.h>
 
 #include "vmpd_test.h"
 
@@ -22,17 +19,6 @@ FIXTURE(rs) {
 	char state[96];
 	char args[256];
 };
-
-/* A tmpfs for the state (/dev/shm in the guest and on most hosts). */
-static int state_dir(char *buf, size_t len)
-{
-	struct statfs sfs;
-
-	if (statfs("/dev/shm", &sfs) || sfs.f_type != TMPFS_MAGIC)
-		return -ENOENT;
-	snprintf(buf, len, "/dev/shm/vmpd-state.XXXXXX");
-	return mkdtemp(buf) ? 0 : -errno;
-}
 
 /* vmp_check() that says which word of which page was wrong, and how. */
 static bool region_ok(const char *p, uint64_t first, size_t n, uint64_t seed)
@@ -51,24 +37,6 @@ static bool region_ok(const char *p, uint64_t first, size_t n, uint64_t seed)
 	return false;
 }
 
-static void state_rm(const char *dir)
-{
-	char path[384];
-	struct dirent *e;
-	DIR *d = opendir(dir);
-
-	while (d && (e = readdir(d))) {
-		if (e->d_name[0] == '.' && (!e->d_name[1] ||
-					    (e->d_name[1] == '.' && !e->d_name[2])))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	if (d)
-		closedir(d);
-	rmdir(dir);
-}
-
 /* Files in @dir whose name starts with @prefix. */
 static int state_count(const char *dir, const char *prefix)
 {
@@ -85,7 +53,9 @@ static int state_count(const char *dir, const char *prefix)
 
 FIXTURE_SETUP(rs)
 {
-	int r = state_dir(self->state, sizeof(self->state));
+	/* /dev/shm: a tmpfs in the guest and on most hosts */
+	int r = vmpd_state_mkdtemp(self->state, sizeof(self->state),
+				   "vmpd-state");
 
 	if (r)
 		SKIP(return, "no tmpfs at /dev/shm for the state_dir");
@@ -100,7 +70,7 @@ FIXTURE_TEARDOWN(rs)
 	if (!self->state[0])
 		return;
 	vmpd_stop(&self->d);
-	state_rm(self->state);
+	vmpd_state_rm(self->state);
 }
 
 /* SIGKILL the daemon and start another with @args in the same place. */

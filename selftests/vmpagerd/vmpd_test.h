@@ -18,6 +18,10 @@
 #include <sys/un.h>
 
 #define VMP_NO_PREFLIGHT	/* the daemon's tests need no module */
+#include <dirent.h>
+#include <linux/magic.h>
+#include <sys/vfs.h>
+
 #include "vmp_test.h"
 #include "libvmpager.h"
 
@@ -293,6 +297,39 @@ static inline long long proc_status(pid_t pid, const char *key, int base)
 		v = strtoll(p + strlen(key) + 1, NULL, base);
 	free(s);
 	return v;
+}
+
+/*
+ * A fresh state_dir for a daemon (--state-dir) on the tmpfs /dev/shm,
+ * named @name.XXXXXX, into @buf: 0, or -ENOENT without a tmpfs there.
+ */
+static inline int vmpd_state_mkdtemp(char *buf, size_t len, const char *name)
+{
+	struct statfs sfs;
+
+	if (statfs("/dev/shm", &sfs) || sfs.f_type != TMPFS_MAGIC)
+		return -ENOENT;
+	snprintf(buf, len, "/dev/shm/%s.XXXXXX", name);
+	return mkdtemp(buf) ? 0 : -errno;
+}
+
+/* Remove a state_dir and the files in it. */
+static inline void vmpd_state_rm(const char *dir)
+{
+	char path[384];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.' && (!e->d_name[1] ||
+					    (e->d_name[1] == '.' && !e->d_name[2])))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
 }
 
 #endif /* VMPD_TEST_H */
