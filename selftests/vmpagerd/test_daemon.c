@@ -620,7 +620,7 @@ TEST_F_TIMEOUT(vmpd, evictor_knobs_reject_bad_values, 60)
 /* ------------------------------------------------------------------ */
 /* Fault-around: a budget large enough for runs of 16 (budget / 256).  */
 
-#define ABUDGET	4096
+#define ABUDGET	2048
 #define ANPG	(3 * ABUDGET / 2)	/* overcommitted; short enough for make check */
 
 FIXTURE(around) {
@@ -629,7 +629,7 @@ FIXTURE(around) {
 
 FIXTURE_SETUP(around)
 {
-	int r = vmpd_start(&self->d, "--frames 4096 --client-cache 256");
+	int r = vmpd_start(&self->d, "--frames 2048 --client-cache 256");
 
 	ASSERT_EQ(0, r) TH_LOG("starting %s: %s", vmpd_bin(), strerror(-r));
 }
@@ -1496,7 +1496,7 @@ TEST_F_TIMEOUT(sigio, swap_io_survives_stop_and_ptrace, 300)
 #define MV_NPG		512
 #define MV_K		4
 #define MV_NCH		(MV_NPG / MV_K)
-#define MV_SWAPS	160	/* per mover: 3,840 REMAP events in all */
+#define MV_SWAPS	100	/* per mover: 2,400 REMAP events in all */
 
 struct mv {
 	char *p;

@@ -170,14 +170,14 @@ TEST_F_TIMEOUT(pre, malloc_demo_same_output, 600)
 }
 
 /*
- * The Python-like case: a program whose large buffers (2 MiB each, over
+ * The Python-like case: a program whose large buffers (1 MiB each, over
  * the 256 frames together) are regions forks; the child folds the same
  * data and rewrites it, the parent's stays as it was: the same output as
  * without the shim, and every region was copied for the child.
  */
 TEST_F_TIMEOUT(pre, fork_demo_same_output, 600)
 {
-	char *args[] = { "2", "fork", NULL };
+	char *args[] = { "1", "fork", NULL };
 	int st;
 
 	if (!self->d.pid)
