@@ -644,6 +644,28 @@ TEST_F_TIMEOUT(rs, forked_pair_shares_slots_across_restart, 180)
 	EXPECT_EQ(0, state_count(self->state, "region."));
 }
 
+/* A state_dir that is not on a tmpfs is refused at start, with the reason. */
+TEST_F(rs, state_dir_off_tmpfs_is_refused)
+{
+	struct vmpd_inst e;
+	struct statfs sfs;
+	char args[400], *log;
+
+	if (statfs(vmpd_scratch(), &sfs) || sfs.f_type == TMPFS_MAGIC)
+		SKIP(return, "%s is a tmpfs here", vmpd_scratch());
+	snprintf(args, sizeof(args), "%s --state-dir %s/vmpd-state-disk",
+		 ARGS, vmpd_scratch());
+	EXPECT_EQ(-ECHILD, vmpd_start(&e, args));
+	log = vmp_read_file(e.log);
+	EXPECT_NE(NULL, log);
+	if (log)
+		EXPECT_NE(NULL, strstr(log, "not on a tmpfs")) TH_LOG("%s", log);
+	free(log);
+	vmpd_stop(&e);
+	snprintf(args, sizeof(args), "%s/vmpd-state-disk", vmpd_scratch());
+	rmdir(args);
+}
+
 /* Two daemons may not share a state_dir: the second refuses to start. */
 TEST_F(rs, state_dir_is_one_daemons)
 {
