@@ -34,7 +34,7 @@
  * With a state_dir, pages[] and centries[] live in a file that outlives the
  * daemon (vmpd_state.c): every change above is in it as it is made, in an
  * order a restarted daemon can recover from (an eviction stages its copy
- * and marks the page BUSY before the punch; a write marks the page dirty
+ * in a cache entry, or with none marks the page BUSY, before the punch; a write marks the page dirty
  * before its protection is lifted).
  *
  * Frames are accounting units, not memory of the daemon: each client has
@@ -540,6 +540,17 @@ static inline void page_slot_drop(struct vmpd_page *p)
 		return;
 	__atomic_store_n(&p->slot, VMP_NIL, __ATOMIC_RELEASE);
 	vmp_uswap_free(vmpd.swap, s);
+}
+
+/*
+ * Resident page @p may now differ from its slot's copy: dirty, the slot
+ * dropped. Its mapping may stay write-protected: the next write only
+ * lifts the protection (fault_wp()).
+ */
+static inline void page_make_dirty(struct vmpd_page *p)
+{
+	p->flags = (p->flags & ~VMPD_PG_WP) | VMPD_PG_DIRTY;
+	page_slot_drop(p);
 }
 
 /* vmpd_evict.c: frames */

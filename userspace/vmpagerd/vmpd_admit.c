@@ -332,6 +332,15 @@ static uint32_t admit_budget(const struct vmpd_hello *h)
 	return budget < 1 ? 1 : (uint32_t)budget;
 }
 
+/* A re-attach not taken: its slots are still the orphan's, not @c's to free. */
+static void slots_disown(struct vmpd_client *c)
+{
+	uint64_t pg;
+
+	for (pg = 0; pg < c->npages; pg++)
+		c->pages[pg].slot = VMP_NIL;
+}
+
 /*
  * Admit the region of an allowed peer whose hello has arrived: validate,
  * budget, then join (cache buffers, policy, table slot, welcome, arming).
@@ -446,16 +455,16 @@ static void accept_one(int sock, struct ucred cr)
 		if (ret) {
 			pthread_mutex_unlock(&vmpd.policy_lock);
 			refuse(sock, &cr, ret, "state file: %s", strerror(-ret));
-			for (pg = 0; o && pg < c->npages; pg++)
-				c->pages[pg].slot = VMP_NIL;
+			if (o)
+				slots_disown(c);
 			vmpd_client_kill(c, "state file not written");
 			vmpd_client_put(c);
 			return;
 		}
 	} else {
 		refuse(sock, &cr, ret, "too many clients (%d)", VMPD_MAX_CLIENTS);
-		for (pg = 0; o && pg < c->npages; pg++)
-			c->pages[pg].slot = VMP_NIL;
+		if (o)
+			slots_disown(c);
 		goto out_client;
 	}
 	if (o)
@@ -470,16 +479,16 @@ static void accept_one(int sock, struct ucred cr)
 	 * clients_accepted (the debug-kernel CI run read 0 here).
 	 */
 	count(clients_accepted);
+	if (o)
+		count(clients_reattached);
+	if (h.flags & VMPD_HELLO_FORK)
+		count(clients_forked);
 	if (vmpd_send_reply(c, sock, &r)) {
 		warn("pid %d: welcome not sent: %s", cr.pid, strerror(errno));
 		vmpd_client_kill(c, "welcome failed");
 		vmpd_client_put(c);
 		return;
 	}
-	if (o)
-		count(clients_reattached);
-	if (h.flags & VMPD_HELLO_FORK)
-		count(clients_forked);
 	info("client pid %d uid %d: region %#llx, %llu pages, budget %u frames, cache %u pages%s%s%s",
 	     c->pid, c->uid, (unsigned long long)h.base,
 	     (unsigned long long)c->npages, c->budget, c->ncache,

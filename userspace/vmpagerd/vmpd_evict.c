@@ -106,11 +106,9 @@ static int evict_page(struct vmpd_thread *t, struct vmpd_client *c,
 			ce_free(c, e);
 			return ret;
 		}
-		ce_stage(c, e, idx, true);
-		p->flags |= VMPD_PG_BUSY;	/* our punch (vmpd_state.c) */
+		ce_stage(c, e, idx, true);	/* what a restart finds */
 		ret = punch(c, idx);
 		if (ret) {
-			p->flags &= ~VMPD_PG_BUSY;
 			ce_free(c, e);
 			return ret;
 		}

@@ -556,8 +556,7 @@ static void fault_wp(struct vmpd_client *c, uint64_t addr, uint64_t idx)
 	 * daemon that dies in between leaves a page that a restart treats
 	 * as dirty, never one written behind a slot it trusts.
 	 */
-	p->flags = (p->flags & ~VMPD_PG_WP) | VMPD_PG_DIRTY;
-	page_slot_drop(p);
+	page_make_dirty(p);
 	guess_account(c, true);
 	ret = uffd_wp(c, addr, false);
 	if (ret) {
@@ -625,9 +624,7 @@ static void event_remove(struct vmpd_client *c, uint64_t start, uint64_t end)
 		if ((p->flags & (VMPD_PG_RESIDENT | VMPD_PG_BUSY)) !=
 		    VMPD_PG_RESIDENT || (p->flags & VMPD_PG_DIRTY))
 			continue;
-		/* still protected: a write only lifts it (fault_wp()) */
-		p->flags = (p->flags & ~VMPD_PG_WP) | VMPD_PG_DIRTY;
-		page_slot_drop(p);
+		page_make_dirty(p);
 	}
 }
 

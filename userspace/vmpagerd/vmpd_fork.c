@@ -361,9 +361,7 @@ static void protect_clean(struct vmpd_client *c)
 		warn("pid %d: write-protecting a fork's copy: %s; %llu pages made dirty",
 		     c->pid, strerror(errno), (unsigned long long)(run - idx));
 		for (a0 = idx; a0 < run; a0++) {
-			c->pages[a0].flags = (c->pages[a0].flags & ~VMPD_PG_WP) |
-					     VMPD_PG_DIRTY;
-			page_slot_drop(&c->pages[a0]);
+			page_make_dirty(&c->pages[a0]);
 		}
 	}
 }
