@@ -598,6 +598,15 @@ knob:
 	}
 	for (i = 0; i < 250 && vmpd_stat(&d, "clients"); i++)
 		usleep(20000);
+	/*
+	 * A client killed between a fork's copy and its fork() left a copy
+	 * no child takes: it holds slots until it expires (10 s).
+	 */
+	if (vmpd_stat(&d, "forks_pending") > 0)
+		TH_LOG("waiting for %lld fork copies no child took to expire",
+		       vmpd_stat(&d, "forks_pending"));
+	for (i = 0; i < 150 && vmpd_stat(&d, "forks_pending") > 0; i++)
+		usleep(100000);
 	/* every region is gone: the files hold what their clients wrote */
 	for (i = 0; i < nslots; i++) {
 		char path[160];

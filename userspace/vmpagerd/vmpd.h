@@ -414,6 +414,7 @@ struct vmpd_forkling *vmpd_forkling_take(uint64_t token, uid_t uid, int memfd,
 void vmpd_fork_adopt(struct vmpd_client *c, struct vmpd_forkling *k);
 void vmpd_forkling_drop(struct vmpd_forkling *k);
 uint64_t vmpd_forklings_expire(uint64_t now);
+unsigned int vmpd_forks_pending(void);
 
 /* ---- handler threads ---- */
 

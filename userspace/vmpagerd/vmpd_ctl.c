@@ -124,6 +124,7 @@ static void cmd_stats(struct out *o)
 	say(o, "clients %d\n", vmpd.nclients);
 	pthread_mutex_unlock(&vmpd.clients_lock);
 	say(o, "orphans %u\n", vmpd_orphans());
+	say(o, "forks_pending %u\n", vmpd_forks_pending());
 }
 
 static void cmd_clients(struct out *o)

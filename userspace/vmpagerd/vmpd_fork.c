@@ -44,7 +44,7 @@
 
 #define PG			VMPD_PAGE
 #define VMPD_FORKLINGS		64
-#define VMPD_FORK_WAIT_S	30
+#define VMPD_FORK_WAIT_S	10	/* a child attaches within ms of its fork */
 
 struct vmpd_forkling {
 	uint64_t token;			/* 0: free entry */
@@ -393,6 +393,12 @@ void vmpd_forkling_drop(struct vmpd_forkling *k)
 		return;
 	forkling_free(k);
 	free(k);
+}
+
+/* Forks waiting for their child (the ctl gauge forks_pending). */
+unsigned int vmpd_forks_pending(void)
+{
+	return __atomic_load_n(&nforklings, __ATOMIC_RELAXED);
 }
 
 /* Forklings no child took in time are freed; the next deadline, or UINT64_MAX. */
