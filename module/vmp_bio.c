@@ -129,10 +129,12 @@ static int vmp_bio_zero(struct file *file, u32 first, u32 n)
  * Where page @p of the file starts on the device: 0 with *@sector set, 1
  * if a block of it is not mapped, VMP_BIO_UNMAPPABLE if the page cannot be
  * read with one bio (its blocks are not contiguous, or not aligned to the
- * device's logical blocks; a block size above a page), or -errno.
+ * device's logical blocks; a block size above a page), or -errno. @kind
+ * and @what name the file in the log ("swap file", its path).
  */
 static int vmp_bio_page_sector(struct inode *inode, struct block_device *bdev,
-			       u32 p, sector_t *sector, const char *what)
+			       u32 p, sector_t *sector, const char *kind,
+			       const char *what)
 {
 	unsigned int bits = inode->i_blkbits;
 	u32 per, j;
@@ -153,15 +155,15 @@ static int vmp_bio_page_sector(struct inode *inode, struct block_device *bdev,
 		if (!j) {
 			start = blk;
 		} else if (blk != start + j) {
-			pr_info("swap file %s: the blocks of page %u are not contiguous on the device\n",
-				what, p);
+			pr_info("%s %s: the blocks of page %u are not contiguous on the device\n",
+				kind, what, p);
 			return VMP_BIO_UNMAPPABLE;
 		}
 	}
 	*sector = start << (bits - SECTOR_SHIFT);
 	if (*sector & ((bdev_logical_block_size(bdev) >> SECTOR_SHIFT) - 1)) {
-		pr_info("swap file %s: page %u starts inside a %u-byte block of the device\n",
-			what, p, bdev_logical_block_size(bdev));
+		pr_info("%s %s: page %u starts inside a %u-byte block of the device\n",
+			kind, what, p, bdev_logical_block_size(bdev));
 		return VMP_BIO_UNMAPPABLE;
 	}
 	return 0;
@@ -184,7 +186,8 @@ static int vmp_bio_fill(struct vmp_swap_file *sf, struct block_device *bdev,
 			cond_resched();
 		}
 		ret = p < sf->nslots ?
-		      vmp_bio_page_sector(inode, bdev, p, &sector, what) : 0;
+		      vmp_bio_page_sector(inode, bdev, p, &sector, "swap file",
+					  what) : 0;
 		if (ret < 0 || ret == VMP_BIO_UNMAPPABLE)
 			return ret;
 		if (ret == 1) {
@@ -205,55 +208,73 @@ static int vmp_bio_fill(struct vmp_swap_file *sf, struct block_device *bdev,
 	return 0;
 }
 
-/* Map every page of @sf to its sectors; fills sf->ext and sf->next. */
-static int vmp_bio_map(struct vmp_swap_file *sf, struct block_device *bdev,
-		       const char *what)
+/*
+ * Map pages @first..@first + @n - 1 of @file to their sectors, as extents
+ * whose page numbers count from @first: 0 with *@extp (kvmalloc'ed) and
+ * *@nextp set, 1 if a page has no block (a hole, an unwritten extent),
+ * VMP_BIO_UNMAPPABLE, or -errno.
+ */
+static int vmp_bio_map_pages(struct file *file, struct block_device *bdev,
+			     u32 first, u32 n, const char *kind,
+			     const char *what, struct vmp_swap_extent **extp,
+			     u32 *nextp)
 {
-	struct inode *inode = file_inode(sf->file);
+	struct inode *inode = file_inode(file);
 	struct vmp_swap_extent *ext = NULL, *e;
-	u32 p, n = 0, cap = 0;
+	u32 p, next = 0, cap = 0;
 	sector_t sector;
 	int ret;
 
-	for (p = 0; p < sf->nslots; p++) {
+	for (p = 0; p < n; p++) {
 		if (!(p & 1023)) {
 			ret = -EINTR;
 			if (fatal_signal_pending(current))
 				goto fail;
 			cond_resched();
 		}
-		ret = vmp_bio_page_sector(inode, bdev, p, &sector, what);
-		if (ret == 1) {
-			pr_info("swap file %s: page %u has no block even after it was written\n",
-				what, p);
-			ret = VMP_BIO_UNMAPPABLE;
-		}
+		ret = vmp_bio_page_sector(inode, bdev, first + p, &sector,
+					  kind, what);
 		if (ret)
 			goto fail;
-		e = n ? &ext[n - 1] : NULL;
+		e = next ? &ext[next - 1] : NULL;
 		if (e && e->sector + vmp_pages_to_sectors(e->nr) == sector) {
 			e->nr++;
 			continue;
 		}
-		if (n == cap) {
+		if (next == cap) {
 			struct vmp_swap_extent *bigger;
 
 			cap = cap ? 2 * cap : 16;
-			bigger = kvrealloc(ext, n * sizeof(*ext),
+			bigger = kvrealloc(ext, next * sizeof(*ext),
 					   cap * sizeof(*ext), GFP_KERNEL);
 			ret = -ENOMEM;
 			if (!bigger)
 				goto fail;
 			ext = bigger;
 		}
-		ext[n++] = (struct vmp_swap_extent){ .page = p, .nr = 1,
-						     .sector = sector };
+		ext[next++] = (struct vmp_swap_extent){ .page = p, .nr = 1,
+							.sector = sector };
 	}
-	sf->ext = ext;
-	sf->next = n;
+	*extp = ext;
+	*nextp = next;
 	return 0;
 fail:
 	kvfree(ext);
+	return ret;
+}
+
+/* Map every page of @sf to its sectors; fills sf->ext and sf->next. */
+static int vmp_bio_map(struct vmp_swap_file *sf, struct block_device *bdev,
+		       const char *what)
+{
+	int ret = vmp_bio_map_pages(sf->file, bdev, 0, sf->nslots, "swap file",
+				    what, &sf->ext, &sf->next);
+
+	if (ret == 1) {
+		pr_info("swap file %s: a page has no block even after it was written\n",
+			what);
+		ret = VMP_BIO_UNMAPPABLE;
+	}
 	return ret;
 }
 
@@ -301,13 +322,13 @@ static int vmp_bio_probe(struct vmp_swap_file *sf, struct block_device *bdev,
 	sector_t sector;
 	int ret;
 
-	ret = vmp_bio_page_sector(inode, bdev, 0, &sector, what);
+	ret = vmp_bio_page_sector(inode, bdev, 0, &sector, "swap file", what);
 	if (ret != 1)
 		return ret;
 	ret = vmp_bio_zero(sf->file, 0, 1);
 	if (ret)
 		return ret;
-	ret = vmp_bio_page_sector(inode, bdev, 0, &sector, what);
+	ret = vmp_bio_page_sector(inode, bdev, 0, &sector, "swap file", what);
 	return ret == 1 ? VMP_BIO_UNMAPPABLE : ret;
 }
 
@@ -402,20 +423,21 @@ void vmp_bio_release(struct vmp_swap_file *sf)
 	sf->next = 0;
 }
 
-/* The device sector of page @page of @sf (mapped: within 0..nslots). */
-static sector_t vmp_bio_sector(const struct vmp_swap_file *sf, u32 page)
+/* The device sector of page @page, in the @next extents @ext cover. */
+static sector_t vmp_bio_sector(const struct vmp_swap_extent *ext, u32 next,
+			       u32 page)
 {
-	u32 lo = 0, hi = sf->next;
+	u32 lo = 0, hi = next;
 
 	while (hi - lo > 1) {
 		u32 mid = lo + (hi - lo) / 2;
 
-		if (sf->ext[mid].page <= page)
+		if (ext[mid].page <= page)
 			lo = mid;
 		else
 			hi = mid;
 	}
-	return sf->ext[lo].sector + vmp_pages_to_sectors(page - sf->ext[lo].page);
+	return ext[lo].sector + vmp_pages_to_sectors(page - ext[lo].page);
 }
 
 /* Interrupt context: complete every page of @bio with its status. */
@@ -432,7 +454,7 @@ static void vmp_bio_end(struct bio *bio)
 	 */
 	for (; io; io = next) {
 		next = io->next;
-		vmp_io_complete_one(io, err ? err : PAGE_SIZE);
+		vmp_io_complete_irq(io, err ? err : io->len);
 	}
 }
 
@@ -455,27 +477,25 @@ void vmp_bio_flush(struct vmp_batch *b)
 }
 
 /*
- * Page @page of @sf, for @io (its batch counted it): add it to the bio @b
- * is building when it follows that bio's last page on the same device in
- * the same direction, or start a new bio. May sleep (bio allocation from
- * the bio mempool, GFP_NOIO: it waits rather than fails).
+ * Add @io's page (its batch counted it) to the bio @b is building when it
+ * follows that bio's last page on the same device with the same flags, or
+ * start a new bio. May sleep (bio allocation from the bio mempool,
+ * GFP_NOIO: it waits rather than fails).
  */
-void vmp_bio_submit(struct vmp_batch *b, struct vmp_io *io,
-		    struct vmp_swap_file *sf, u32 page)
+static void vmp_bio_add(struct vmp_batch *b, struct vmp_io *io,
+			struct block_device *bdev, sector_t sector,
+			blk_opf_t opf)
 {
-	blk_opf_t opf = io->rw == WRITE ? REQ_OP_WRITE | REQ_SWAP | REQ_SYNC :
-					  REQ_OP_READ;
-	sector_t sector = vmp_bio_sector(sf, page);
 	struct bio *bio = b->bio;
 
-	if (bio && (bio->bi_bdev != sf->bdev || bio->bi_opf != opf ||
+	if (bio && (bio->bi_bdev != bdev || bio->bi_opf != opf ||
 		    b->next_sector != sector ||
 		    bio->bi_vcnt >= bio->bi_max_vecs)) {
 		vmp_bio_flush(b);
 		bio = NULL;
 	}
 	if (!bio) {
-		bio = bio_alloc(sf->bdev, VMP_BIO_PAGES, opf, GFP_NOIO);
+		bio = bio_alloc(bdev, VMP_BIO_PAGES, opf, GFP_NOIO);
 		bio->bi_iter.bi_sector = sector;
 		bio->bi_end_io = vmp_bio_end;
 		bio->bi_private = io;
@@ -487,4 +507,151 @@ void vmp_bio_submit(struct vmp_batch *b, struct vmp_io *io,
 	b->tail = io;
 	__bio_add_page(bio, io->page, PAGE_SIZE, 0);
 	b->next_sector = sector + vmp_pages_to_sectors(1);
+}
+
+/* Page @page of swap file @sf, for @io (its batch counted it). */
+void vmp_bio_submit(struct vmp_batch *b, struct vmp_io *io,
+		    struct vmp_swap_file *sf, u32 page)
+{
+	blk_opf_t opf = io->rw == WRITE ? REQ_OP_WRITE | REQ_SWAP | REQ_SYNC :
+					  REQ_OP_READ;
+
+	vmp_bio_add(b, io, sf->bdev, vmp_bio_sector(sf->ext, sf->next, page),
+		    opf);
+}
+
+/* ---- file-backed objects ---- */
+
+/*
+ * Map the range of file-backed @fb to extents of its filesystem's device,
+ * so that its pages are read and written with bios as swap is (vmp_file.c
+ * decides when to try). @setflag: no other object of this inode has done
+ * it, set S_SWAPFILE. The range must be whole on the device: every page
+ * inside the file's size, every block of it allocated and written (bmap()
+ * reports holes and unwritten extents as block 0), each page one run of
+ * blocks; and the range must end on a page boundary or at the end of the
+ * file, since a bio writes whole pages. Returns 0 (fb->bdev, fb->ext and
+ * fb->next set), 1 if the range cannot be mapped (the page cache path
+ * stays; *@why says why), or -errno.
+ */
+int vmp_bio_file_map(struct vmp_backing *fb, bool setflag, const char **why)
+{
+	struct file *file = fb->file;
+	struct inode *inode = file_inode(file);
+	struct block_device *bdev = inode->i_sb->s_bdev;
+	const char *what = file->f_path.dentry->d_name.name;
+	loff_t end = fb->off + fb->length;
+	int ret;
+
+	*why = "its filesystem cannot map blocks (no bmap, or no block device)";
+	if (!file->f_mapping->a_ops->bmap || !bdev || IS_DAX(inode))
+		return 1;
+	*why = "it is encrypted";
+	if (IS_ENCRYPTED(inode))
+		return 1;
+	*why = "it lies beyond 2^32 pages";
+	if ((fb->off >> PAGE_SHIFT) + fb->npages > U32_MAX)
+		return 1;
+	if (setflag) {
+		inode_lock(inode);
+		if (IS_SWAPFILE(inode)) {
+			inode_unlock(inode);
+			return -ETXTBSY;	/* swapon got there first */
+		}
+		inode->i_flags |= S_SWAPFILE;
+		inode_unlock(inode);
+	}
+	/* from here the file's size and blocks cannot change */
+	ret = 1;
+	*why = "the range goes past the end of the file";
+	if (end > i_size_read(inode))
+		goto undo;
+	*why = "the range ends inside a page that is not the file's last";
+	if (!PAGE_ALIGNED(fb->length) && end != i_size_read(inode))
+		goto undo;
+	/* what write(2) left in the page cache reaches the blocks first */
+	ret = filemap_write_and_wait_range(file->f_mapping, fb->off, end - 1);
+	if (ret)
+		goto undo;
+	ret = vmp_bio_map_pages(file, bdev, fb->off >> PAGE_SHIFT, fb->npages,
+				"bound file", what, &fb->ext, &fb->next);
+	*why = ret == 1 ? "a page of the range is a hole or unwritten" :
+			  "a page of the range is not one run of device blocks";
+	if (ret)
+		goto undo;
+	fb->bdev = bdev;
+	return 0;
+undo:
+	if (setflag) {
+		inode_lock(inode);
+		inode->i_flags &= ~S_SWAPFILE;
+		inode_unlock(inode);
+	}
+	return ret == VMP_BIO_UNMAPPABLE ? 1 : ret;
+}
+
+/*
+ * Undo vmp_bio_file_map() once no I/O of @fb is left: @clearflag, the last
+ * object of the inode that used bios is going, clear S_SWAPFILE. The file's
+ * cached pages of the range are dropped, so read(2) sees what the bios
+ * wrote.
+ */
+void vmp_bio_file_unmap(struct vmp_backing *fb, bool clearflag)
+{
+	struct inode *inode = file_inode(fb->file);
+
+	if (!fb->ext)
+		return;
+	vmp_bio_file_invalidate(fb);
+	if (clearflag) {
+		inode_lock(inode);
+		inode->i_flags &= ~S_SWAPFILE;
+		inode_unlock(inode);
+	}
+	kvfree(fb->ext);
+	fb->ext = NULL;
+	fb->next = 0;
+	fb->bdev = NULL;
+}
+
+/*
+ * Drop the file's cached pages of @fb's range, after bios wrote the range:
+ * read(2) then reads the device. A page someone holds mapped or locked
+ * (-EBUSY) is left; the caller does not fail for it.
+ */
+void vmp_bio_file_invalidate(const struct vmp_backing *fb)
+{
+	pgoff_t first = fb->off >> PAGE_SHIFT;
+
+	invalidate_inode_pages2_range(fb->file->f_mapping, first,
+				      first + fb->npages - 1);
+}
+
+/*
+ * Page @index of the object @fb backs, for @io: added to @b's bio, or with
+ * @b NULL (an asynchronous write-back, io->end_io set) sent at once in a
+ * bio of its own. No filesystem lock is taken; may sleep as vmp_bio_add().
+ */
+void vmp_bio_file_submit(struct vmp_batch *b, struct vmp_io *io,
+			 const struct vmp_backing *fb, pgoff_t index)
+{
+	blk_opf_t opf = io->rw == WRITE ? REQ_OP_WRITE | REQ_SYNC : REQ_OP_READ;
+	sector_t sector = vmp_bio_sector(fb->ext, fb->next, index);
+	struct bio *bio;
+
+	if (b) {
+		vmp_bio_add(b, io, fb->bdev, sector, opf);
+		return;
+	}
+	io->next = NULL;
+	bio = bio_alloc(fb->bdev, 1, opf, GFP_NOIO);
+	bio->bi_iter.bi_sector = sector;
+	bio->bi_end_io = vmp_bio_end;
+	bio->bi_private = io;
+	__bio_add_page(bio, io->page, PAGE_SIZE, 0);
+	vmp_count(io->rw == WRITE ? VMPAGER_STAT_bio_writes :
+				    VMPAGER_STAT_bio_reads);
+	vmp_count(io->rw == WRITE ? VMPAGER_STAT_bio_write_pages :
+				    VMPAGER_STAT_bio_read_pages);
+	submit_bio(bio);
 }

@@ -162,13 +162,15 @@ static int objects_show(struct seq_file *m, void *v)
 	struct vmpager_obj_info info;
 	struct vmp_obj *obj;
 
-	seq_puts(m, "id size resident swapped mappers faults file_pages\n");
+	seq_puts(m, "id size resident swapped mappers faults file_pages file_io\n");
 	mutex_lock(&vmp_objs_lock);
 	list_for_each_entry(obj, &vmp_objs, node) {
 		vmp_obj_info(obj, &info);
-		seq_printf(m, "%llu %llu %llu %llu %llu %llu %llu\n", info.id,
+		seq_printf(m, "%llu %llu %llu %llu %llu %llu %llu %s\n", info.id,
 			   info.size, info.resident, info.swapped,
-			   info.mappers, info.faults, info.file_pages);
+			   info.mappers, info.faults, info.file_pages,
+			   !(info.flags & VMPAGER_OBJ_FILE) ? "-" :
+			   info.flags & VMPAGER_OBJ_BIO ? "bio" : "cached");
 	}
 	mutex_unlock(&vmp_objs_lock);
 	return 0;

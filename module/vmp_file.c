@@ -30,6 +30,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/blkdev.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
@@ -49,6 +50,110 @@ u32 vmp_file_page_len(const struct vmp_backing *fb, pgoff_t index)
 	return min_t(u64, PAGE_SIZE, fb->length - start);
 }
 
+/*
+ * Every bound file, so that S_SWAPFILE is set only on an inode no object
+ * reaches through its page cache, and cleared when the last object that
+ * reads it with bios goes. Taken before the inode's lock.
+ */
+static DEFINE_MUTEX(vmp_bound_lock);
+static LIST_HEAD(vmp_bound);
+
+/* Is @inode bound to an object (VMPAGER_IOC_SWAP_ADD refuses it)? */
+bool vmp_file_uses_inode(struct inode *inode)
+{
+	struct vmp_backing *o;
+	bool found = false;
+
+	mutex_lock(&vmp_bound_lock);
+	list_for_each_entry(o, &vmp_bound, node)
+		found |= file_inode(o->file) == inode;
+	mutex_unlock(&vmp_bound_lock);
+	return found;
+}
+
+/*
+ * Choose @fb's I/O and list it: bios when the file allows them (see
+ * vmp_bio_file_map()), the fd is open for writing (S_SWAPFILE keeps
+ * writers out, which a reader may not do to a file) and no other object
+ * of the inode goes through its page cache; bios also for every object of
+ * an inode another object reads with bios (the page cache of such a file
+ * is not the truth, and writes to it fail). Returns 0 or -errno.
+ */
+static int vmp_file_io_setup(struct vmp_backing *fb, u32 flags)
+{
+	struct inode *inode = file_inode(fb->file);
+	const char *why = "VMPAGER_FILE_CACHED";
+	unsigned int bio_users = 0, others = 0;
+	struct vmp_backing *o;
+	int ret = 0;
+
+	mutex_lock(&vmp_bound_lock);
+	list_for_each_entry(o, &vmp_bound, node) {
+		if (file_inode(o->file) != inode)
+			continue;
+		others++;
+		bio_users += !!o->ext;
+	}
+	if (bio_users && (flags & VMPAGER_FILE_CACHED)) {
+		ret = -ETXTBSY;
+		goto out;
+	}
+	if (!bio_users && IS_SWAPFILE(inode)) {
+		ret = -ETXTBSY;		/* swapon got there since the check */
+		goto out;
+	}
+	if (flags & VMPAGER_FILE_CACHED)
+		goto cached;
+	why = "another object of the file goes through its page cache";
+	if (others && !bio_users)
+		goto cached;
+	why = "the fd is not open for writing";
+	if (!bio_users && !(fb->file->f_mode & FMODE_WRITE))
+		goto cached;
+	ret = vmp_bio_file_map(fb, !bio_users, &why);
+	if (ret < 0)
+		goto out;
+	if (ret && bio_users) {
+		/* its extents were mapped for another object: they must map */
+		ret = -EIO;
+		goto out;
+	}
+	ret = 0;
+	if (!fb->ext)
+		goto cached;
+	vmp_count(VMPAGER_STAT_file_binds_bio);
+	goto add;
+cached:
+	pr_debug("bound file %pD: through its page cache: %s\n", fb->file,
+		 why);
+add:
+	list_add(&fb->node, &vmp_bound);
+out:
+	mutex_unlock(&vmp_bound_lock);
+	return ret;
+}
+
+/* Undo vmp_file_io_setup() once no I/O of @fb is left. */
+static void vmp_file_io_release(struct vmp_backing *fb)
+{
+	struct inode *inode = file_inode(fb->file);
+	struct vmp_backing *o;
+	bool last = true;
+
+	mutex_lock(&vmp_bound_lock);
+	list_del(&fb->node);
+	list_for_each_entry(o, &vmp_bound, node)
+		last &= !(o->ext && file_inode(o->file) == inode);
+	if (fb->ext && atomic_xchg(&fb->bio_written, 0)) {
+		/* the bios did not update the times, as write(2) does */
+		file_start_write(fb->file);
+		file_update_time(fb->file);
+		file_end_write(fb->file);
+	}
+	vmp_bio_file_unmap(fb, last);
+	mutex_unlock(&vmp_bound_lock);
+}
+
 int vmp_file_bind(struct vmp_obj *obj, const struct vmpager_map_file *mf)
 {
 	struct vmp_backing *fb;
@@ -57,8 +162,8 @@ int vmp_file_bind(struct vmp_obj *obj, const struct vmpager_map_file *mf)
 	u64 end;
 	int ret;
 
-	if (mf->flags & ~VMPAGER_FILE_RDONLY || mf->reserved[0] ||
-	    mf->reserved[1])
+	if (mf->flags & ~(VMPAGER_FILE_RDONLY | VMPAGER_FILE_CACHED) ||
+	    mf->reserved[0] || mf->reserved[1])
 		return -EINVAL;
 	if (!mf->length || !PAGE_ALIGNED(mf->offset))
 		return -EINVAL;
@@ -76,7 +181,7 @@ int vmp_file_bind(struct vmp_obj *obj, const struct vmpager_map_file *mf)
 	if (!(file->f_mode & FMODE_READ))
 		goto put;
 	ret = -ETXTBSY;		/* a swap file, ours or the kernel's */
-	if (IS_SWAPFILE(inode) || vmp_swap_uses_inode(inode))
+	if (vmp_swap_uses_inode(inode))
 		goto put;
 	ret = -ENOMEM;
 	fb = kzalloc(sizeof(*fb), GFP_KERNEL);
@@ -97,11 +202,23 @@ int vmp_file_bind(struct vmp_obj *obj, const struct vmpager_map_file *mf)
 		ret = -EFBIG;
 	else
 		ret = 0;
+	mutex_unlock(&obj->lock);
+	/* the mapping of the file's blocks may take long: no object lock */
 	if (!ret)
+		ret = vmp_file_io_setup(fb, mf->flags);
+	if (ret)
+		goto free;
+	mutex_lock(&obj->lock);
+	if (obj->backing || obj->nr_vmas || obj->size ||
+	    !xa_empty(&obj->pages))
+		ret = -EBUSY;	/* a racing bind or mmap won */
+	else
 		obj->backing = fb;
 	mutex_unlock(&obj->lock);
 	if (!ret)
 		return 0;
+	vmp_file_io_release(fb);
+free:
 	kfree(fb);
 put:
 	fput(file);
@@ -116,6 +233,7 @@ void vmp_file_put(struct vmp_obj *obj)
 	if (!fb)
 		return;
 	obj->backing = NULL;
+	vmp_file_io_release(fb);
 	fput(fb->file);
 	kfree(fb);
 }
@@ -163,6 +281,8 @@ static void vmp_file_wb_end(struct vmp_io *io)
 				    obj->id, wb->index, io->result);
 	} else {
 		vmp_count(VMPAGER_STAT_file_writes);
+		if (obj->backing->ext)
+			atomic_set(&obj->backing->bio_written, 1);
 	}
 	spin_lock(&vmp_pool.lock);
 	vmp_pool.frames[frame].flags &= ~VMP_FRAME_WB;
@@ -201,6 +321,10 @@ int vmp_file_write_start(struct vmp_obj *obj, struct page *page, pgoff_t index,
 		folio_mkclean(page_folio(page));
 	ClearPageDirty(page);
 	copy_highpage(copy, page);
+	/* past the file's end, a whole-page bio writes zeros, as writeback does */
+	if (vmp_file_page_len(obj->backing, index) < PAGE_SIZE)
+		zero_user_segment(copy, vmp_file_page_len(obj->backing, index),
+				  PAGE_SIZE);
 	set_page_private(copy, frame);	/* for the swap tracepoints */
 	spin_lock(&vmp_pool.lock);
 	vmp_pool.frames[frame].flags |= VMP_FRAME_WB;
@@ -333,7 +457,7 @@ int vmp_file_writeback(struct vmp_obj *obj, pgoff_t first, pgoff_t last,
 int vmp_file_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 {
 	struct vmp_obj *obj = file->private_data;
-	const struct vmp_backing *fb = obj->backing;
+	struct vmp_backing *fb = obj->backing;
 	pgoff_t first, last;
 	int err;
 
@@ -351,6 +475,22 @@ int vmp_file_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 		return 0;
 	if ((u64)end >= fb->length)
 		end = fb->length - 1;
-	return vfs_fsync_range(fb->file, fb->off + start, fb->off + end,
-			       datasync);
+	if (!fb->ext)
+		return vfs_fsync_range(fb->file, fb->off + start,
+				       fb->off + end, datasync);
+	/*
+	 * Bios wrote the blocks: read(2) must not see older cached copies,
+	 * the times change as write(2) changes them, and the device's write
+	 * cache is flushed (the filesystem's fsync flushes it only when it
+	 * had something of its own to write).
+	 */
+	vmp_bio_file_invalidate(fb);
+	if (atomic_xchg(&fb->bio_written, 0)) {
+		file_start_write(fb->file);
+		file_update_time(fb->file);
+		file_end_write(fb->file);
+	}
+	err = vfs_fsync_range(fb->file, fb->off + start, fb->off + end,
+			      datasync);
+	return err ? err : blkdev_issue_flush(fb->bdev);
 }

@@ -314,6 +314,7 @@ int vmp_slot_alloc_batch(struct vmp_batch *b, u32 *slot);
 void vmp_slot_free(u32 slot);
 u32 vmp_swap_map_line(u32 first, u32 n, char *line);
 void vmp_io_complete_one(struct vmp_io *io, long ret);
+void vmp_io_complete_irq(struct vmp_io *io, long ret);
 
 /* ---- the userspace swap server backend (vmp_uring.c) ---- */
 struct io_uring_cmd;
@@ -331,6 +332,12 @@ void vmp_bio_release(struct vmp_swap_file *sf);
 void vmp_bio_submit(struct vmp_batch *b, struct vmp_io *io,
 		    struct vmp_swap_file *sf, u32 page);
 void vmp_bio_flush(struct vmp_batch *b);
+struct vmp_backing;
+int vmp_bio_file_map(struct vmp_backing *fb, bool setflag, const char **why);
+void vmp_bio_file_unmap(struct vmp_backing *fb, bool clearflag);
+void vmp_bio_file_invalidate(const struct vmp_backing *fb);
+void vmp_bio_file_submit(struct vmp_batch *b, struct vmp_io *io,
+			 const struct vmp_backing *fb, pgoff_t index);
 const char *vmp_swap_io_name(const struct vmp_swap_file *sf);
 
 void vmp_batch_init(struct vmp_batch *b);
@@ -438,6 +445,12 @@ struct vmp_backing {
 	u64 length;			/* bytes */
 	pgoff_t npages;			/* DIV_ROUND_UP(length, PAGE_SIZE) */
 	bool ro;			/* never written back */
+	/* block-level I/O (vmp_bio.c), invariant once the object is bound: */
+	struct block_device *bdev;	/* NULL: through the file's page cache */
+	struct vmp_swap_extent *ext;	/* sorted by page, covering 0..npages */
+	u32 next;			/* extents in ext[] */
+	atomic_t bio_written;		/* bios wrote since the last time update */
+	struct list_head node;		/* in vmp_bound, under vmp_bound_lock */
 };
 
 extern struct mutex vmp_objs_lock;
@@ -462,6 +475,7 @@ bool vmp_mm_maps_device(struct mm_struct *mm);
 /* ---- file-backed objects (vmp_file.c) ---- */
 int vmp_file_bind(struct vmp_obj *obj, const struct vmpager_map_file *mf);
 void vmp_file_put(struct vmp_obj *obj);
+bool vmp_file_uses_inode(struct inode *inode);
 u32 vmp_file_page_len(const struct vmp_backing *fb, pgoff_t index);
 void vmp_file_io_submit(struct vmp_batch *b, struct vmp_io *io,
 			struct vmp_obj *obj, pgoff_t index, int rw);

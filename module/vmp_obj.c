@@ -285,6 +285,8 @@ void vmp_obj_info(struct vmp_obj *obj, struct vmpager_obj_info *info)
 		info->flags = VMPAGER_OBJ_FILE;
 		if (obj->backing->ro)
 			info->flags |= VMPAGER_OBJ_RDONLY;
+		if (obj->backing->ext)
+			info->flags |= VMPAGER_OBJ_BIO;
 	}
 	mutex_unlock(&obj->lock);
 }
@@ -438,6 +440,10 @@ static int vmp_reads_done(struct vmp_obj *obj, struct vmp_io *io, u32 n,
 				pr_warn_ratelimited("swap read of slot %u failed (%d)\n",
 						    io[i].slot, io[i].result);
 		} else {
+			/* a bio read the last block whole: the rest is not ours */
+			if (file && io[i].len < PAGE_SIZE)
+				zero_user_segment(io[i].page, io[i].len,
+						  PAGE_SIZE);
 			SetPageUptodate(io[i].page);
 			vmp_count(file ? VMPAGER_STAT_file_reads :
 					 VMPAGER_STAT_swap_ins);

@@ -68,6 +68,7 @@ static const char *const vmp_stat_names[] = {
 	[VMPAGER_STAT_file_reads] = "file_reads",
 	[VMPAGER_STAT_file_writes] = "file_writes",
 	[VMPAGER_STAT_file_syncs] = "file_syncs",
+	[VMPAGER_STAT_file_binds_bio] = "file_binds_bio",
 };
 
 #endif /* _VMP_STAT_NAMES_H */

@@ -88,6 +88,11 @@ static int vmp_swap_setup_file(struct vmp_swap_file *sf, struct file *file,
 		       what);
 		goto close;
 	}
+	if (vmp_file_uses_inode(inode)) {
+		pr_err("swap file %s: bound to an object (VMPAGER_IOC_MAP_FILE)\n",
+		       what);
+		goto close;
+	}
 	ret = -EACCES;
 	if (inode->i_mode & 0077) {
 		pr_err("swap file %s: mode %04o lets others read swapped pages; chmod 600 it\n",
@@ -360,7 +365,6 @@ bool vmp_slot_readable(u32 slot)
 	return a && READ_ONCE(a->online);
 }
 
-/* Is there anywhere to write a page to? (a glance, no lock) */
 /* Is @inode one of the swap files (MAP_FILE refuses them: vmp_file.c)? */
 bool vmp_swap_uses_inode(struct inode *inode)
 {
@@ -375,6 +379,7 @@ bool vmp_swap_uses_inode(struct inode *inode)
 	return found;
 }
 
+/* Is there anywhere to write a page to? (a glance, no lock) */
 bool vmp_swap_configured(void)
 {
 	return READ_ONCE(vmp_swap.nslots) != 0;
@@ -590,6 +595,29 @@ void vmp_io_complete_one(struct vmp_io *io, long ret)
 		complete(&b->done);
 }
 
+static void vmp_io_complete_work(struct work_struct *work)
+{
+	struct vmp_io *io = container_of(work, struct vmp_io, work);
+
+	vmp_io_complete_one(io, io->ret);
+}
+
+/*
+ * vmp_io_complete_one() from a bio's completion, in interrupt context: an
+ * I/O with an end_io callback (a file object's write-back, which takes
+ * vmp_pool.lock, never taken with interrupts off) completes in vmpager_io.
+ */
+void vmp_io_complete_irq(struct vmp_io *io, long ret)
+{
+	if (!io->end_io) {
+		vmp_io_complete_one(io, ret);
+		return;
+	}
+	io->ret = ret;
+	INIT_WORK(&io->work, vmp_io_complete_work);
+	queue_work(vmp_io_wq, &io->work);
+}
+
 /*
  * Files backend: the kiocb must stay valid until the submitting call has
  * returned, even when the completion ran first. A filesystem may touch it
@@ -737,10 +765,11 @@ inline_done:
 
 /*
  * A page of file-backed object @obj (vmp_file.c): @io->page is page @index,
- * locked (a read), or a copy of it (a write-back). Through the same worker
- * as the files backend, for the same reason (the file's locks are never
- * taken under a task's mmap_lock). With @b NULL the caller has set
- * @io->end_io, which the worker calls when the I/O is done.
+ * locked (a read), or a copy of it (a write-back). With bios when the
+ * object's file was mapped to extents (vmp_bio_file_map()), else through
+ * the same worker as the files backend, for the same reason (the file's
+ * locks are never taken under a task's mmap_lock). With @b NULL the caller
+ * has set @io->end_io, which is called when the I/O is done.
  */
 void vmp_file_io_submit(struct vmp_batch *b, struct vmp_io *io,
 			struct vmp_obj *obj, pgoff_t index, int rw)
@@ -763,6 +792,11 @@ void vmp_file_io_submit(struct vmp_batch *b, struct vmp_io *io,
 				  vmp_page_frame(io->page));
 	if (vmp_should_fail(rw == WRITE ? VMP_FAULT_WRITE : VMP_FAULT_READ)) {
 		vmp_io_complete_one(io, -EIO);
+		return;
+	}
+	if (fb->ext) {
+		/* block-level: no filesystem lock, submitted by the caller */
+		vmp_bio_file_submit(b, io, fb, index);
 		return;
 	}
 	io->iocb.ki_pos = fb->off + ((loff_t)index << PAGE_SHIFT);

@@ -15,7 +15,9 @@
  * zero until used, and VMPAGER_IOC_VERSION reports the ABI version. Counters are indexed by enum vmpager_stat_id; new counters are
  * appended and nr_stats says how many the running module filled in.
  * ABI 2.1 adds VMPAGER_IOC_MAP_FILE (file-backed objects), the obj_info
- * fields file_pages and flags, and the file_* counters.
+ * fields file_pages and flags, and the file_* counters. ABI 2.2 adds
+ * block-level I/O for file-backed objects: the map_file flag
+ * VMPAGER_FILE_CACHED and the obj_info flag VMPAGER_OBJ_BIO.
  */
 #ifndef _UAPI_LINUX_VMPAGER_H
 #define _UAPI_LINUX_VMPAGER_H
@@ -24,7 +26,7 @@
 #include <linux/ioctl.h>
 
 #define VMPAGER_VERSION_MAJOR	2
-#define VMPAGER_VERSION_MINOR	1
+#define VMPAGER_VERSION_MINOR	2
 
 #define VMPAGER_DEVICE		"/dev/vmpager"
 #define VMPAGER_MAX_ORDER	10	/* buddy orders 0..VMPAGER_MAX_ORDER */
@@ -93,6 +95,7 @@ enum vmpager_stat_id {
 	VMPAGER_STAT_file_reads,	/* pages read from a file-backed object's file */
 	VMPAGER_STAT_file_writes,	/* dirty pages written back to their file */
 	VMPAGER_STAT_file_syncs,	/* fsync/msync(MS_SYNC) of a file-backed object */
+	VMPAGER_STAT_file_binds_bio,	/* MAP_FILE binds whose file is read with bios (2.2) */
 	VMPAGER_NR_STATS
 };
 
@@ -122,6 +125,7 @@ struct vmpager_obj_info {
 
 #define VMPAGER_OBJ_FILE	(1U << 0)	/* bound to a file (VMPAGER_IOC_MAP_FILE) */
 #define VMPAGER_OBJ_RDONLY	(1U << 1)	/* its file is never written */
+#define VMPAGER_OBJ_BIO		(1U << 2)	/* its file's blocks read and written with bios (2.2) */
 
 /*
  * VMPAGER_IOC_MAP_FILE (ABI 2.1): bind a fresh object (nothing mapped yet)
@@ -133,6 +137,16 @@ struct vmpager_obj_info {
  * open for reading; an fd not open for writing, or flags
  * VMPAGER_FILE_RDONLY, makes the object read-only (MAP_SHARED with
  * PROT_WRITE fails with EACCES, MAP_PRIVATE copies on write as usual).
+ *
+ * Block-level I/O (ABI 2.2): when the fd is open for writing and the range
+ * lies on one block device, fully allocated and written, in the file's
+ * size (ext4, xfs), the object reads and writes the file's blocks with
+ * bios, as swap does, and the file's page cache is not used; the inode is
+ * then marked as swap is (S_SWAPFILE) until the last such object goes:
+ * write(2), truncate and fallocate of the file fail with ETXTBSY. Any other
+ * file goes through its page cache, and so does one bound with
+ * VMPAGER_FILE_CACHED; binding that flag to a file another object reads
+ * with bios fails with ETXTBSY. VMPAGER_OBJ_BIO in obj_info says which.
  */
 struct vmpager_map_file {
 	__s32 fd;		/* a regular file, open for reading */
@@ -143,6 +157,7 @@ struct vmpager_map_file {
 };
 
 #define VMPAGER_FILE_RDONLY	(1U << 0)
+#define VMPAGER_FILE_CACHED	(1U << 1)	/* through the page cache, never bios (2.2) */
 
 /* VMPAGER_IOC_GLOBAL_INFO: the pool and every counter. */
 struct vmpager_global_info {

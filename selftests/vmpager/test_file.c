@@ -4,6 +4,9 @@
  * mapped, read and written in random order and verified through read(2)
  * after msync and after close; what kill -9 leaves in the file; read-only
  * files; a size that is not a page multiple; write-back errors; bad input.
+ * On the disk (ext4) each test runs with block-level I/O (bios to the
+ * file's blocks) and through the page cache (VMPAGER_FILE_CACHED); which
+ * files get bios, and what the bios change for other users of the file.
  */
 #include <sys/wait.h>
 
@@ -92,10 +95,20 @@ FIXTURE(file) {
 FIXTURE_VARIANT(file) {
 	const char *policy;
 	bool tmpfs;		/* the file on tmpfs, else the disk (ext4) */
+	bool cached;		/* VMPAGER_FILE_CACHED: no bios */
 };
 
 FIXTURE_VARIANT_ADD(file, lru2_disk) { .policy = "lru2" };
+FIXTURE_VARIANT_ADD(file, lru2_disk_cached) { .policy = "lru2", .cached = true };
 FIXTURE_VARIANT_ADD(file, lirs_tmpfs) { .policy = "lirs", .tmpfs = true };
+
+/* The guest's scratch disk is ext4 on a block device: bios there. */
+static bool on_disk(void)
+{
+	const char *d = getenv("VMP_DIRECT_DIR");
+
+	return d && *d;
+}
 
 FIXTURE_SETUP(file)
 {
@@ -112,6 +125,7 @@ FIXTURE_SETUP(file)
 	self->dev = vmp_open();
 	ASSERT_LE(0, self->dev);
 	mf.fd = self->fd;
+	mf.flags = variant->cached ? VMPAGER_FILE_CACHED : 0;
 	ASSERT_EQ(0, ioctl(self->dev, VMPAGER_IOC_MAP_FILE, &mf))
 		TH_LOG("MAP_FILE: %s", strerror(errno));
 	self->p = vmp_map(self->dev, 0, NPG, MAP_SHARED);
@@ -141,6 +155,7 @@ TEST_F(file, reads_the_file_larger_than_the_pool)
 	struct vmpager_global_info a, b;
 	struct vmpager_obj_info oi;
 	size_t pg, w;
+	bool bio;
 
 	ASSERT_EQ(0, vmp_global(&a));
 	for (pg = 0; pg < NPG - 1; pg++)
@@ -160,17 +175,21 @@ TEST_F(file, reads_the_file_larger_than_the_pool)
 	EXPECT_EQ(0ULL, (unsigned long long)DST(a, b, swap_outs));
 	ASSERT_EQ(0, vmp_obj(self->dev, &oi));
 	EXPECT_EQ((__u64)NPG, oi.file_pages);
-	EXPECT_EQ(VMPAGER_OBJ_FILE, oi.flags);
+	bio = !variant->tmpfs && !variant->cached && on_disk();
+	EXPECT_EQ(VMPAGER_OBJ_FILE | (bio ? VMPAGER_OBJ_BIO : 0), oi.flags);
+	/* with bios every page was read from the device by one */
+	EXPECT_LE(bio ? (__u64)NPG : 0, DST(a, b, bio_read_pages));
+	EXPECT_EQ(bio, DST(a, b, bio_read_pages) != 0);
 	EXPECT_EQ(0ULL, (unsigned long long)oi.swapped);
-	/* debugfs objects: the last column */
+	/* debugfs objects: the last columns */
 	if (vmp_debugfs_mounted()) {
 		char *objs = vmp_read_file(DFS "/objects"), want[64];
 
 		ASSERT_NE(NULL, objs);
-		EXPECT_NE(NULL, strstr(objs, "faults file_pages\n"));
+		EXPECT_NE(NULL, strstr(objs, "faults file_pages file_io\n"));
 		snprintf(want, sizeof(want), "\n%llu ", (unsigned long long)oi.id);
 		EXPECT_NE(NULL, strstr(objs, want)) TH_LOG("%s", objs);
-		snprintf(want, sizeof(want), " %d\n", NPG);
+		snprintf(want, sizeof(want), " %d %s\n", NPG, bio ? "bio" : "cached");
 		EXPECT_NE(NULL, strstr(objs, want)) TH_LOG("%s", objs);
 		free(objs);
 	}
@@ -361,6 +380,207 @@ TEST_F(file, read_error_is_sigbus_then_retried)
 	EXPECT_EQ(-1, vmp_check(self->p + 5 * PG, 5, 1, 1));
 }
 
+/* Bind @fd (bytes [0, @len)) to a new object with @flags: its fd, or -errno. */
+static int bind_file(int fd, size_t len, unsigned int flags, unsigned int *oflags)
+{
+	struct vmpager_map_file mf = { .fd = fd, .length = len, .flags = flags };
+	struct vmpager_obj_info oi;
+	int dev = vmp_open(), err;
+
+	if (dev < 0)
+		return dev;
+	if (ioctl(dev, VMPAGER_IOC_MAP_FILE, &mf) || vmp_obj(dev, &oi)) {
+		err = -errno;
+		close(dev);
+		return err;
+	}
+	*oflags = oi.flags;
+	return dev;
+}
+
+/*
+ * Block-level I/O of a file on the disk: the reads and write-backs are
+ * bios; while any object reads the file with bios, write(2), truncate and
+ * fallocate of it fail with ETXTBSY, a second object shares the bios, one
+ * that asks for the page cache is refused, and swap refuses the file;
+ * after msync read(2) sees the written pages even when it had cached the
+ * older ones, and the file's modification time moved; once the objects are
+ * gone the file is writable again.
+ */
+TEST(bio_file_excludes_writers)
+{
+	struct vmpager_global_info a, b;
+	struct vmpager_swap_add sa = { 0 };
+	struct timespec old[2] = { { 1000, 0 }, { 1000, 0 } };
+	unsigned int fl, fl2;
+	struct stat st;
+	int fd, dev, dev2, one = 1;
+	uint64_t before;
+	char *p;
+
+	if (!on_disk())
+		SKIP(return, "no scratch disk (VMP_DIRECT_DIR)");
+	ASSERT_EQ(0, vmp_load("pool_pages=64"));
+	fd = make_file(vmp_swap_dir(), 32 * PG, 3);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, futimens(fd, old));
+	ASSERT_EQ(0, vmp_global(&a));
+	dev = bind_file(fd, 32 * PG, 0, &fl);
+	ASSERT_LE(0, dev) TH_LOG("MAP_FILE: %s", strerror(-dev));
+	EXPECT_EQ(VMPAGER_OBJ_FILE | VMPAGER_OBJ_BIO, fl);
+	p = vmp_map(dev, 0, 32, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(-1, vmp_check(p, 0, 32, 3));
+
+	/* the file's blocks are the object's now */
+	EXPECT_EQ(-1, pwrite(fd, &one, sizeof(one), 0));
+	EXPECT_EQ(ETXTBSY, errno);
+	EXPECT_EQ(-1, ftruncate(fd, PG));
+	EXPECT_EQ(ETXTBSY, errno);
+	EXPECT_EQ(-1, fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				0, PG));
+	EXPECT_EQ(ETXTBSY, errno);
+	EXPECT_EQ(-ETXTBSY, bind_file(fd, 32 * PG, VMPAGER_FILE_CACHED, &fl2));
+	dev2 = bind_file(fd, 32 * PG, 0, &fl2);
+	ASSERT_LE(0, dev2) TH_LOG("second MAP_FILE: %s", strerror(-dev2));
+	EXPECT_EQ(VMPAGER_OBJ_FILE | VMPAGER_OBJ_BIO, fl2);
+	sa.fd = fd;
+	EXPECT_EQ(-1, ioctl(dev2, VMPAGER_IOC_SWAP_ADD, &sa));
+	EXPECT_EQ(EBUSY, errno);
+
+	/* read(2) cached the old page 5; msync makes it see the new one */
+	EXPECT_EQ(-1, file_check_page(fd, 5, 3, 32 * PG));
+	before = vmp_word(3, 5, 0);
+	vmp_fill(p + 5 * PG, 5, 1, 4);
+	vmp_fill(p + 31 * PG, 31, 1, 4);
+	ASSERT_EQ(0, msync(p, 32 * PG, MS_SYNC)) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(-1, file_check_page(fd, 5, 4, 32 * PG))
+		TH_LOG("read(2) still sees the old page (word 0 was %llx)",
+		       (unsigned long long)before);
+	EXPECT_EQ(-1, file_check_page(fd, 31, 4, 32 * PG));
+	EXPECT_EQ(-1, file_check_page(fd, 6, 3, 32 * PG));
+	ASSERT_EQ(0, fstat(fd, &st));
+	EXPECT_LT(1000, st.st_mtim.tv_sec) TH_LOG("mtime unchanged by msync");
+	ASSERT_EQ(0, vmp_global(&b));
+	EXPECT_LE(2ULL, (unsigned long long)DST(a, b, bio_write_pages));
+	EXPECT_LE(32ULL, (unsigned long long)DST(a, b, bio_read_pages));
+	EXPECT_EQ(2ULL, (unsigned long long)DST(a, b, file_binds_bio));
+
+	/* the second object going leaves the file to the first */
+	close(dev2);
+	EXPECT_EQ(-1, pwrite(fd, &one, sizeof(one), 0));
+	EXPECT_EQ(ETXTBSY, errno);
+	munmap(p, 32 * PG);
+	close(dev);
+	EXPECT_EQ((ssize_t)sizeof(one), pwrite(fd, &one, sizeof(one), 0))
+		TH_LOG("still refused once every object is gone: %s",
+		       strerror(errno));
+	EXPECT_EQ(0, ftruncate(fd, 16 * PG));
+	close(fd);
+	unlink(path);
+	EXPECT_EQ(0, vmp_unload());
+}
+
+/*
+ * Which files keep the page cache path, each still paged correctly: a
+ * sparse file (its holes have no blocks), an fd open read-only (marking
+ * the file would lock out its writers), VMPAGER_FILE_CACHED, a file that
+ * another object reaches through the page cache, a range that ends inside
+ * a page that is not the file's last, and tmpfs (no blocks at all).
+ */
+TEST(which_files_get_bios)
+{
+	struct vmpager_swap_add sa = { 0 };
+	unsigned int fl, fl2;
+	int fd, ro, dev, dev2, tfd;
+	char *p;
+
+	if (!on_disk())
+		SKIP(return, "no scratch disk (VMP_DIRECT_DIR)");
+	ASSERT_EQ(0, vmp_load("pool_pages=64"));
+	fd = make_file(vmp_swap_dir(), 8 * PG, 5);
+	ASSERT_LE(0, fd);
+	/* sparse: pages 8..15 a hole */
+	ASSERT_EQ(0, ftruncate(fd, 16 * PG));
+	dev = bind_file(fd, 16 * PG, 0, &fl);
+	ASSERT_LE(0, dev);
+	EXPECT_EQ(VMPAGER_OBJ_FILE, fl);
+	p = vmp_map(dev, 0, 16, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(-1, vmp_check(p, 0, 8, 5));
+	EXPECT_EQ(0ULL, (unsigned long long)((volatile uint64_t *)p)[10 * WORDS_PER_PG]);
+	vmp_fill(p + 12 * PG, 12, 1, 6);
+	ASSERT_EQ(0, msync(p, 16 * PG, MS_SYNC));
+	EXPECT_EQ(-1, file_check_page(fd, 12, 6, 16 * PG));
+	/* no bios: write(2) stays allowed, and a second object follows suit */
+	EXPECT_EQ((ssize_t)PG, pwrite(fd, p, PG, 20 * PG));
+	sa.fd = fd;
+	EXPECT_EQ(-1, ioctl(dev, VMPAGER_IOC_SWAP_ADD, &sa));
+	EXPECT_EQ(EBUSY, errno) TH_LOG("swap took a bound file");
+	dev2 = bind_file(fd, 8 * PG, 0, &fl2);
+	ASSERT_LE(0, dev2);
+	EXPECT_EQ(VMPAGER_OBJ_FILE, fl2) TH_LOG("bios beside a page-cache object");
+	close(dev2);
+	munmap(p, 16 * PG);
+	close(dev);
+
+	/* whole, but read-only fd, or asked not to */
+	ASSERT_EQ(0, ftruncate(fd, 8 * PG));
+	ro = open(path, O_RDONLY);
+	ASSERT_LE(0, ro);
+	dev = bind_file(ro, 8 * PG, 0, &fl);
+	ASSERT_LE(0, dev);
+	EXPECT_EQ(VMPAGER_OBJ_FILE | VMPAGER_OBJ_RDONLY, fl);
+	close(dev);
+	close(ro);
+	dev = bind_file(fd, 8 * PG, VMPAGER_FILE_CACHED, &fl);
+	ASSERT_LE(0, dev);
+	EXPECT_EQ(VMPAGER_OBJ_FILE, fl);
+	close(dev);
+	/* a range ending inside page 2 of an 8-page file; then the same to EOF */
+	dev = bind_file(fd, 2 * PG + 100, 0, &fl);
+	ASSERT_LE(0, dev);
+	EXPECT_EQ(VMPAGER_OBJ_FILE, fl);
+	close(dev);
+	ASSERT_EQ(0, ftruncate(fd, 2 * PG + 100));
+	dev = bind_file(fd, 2 * PG + 100, 0, &fl);
+	ASSERT_LE(0, dev);
+	EXPECT_EQ(VMPAGER_OBJ_FILE | VMPAGER_OBJ_BIO, fl);
+	p = vmp_map(dev, 0, 3, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(-1, vmp_check(p, 0, 2, 5));
+	EXPECT_EQ(0, p[2 * PG + 100]) TH_LOG("past the end of the file");
+	memset(p + 2 * PG, 0x5a, PG);	/* the bytes past the end too */
+	ASSERT_EQ(0, msync(p, 3 * PG, MS_SYNC));
+	munmap(p, 3 * PG);
+	close(dev);
+	{
+		struct stat st;
+		char buf[PG];
+
+		ASSERT_EQ(0, fstat(fd, &st));
+		EXPECT_EQ((off_t)(2 * PG + 100), st.st_size);
+		/* extended again: the bytes past the old end read as zero */
+		ASSERT_EQ(0, ftruncate(fd, 3 * PG));
+		ASSERT_EQ((ssize_t)PG, pread(fd, buf, PG, 2 * PG));
+		EXPECT_EQ(0x5a, buf[99]);
+		EXPECT_EQ(0, buf[100]);
+		EXPECT_EQ(0, buf[PG - 1]);
+	}
+	close(fd);
+	unlink(path);
+
+	tfd = make_file("/tmp", 8 * PG, 5);
+	ASSERT_LE(0, tfd);
+	dev = bind_file(tfd, 8 * PG, 0, &fl);
+	ASSERT_LE(0, dev);
+	EXPECT_EQ(VMPAGER_OBJ_FILE, fl);
+	close(dev);
+	close(tfd);
+	unlink(path);
+	EXPECT_EQ(0, vmp_unload());
+}
+
 /* A file opened read-only: no shared writable mapping; private copies. */
 TEST(read_only_file)
 {
@@ -424,7 +644,7 @@ TEST(bad_map_file)
 	} while (0)
 	BAD(EINVAL, mf.length = 0);
 	BAD(EINVAL, mf.offset = 100);
-	BAD(EINVAL, mf.flags = 2);
+	BAD(EINVAL, mf.flags = 4);
 	BAD(EINVAL, mf.reserved[0] = 1);
 	BAD(EOVERFLOW, mf.offset = ~0ULL & ~(PG - 1));
 	BAD(EBADF, mf.fd = -1);

@@ -217,7 +217,7 @@ int vc_cmd_objects(int argc, char **argv)
 	};
 	static const char *const cols[] = {
 		"id", "size", "resident", "swapped", "mappers", "faults",
-		"file_pages", "pids",
+		"file_pages", "file_io", "pids",
 	};
 	struct vc_doc od, md;
 	struct vc_tab ot, mt, out;
@@ -241,12 +241,10 @@ int vc_cmd_objects(int argc, char **argv)
 	}
 	if (optind < argc)
 		return vc_usage_err("objects", "unexpected argument '%s'", argv[optind]);
-	/* a module of ABI 2.0 has no file_pages column: "-" */
+	/* a module of ABI 2.0 has no file_pages column, of 2.1 no file_io: "-" */
 	if (vc_doc_get("objects", &od))
 		return VC_ERR;
-	h = vc_doc_find(&od, 0, OBJECTS_HDR);
-	if (h < 0)
-		h = vc_doc_find(&od, 0, OBJECTS_HDR_2_0);
+	h = vc_objects_hdr(&od);
 	if (h < 0) {
 		vc_doc_free(&od);
 		return bad_format("objects", OBJECTS_HDR);
@@ -258,17 +256,16 @@ int vc_cmd_objects(int argc, char **argv)
 	}
 	/* mappings are optional: an object list without pids beats none */
 	have_maps = !doc_table("mappers", MAPPERS_HDR, &md, &mt);
-	if (vc_tab_init(&out, 8, cols))
+	if (vc_tab_init(&out, 9, cols))
 		goto nomem;
 	for (r = 0; r < ot.nrows; r++) {
-		const char *cells[8];
+		const char *cells[9];
 		char pids[1024];
 
-		for (c = 0; c < 6; c++)
-			cells[c] = ot.cells[(size_t)r * ot.ncols + c];
-		cells[6] = ot.ncols > 6 ? ot.cells[(size_t)r * ot.ncols + 6] : "-";
+		for (c = 0; c < 8; c++)
+			cells[c] = c < ot.ncols ? ot.cells[(size_t)r * ot.ncols + c] : "-";
 		object_pids(have_maps ? &mt : NULL, cells[0], pids, sizeof(pids));
-		cells[7] = pids;
+		cells[8] = pids;
 		if (vc_tab_add(&out, cells))
 			goto nomem;
 	}
@@ -278,7 +275,7 @@ int vc_cmd_objects(int argc, char **argv)
 			int m;
 
 			vc_j_open(stdout, NULL, '{');
-			for (c = 0; c < 6 || (c == 6 && ot.ncols > 6); c++)
+			for (c = 0; c < ot.ncols && c < 8; c++)
 				vc_j_auto(stdout, cols[c], ot.cells[(size_t)r * ot.ncols + c]);
 			if (with_maps && have_maps) {
 				vc_j_open(stdout, "mappings", '[');

@@ -323,6 +323,23 @@ int vc_doc_find(const struct vc_doc *d, int from, const char *hdr)
 	return -1;
 }
 
+/* The header line of debugfs objects, of any ABI since 2.0; -1 if none. */
+int vc_objects_hdr(const struct vc_doc *d)
+{
+	static const char *const hdrs[] = {
+		OBJECTS_HDR, OBJECTS_HDR_2_1, OBJECTS_HDR_2_0,
+	};
+	size_t i;
+	int h;
+
+	for (i = 0; i < sizeof(hdrs) / sizeof(hdrs[0]); i++) {
+		h = vc_doc_find(d, 0, hdrs[i]);
+		if (h >= 0)
+			return h;
+	}
+	return -1;
+}
+
 const char *vc_doc_value(const struct vc_doc *d, int from, const char *key)
 {
 	int i;

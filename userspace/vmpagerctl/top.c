@@ -99,9 +99,7 @@ static int read_objects(struct top_sample *s, const struct top_sample *prev)
 
 	if (vc_doc_get("objects", &d))
 		return VC_ERR;
-	h = vc_doc_find(&d, 0, OBJECTS_HDR);
-	if (h < 0)
-		h = vc_doc_find(&d, 0, OBJECTS_HDR_2_0);
+	h = vc_objects_hdr(&d);
 	if (h < 0) {
 		vc_err("%s/objects: unexpected format", vc_dfs_dir());
 		vc_doc_free(&d);

@@ -150,8 +150,10 @@ struct vc_frame_sum {
 };
 int vc_frames_summary(struct vc_frame_sum *s);
 
-/* debugfs objects: the header of ABI 2.1, and of 2.0 (no file_pages) */
-#define OBJECTS_HDR	"id size resident swapped mappers faults file_pages"
+/* debugfs objects: the header of ABI 2.2, of 2.1 (no file_io), of 2.0 (no file_pages) */
+#define OBJECTS_HDR	"id size resident swapped mappers faults file_pages file_io"
+#define OBJECTS_HDR_2_1	"id size resident swapped mappers faults file_pages"
 #define OBJECTS_HDR_2_0	"id size resident swapped mappers faults"
+int vc_objects_hdr(const struct vc_doc *d);
 
 #endif /* VMPAGERCTL_H */
