@@ -1341,6 +1341,22 @@ TEST(fixture_formats)
 	EXPECT_OK(r);
 	EXPECT_NE(NULL, strstr(r.out, "\"faults\":900,\"file_pages\":768}")) TH_LOG("%s", r.out);
 	run_free(&r);
+	/* ABI 2.2: how a file-backed object reaches its file */
+	fix_file("objects", "id size resident swapped mappers faults file_pages file_io\n"
+		 "4 10 6 4 0 12 0 -\n5 768 256 0 1 900 768 bio\n");
+	r = ctl("objects");
+	EXPECT_OK(r);
+	ASSERT_EQ(0, tab_parse(&t, r.out, "ID"));
+	EXPECT_EQ(2, t.nrows);
+	EXPECT_STREQ("-", tab_get(&t, 0, "file_io"));
+	EXPECT_STREQ("bio", tab_get(&t, 1, "file_io"));
+	EXPECT_STREQ("768", tab_get(&t, 1, "file_pages"));
+	tab_free(&t);
+	run_free(&r);
+	r = ctl("-j objects");
+	EXPECT_OK(r);
+	EXPECT_NE(NULL, strstr(r.out, "\"file_pages\":768,\"file_io\":\"bio\"}")) TH_LOG("%s", r.out);
+	run_free(&r);
 
 	fix_file("swap", "key value\nslots 64\nused 3\nfree 61\ncursor 3\n"
 		 "file first slots io path\n0 0 64 direct /x/s\n");

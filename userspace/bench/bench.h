@@ -13,6 +13,7 @@
  *   umap        vmpagerd, the module and anonymous memory on the workload
  *               of LLNL Umap's evaluation (write, seq, uniform, zipf)
  *   replay      the policy traces replayed through the module
+ *   file        file-backed objects: bios vs the page cache vs the kernel's mmap
  *
  * Every benchmark takes the backend as a parameter (-b kernel,uring,daemon):
  * kernel is vmpager.ko with its in-kernel swap backend, uring the module
@@ -252,6 +253,7 @@ int bench_swap(int argc, char **argv);
 int bench_daemon(int argc, char **argv);
 int bench_umap(int argc, char **argv);
 int bench_replay(int argc, char **argv);
+int bench_file(int argc, char **argv);
 
 /* Option parsing helpers: exit(2) with a message on bad input. */
 unsigned long arg_ulong(const char *opt, const char *s, unsigned long min,

@@ -82,7 +82,7 @@ fi
 
 # ---- 3. CSVs and the summary ---------------------------------------------------------
 # Guest CSVs are rewritten from this run only.
-for f in fault touch overcommit swap swapin_cdf daemon umap replay summary; do rm -f "$out/$f.csv"; done
+for f in fault touch overcommit swap swapin_cdf daemon umap replay file summary; do rm -f "$out/$f.csv"; done
 awk -v out="$out" '
 	/^# csvh / { f = out "/" $3; if (!(f in head)) { head[f] = 1; sub(/^# csvh [^ ]+ /, ""); print > f } next }
 	/^# csv /  { f = out "/" $3; sub(/^# csv [^ ]+ /, ""); print >> f; next }

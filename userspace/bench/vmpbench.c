@@ -3,7 +3,7 @@
  * vmpbench: the guest side of "make bench" (see bench.h for the output
  * protocol and docs/performance.md for what each benchmark measures).
  *
- *   vmpbench fault|touch|overcommit|swap|daemon|umap|replay [OPTIONS]
+ *   vmpbench fault|touch|overcommit|swap|daemon|umap|replay|file [OPTIONS]
  *   vmpbench BENCH -h      options of one benchmark
  */
 #include <stdio.h>
@@ -23,6 +23,7 @@ static const struct {
 	{ "daemon", bench_daemon, "vmpagerd vs the module" },
 	{ "umap", bench_umap, "daemon vs umap-like: write/seq/uniform/zipf vs module, anon" },
 	{ "replay", bench_replay, "policy traces replayed through the module vs the simulator" },
+	{ "file", bench_file, "file-backed objects: bios vs page cache vs the kernel's mmap" },
 };
 
 int main(int argc, char **argv)
