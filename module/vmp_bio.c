@@ -24,6 +24,11 @@
  *     files, whose bmap reports no block) keeps the kiocb backend, as do
  *     encrypted files (a bio would bypass the encryption).
  *
+ * A file-backed object (vmp_file.c) reads and writes its file the same
+ * way when the file's range is whole on the device (vmp_bio_file_map()):
+ * the same extents, the same S_SWAPFILE guard, set by the first such
+ * object of the inode and cleared by the last.
+ *
  * A block device area is claimed exclusively (FMODE_EXCL), as swapon does:
  * mounting it, swapon and a second area on it then fail with EBUSY.
  *
@@ -42,7 +47,8 @@
  * may merge them). Bios are submitted by the faulting or reclaiming task itself,
  * with mmap_lock possibly held: no filesystem lock is taken here, which is
  * what made the kiocb path hand its I/O to a workqueue. A bio completes in
- * interrupt context and completes each of its pages' vmp_io.
+ * interrupt context and completes each of its pages' vmp_io (one with an
+ * end_io callback, a file object's write-back, in the vmpager_io worker).
  *
  * A device that fails or times out a bio (the block layer's own timeouts:
  * a remote device's driver fails it after its timeout) fails the pages of

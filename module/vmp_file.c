@@ -16,15 +16,19 @@
  * folio_mkclean() before it is written back, so a write during or after
  * the write-back dirties it again.
  *
- * The file's I/O runs in the vmpager_io worker (vmp_file_io_submit() in
- * vmp_swap.c), through the file's page cache: the file's locks are never
- * taken by a faulting task, and read(2) of the file sees a page once it is
- * written back. Writes to the file through write(2) while its pages are
- * resident here are not seen by the mapping (as with Umap; docs/design.md).
+ * Where the file allows it, its pages are read and written with bios to
+ * its blocks, as swap's are (vmp_bio_file_map(); the inode is S_SWAPFILE
+ * while any object does so: write(2) and truncate fail with ETXTBSY).
+ * Otherwise the file's I/O runs in the vmpager_io worker
+ * (vmp_file_io_submit() in vmp_swap.c), through the file's page cache: the
+ * file's locks are never taken by a faulting task, and read(2) of the file
+ * sees a page once it is written back. Writes to the file through write(2)
+ * while its pages are resident here are not seen by the mapping (as with
+ * Umap; docs/design.md).
  *
  * Locking: obj->backing is set once under obj->lock while nothing maps the
  * object and no page is in it, then never changes until the object is
- * destroyed; mmap reads it under obj->lock, faults (which need a mapping)
+ * destroyed (its extents too: mapped before it is published); mmap reads it under obj->lock, faults (which need a mapping)
  * and reclaim (which needs a page) without a lock. Write-back takes page
  * locks with lock_page() and no vmpager lock held.
  */
