@@ -61,6 +61,7 @@
 #include <linux/blkdev.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/magic.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/slab.h>
@@ -69,8 +70,46 @@
 #include "vmp_internal.h"
 
 #define VMP_BIO_PAGES	32	/* pages per bio we build (a reclaim batch) */
+#define VMP_WB_BIOS	16	/* write-back bios the pool keeps in reserve */
 #define VMP_BIO_UNMAPPABLE 2	/* a page one bio cannot cover: kiocb backend */
 #define VMP_ZERO_PAGES	64	/* pages per write when filling holes */
+
+/*
+ * A file object's write-back bio is allocated while the batch of the
+ * reclaim pass that starts it may hold an unsubmitted bio from
+ * fs_bio_set: taking a second one from the same mempool could wait for
+ * itself. Write-backs have a pool of their own.
+ */
+static struct bio_set vmp_wb_bioset;
+static bool vmp_wb_bioset_ready;
+
+int vmp_bio_init(void)
+{
+	int ret = bioset_init(&vmp_wb_bioset, VMP_WB_BIOS, 0, BIOSET_NEED_BVECS);
+
+	vmp_wb_bioset_ready = !ret;
+	return ret;
+}
+
+void vmp_bio_exit(void)
+{
+	if (vmp_wb_bioset_ready)
+		bioset_exit(&vmp_wb_bioset);
+	vmp_wb_bioset_ready = false;
+}
+
+/*
+ * Filesystems whose blocks stay where bmap() said while the inode is
+ * S_SWAPFILE, and whose bmap() reports unwritten extents as holes: ext4
+ * (also ext2/ext3 through it) and xfs. Others may move blocks under us
+ * (f2fs's garbage collector honours only pinned files), report unwritten
+ * extents as mapped (ocfs2), or be shared with other nodes (gfs2, ocfs2):
+ * they keep filesystem I/O.
+ */
+static bool vmp_bio_fs_ok(const struct super_block *sb)
+{
+	return sb->s_magic == EXT4_SUPER_MAGIC || sb->s_magic == XFS_SUPER_MAGIC;
+}
 
 static sector_t vmp_pages_to_sectors(u32 pages)
 {
@@ -356,7 +395,8 @@ int vmp_bio_setup(struct vmp_swap_file *sf, const char *what)
 
 	if (S_ISBLK(inode->i_mode))
 		return vmp_bio_claim(sf, what);
-	if (!sf->file->f_mapping->a_ops->bmap || !bdev || IS_ENCRYPTED(inode))
+	if (!sf->file->f_mapping->a_ops->bmap || !bdev || IS_ENCRYPTED(inode) ||
+	    !vmp_bio_fs_ok(inode->i_sb))
 		return 0;	/* no extents to map: the kiocb backend */
 	if (IS_SWAPFILE(inode)) {
 		pr_err("swap file %s: in use as swap (by swapon or another area)\n",
@@ -549,8 +589,9 @@ int vmp_bio_file_map(struct vmp_backing *fb, bool setflag, const char **why)
 	loff_t end = fb->off + fb->length;
 	int ret;
 
-	*why = "its filesystem cannot map blocks (no bmap, or no block device)";
-	if (!file->f_mapping->a_ops->bmap || !bdev || IS_DAX(inode))
+	*why = "its filesystem is not ext4 or xfs on a block device";
+	if (!file->f_mapping->a_ops->bmap || !bdev || IS_DAX(inode) ||
+	    !vmp_bio_fs_ok(inode->i_sb))
 		return 1;
 	*why = "it is encrypted";
 	if (IS_ENCRYPTED(inode))
@@ -566,14 +607,24 @@ int vmp_bio_file_map(struct vmp_backing *fb, bool setflag, const char **why)
 		}
 		inode->i_flags |= S_SWAPFILE;
 		inode_unlock(inode);
+		/* direct writes that passed the check before it: drained */
+		inode_dio_wait(inode);
 	}
-	/* from here the file's size and blocks cannot change */
+	/* from here the file cannot shrink and its blocks cannot move */
 	ret = 1;
 	*why = "the range goes past the end of the file";
 	if (end > i_size_read(inode))
 		goto undo;
-	*why = "the range ends inside a page that is not the file's last";
-	if (!PAGE_ALIGNED(fb->length) && end != i_size_read(inode))
+	/*
+	 * A bio writes the whole last page: past the end of the file it
+	 * writes zeros, which ext4 keeps there. xfs zeroes the end of its
+	 * last block from its page cache when the file grows (allowed under
+	 * S_SWAPFILE), over what a bio wrote: only whole pages there.
+	 */
+	*why = "the range ends inside a page (at the end of a file: ext4 only)";
+	if (!PAGE_ALIGNED(fb->length) &&
+	    (end != i_size_read(inode) ||
+	     inode->i_sb->s_magic != EXT4_SUPER_MAGIC))
 		goto undo;
 	/* what write(2) left in the page cache reaches the blocks first */
 	ret = filemap_write_and_wait_range(file->f_mapping, fb->off, end - 1);
@@ -636,7 +687,8 @@ void vmp_bio_file_invalidate(const struct vmp_backing *fb)
 /*
  * Page @index of the object @fb backs, for @io: added to @b's bio, or with
  * @b NULL (an asynchronous write-back, io->end_io set) sent at once in a
- * bio of its own. No filesystem lock is taken; may sleep as vmp_bio_add().
+ * bio of its own, from vmp_wb_bioset. No filesystem lock is taken; may
+ * sleep as vmp_bio_add().
  */
 void vmp_bio_file_submit(struct vmp_batch *b, struct vmp_io *io,
 			 const struct vmp_backing *fb, pgoff_t index)
@@ -650,7 +702,7 @@ void vmp_bio_file_submit(struct vmp_batch *b, struct vmp_io *io,
 		return;
 	}
 	io->next = NULL;
-	bio = bio_alloc(fb->bdev, 1, opf, GFP_NOIO);
+	bio = bio_alloc_bioset(fb->bdev, 1, opf, GFP_NOIO, &vmp_wb_bioset);
 	bio->bi_iter.bi_sector = sector;
 	bio->bi_end_io = vmp_bio_end;
 	bio->bi_private = io;

@@ -35,6 +35,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/blkdev.h>
+#include <linux/capability.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
@@ -76,21 +77,37 @@ bool vmp_file_uses_inode(struct inode *inode)
 }
 
 /*
- * Choose @fb's I/O and list it: bios when the file allows them (see
- * vmp_bio_file_map()), the fd is open for writing (S_SWAPFILE keeps
- * writers out, which a reader may not do to a file) and no other object
- * of the inode goes through its page cache; bios also for every object of
- * an inode another object reads with bios (the page cache of such a file
- * is not the truth, and writes to it fail). Returns 0 or -errno.
+ * Choose @fb's I/O and list it. Bios (vmp_bio_file_map()) only for a caller
+ * with CAP_SYS_RAWIO (a bio to the file's blocks is raw device access: the
+ * blocks are found with bmap(), which FIBMAP keeps to that capability, and
+ * a racing fallocate could free them between its check of S_SWAPFILE and
+ * its punch) through an fd open for writing (S_SWAPFILE locks the file's
+ * writers out, which someone who may only read it must not do). An inode
+ * some object reaches through its page cache gets no bios; one that some
+ * object reads with bios: bios again for such a caller (refused with
+ * ETXTBSY if this range cannot have them), the page cache for a read-only
+ * object, ETXTBSY for anyone else (its writes to the file would fail).
+ * Returns 0 or -errno.
  */
 static int vmp_file_io_setup(struct vmp_backing *fb, u32 flags)
 {
 	struct inode *inode = file_inode(fb->file);
-	const char *why = "VMPAGER_FILE_CACHED";
 	unsigned int bio_users = 0, others = 0;
+	const char *why;
 	struct vmp_backing *o;
+	bool may_bio;
 	int ret = 0;
 
+	why = "VMPAGER_FILE_CACHED";
+	may_bio = !(flags & VMPAGER_FILE_CACHED);
+	if (may_bio && !(fb->file->f_mode & FMODE_WRITE)) {
+		why = "the fd is not open for writing";
+		may_bio = false;
+	}
+	if (may_bio && !capable(CAP_SYS_RAWIO)) {
+		why = "the caller lacks CAP_SYS_RAWIO";
+		may_bio = false;
+	}
 	mutex_lock(&vmp_bound_lock);
 	list_for_each_entry(o, &vmp_bound, node) {
 		if (file_inode(o->file) != inode)
@@ -98,39 +115,44 @@ static int vmp_file_io_setup(struct vmp_backing *fb, u32 flags)
 		others++;
 		bio_users += !!o->ext;
 	}
-	if (bio_users && (flags & VMPAGER_FILE_CACHED)) {
-		ret = -ETXTBSY;
-		goto out;
+	if (bio_users) {
+		if (!may_bio) {
+			ret = fb->ro ? 0 : -ETXTBSY;
+			goto cached;
+		}
+		ret = vmp_bio_file_map(fb, false, &why);
+		if (ret > 0)
+			ret = -ETXTBSY;	/* not this range: it could not be written */
+		if (ret)
+			goto out;
+		goto add;
 	}
-	if (!bio_users && IS_SWAPFILE(inode)) {
+	if (IS_SWAPFILE(inode)) {
 		ret = -ETXTBSY;		/* swapon got there since the check */
 		goto out;
 	}
-	if (flags & VMPAGER_FILE_CACHED)
+	if (may_bio && others) {
+		why = "another object of the file goes through its page cache";
+		may_bio = false;
+	}
+	if (!may_bio)
 		goto cached;
-	why = "another object of the file goes through its page cache";
-	if (others && !bio_users)
-		goto cached;
-	why = "the fd is not open for writing";
-	if (!bio_users && !(fb->file->f_mode & FMODE_WRITE))
-		goto cached;
-	ret = vmp_bio_file_map(fb, !bio_users, &why);
+	ret = vmp_bio_file_map(fb, true, &why);
 	if (ret < 0)
 		goto out;
-	if (ret && bio_users) {
-		/* its extents were mapped for another object: they must map */
-		ret = -EIO;
-		goto out;
-	}
-	ret = 0;
-	if (!fb->ext)
+	if (ret > 0) {
+		ret = 0;
 		goto cached;
+	}
+add:
 	vmp_count(VMPAGER_STAT_file_binds_bio);
-	goto add;
+	list_add(&fb->node, &vmp_bound);
+	goto out;
 cached:
+	if (ret)
+		goto out;
 	pr_debug("bound file %pD: through its page cache: %s\n", fb->file,
 		 why);
-add:
 	list_add(&fb->node, &vmp_bound);
 out:
 	mutex_unlock(&vmp_bound_lock);
@@ -144,16 +166,16 @@ static void vmp_file_io_release(struct vmp_backing *fb)
 	struct vmp_backing *o;
 	bool last = true;
 
-	mutex_lock(&vmp_bound_lock);
-	list_del(&fb->node);
-	list_for_each_entry(o, &vmp_bound, node)
-		last &= !(o->ext && file_inode(o->file) == inode);
 	if (fb->ext && atomic_xchg(&fb->bio_written, 0)) {
 		/* the bios did not update the times, as write(2) does */
 		file_start_write(fb->file);
 		file_update_time(fb->file);
 		file_end_write(fb->file);
 	}
+	mutex_lock(&vmp_bound_lock);
+	list_del(&fb->node);
+	list_for_each_entry(o, &vmp_bound, node)
+		last &= !(o->ext && file_inode(o->file) == inode);
 	vmp_bio_file_unmap(fb, last);
 	mutex_unlock(&vmp_bound_lock);
 }
@@ -195,7 +217,8 @@ int vmp_file_bind(struct vmp_obj *obj, const struct vmpager_map_file *mf)
 	fb->off = mf->offset;
 	fb->length = mf->length;
 	fb->npages = DIV_ROUND_UP_ULL(mf->length, PAGE_SIZE);
-	fb->ro = (mf->flags & VMPAGER_FILE_RDONLY) ||
+	/* an append-only file (chattr +a) is never written in place */
+	fb->ro = (mf->flags & VMPAGER_FILE_RDONLY) || IS_APPEND(inode) ||
 		 !(file->f_mode & FMODE_WRITE) || !file->f_op->write_iter;
 
 	mutex_lock(&obj->lock);

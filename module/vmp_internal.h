@@ -332,6 +332,8 @@ void vmp_bio_release(struct vmp_swap_file *sf);
 void vmp_bio_submit(struct vmp_batch *b, struct vmp_io *io,
 		    struct vmp_swap_file *sf, u32 page);
 void vmp_bio_flush(struct vmp_batch *b);
+int vmp_bio_init(void);
+void vmp_bio_exit(void);
 struct vmp_backing;
 int vmp_bio_file_map(struct vmp_backing *fb, bool setflag, const char **why);
 void vmp_bio_file_unmap(struct vmp_backing *fb, bool clearflag);

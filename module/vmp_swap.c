@@ -210,6 +210,11 @@ int vmp_swap_init(const char *paths, u32 pages_per_file)
 	vmp_io_wq = alloc_workqueue("vmpager_io", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
 	if (!vmp_io_wq)
 		return -ENOMEM;
+	ret = vmp_bio_init();
+	if (ret) {
+		vmp_swap_exit();
+		return ret;
+	}
 	if (!paths || !*paths)
 		return 0;
 	buf = kstrdup(paths, GFP_KERNEL);
@@ -393,6 +398,7 @@ void vmp_swap_exit(void)
 	if (vmp_io_wq)
 		destroy_workqueue(vmp_io_wq);
 	vmp_io_wq = NULL;
+	vmp_bio_exit();		/* after the worker: it completes write-backs */
 	for (i = 0; i < vmp_swap.nfiles; i++)
 		vmp_swap_put_file(&vmp_swap.files[i]);
 	vmp_swap.nfiles = 0;

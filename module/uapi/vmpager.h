@@ -138,15 +138,16 @@ struct vmpager_obj_info {
  * VMPAGER_FILE_RDONLY, makes the object read-only (MAP_SHARED with
  * PROT_WRITE fails with EACCES, MAP_PRIVATE copies on write as usual).
  *
- * Block-level I/O (ABI 2.2): when the fd is open for writing and the range
- * lies on one block device, fully allocated and written, in the file's
- * size (ext4, xfs), the object reads and writes the file's blocks with
- * bios, as swap does, and the file's page cache is not used; the inode is
- * then marked as swap is (S_SWAPFILE) until the last such object goes:
- * write(2), truncate and fallocate of the file fail with ETXTBSY. Any other
- * file goes through its page cache, and so does one bound with
- * VMPAGER_FILE_CACHED; binding that flag to a file another object reads
- * with bios fails with ETXTBSY. VMPAGER_OBJ_BIO in obj_info says which.
+ * Block-level I/O (ABI 2.2): when the caller has CAP_SYS_RAWIO, the fd is
+ * open for writing and the range lies on ext4 or xfs on one block device,
+ * fully allocated and written, inside the file's size, the object reads
+ * and writes the file's blocks with bios, as swap does, and the file's
+ * page cache is not used; the inode is then marked as swap is (S_SWAPFILE)
+ * until the last such object goes: write(2), shrinking truncate and
+ * fallocate of the file fail with ETXTBSY. Any other file goes through its
+ * page cache, and so does one bound with VMPAGER_FILE_CACHED; a writable
+ * object that cannot have bios on a file another object reads with bios
+ * is refused with ETXTBSY. VMPAGER_OBJ_BIO in obj_info says which.
  */
 struct vmpager_map_file {
 	__s32 fd;		/* a regular file, open for reading */

@@ -402,7 +402,9 @@ static int bind_file(int fd, size_t len, unsigned int flags, unsigned int *oflag
  * Block-level I/O of a file on the disk: the reads and write-backs are
  * bios; while any object reads the file with bios, write(2), truncate and
  * fallocate of it fail with ETXTBSY, a second object shares the bios, one
- * that asks for the page cache is refused, and swap refuses the file;
+ * that asks for the page cache or a range bios cannot cover is refused, a
+ * reader's object gets the page cache and does not keep the file marked,
+ * and swap refuses the file;
  * after msync read(2) sees the written pages even when it had cached the
  * older ones, and the file's modification time moved; once the objects are
  * gone the file is writable again.
@@ -414,7 +416,7 @@ TEST(bio_file_excludes_writers)
 	struct timespec old[2] = { { 1000, 0 }, { 1000, 0 } };
 	unsigned int fl, fl2;
 	struct stat st;
-	int fd, dev, dev2, one = 1;
+	int fd, ro, dev, dev2, dev3, one = 1;
 	uint64_t before;
 	char *p;
 
@@ -441,6 +443,15 @@ TEST(bio_file_excludes_writers)
 				0, PG));
 	EXPECT_EQ(ETXTBSY, errno);
 	EXPECT_EQ(-ETXTBSY, bind_file(fd, 32 * PG, VMPAGER_FILE_CACHED, &fl2));
+	/* a range bios cannot cover (past the end) cannot be written either */
+	EXPECT_EQ(-ETXTBSY, bind_file(fd, 32 * PG + 100, 0, &fl2));
+	/* a reader gets the page cache, and does not keep the file marked */
+	ro = open(path, O_RDONLY);
+	ASSERT_LE(0, ro);
+	dev3 = bind_file(ro, 32 * PG, 0, &fl2);
+	ASSERT_LE(0, dev3) TH_LOG("read-only MAP_FILE: %s", strerror(-dev3));
+	EXPECT_EQ(VMPAGER_OBJ_FILE | VMPAGER_OBJ_RDONLY, fl2);
+	close(ro);
 	dev2 = bind_file(fd, 32 * PG, 0, &fl2);
 	ASSERT_LE(0, dev2) TH_LOG("second MAP_FILE: %s", strerror(-dev2));
 	EXPECT_EQ(VMPAGER_OBJ_FILE | VMPAGER_OBJ_BIO, fl2);
@@ -473,9 +484,10 @@ TEST(bio_file_excludes_writers)
 	munmap(p, 32 * PG);
 	close(dev);
 	EXPECT_EQ((ssize_t)sizeof(one), pwrite(fd, &one, sizeof(one), 0))
-		TH_LOG("still refused once every object is gone: %s",
+		TH_LOG("still refused once every writer's object is gone: %s",
 		       strerror(errno));
 	EXPECT_EQ(0, ftruncate(fd, 16 * PG));
+	close(dev3);
 	close(fd);
 	unlink(path);
 	EXPECT_EQ(0, vmp_unload());
@@ -484,7 +496,8 @@ TEST(bio_file_excludes_writers)
 /*
  * Which files keep the page cache path, each still paged correctly: a
  * sparse file (its holes have no blocks), an fd open read-only (marking
- * the file would lock out its writers), VMPAGER_FILE_CACHED, a file that
+ * the file would lock out its writers), VMPAGER_FILE_CACHED, a caller
+ * without CAP_SYS_RAWIO, a file that
  * another object reaches through the page cache, a range that ends inside
  * a page that is not the file's last, and tmpfs (no blocks at all).
  */
@@ -492,7 +505,8 @@ TEST(which_files_get_bios)
 {
 	struct vmpager_swap_add sa = { 0 };
 	unsigned int fl, fl2;
-	int fd, ro, dev, dev2, tfd;
+	int fd, ro, dev, dev2, tfd, st;
+	pid_t pid;
 	char *p;
 
 	if (!on_disk())
@@ -537,6 +551,25 @@ TEST(which_files_get_bios)
 	ASSERT_LE(0, dev);
 	EXPECT_EQ(VMPAGER_OBJ_FILE, fl);
 	close(dev);
+	/* a caller without CAP_SYS_RAWIO: the page cache, reads still right */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (vmp_drop_cap(CAP_SYS_RAWIO))
+			_exit(2);
+		dev = bind_file(fd, 8 * PG, 0, &fl);
+		if (dev < 0)
+			_exit(3);
+		if (fl != VMPAGER_OBJ_FILE)
+			_exit(4);
+		p = vmp_map(dev, 0, 8, MAP_SHARED);
+		if (p == MAP_FAILED || vmp_check(p, 0, 8, 5) != -1)
+			_exit(5);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_EQ(0, WIFEXITED(st) ? WEXITSTATUS(st) : -1)
+		TH_LOG("without CAP_SYS_RAWIO (4: it got bios)");
 	/* a range ending inside page 2 of an 8-page file; then the same to EOF */
 	dev = bind_file(fd, 2 * PG + 100, 0, &fl);
 	ASSERT_LE(0, dev);
