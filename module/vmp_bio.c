@@ -15,8 +15,8 @@
  *     block 0; a raw write under an unwritten extent would be read back as
  *     zeros by the filesystem, and a hole has no block at all);
  *   - the inode gets S_SWAPFILE for as long as the module holds it, as
- *     swapon does: the VFS then fails write(2), truncate, fallocate and
- *     attribute changes with ETXTBSY, so no block moves under the bios;
+ *     swapon does: the VFS then fails write(2), a shrinking truncate and
+ *     fallocate with ETXTBSY, so no block moves under the bios;
  *   - every page's blocks must be contiguous on the device and start on a
  *     logical block of it; the pages are kept as a sorted array of extents
  *     (file page, pages, first sector), found by binary search. A file
@@ -32,9 +32,10 @@
  * A block device area is claimed exclusively (FMODE_EXCL), as swapon does:
  * mounting it, swapon and a second area on it then fail with EBUSY.
  *
- * A file whose filesystem has no bmap (tmpfs; btrfs) keeps the kiocb
- * backend of vmp_swap.c; the swap debugfs file names each file's backend
- * in its io column (bio, direct, buffered).
+ * A file on any filesystem but ext4 and xfs (vmp_bio_fs_ok(): tmpfs and
+ * btrfs have no bmap, others may move blocks) keeps the kiocb backend of
+ * vmp_swap.c; the swap debugfs file names each file's backend in its io
+ * column (bio, direct, buffered).
  *
  * Submission: vmp_bio_submit() adds a page to the bio its batch is building
  * while the page's sector follows the bio's last one and the direction is
@@ -61,7 +62,6 @@
 #include <linux/blkdev.h>
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/magic.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/slab.h>
@@ -101,14 +101,20 @@ void vmp_bio_exit(void)
 /*
  * Filesystems whose blocks stay where bmap() said while the inode is
  * S_SWAPFILE, and whose bmap() reports unwritten extents as holes: ext4
- * (also ext2/ext3 through it) and xfs. Others may move blocks under us
- * (f2fs's garbage collector honours only pinned files), report unwritten
- * extents as mapped (ocfs2), or be shared with other nodes (gfs2, ocfs2):
- * they keep filesystem I/O.
+ * and xfs, by their type's name (ext2 and ext3 share ext4's magic number,
+ * and the ext2 driver rewrites the end of the last block when a file
+ * grows). Others may move blocks under us (f2fs's garbage collector
+ * honours only pinned files), report unwritten extents as mapped (ocfs2),
+ * or be shared with other nodes (gfs2, ocfs2): they keep filesystem I/O.
  */
+static bool vmp_bio_is_fs(const struct super_block *sb, const char *name)
+{
+	return !strcmp(sb->s_type->name, name);
+}
+
 static bool vmp_bio_fs_ok(const struct super_block *sb)
 {
-	return sb->s_magic == EXT4_SUPER_MAGIC || sb->s_magic == XFS_SUPER_MAGIC;
+	return vmp_bio_is_fs(sb, "ext4") || vmp_bio_is_fs(sb, "xfs");
 }
 
 static sector_t vmp_pages_to_sectors(u32 pages)
@@ -623,11 +629,17 @@ int vmp_bio_file_map(struct vmp_backing *fb, bool setflag, const char **why)
 	 */
 	*why = "the range ends inside a page (at the end of a file: ext4 only)";
 	if (!PAGE_ALIGNED(fb->length) &&
-	    (end != i_size_read(inode) ||
-	     inode->i_sb->s_magic != EXT4_SUPER_MAGIC))
+	    (end != i_size_read(inode) || !vmp_bio_is_fs(inode->i_sb, "ext4")))
 		goto undo;
-	/* what write(2) left in the page cache reaches the blocks first */
-	ret = filemap_write_and_wait_range(file->f_mapping, fb->off, end - 1);
+	/*
+	 * What write(2) left in the page cache reaches the blocks first. Its
+	 * errors are kept for the file's other users (fsync reports them):
+	 * filemap_write_and_wait_range() would clear them.
+	 */
+	ret = filemap_fdatawrite_range(file->f_mapping, fb->off, end - 1);
+	if (!ret)
+		ret = filemap_fdatawait_range_keep_errors(file->f_mapping,
+							  fb->off, end - 1);
 	if (ret)
 		goto undo;
 	ret = vmp_bio_map_pages(file, bdev, fb->off >> PAGE_SHIFT, fb->npages,
@@ -673,8 +685,9 @@ void vmp_bio_file_unmap(struct vmp_backing *fb, bool clearflag)
 
 /*
  * Drop the file's cached pages of @fb's range, after bios wrote the range:
- * read(2) then reads the device. A page someone holds mapped or locked
- * (-EBUSY) is left; the caller does not fail for it.
+ * read(2) then reads the device. Mapped pages are unmapped first; a page
+ * the filesystem cannot release now (-EBUSY: its journal holds its
+ * buffers) stays, and the caller does not fail for it.
  */
 void vmp_bio_file_invalidate(const struct vmp_backing *fb)
 {

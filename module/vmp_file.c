@@ -18,7 +18,7 @@
  *
  * Where the file allows it, its pages are read and written with bios to
  * its blocks, as swap's are (vmp_bio_file_map(); the inode is S_SWAPFILE
- * while any object does so: write(2) and truncate fail with ETXTBSY).
+ * while any object does so: write(2) and shrinking fail with ETXTBSY).
  * Otherwise the file's I/O runs in the vmpager_io worker
  * (vmp_file_io_submit() in vmp_swap.c), through the file's page cache: the
  * file's locks are never taken by a faulting task, and read(2) of the file
@@ -104,7 +104,8 @@ static int vmp_file_io_setup(struct vmp_backing *fb, u32 flags)
 		why = "the fd is not open for writing";
 		may_bio = false;
 	}
-	if (may_bio && !capable(CAP_SYS_RAWIO)) {
+	/* not audited: a caller without it simply gets the page cache */
+	if (may_bio && !ns_capable_noaudit(&init_user_ns, CAP_SYS_RAWIO)) {
 		why = "the caller lacks CAP_SYS_RAWIO";
 		may_bio = false;
 	}
@@ -121,6 +122,10 @@ static int vmp_file_io_setup(struct vmp_backing *fb, u32 flags)
 			goto cached;
 		}
 		ret = vmp_bio_file_map(fb, false, &why);
+		if (ret > 0 && fb->ro) {
+			ret = 0;	/* not this range: a reader does without */
+			goto cached;
+		}
 		if (ret > 0)
 			ret = -ETXTBSY;	/* not this range: it could not be written */
 		if (ret)
@@ -217,8 +222,9 @@ int vmp_file_bind(struct vmp_obj *obj, const struct vmpager_map_file *mf)
 	fb->off = mf->offset;
 	fb->length = mf->length;
 	fb->npages = DIV_ROUND_UP_ULL(mf->length, PAGE_SIZE);
-	/* an append-only file (chattr +a) is never written in place */
+	/* an append-only or immutable file (chattr +a, +i): never written */
 	fb->ro = (mf->flags & VMPAGER_FILE_RDONLY) || IS_APPEND(inode) ||
+		 IS_IMMUTABLE(inode) ||
 		 !(file->f_mode & FMODE_WRITE) || !file->f_op->write_iter;
 
 	mutex_lock(&obj->lock);

@@ -139,15 +139,19 @@ struct vmpager_obj_info {
  * PROT_WRITE fails with EACCES, MAP_PRIVATE copies on write as usual).
  *
  * Block-level I/O (ABI 2.2): when the caller has CAP_SYS_RAWIO, the fd is
- * open for writing and the range lies on ext4 or xfs on one block device,
- * fully allocated and written, inside the file's size, the object reads
- * and writes the file's blocks with bios, as swap does, and the file's
- * page cache is not used; the inode is then marked as swap is (S_SWAPFILE)
- * until the last such object goes: write(2), shrinking truncate and
- * fallocate of the file fail with ETXTBSY. Any other file goes through its
- * page cache, and so does one bound with VMPAGER_FILE_CACHED; a writable
- * object that cannot have bios on a file another object reads with bios
- * is refused with ETXTBSY. VMPAGER_OBJ_BIO in obj_info says which.
+ * open for writing, no other object reaches the file through its page
+ * cache, and the range lies on ext4 or xfs on one block device, fully
+ * allocated and written, inside the file's size, ending on a page boundary
+ * (or, on ext4, at the end of the file), the object reads and writes the
+ * file's blocks with bios, as swap does, and the file's page cache is not
+ * used; the inode is then marked as swap is (S_SWAPFILE) until the last
+ * such object goes: write(2), shrinking truncate and fallocate of the file
+ * fail with ETXTBSY. Any other file goes through its page cache, and so
+ * does one bound with VMPAGER_FILE_CACHED; a writable object that cannot
+ * have bios on a file another object reads with bios is refused with
+ * ETXTBSY, a read-only one takes the page cache. An append-only or
+ * immutable file gives a read-only object. VMPAGER_OBJ_BIO in obj_info
+ * says which (docs/ioctl.md, "Block-level I/O").
  */
 struct vmpager_map_file {
 	__s32 fd;		/* a regular file, open for reading */

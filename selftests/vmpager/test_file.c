@@ -445,6 +445,11 @@ TEST(bio_file_excludes_writers)
 	EXPECT_EQ(-ETXTBSY, bind_file(fd, 32 * PG, VMPAGER_FILE_CACHED, &fl2));
 	/* a range bios cannot cover (past the end) cannot be written either */
 	EXPECT_EQ(-ETXTBSY, bind_file(fd, 32 * PG + 100, 0, &fl2));
+	/* ... but can be read, through the page cache */
+	dev2 = bind_file(fd, 32 * PG + 100, VMPAGER_FILE_RDONLY, &fl2);
+	ASSERT_LE(0, dev2) TH_LOG("read-only past the end: %s", strerror(-dev2));
+	EXPECT_EQ(VMPAGER_OBJ_FILE | VMPAGER_OBJ_RDONLY, fl2);
+	close(dev2);
 	/* a reader gets the page cache, and does not keep the file marked */
 	ro = open(path, O_RDONLY);
 	ASSERT_LE(0, ro);
