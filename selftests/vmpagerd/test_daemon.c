@@ -2012,4 +2012,47 @@ TEST_F(vmpd, vmpagerctl_drives_the_daemon)
 	free(vmpd_ctl(&self->d, "policy adaptive"));
 }
 
+/*
+ * "vmpagerctl -j daemon" gives one JSON string per line of the reply,
+ * empty lines included, against a stand-in control socket that answers
+ * with one.
+ */
+TEST(vmpagerctl_json_keeps_empty_lines)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char out[1024], args[256], req[64];
+	int lfd, cfd, r, st;
+	pid_t pid;
+
+	if (access(vmpagerctl_bin(), X_OK))
+		SKIP(return, "no %s (VMPAGERCTL=path)", vmpagerctl_bin());
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/tmp/vmpd-fakectl.%d", getpid());
+	unlink(sa.sun_path);
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, bind(lfd, (struct sockaddr *)&sa, sizeof(sa)));
+	ASSERT_EQ(0, listen(lfd, 1));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		static const char reply[] = "first\n\nthird\nend\n";
+
+		cfd = accept(lfd, NULL, NULL);
+		if (cfd < 0 || read(cfd, req, sizeof(req)) <= 0)
+			_exit(2);
+		if (write(cfd, reply, sizeof(reply) - 1) != sizeof(reply) - 1)
+			_exit(3);
+		close(cfd);
+		_exit(0);
+	}
+	close(lfd);
+	snprintf(args, sizeof(args), "-j daemon --ctl %s clients", sa.sun_path);
+	r = run_vmpagerctl(args, out, sizeof(out));
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	unlink(sa.sun_path);
+	EXPECT_EQ(0, r) TH_LOG("%s", out);
+	EXPECT_EQ(0, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	EXPECT_NE(NULL, strstr(out, "[\"first\",\"\",\"third\"]")) TH_LOG("%s", out);
+}
+
 TEST_HARNESS_MAIN

@@ -302,7 +302,7 @@ int vc_cmd_daemon(int argc, char **argv)
 	};
 	static const char use[] = "[--ctl PATH] [COMMAND [ARG...]]";
 	const char *path = VC_DAEMON_CTL;
-	char req[256] = "", *reply, *line, *save = NULL;
+	char req[256] = "", *reply, *line, *nl;
 	size_t len = 0;
 	int opt, i;
 
@@ -342,10 +342,17 @@ int vc_cmd_daemon(int argc, char **argv)
 	if (daemon_request(path, req, &reply))
 		return VC_ERR;
 	if (vc_json) {
+		/* one string per line, empty ones too; none after the last '\n' */
 		vc_j_open(stdout, NULL, '[');
-		for (line = strtok_r(reply, "\n", &save); line;
-		     line = strtok_r(NULL, "\n", &save))
+		for (line = reply; *line; line = nl + 1) {
+			nl = strchr(line, '\n');
+			if (!nl) {
+				vc_j_str(stdout, NULL, line);
+				break;
+			}
+			*nl = '\0';
 			vc_j_str(stdout, NULL, line);
+		}
 		vc_j_close(stdout, ']');
 		vc_j_end(stdout);
 	} else {
