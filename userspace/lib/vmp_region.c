@@ -86,6 +86,7 @@ struct region {
 	int filefd;		/* file-backed: the file, ours; else -1 */
 	char socket[108];	/* the daemon's socket, asked by the options */
 	bool detached;		/* the daemon went away: waiting for the next */
+	unsigned int fork_owed;	/* VMPD_FORK requests timed out, unanswered */
 	uint64_t fork_token;	/* between atfork prepare and parent/child: */
 	int fork_memfd;		/* ... the child's copy (VMPD_FORKED), else -1 */
 	uint64_t detach_end;	/* CLOCK_MONOTONIC ms: then it is lost */
@@ -422,6 +423,7 @@ static bool region_reattach_locked(struct region *r, int i)
 		return true;
 	}
 	r->sock = sock;
+	r->fork_owed = 0;
 	r->detached = false;
 	r->token = rep.token;
 	ev.data.u64 = (uint64_t)r->gen << 32 | (uint32_t)i;
@@ -486,6 +488,11 @@ static void *watchdog(void *arg)
 			    (rep.type == VMPD_LOST || rep.type == VMPD_FLUSHED ||
 			     rep.type == VMPD_ADVISED)) {
 				reply_locked(r, &rep);
+			} else if (got == sizeof(rep) && rep.magic == VMPD_MAGIC &&
+				   rep.type == VMPD_FORKED) {
+				/* a timed-out fork request's late answer */
+				if (r->fork_owed)
+					r->fork_owed--;
 			} else if (got == 0 || (got < 0 && errno != EAGAIN &&
 						errno != EINTR)) {
 				region_gone_locked(r, "lost the connection to vmpagerd");
@@ -560,6 +567,7 @@ static int fork_child_attach(struct region *r)
 	r->fd = r->fork_memfd;
 	r->uffd = uffd;
 	r->sock = sock;
+	r->fork_owed = 0;
 	r->token = rep.token;
 	r->budget = rep.budget;
 	r->cache = rep.cache;
@@ -674,14 +682,26 @@ static void fork_prepare_locked(struct region *r)
 		memcpy(CMSG_DATA(cm), &memfd, sizeof(int));
 		if (sendmsg(r->sock, &msg, MSG_NOSIGNAL) != sizeof(f))
 			break;
-		/* its answer; LOST and FLUSHED messages may come first */
+		/*
+		 * Its answer; LOST and FLUSHED messages may come first, and so
+		 * may the late answers to requests that timed out here before
+		 * (made with another memfd: taking one would give the child a
+		 * copy the daemon made for a memfd it does not have).
+		 */
 		for (;;) {
 			pfd = (struct pollfd){ .fd = r->sock, .events = POLLIN };
-			if (poll(&pfd, 1, 10000) != 1)
+			if (poll(&pfd, 1, 10000) != 1) {
+				got = -1;
+				r->fork_owed++;
 				break;
+			}
 			got = recv(r->sock, &rep, sizeof(rep), MSG_DONTWAIT);
 			if (got != sizeof(rep) || rep.magic != VMPD_MAGIC)
 				break;
+			if (rep.type == VMPD_FORKED && r->fork_owed) {
+				r->fork_owed--;
+				continue;
+			}
 			if (rep.type == VMPD_FORKED)
 				break;
 			reply_locked(r, &rep);
@@ -1010,6 +1030,7 @@ static int daemon_region(struct region *r, size_t size,
 	r->fd = memfd;
 	r->uffd = uffd;
 	r->sock = sock;
+	r->fork_owed = 0;
 	r->backend = VMP_BACKEND_DAEMON;
 	r->budget = rep.budget;
 	r->cache = rep.cache;

@@ -348,6 +348,12 @@ struct vmpd_client {
 	 * leaves the arena buffers to it, a policy switch waits.
 	 */
 	bool evicting;
+	/*
+	 * Threads waiting for the evictor batch in flight to end
+	 * (vmpd_evictor_wait()): while non-zero the evictor starts no new
+	 * batch on this client, so the wait is one batch at most.
+	 */
+	unsigned int evict_hold;
 	uint32_t ndefer;
 	uint64_t defer[VMPD_DEFER_MAX];
 
@@ -502,6 +508,7 @@ void *vmpd_arena_page(uint32_t i);
  * cache's writeback (vmpd_cache.c), used by the evictor (vmpd_reclaim.c);
  * all with c->lock held.
  */
+void vmpd_evictor_wait(struct vmpd_client *c);
 unsigned int vmpd_evict_batch(struct vmpd_thread *t, struct vmpd_client *c,
 			      unsigned int want, bool unlock);
 int vmpd_cache_flush(struct vmpd_thread *t, struct vmpd_client *c);

@@ -520,12 +520,8 @@ int vmpd_policy_switch(int kind)
 		if (!c)
 			continue;
 		pthread_mutex_lock(&c->lock);
-		while (c->evicting) {
-			/* its victims are detached from the policy until it is done */
-			pthread_mutex_unlock(&c->lock);
-			usleep(100);
-			pthread_mutex_lock(&c->lock);
-		}
+		/* its victims are detached from the policy until it is done */
+		vmpd_evictor_wait(c);
 		bytes = vmp_policy_mem_size(kind, c->budget);
 		mem = bytes ? malloc(bytes) : NULL;
 		if (c->dead || (bytes && !mem)) {

@@ -367,6 +367,25 @@ static unsigned int evict_batch(struct vmpd_thread *t, struct vmpd_client *c,
 	return freed;
 }
 
+/*
+ * With c->lock held: wait, the lock dropped meanwhile, until no evictor
+ * batch of @c is in flight (c->evicting; a batch clears it even when @c
+ * died meanwhile). The hold keeps
+ * the evictor from starting another batch on @c meanwhile: polling alone
+ * could miss the short gaps between its batches for a long time (a fork
+ * request once went unanswered for over 10 s that way on a loaded guest).
+ */
+void vmpd_evictor_wait(struct vmpd_client *c)
+{
+	c->evict_hold++;
+	while (c->evicting) {
+		pthread_mutex_unlock(&c->lock);
+		usleep(200);
+		pthread_mutex_lock(&c->lock);
+	}
+	c->evict_hold--;
+}
+
 unsigned int vmpd_evict_batch(struct vmpd_thread *t, struct vmpd_client *c,
 			      unsigned int want, bool unlock)
 {

@@ -113,11 +113,7 @@ int file_write_page(struct vmpd_client *c, uint64_t idx, const void *buf)
 /* Wait (c->lock dropped meanwhile) until no evictor batch is in flight. */
 static void wait_evictor(struct vmpd_client *c)
 {
-	while (c->evicting) {
-		pthread_mutex_unlock(&c->lock);
-		usleep(200);
-		pthread_mutex_lock(&c->lock);
-	}
+	vmpd_evictor_wait(c);
 }
 
 /*

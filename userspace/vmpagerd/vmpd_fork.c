@@ -221,11 +221,7 @@ static int fork_region(struct vmpd_client *c, int to, uint64_t base,
 		;
 	pthread_mutex_lock(&c->lock);
 	/* an evictor batch copies pages out unlocked: let it finish */
-	while (c->evicting && !c->dead) {
-		pthread_mutex_unlock(&c->lock);
-		usleep(200);
-		pthread_mutex_lock(&c->lock);
-	}
+	vmpd_evictor_wait(c);
 	ret = c->dead ? -ESRCH : protect_all(c);
 	if (!ret)
 		ret = snapshot(c, &k, to);

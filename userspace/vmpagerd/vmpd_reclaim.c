@@ -208,6 +208,11 @@ static uint64_t reclaim_client(struct vmpd_thread *t, struct vmpd_client *c,
 				more = false;
 				break;
 			}
+			/* someone waits for our batches to end: let it in */
+			if (c->evict_hold) {
+				more = false;
+				break;
+			}
 			if (want > VMPD_RECLAIM_HOLD - n)
 				want = VMPD_RECLAIM_HOLD - n;
 			got = vmpd_evict_batch(t, c, (unsigned int)want, true);
