@@ -28,8 +28,9 @@
  *
  * Locking: obj->backing is set once under obj->lock while nothing maps the
  * object and no page is in it, then never changes until the object is
- * destroyed (its extents too: mapped before it is published); mmap reads it under obj->lock, faults (which need a mapping)
- * and reclaim (which needs a page) without a lock. Write-back takes page
+ * destroyed (its extents too: mapped before it is published); mmap reads
+ * it under obj->lock, faults (which need a mapping) and reclaim (which
+ * needs a page) without a lock. Write-back takes page
  * locks with lock_page() and no vmpager lock held.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -117,10 +118,12 @@ static int vmp_file_io_setup(struct vmp_backing *fb, u32 flags)
 		bio_users += !!o->ext;
 	}
 	if (bio_users) {
-		if (!may_bio) {
-			ret = fb->ro ? 0 : -ETXTBSY;
-			goto cached;
+		if (!may_bio && !fb->ro) {
+			ret = -ETXTBSY;	/* its writes to the file would fail */
+			goto out;
 		}
+		if (!may_bio)
+			goto cached;
 		ret = vmp_bio_file_map(fb, false, &why);
 		if (ret > 0 && fb->ro) {
 			ret = 0;	/* not this range: a reader does without */
@@ -154,14 +157,22 @@ add:
 	list_add(&fb->node, &vmp_bound);
 	goto out;
 cached:
-	if (ret)
-		goto out;
 	pr_debug("bound file %pD: through its page cache: %s\n", fb->file,
 		 why);
 	list_add(&fb->node, &vmp_bound);
 out:
 	mutex_unlock(&vmp_bound_lock);
 	return ret;
+}
+
+/* Bios wrote @fb's file since the last call: its times, as write(2) sets. */
+static void vmp_file_bio_touch(struct vmp_backing *fb)
+{
+	if (!fb->ext || !atomic_xchg(&fb->bio_written, 0))
+		return;
+	file_start_write(fb->file);
+	file_update_time(fb->file);
+	file_end_write(fb->file);
 }
 
 /* Undo vmp_file_io_setup() once no I/O of @fb is left. */
@@ -171,12 +182,7 @@ static void vmp_file_io_release(struct vmp_backing *fb)
 	struct vmp_backing *o;
 	bool last = true;
 
-	if (fb->ext && atomic_xchg(&fb->bio_written, 0)) {
-		/* the bios did not update the times, as write(2) does */
-		file_start_write(fb->file);
-		file_update_time(fb->file);
-		file_end_write(fb->file);
-	}
+	vmp_file_bio_touch(fb);
 	mutex_lock(&vmp_bound_lock);
 	list_del(&fb->node);
 	list_for_each_entry(o, &vmp_bound, node)
@@ -518,11 +524,7 @@ int vmp_file_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 	 * had something of its own to write).
 	 */
 	vmp_bio_file_invalidate(fb);
-	if (atomic_xchg(&fb->bio_written, 0)) {
-		file_start_write(fb->file);
-		file_update_time(fb->file);
-		file_end_write(fb->file);
-	}
+	vmp_file_bio_touch(fb);
 	err = vfs_fsync_range(fb->file, fb->off + start, fb->off + end,
 			      datasync);
 	return err ? err : blkdev_issue_flush(fb->bdev);
