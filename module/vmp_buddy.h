@@ -31,6 +31,8 @@
 #define VMP_FRAME_PGEN		0x0040	/* policy generation (vmp_frame_policy) */
 #define VMP_FRAME_FRESH		0x0080	/* mapped by a fault, not harvested since */
 #define VMP_FRAME_WB		0x0100	/* file-backed: a write-back of it in flight */
+/* the first page of a read-ahead window: its touch reads the next (ra_async) */
+#define VMP_FRAME_RA_MARK	0x0200
 
 struct vmp_obj;
 

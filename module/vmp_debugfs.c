@@ -610,7 +610,7 @@ static int readahead_set(void *data, u64 val)
 }
 DEFINE_DEBUGFS_ATTRIBUTE(readahead_fops, readahead_get, readahead_set, "%llu\n");
 
-/* An on/off knob: @data is the bool in vmp_pool (soft_unmap, ra_adaptive, harvest_flush). */
+/* An on/off knob: @data is the bool in vmp_pool (soft_unmap, ra_adaptive, ra_async, harvest_flush). */
 static int bool_knob_get(void *data, u64 *val)
 {
 	*val = READ_ONCE(*(bool *)data);
@@ -768,6 +768,8 @@ void vmp_debugfs_init(void)
 				   &readahead_fops);
 	debugfs_create_file_unsafe("ra_adaptive", 0600, d,
 				   &vmp_pool.ra_adaptive, &bool_knob_fops);
+	debugfs_create_file_unsafe("ra_async", 0600, d,
+				   &vmp_pool.ra_async, &bool_knob_fops);
 	debugfs_create_file_unsafe("soft_unmap", 0600, d,
 				   &vmp_pool.soft_unmap, &bool_knob_fops);
 	debugfs_create_file("ref_source", 0600, d, NULL, &ref_source_fops);

@@ -133,6 +133,7 @@ struct vmp_pool {
 	u32 wmark_high;			/* WRITE_ONCE by vmp_watermarks_set */
 	u32 ra_window;			/* swap readahead pages, WRITE_ONCE */
 	bool ra_adaptive;		/* window sized by hits, WRITE_ONCE */
+	bool ra_async;			/* read the next window ahead, WRITE_ONCE */
 	bool kthread_busy;		/* the kthread is reclaiming */
 	bool soft_unmap;		/* soft-unmap aging on, WRITE_ONCE */
 	bool harvest;			/* accessed-bit harvesting on, WRITE_ONCE */
@@ -264,7 +265,9 @@ extern struct vmp_swap vmp_swap;
  * together. A reclaim batch also holds a run of
  * consecutive swap slots for its writes (vmp_slot_alloc_batch()), given
  * back in vmp_batch_wait() if unused. A batch lives on its submitter's
- * stack, between vmp_batch_init() and vmp_batch_wait() in one task.
+ * stack, between vmp_batch_init() and vmp_batch_wait() in one task. An
+ * asynchronous batch (end_io set: read-ahead) ends with vmp_batch_submit()
+ * instead, and its I/Os complete through end_io, not the batch.
  */
 struct vmp_batch {
 	atomic_t pending;
@@ -277,6 +280,8 @@ struct vmp_batch {
 	u32 slot_want;			/* writes it may still make (reclaim) */
 	struct vmp_io *srv_head;	/* server area: requests not handed over yet */
 	struct vmp_io *srv_tail;
+	/* set: each I/O calls it and the batch waits for none (async reads) */
+	void (*end_io)(struct vmp_io *io);
 };
 
 struct vmp_io {
@@ -289,7 +294,12 @@ struct vmp_io {
 	u64 start_ns;			/* submission time (tracepoints) */
 	unsigned long queued;		/* server backend: jiffies when queued */
 	struct vmp_batch *batch;
-	void (*end_io)(struct vmp_io *io);	/* set: called instead of the batch */
+	/*
+	 * Set: called instead of completing the batch. A read's may be called
+	 * in interrupt context; a write's is called in vmpager_io.
+	 */
+	void (*end_io)(struct vmp_io *io);
+	void *priv;			/* end_io's */
 	struct list_head node;		/* server backend: queued requests */
 	struct work_struct work;	/* files backend: submission in vmpager_io */
 	struct vmp_swap_file *sf;	/* files backend: the file */
@@ -344,7 +354,9 @@ const char *vmp_swap_io_name(const struct vmp_swap_file *sf);
 
 void vmp_batch_init(struct vmp_batch *b);
 void vmp_io_submit(struct vmp_batch *b, struct vmp_io *io, int rw);
+void vmp_batch_submit(struct vmp_batch *b);
 void vmp_batch_wait(struct vmp_batch *b);
+void vmp_io_queue(struct work_struct *work);
 
 static inline u32 vmp_page_frame(struct page *page)
 {

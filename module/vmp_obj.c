@@ -309,9 +309,12 @@ void vmp_pol_trace(const struct vmp_pol_snap *b, const struct vmp_pol_snap *a,
 		trace_vmpager_refault(frame, key, a->refault - b->refault);
 }
 
-/* The object holds @page now: let the policy see it. */
+/*
+ * The object holds @page now: let the policy see it. @ra: 0 for the page a
+ * fault maps, else the read-ahead flags of the frame (VMP_FRAME_RA...).
+ */
 static void vmp_frame_activate(struct vmp_obj *obj, struct page *page,
-			       pgoff_t index, bool ra)
+			       pgoff_t index, u16 ra)
 {
 	u32 frame = vmp_page_frame(page);
 	u64 key = vmp_page_key(obj, index);
@@ -322,7 +325,7 @@ static void vmp_frame_activate(struct vmp_obj *obj, struct page *page,
 	vmp_frame_insert_locked(frame, key);
 	vmp_pol_snap(&a);
 	if (ra)
-		vmp_pool.frames[frame].flags |= VMP_FRAME_RA;
+		vmp_pool.frames[frame].flags |= ra;
 	else
 		vmp_harvest_fresh_locked(frame);	/* the fault maps it */
 	spin_unlock(&vmp_pool.lock);
@@ -332,13 +335,14 @@ static void vmp_frame_activate(struct vmp_obj *obj, struct page *page,
 /*
  * A resident page was touched (minor fault, first write): a reference. A
  * touch of a soft-unmapped page is what soft-unmap aging samples. @map: a
- * fault that maps the page (its new PTE is young: vmp_harvest.c).
+ * fault that maps the page (its new PTE is young: vmp_harvest.c). Returns
+ * true if the page was the first of a read-ahead window (VMP_FRAME_RA_MARK).
  */
-static void vmp_frame_touch(struct page *page, bool map)
+static bool vmp_frame_touch(struct page *page, bool map)
 {
 	u32 frame = vmp_page_frame(page);
 	struct vmp_frame *fr = &vmp_pool.frames[frame];
-	bool ra_hit = false, soft = false;
+	bool ra_hit = false, soft = false, mark = false;
 	struct vmp_pol_snap b, a;
 	u64 key;
 
@@ -349,7 +353,8 @@ static void vmp_frame_touch(struct page *page, bool map)
 	vmp_pol_snap(&a);
 	key = vmp_page_key(fr->obj, fr->index);
 	if (fr->flags & VMP_FRAME_RA) {
-		fr->flags &= ~VMP_FRAME_RA;
+		mark = fr->flags & VMP_FRAME_RA_MARK;
+		fr->flags &= ~(VMP_FRAME_RA | VMP_FRAME_RA_MARK);
 		vmp_ra_hit(&fr->obj->ra);
 		ra_hit = true;
 	}
@@ -365,6 +370,7 @@ static void vmp_frame_touch(struct page *page, bool map)
 		vmp_count(VMPAGER_STAT_readahead_hits);
 	if (soft)
 		vmp_count(VMPAGER_STAT_soft_refs);
+	return mark;
 }
 
 static void vmp_frame_set_slot(struct page *page, u32 slot)
@@ -418,99 +424,6 @@ static u32 vmp_ra_decide(struct vmp_obj *obj, pgoff_t index)
 }
 
 /*
- * The @n reads of pages @index.. in @io (kmalloc'ed) are done, from swap or
- * from a file-backed object's file: the good ones are up to date; the
- * read-ahead pages (all but the first) go on the policy's lists, unlocked.
- * Frees @io; returns 0 or -EIO for the first page.
- */
-static int vmp_reads_done(struct vmp_obj *obj, struct vmp_io *io, u32 n,
-			  pgoff_t index)
-{
-	bool file = obj->backing;
-	u32 i;
-	int ret;
-
-	for (i = 0; i < n; i++) {
-		if (io[i].result) {
-			vmp_count(VMPAGER_STAT_read_errors);
-			if (file)
-				pr_warn_ratelimited("read of object %llu page %lu from its file failed (%d)\n",
-						    obj->id, index + i, io[i].result);
-			else
-				pr_warn_ratelimited("swap read of slot %u failed (%d)\n",
-						    io[i].slot, io[i].result);
-		} else {
-			/* a bio read the last block whole: the rest is not ours */
-			if (file && io[i].len < PAGE_SIZE)
-				zero_user_segment(io[i].page, io[i].len,
-						  PAGE_SIZE);
-			SetPageUptodate(io[i].page);
-			vmp_count(file ? VMPAGER_STAT_file_reads :
-					 VMPAGER_STAT_swap_ins);
-		}
-		if (i) {
-			vmp_count(VMPAGER_STAT_readahead);
-			vmp_frame_activate(obj, io[i].page, index + i, true);
-			unlock_page(io[i].page);
-		}
-	}
-	ret = io[0].result ? -EIO : 0;
-	kfree(io);
-	return ret;
-}
-
-/*
- * Read locked page @page (index @index, its frame's slot says where) from
- * swap, and, if @ra, the following pages of the object that are in swap
- * too, in one batch: as many as the read-ahead window says (at most
- * ra_window; fewer when adaptive and the object's faults are not
- * sequential, see policy/vmp_ra.h). Read-ahead pages are unlocked and put on the
- * policy's lists here. Returns 0 or -EIO for @page itself; a page whose read
- * failed stays in the object, not up to date, and is read again by the next
- * fault on it.
- */
-static int vmp_swap_in_locked(struct vmp_obj *obj, struct page *page,
-			      pgoff_t index, bool ra)
-{
-	u32 window = ra ? vmp_ra_decide(obj, index) : 0;
-	struct vmp_io *io;
-	struct vmp_batch batch;
-	u32 i, n = 1;
-
-	io = kmalloc_array(1 + window, sizeof(*io), GFP_KERNEL);
-	if (!io)
-		return -ENOMEM;
-	io[0].page = page;
-	io[0].slot = vmp_pool.frames[vmp_page_frame(page)].slot;
-	for (i = 1; i <= window; i++) {
-		pgoff_t idx = index + i;
-		struct page *rp;
-		void *entry;
-
-		if (idx >= READ_ONCE(obj->size))
-			break;
-		/* read ahead only into frames that are free anyway */
-		if (READ_ONCE(vmp_pool.buddy.free_pages) <=
-		    READ_ONCE(vmp_pool.wmark_low))
-			break;
-		entry = xa_load(&obj->pages, idx);
-		if (!xa_is_value(entry))
-			break;
-		rp = vmp_install_swapped(obj, idx, entry, false);
-		if (!rp)
-			break;
-		io[n].page = rp;
-		io[n].slot = xa_to_value(entry);
-		n++;
-	}
-	vmp_batch_init(&batch);
-	for (i = 0; i < n; i++)
-		vmp_io_submit(&batch, &io[i], READ);
-	vmp_batch_wait(&batch);
-	return vmp_reads_done(obj, io, n, index);
-}
-
-/*
  * Install a frame for absent page @index of file-backed @obj, locked and not
  * yet up to date, for read-ahead (no reclaim). NULL if no frame is free or
  * the page is there already.
@@ -533,46 +446,231 @@ static struct page *vmp_install_file(struct vmp_obj *obj, pgoff_t index)
 }
 
 /*
- * vmp_swap_in_locked() for file-backed @obj: read locked page @page (index
- * @index) from the file, and, if @ra, the absent pages after it in one batch,
- * as many as the read-ahead window says. Bytes past the file's end read as
- * zero (the frame was zeroed). Returns 0 or -EIO for @page itself; a page
- * whose read failed stays in the object, not up to date, and is read again
- * by the next fault on it.
+ * Pages @first.. of @obj that are to be read ahead, at most @window of
+ * them, into io[@n..]: each is installed in a frame that is free anyway
+ * (no reclaim), locked and not up to date. The run stops at the first page
+ * that is not one to read: resident, never written (an anonymous object's
+ * hole reads as zero without I/O), past the object's end or its file's.
+ * Returns the new count of io[].
  */
-static int vmp_file_read_locked(struct vmp_obj *obj, struct page *page,
-				pgoff_t index, bool ra)
+static u32 vmp_ra_collect(struct vmp_obj *obj, struct vmp_io *io, u32 n,
+			  pgoff_t first, u32 window)
 {
-	pgoff_t npages = obj->backing->npages;
+	pgoff_t idx, end = first + window;
+	struct page *page;
+	void *entry;
+
+	for (idx = first; idx < end; idx++) {
+		if (idx >= READ_ONCE(obj->size) ||
+		    (obj->backing && idx >= obj->backing->npages))
+			break;
+		if (READ_ONCE(vmp_pool.buddy.free_pages) <=
+		    READ_ONCE(vmp_pool.wmark_low))
+			break;
+		entry = xa_load(&obj->pages, idx);
+		if (obj->backing) {
+			page = entry ? NULL : vmp_install_file(obj, idx);
+		} else {
+			page = xa_is_value(entry) ?
+			       vmp_install_swapped(obj, idx, entry, false) : NULL;
+			io[n].slot = xa_to_value(entry);
+		}
+		if (!page)
+			break;
+		io[n++].page = page;
+	}
+	return n;
+}
+
+/*
+ * Reads of @n pages io[0..@n-1], pages @index.. of @obj, in @b: from the
+ * object's file or from swap (io[].slot).
+ */
+static void vmp_reads_submit(struct vmp_obj *obj, struct vmp_batch *b,
+			     struct vmp_io *io, u32 n, pgoff_t index)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		if (obj->backing)
+			vmp_file_io_submit(b, &io[i], obj, index + i, READ);
+		else
+			vmp_io_submit(b, &io[i], READ);
+	}
+}
+
+/*
+ * The read of locked page @io->page, page @index of @obj, is done: up to
+ * date if it succeeded; a failed one stays in the object, not up to date,
+ * and is read again by the next fault on it.
+ */
+static void vmp_read_done(struct vmp_obj *obj, struct vmp_io *io,
+			  pgoff_t index)
+{
+	bool file = obj->backing;
+
+	if (io->result) {
+		vmp_count(VMPAGER_STAT_read_errors);
+		if (file)
+			pr_warn_ratelimited("read of object %llu page %lu from its file failed (%d)\n",
+					    obj->id, index, io->result);
+		else
+			pr_warn_ratelimited("swap read of slot %u failed (%d)\n",
+					    io->slot, io->result);
+		return;
+	}
+	/* a bio read the last block whole: the rest is not ours */
+	if (file && io->len < PAGE_SIZE)
+		zero_user_segment(io->page, io->len, PAGE_SIZE);
+	SetPageUptodate(io->page);
+	vmp_count(file ? VMPAGER_STAT_file_reads : VMPAGER_STAT_swap_ins);
+}
+
+/*
+ * Read-ahead page @io->page (page @index) was read: on the policy's lists,
+ * flagged as read ahead (@mark: the first of its window, whose touch reads
+ * the next window), then unlocked. @obj may be gone once it is unlocked.
+ */
+static void vmp_ra_page_done(struct vmp_obj *obj, struct vmp_io *io,
+			     pgoff_t index, bool mark)
+{
+	vmp_read_done(obj, io, index);
+	vmp_frame_activate(obj, io->page, index,
+			   VMP_FRAME_RA | (mark ? VMP_FRAME_RA_MARK : 0));
+	unlock_page(io->page);
+}
+
+/*
+ * Read locked page @page (page @index of @obj) from swap (its frame's slot
+ * says where) or from the object's file, and, if @ra, the pages after it
+ * that are to be read too (vmp_ra_collect()), in one batch: as many as the
+ * read-ahead window says (at most ra_window; fewer when adaptive and the
+ * object's faults are not sequential, see policy/vmp_ra.h). Read-ahead
+ * pages are unlocked and put on the policy's lists here; the first is
+ * marked, so that its first touch reads the next window ahead
+ * (vmp_ra_async()). Returns 0 or -EIO for @page itself; a page whose read
+ * failed stays in the object, not up to date, and is read again by the
+ * next fault on it. Bytes past a file's end read as zero (the frame was
+ * zeroed).
+ */
+static int vmp_read_locked(struct vmp_obj *obj, struct page *page,
+			   pgoff_t index, bool ra)
+{
 	u32 window = ra ? vmp_ra_decide(obj, index) : 0;
 	struct vmp_batch batch;
 	struct vmp_io *io;
-	u32 i, n = 1;
+	u32 i, n;
+	int ret;
 
 	io = kmalloc_array(1 + window, sizeof(*io), GFP_KERNEL);
 	if (!io)
 		return -ENOMEM;
 	io[0].page = page;
-	for (i = 1; i <= window; i++) {
-		pgoff_t idx = index + i;
-
-		if (idx >= npages || idx >= READ_ONCE(obj->size))
-			break;
-		if (READ_ONCE(vmp_pool.buddy.free_pages) <=
-		    READ_ONCE(vmp_pool.wmark_low))
-			break;
-		if (xa_load(&obj->pages, idx))
-			break;
-		io[n].page = vmp_install_file(obj, idx);
-		if (!io[n].page)
-			break;
-		n++;
-	}
+	io[0].slot = vmp_pool.frames[vmp_page_frame(page)].slot;
+	n = vmp_ra_collect(obj, io, 1, index + 1, window);
 	vmp_batch_init(&batch);
-	for (i = 0; i < n; i++)
-		vmp_file_io_submit(&batch, &io[i], obj, index + i, READ);
+	vmp_reads_submit(obj, &batch, io, n, index);
 	vmp_batch_wait(&batch);
-	return vmp_reads_done(obj, io, n, index);
+	vmp_read_done(obj, &io[0], index);
+	for (i = 1; i < n; i++) {
+		vmp_count(VMPAGER_STAT_readahead);
+		vmp_ra_page_done(obj, &io[i], index + i, i == 1);
+	}
+	ret = io[0].result ? -EIO : 0;
+	kfree(io);
+	return ret;
+}
+
+/*
+ * Asynchronous read-ahead, as the kernel's PG_readahead marker: the first
+ * page of each read-ahead window is marked (VMP_FRAME_RA_MARK), and the
+ * fault that first touches it sends the reads of the next window and
+ * returns without waiting for them. A sequential reader then finds each
+ * window read, or being read, by the time it gets there; a fault on a page
+ * still being read waits for its page lock, as on a page another fault is
+ * reading. The pages stay locked until their reads are done and
+ * vmp_ra_async_done() has put them on the policy's lists, in vmpager_io.
+ */
+struct vmp_ra_req {
+	struct work_struct work;
+	struct vmp_obj *obj;		/* holds the locked pages: not freed */
+	pgoff_t index;			/* page of io[0] */
+	u32 n;
+	atomic_t left;			/* reads not done, + 1 while submitting */
+	struct vmp_io io[];
+};
+
+static void vmp_ra_async_done(struct work_struct *work)
+{
+	struct vmp_ra_req *req = container_of(work, struct vmp_ra_req, work);
+	u32 i, n = req->n;
+
+	/* vmp_obj_destroy() waits for each page's lock: obj is not touched after */
+	for (i = 0; i < n; i++)
+		vmp_ra_page_done(req->obj, &req->io[i], req->index + i, i == 0);
+	vmp_count_add(VMPAGER_STAT_readahead_async, n);
+	kfree(req);
+}
+
+static void vmp_ra_req_put(struct vmp_ra_req *req)
+{
+	/* fully ordered: every read's io->result is seen by the worker */
+	if (atomic_dec_and_test(&req->left))
+		vmp_io_queue(&req->work);
+}
+
+/* Any context (a bio's completion): the page's part is done in vmpager_io. */
+static void vmp_ra_io_end(struct vmp_io *io)
+{
+	trace_vmpager_swap_done(false, io->slot, vmp_page_frame(io->page),
+				io->result, local_clock() - io->start_ns);
+	vmp_ra_req_put(io->priv);
+}
+
+/*
+ * A fault touched the marked page @index of @obj: read the window after
+ * the read-ahead run it starts, without waiting. Called with that page
+ * locked, in the fault.
+ */
+static void vmp_ra_async(struct vmp_obj *obj, pgoff_t index)
+{
+	u32 window = min_t(u32, READ_ONCE(vmp_pool.ra_window), VMP_MAX_RA);
+	struct vmp_ra_req *req;
+	struct vmp_batch batch;
+	pgoff_t first;
+	void *entry;
+	u32 i, n;
+
+	if (!READ_ONCE(vmp_pool.ra_async) || !window)
+		return;
+	/* the end of the run this page starts: its window, or less */
+	for (first = index + 1; first <= index + VMP_MAX_RA; first++) {
+		entry = xa_load(&obj->pages, first);
+		if (!entry || xa_is_value(entry))
+			break;
+	}
+	if (first > index + VMP_MAX_RA)
+		return;		/* all there already */
+	req = kmalloc(struct_size(req, io, window), GFP_KERNEL);
+	if (!req)
+		return;
+	n = vmp_ra_collect(obj, req->io, 0, first, window);
+	if (!n) {
+		kfree(req);
+		return;
+	}
+	req->obj = obj;
+	req->index = first;
+	req->n = n;
+	atomic_set(&req->left, n + 1);
+	INIT_WORK(&req->work, vmp_ra_async_done);
+	vmp_batch_init(&batch);
+	batch.end_io = vmp_ra_io_end;
+	for (i = 0; i < n; i++)
+		req->io[i].priv = req;
+	vmp_reads_submit(obj, &batch, req->io, n, first);
+	vmp_batch_submit(&batch);
+	vmp_ra_req_put(req);
 }
 
 /*
@@ -585,7 +683,7 @@ static struct page *vmp_major_done(struct vmp_obj *obj, struct page *page,
 				   pgoff_t index, int ret,
 				   enum vmp_fault_kind *kind)
 {
-	vmp_frame_activate(obj, page, index, false);
+	vmp_frame_activate(obj, page, index, 0);
 	if (ret) {
 		unlock_page(page);
 		put_page(page);
@@ -623,7 +721,12 @@ retry:
 	xa_unlock(&obj->pages);
 
 	if (page) {
-		lock_page(page);
+		if (!trylock_page(page)) {
+			/* its read, by read-ahead or another fault, in flight? */
+			if (!PageUptodate(page))
+				vmp_count(VMPAGER_STAT_read_waits);
+			lock_page(page);
+		}
 		/*
 		 * Re-check the slot under the page lock: whoever takes a page
 		 * out of obj->pages holds its lock while doing so.
@@ -636,9 +739,7 @@ retry:
 		}
 		if (unlikely(!PageUptodate(page))) {
 			/* an earlier swap-in of it failed: read again */
-			ret = obj->backing ?
-				vmp_file_read_locked(obj, page, index, false) :
-				vmp_swap_in_locked(obj, page, index, false);
+			ret = vmp_read_locked(obj, page, index, false);
 			if (ret) {
 				unlock_page(page);
 				put_page(page);
@@ -647,7 +748,8 @@ retry:
 			*kind = VMP_MAJOR;
 			return page;
 		}
-		vmp_frame_touch(page, true);
+		if (vmp_frame_touch(page, true))
+			vmp_ra_async(obj, index);
 		*kind = VMP_MINOR;
 		return page;
 	}
@@ -661,7 +763,7 @@ retry:
 		}
 		get_page(page);		/* the fault's reference */
 		return vmp_major_done(obj, page, index,
-				      vmp_swap_in_locked(obj, page, index, true),
+				      vmp_read_locked(obj, page, index, true),
 				      kind);
 	}
 
@@ -686,9 +788,9 @@ retry:
 	atomic_long_inc(&obj->resident);
 	if (obj->backing)
 		return vmp_major_done(obj, page, index,
-				      vmp_file_read_locked(obj, page, index, true),
+				      vmp_read_locked(obj, page, index, true),
 				      kind);
-	vmp_frame_activate(obj, page, index, false);
+	vmp_frame_activate(obj, page, index, 0);
 	*kind = VMP_ZERO;
 	return page;
 }

@@ -9,6 +9,7 @@
  *   watermarks     "MIN LOW HIGH" frames; "0 0 0" turns background reclaim off
  *   readahead      swap read-ahead window, 0..VMP_RA_MAX pages
  *   ra_adaptive    0|1: the window follows read-ahead hits
+ *   ra_async       0|1: a touch of a window's first page reads the next
  *   ref_source     "[faults] soft-unmap accessed both"
  *   harvest_batch  accessed-bit candidates per reclaim pass, 0..VMP_HARVEST_MAX
  *
@@ -38,9 +39,10 @@ static struct {
 	int policy;
 	bool wmarks_set;
 	u32 wmarks[3];
-	int readahead, ra_adaptive, ref_source, harvest_batch;
+	int readahead, ra_adaptive, ra_async, ref_source, harvest_batch;
 } vmp_load = {
-	.policy = -1, .readahead = -1, .ra_adaptive = -1, .ref_source = -1,
+	.policy = -1, .readahead = -1, .ra_adaptive = -1, .ra_async = -1,
+	.ref_source = -1,
 	.harvest_batch = -1,
 };
 
@@ -181,7 +183,7 @@ module_param_cb(watermarks, &vmp_wmarks_ops, NULL, 0644);
 MODULE_PARM_DESC(watermarks,
 		 "free-frame watermarks \"MIN LOW HIGH\" (MIN < LOW < HIGH <= pool_pages/2; \"0 0 0\": no background reclaim; default 1/64, 2/64, 3/64 of the pool)");
 
-/* ---- numbers: readahead, ra_adaptive, harvest_batch ---- */
+/* ---- numbers: readahead, ra_adaptive, ra_async, harvest_batch ---- */
 
 struct vmp_num_param {
 	u32 max;
@@ -242,6 +244,14 @@ static struct vmp_num_param vmp_ra_adaptive_param = {
 module_param_cb(ra_adaptive, &vmp_num_ops, &vmp_ra_adaptive_param, 0644);
 MODULE_PARM_DESC(ra_adaptive,
 		 "1: the read-ahead window follows read-ahead hits; 0: always the full window (default 1)");
+
+static struct vmp_num_param vmp_ra_async_param = {
+	.max = 1, .load = &vmp_load.ra_async,
+	.live_bool = &vmp_pool.ra_async,
+};
+module_param_cb(ra_async, &vmp_num_ops, &vmp_ra_async_param, 0644);
+MODULE_PARM_DESC(ra_async,
+		 "1: the first touch of a read-ahead window reads the next one without waiting; 0: read-ahead only in major faults (default 1)");
 
 static struct vmp_num_param vmp_harvest_batch_param = {
 	.max = VMP_HARVEST_MAX, .load = &vmp_load.harvest_batch,
@@ -334,6 +344,8 @@ int vmp_params_start(void)
 		WRITE_ONCE(vmp_pool.ra_window, vmp_load.readahead);
 	if (vmp_load.ra_adaptive >= 0)
 		WRITE_ONCE(vmp_pool.ra_adaptive, vmp_load.ra_adaptive);
+	if (vmp_load.ra_async >= 0)
+		WRITE_ONCE(vmp_pool.ra_async, vmp_load.ra_async);
 	if (vmp_load.harvest_batch >= 0)
 		WRITE_ONCE(vmp_pool.harvest_batch, vmp_load.harvest_batch);
 	if (vmp_load.ref_source >= 0)

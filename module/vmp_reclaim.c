@@ -637,6 +637,7 @@ int vmp_reclaim_init(void)
 	spin_unlock(&vmp_pool.lock);
 	vmp_pool.ra_window = 8;
 	vmp_pool.ra_adaptive = true;
+	vmp_pool.ra_async = true;
 	/* ref_source accessed: the hardware's bit, no extra faults */
 	vmp_pool.soft_unmap = false;
 	vmp_pool.harvest = true;

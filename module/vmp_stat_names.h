@@ -69,6 +69,8 @@ static const char *const vmp_stat_names[] = {
 	[VMPAGER_STAT_file_writes] = "file_writes",
 	[VMPAGER_STAT_file_syncs] = "file_syncs",
 	[VMPAGER_STAT_file_binds_bio] = "file_binds_bio",
+	[VMPAGER_STAT_readahead_async] = "readahead_async",
+	[VMPAGER_STAT_read_waits] = "read_waits",
 };
 
 #endif /* _VMP_STAT_NAMES_H */

@@ -575,6 +575,7 @@ void vmp_batch_init(struct vmp_batch *b)
 	b->slot_end = 0;
 	b->slot_want = 1;
 	b->srv_head = NULL;
+	b->end_io = NULL;
 	blk_start_plug(&b->plug);
 }
 
@@ -583,16 +584,15 @@ void vmp_io_complete_one(struct vmp_io *io, long ret)
 {
 	struct vmp_batch *b = io->batch;
 
-	if (io->end_io) {
-		/* an asynchronous write-back of a file object (vmp_file.c) */
-		io->result = ret == io->len ? 0 : (ret < 0 ? ret : -EIO);
-		io->end_io(io);
-		return;
-	}
 	if (io->fobj && io->rw == READ && ret >= 0)
 		io->result = 0;		/* past the file's end: the zeroed rest stays */
 	else
 		io->result = ret == io->len ? 0 : (ret < 0 ? ret : -EIO);
+	if (io->end_io) {
+		/* a file object's write-back (vmp_file.c), a read-ahead (vmp_obj.c) */
+		io->end_io(io);
+		return;
+	}
 	trace_vmpager_swap_done(io->rw == WRITE, io->slot,
 				vmp_page_frame(io->page), io->result,
 				local_clock() - io->start_ns);
@@ -609,13 +609,13 @@ static void vmp_io_complete_work(struct work_struct *work)
 }
 
 /*
- * vmp_io_complete_one() from a bio's completion, in interrupt context: an
- * I/O with an end_io callback (a file object's write-back, which takes
+ * vmp_io_complete_one() from a bio's completion, in interrupt context: a
+ * write with an end_io callback (a file object's write-back, which takes
  * vmp_pool.lock, never taken with interrupts off) completes in vmpager_io.
  */
 void vmp_io_complete_irq(struct vmp_io *io, long ret)
 {
-	if (!io->end_io) {
+	if (!io->end_io || io->rw == READ) {
 		vmp_io_complete_one(io, ret);
 		return;
 	}
@@ -728,9 +728,10 @@ void vmp_io_submit(struct vmp_batch *b, struct vmp_io *io, int rw)
 	io->rw = rw;
 	io->len = PAGE_SIZE;
 	io->fobj = false;
-	io->end_io = NULL;
+	io->end_io = b->end_io;
 	io->start_ns = local_clock();
-	atomic_inc(&b->pending);
+	if (!io->end_io)
+		atomic_inc(&b->pending);
 	trace_vmpager_swap_submit(rw == WRITE, io->slot,
 				  vmp_page_frame(io->page));
 	if (WARN_ON_ONCE(!a)) {
@@ -786,8 +787,9 @@ void vmp_file_io_submit(struct vmp_batch *b, struct vmp_io *io,
 	io->rw = rw;
 	io->slot = VMP_NIL;
 	if (b) {
-		io->end_io = NULL;
-		atomic_inc(&b->pending);
+		io->end_io = b->end_io;
+		if (!io->end_io)
+			atomic_inc(&b->pending);
 	}
 	io->fobj = true;
 	io->sf = NULL;
@@ -810,13 +812,25 @@ void vmp_file_io_submit(struct vmp_batch *b, struct vmp_io *io,
 	queue_work(vmp_io_wq, &io->work);
 }
 
-void vmp_batch_wait(struct vmp_batch *b)
+/* Send what @b holds on to its backends, and end its plug. */
+void vmp_batch_submit(struct vmp_batch *b)
 {
 	vmp_slot_free_run(b->slot_next, b->slot_end);
 	b->slot_next = b->slot_end;
 	vmp_srv_batch_flush(b);
 	vmp_bio_flush(b);
 	blk_finish_plug(&b->plug);
+}
+
+void vmp_batch_wait(struct vmp_batch *b)
+{
+	vmp_batch_submit(b);
 	if (!atomic_dec_and_test(&b->pending))
 		wait_for_completion(&b->done);
+}
+
+/* Run @work in vmpager_io, the worker I/O submissions and completions use. */
+void vmp_io_queue(struct work_struct *work)
+{
+	queue_work(vmp_io_wq, work);
 }

@@ -17,7 +17,8 @@
  * ABI 2.1 adds VMPAGER_IOC_MAP_FILE (file-backed objects), the obj_info
  * fields file_pages and flags, and the file_* counters. ABI 2.2 adds
  * block-level I/O for file-backed objects: the map_file flag
- * VMPAGER_FILE_CACHED and the obj_info flag VMPAGER_OBJ_BIO.
+ * VMPAGER_FILE_CACHED and the obj_info flag VMPAGER_OBJ_BIO. ABI 2.3 adds
+ * the counters readahead_async and read_waits (asynchronous read-ahead).
  */
 #ifndef _UAPI_LINUX_VMPAGER_H
 #define _UAPI_LINUX_VMPAGER_H
@@ -26,7 +27,7 @@
 #include <linux/ioctl.h>
 
 #define VMPAGER_VERSION_MAJOR	2
-#define VMPAGER_VERSION_MINOR	2
+#define VMPAGER_VERSION_MINOR	3
 
 #define VMPAGER_DEVICE		"/dev/vmpager"
 #define VMPAGER_MAX_ORDER	10	/* buddy orders 0..VMPAGER_MAX_ORDER */
@@ -96,6 +97,8 @@ enum vmpager_stat_id {
 	VMPAGER_STAT_file_writes,	/* dirty pages written back to their file */
 	VMPAGER_STAT_file_syncs,	/* fsync/msync(MS_SYNC) of a file-backed object */
 	VMPAGER_STAT_file_binds_bio,	/* MAP_FILE binds whose file is read with bios (2.2) */
+	VMPAGER_STAT_readahead_async,	/* pages read by asynchronous read-ahead (2.3) */
+	VMPAGER_STAT_read_waits,	/* faults that waited for a read in flight of their page (2.3) */
 	VMPAGER_NR_STATS
 };
 

@@ -124,12 +124,13 @@ TEST(settings_are_module_parameters)
 	struct stat st;
 	int r;
 
-	r = vmp_load("pool_pages=512 policy=lirs watermarks=\"4 8 16\" readahead=3 ra_adaptive=0 ref_source=faults harvest_batch=7");
+	r = vmp_load("pool_pages=512 policy=lirs watermarks=\"4 8 16\" readahead=3 ra_adaptive=0 ra_async=0 ref_source=faults harvest_batch=7");
 	ASSERT_EQ(0, r) TH_LOG("load: %s", strerror(-r));
 	EXPECT_PARAM("policy", "fifo clock lru lru2 arc [lirs] sieve s3fifo adaptive clockpro");
 	EXPECT_PARAM("watermarks", "4 8 16");
 	EXPECT_PARAM("readahead", "3");
 	EXPECT_PARAM("ra_adaptive", "0");
+	EXPECT_PARAM("ra_async", "0");
 	EXPECT_PARAM("ref_source", "[faults] soft-unmap accessed both");
 	EXPECT_PARAM("harvest_batch", "7");
 	EXPECT_TRUE(dfs_agrees("policy", "[lirs]"));
@@ -150,6 +151,9 @@ TEST(settings_are_module_parameters)
 	EXPECT_EQ(0, param_write("ra_adaptive", "1"));
 	EXPECT_PARAM("ra_adaptive", "1");
 	EXPECT_TRUE(dfs_agrees("ra_adaptive", "1\n"));
+	EXPECT_EQ(0, param_write("ra_async", "1"));
+	EXPECT_PARAM("ra_async", "1");
+	EXPECT_TRUE(dfs_agrees("ra_async", "1\n"));
 	EXPECT_EQ(0, param_write("ref_source", "both"));
 	EXPECT_PARAM("ref_source", "faults soft-unmap accessed [both]");
 	EXPECT_TRUE(dfs_agrees("soft_unmap", "1\n"));
@@ -175,11 +179,13 @@ TEST(settings_are_module_parameters)
 	EXPECT_EQ(-EINVAL, param_write("readahead", "17"));
 	EXPECT_EQ(-EINVAL, param_write("readahead", "-1"));
 	EXPECT_EQ(-EINVAL, param_write("ra_adaptive", "2"));
+	EXPECT_EQ(-EINVAL, param_write("ra_async", "2"));
 	EXPECT_EQ(-EINVAL, param_write("ref_source", "all"));
 	EXPECT_EQ(-EINVAL, param_write("harvest_batch", "1025"));
 	EXPECT_PARAM("watermarks", "8 16 32");
 	EXPECT_PARAM("readahead", "16");
 	EXPECT_PARAM("ra_adaptive", "1");
+	EXPECT_PARAM("ra_async", "1");
 	EXPECT_PARAM("ref_source", "faults soft-unmap accessed [both]");
 	EXPECT_PARAM("harvest_batch", "1024");
 	if (vmp_debugfs_mounted())
@@ -202,6 +208,7 @@ TEST(settings_are_module_parameters)
 	EXPECT_PARAM("watermarks", "8 16 24");	/* 1/64, 2/64, 3/64, at least 4, 8, 16 */
 	EXPECT_PARAM("readahead", "8");
 	EXPECT_PARAM("ra_adaptive", "1");
+	EXPECT_PARAM("ra_async", "1");
 	EXPECT_PARAM("ref_source", "faults soft-unmap [accessed] both");
 	EXPECT_PARAM("harvest_batch", "128");
 	ASSERT_EQ(0, vmp_unload());

@@ -399,6 +399,88 @@ static int bind_file(int fd, size_t len, unsigned int flags, unsigned int *oflag
 }
 
 /*
+ * Asynchronous read-ahead (ra_async): the first touch of a read-ahead
+ * window reads the next one without waiting, so a sequential pass through
+ * a fresh object takes fewer major faults with it than without it, and
+ * every page still reads the file's bytes.
+ */
+TEST_F(file, async_readahead_reads_the_next_window)
+{
+	unsigned int fl, flags = variant->cached ? VMPAGER_FILE_CACHED : 0;
+	unsigned long long majors[2], async[2], ra[2];
+	struct vmpager_global_info a, b;
+	int mode, dev;
+	size_t pg;
+	char *q;
+
+	for (mode = 0; mode < 2; mode++) {
+		ASSERT_EQ(0, vmp_write_file(DFS "/ra_async", mode ? "1" : "0"));
+		dev = bind_file(self->fd, LEN, flags, &fl);
+		ASSERT_LE(0, dev) TH_LOG("MAP_FILE: %s", strerror(-dev));
+		q = vmp_map(dev, 0, NPG, MAP_SHARED);
+		ASSERT_NE(MAP_FAILED, q);
+		ASSERT_EQ(0, vmp_global(&a));
+		for (pg = 0; pg < NPG - 1; pg++)
+			ASSERT_EQ(-1, vmp_check(q + pg * PG, pg, 1, 1))
+				TH_LOG("ra_async=%d page %zu", mode, pg);
+		ASSERT_EQ(0, vmp_global(&b));
+		majors[mode] = DST(a, b, faults_major);
+		async[mode] = DST(a, b, readahead_async);
+		ra[mode] = DST(a, b, readahead);
+		munmap(q, NPG * PG);
+		close(dev);
+	}
+	TH_LOG("%d pages: ra_async=0: %llu major faults, %llu pages read ahead; ra_async=1: %llu major faults, %llu read ahead in faults, %llu asynchronously",
+	       NPG, majors[0], ra[0], majors[1], ra[1], async[1]);
+	EXPECT_EQ(0ULL, async[0]);
+	EXPECT_LT(0ULL, async[1]);
+	EXPECT_LT(majors[1], majors[0]);
+}
+
+/*
+ * A fault on a page that asynchronous read-ahead is still reading waits for
+ * its read (read_waits) and reads the file's bytes; an object closed while
+ * its read-ahead is in flight is freed once the reads are done, every frame
+ * back in the pool (the teardown checks).
+ */
+TEST_F(file, async_readahead_in_flight)
+{
+	unsigned int fl, flags = variant->cached ? VMPAGER_FILE_CACHED : 0;
+	struct vmpager_global_info a, b;
+	size_t base;
+	char *q;
+	int i, dev;
+
+	ASSERT_EQ(0, vmp_global(&a));
+	for (i = 0; i < 16; i++) {
+		base = (size_t)i * 40 % (NPG - 40);
+		dev = bind_file(self->fd, LEN, flags, &fl);
+		ASSERT_LE(0, dev) TH_LOG("MAP_FILE: %s", strerror(-dev));
+		q = vmp_map(dev, 0, NPG, MAP_SHARED);
+		ASSERT_NE(MAP_FAILED, q);
+		/*
+		 * base: no read-ahead yet; base + 1, next to it: reads base + 2
+		 * ahead, the first page of its window; its touch reads base + 3..
+		 */
+		(void)*(volatile char *)(q + base * PG);
+		(void)*(volatile char *)(q + (base + 1) * PG);
+		(void)*(volatile char *)(q + (base + 2) * PG);
+		if (i % 2) {
+			(void)*(volatile char *)(q + (base + 3) * PG);
+			EXPECT_EQ(-1, vmp_check(q + base * PG, base, 12, 1))
+				TH_LOG("pages %zu..", base);
+		}
+		munmap(q, NPG * PG);
+		close(dev);
+	}
+	ASSERT_EQ(0, vmp_global(&b));
+	TH_LOG("%llu pages read ahead asynchronously, %llu faults waited for a read",
+	       DST(a, b, readahead_async), DST(a, b, read_waits));
+	EXPECT_LE(16ULL, DST(a, b, readahead_async));
+	EXPECT_LT(0ULL, DST(a, b, read_waits));
+}
+
+/*
  * Block-level I/O of a file on the disk: the reads and write-backs are
  * bios; while any object reads the file with bios, write(2), truncate and
  * fallocate of it fail with ETXTBSY, a second object shares the bios, one

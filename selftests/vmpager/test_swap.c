@@ -378,6 +378,36 @@ TEST_F(swaperr, adaptive_readahead_follows_the_pattern)
 	EXPECT_EQ(-1, vmp_check(self->p, 0, NPG, 0x77));
 }
 
+/*
+ * Asynchronous read-ahead from swap (ra_async): a sequential pass over an
+ * object that is all in swap takes fewer major faults with it than without
+ * it; the pages it read ahead read back right.
+ */
+TEST_F(swaperr, async_readahead_from_swap)
+{
+	unsigned long long majors[2], async[2];
+	struct vmpager_global_info a, b;
+	int mode;
+
+	ASSERT_EQ(0, vmp_write_file(DFS "/ref_source", "faults"));
+	vmp_fill(self->p, 0, NPG, 0x79);
+	for (mode = 0; mode < 2; mode++) {
+		ASSERT_EQ(0, vmp_write_file(DFS "/ra_async", mode ? "1" : "0"));
+		ASSERT_EQ(0, swap_out_all());
+		ASSERT_EQ(0, vmp_global_fd(self->fd, &a));
+		EXPECT_EQ(-1, vmp_check(self->p, 0, 3 * RA_SPAN, 0x79));
+		ASSERT_EQ(0, vmp_global_fd(self->fd, &b));
+		majors[mode] = DST(a, b, faults_major);
+		async[mode] = DST(a, b, readahead_async);
+	}
+	TH_LOG("%d pages from swap: %llu major faults with ra_async=0, %llu with 1 (%llu pages read asynchronously)",
+	       3 * RA_SPAN, majors[0], majors[1], async[1]);
+	EXPECT_EQ(0ULL, async[0]);
+	EXPECT_LT(0ULL, async[1]);
+	EXPECT_LT(majors[1], majors[0]);
+	EXPECT_EQ(-1, vmp_check(self->p, 0, NPG, 0x79));
+}
+
 /* Swap full: the overrunning child gets SIGBUS, the data already written survives. */
 TEST(swap_full_sigbus)
 {
