@@ -297,6 +297,7 @@ void vmp_obj_info(struct vmp_obj *obj, struct vmpager_obj_info *info)
 enum vmp_fault_kind { VMP_MINOR, VMP_ZERO, VMP_MAJOR, VMP_TRACE_SIGBUS };
 
 #define VMP_MAX_RA	16
+#define VMP_RA_ASYNC_MAX	(4 * VMP_MAX_RA)	/* an asynchronous window, pages */
 
 void vmp_pol_trace(const struct vmp_pol_snap *b, const struct vmp_pol_snap *a,
 		   u32 frame, u64 key)
@@ -629,29 +630,33 @@ static void vmp_ra_io_end(struct vmp_io *io)
 
 /*
  * A fault touched the marked page @index of @obj: read the window after
- * the read-ahead run it starts, without waiting. Called with that page
+ * the read-ahead run it starts, without waiting. The window is twice that
+ * run, at least ra_window and at most 4 * ra_window (VMP_RA_ASYNC_MAX), so
+ * that a sequential reader's requests grow as the kernel's asynchronous
+ * read-ahead does (mm/readahead.c doubles them). Called with that page
  * locked, in the fault.
  */
 static void vmp_ra_async(struct vmp_obj *obj, pgoff_t index)
 {
-	u32 window = min_t(u32, READ_ONCE(vmp_pool.ra_window), VMP_MAX_RA);
+	u32 ra = min_t(u32, READ_ONCE(vmp_pool.ra_window), VMP_MAX_RA);
 	struct vmp_ra_req *req;
 	struct vmp_batch batch;
 	pgoff_t first;
 	void *entry;
-	u32 i, n;
+	u32 i, n, window;
 
-	if (!READ_ONCE(vmp_pool.ra_async) || !window)
+	if (!READ_ONCE(vmp_pool.ra_async) || !ra)
 		return;
 	/* the end of the run this page starts: its window, or less */
-	for (first = index + 1; first <= index + VMP_MAX_RA; first++) {
+	for (first = index + 1; first <= index + VMP_RA_ASYNC_MAX; first++) {
 		entry = xa_load(&obj->pages, first);
 		if (!entry || xa_is_value(entry))
 			break;
 	}
-	if (first > index + VMP_MAX_RA)
+	if (first > index + VMP_RA_ASYNC_MAX)
 		return;		/* all there already */
-	req = kmalloc(struct_size(req, io, window), GFP_KERNEL);
+	window = clamp_t(u32, 2 * (first - index), ra, 4 * ra);
+	req = kmalloc(struct_size(req, io, window), GFP_KERNEL | __GFP_NOWARN);
 	if (!req)
 		return;
 	n = vmp_ra_collect(obj, req->io, 0, first, window);
