@@ -244,6 +244,86 @@ TEST(kill9_failover_and_reattach)
 	vmp_swapd_remove_files();
 }
 
+struct toucher {
+	volatile char *page;
+	volatile int started, done;
+};
+
+static void *touch_page(void *arg)
+{
+	struct toucher *t = arg;
+
+	t->started = 1;
+	(void)*t->page;
+	t->done = 1;
+	return NULL;
+}
+
+/*
+ * Asynchronous read-ahead through the server: the touch of a read-ahead
+ * window's first page sends the next window's reads and returns at once,
+ * even with the server stopped; a fault on a page of that window waits
+ * for its read (read_waits) until the server answers, then reads the
+ * right data. Nothing fails.
+ */
+TEST(async_readahead_waits_for_the_server)
+{
+	struct vmpager_global_info a, b;
+	struct toucher t = { 0 };
+	pthread_t th;
+	pid_t srv;
+	char *p, *q;
+	int fd, fd2, st;
+
+	vmp_swapd_remove_files();
+	ASSERT_EQ(0, vmp_load("pool_pages=64 policy=fifo ref_source=faults"));
+	srv = vmp_swapd_start(1024);
+	ASSERT_LT(0, srv);
+	fd = vmp_open();
+	ASSERT_LE(0, fd);
+	p = vmp_map(fd, 0, 128, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, p);
+	vmp_fill(p, 0, 128, 0x74);
+	/* a second object as large as the pool pushes all of ours out (FIFO) */
+	fd2 = vmp_open();
+	ASSERT_LE(0, fd2);
+	q = vmp_map(fd2, 0, 64, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, q);
+	vmp_fill(q, 0, 64, 0x75);
+	munmap(q, 64 * PG);
+	close(fd2);
+	ASSERT_EQ(0, vmp_global_fd(fd, &a));
+	/* page 0: no read-ahead; page 1, next to it: reads page 2 ahead */
+	EXPECT_EQ(-1, vmp_check(p, 0, 2, 0x74));
+	ASSERT_EQ(0, kill(srv, SIGSTOP));
+	/* page 2 was read ahead: its touch sends pages 3.. to the server */
+	EXPECT_EQ(-1, vmp_check(p + 2 * PG, 2, 1, 0x74));
+	t.page = p + 3 * PG;
+	ASSERT_EQ(0, pthread_create(&th, NULL, touch_page, &t));
+	while (!t.started)
+		usleep(1000);
+	usleep(300 * 1000);
+	EXPECT_EQ(0, t.done) TH_LOG("page 3 was read with the server stopped");
+	ASSERT_EQ(0, kill(srv, SIGCONT));
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	EXPECT_EQ(-1, vmp_check(p, 0, 128, 0x74));
+	ASSERT_EQ(0, vmp_global_fd(fd, &b));
+	TH_LOG("%llu pages read ahead asynchronously, %llu faults waited for a read",
+	       (unsigned long long)DST(a, b, readahead_async),
+	       (unsigned long long)DST(a, b, read_waits));
+	EXPECT_LE(1ULL, DST(a, b, read_waits));
+	EXPECT_LE(8ULL, DST(a, b, readahead_async));
+	EXPECT_EQ(0ULL, DST(a, b, srv_failed));
+	EXPECT_EQ(0ULL, DST(a, b, read_errors));
+	munmap(p, 128 * PG);
+	close(fd);
+	kill(srv, SIGTERM);
+	ASSERT_EQ(srv, waitpid(srv, &st, 0));
+	EXPECT_TRUE(VMP_EXITED(st, 0));
+	EXPECT_EQ(0, vmp_unload());
+	vmp_swapd_remove_files();
+}
+
 /* No set-up: each test loads what it needs; TEST_F_TIMEOUT gives long ones room. */
 FIXTURE(srv) { int unused; };
 FIXTURE_SETUP(srv) { }
