@@ -634,7 +634,7 @@ TEST_F(ctl, watermarks_knob)
 	run_free(&r);
 }
 
-/* readahead, fail_*, soft_unmap and ra_adaptive knobs: set, read back, bad values refused. */
+/* readahead, fail_*, soft_unmap, ra_adaptive and ra_async knobs: set, read back, bad values refused. */
 TEST_F(ctl, readahead_and_fail_knobs)
 {
 	struct run r;
@@ -704,6 +704,19 @@ TEST_F(ctl, readahead_and_fail_knobs)
 	EXPECT_EQ(2, r.status);
 	run_free(&r);
 	EXPECT_EQ(1, dfs_num("ra_adaptive"));
+
+	r = ctl("ra_async");
+	EXPECT_STREQ("ra_async on\n", r.out);
+	run_free(&r);
+	r = ctl("ra_async off");
+	EXPECT_OK(r);
+	EXPECT_STREQ("ra_async off (was on)\n", r.out);
+	EXPECT_EQ(0, dfs_num("ra_async"));
+	run_free(&r);
+	r = ctl("ra_async 3");
+	EXPECT_EQ(2, r.status);
+	run_free(&r);
+	EXPECT_EQ(0, dfs_num("ra_async"));
 }
 
 /* ref_source and harvest_batch: shown, set, read back, bad values refused. */

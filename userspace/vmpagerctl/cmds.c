@@ -1321,7 +1321,7 @@ int vc_cmd_readahead(int argc, char **argv)
 	return num_cmd("readahead", "window", "pages", argc, argv);
 }
 
-/* An on/off knob (soft_unmap, ra_adaptive, harvest_flush): show it, or set it and show both. */
+/* An on/off knob (soft_unmap, ra_adaptive, ra_async, harvest_flush): show it, or set it and show both. */
 static int onoff_cmd(const char *name, int argc, char **argv)
 {
 	uint64_t v = 0, old, cur;
@@ -1358,6 +1358,11 @@ int vc_cmd_soft_unmap(int argc, char **argv)
 int vc_cmd_ra_adaptive(int argc, char **argv)
 {
 	return onoff_cmd("ra_adaptive", argc, argv);
+}
+
+int vc_cmd_ra_async(int argc, char **argv)
+{
+	return onoff_cmd("ra_async", argc, argv);
 }
 
 int vc_cmd_harvest_flush(int argc, char **argv)

@@ -39,8 +39,8 @@ const char *vc_dfs_dir(void)
  * except watermarks ("MIN LOW HIGH", no header).
  */
 static const char *const param_knobs[] = {
-	"policy", "watermarks", "readahead", "ra_adaptive", "ref_source",
-	"harvest_batch", NULL,
+	"policy", "watermarks", "readahead", "ra_adaptive", "ra_async",
+	"ref_source", "harvest_batch", NULL,
 };
 
 static bool knob_param(const char *name, char *path, size_t size)

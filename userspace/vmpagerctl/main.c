@@ -46,6 +46,8 @@ static const struct vc_cmd cmds[] = {
 	{ "readahead", vc_cmd_readahead, "[N]", "show or set the swap readahead window" },
 	{ "ra_adaptive", vc_cmd_ra_adaptive, "[0|1|off|on]",
 	  "size the readahead window by hits (on) or use it whole" },
+	{ "ra_async", vc_cmd_ra_async, "[0|1|off|on]",
+	  "read the next readahead window ahead of the reader (on) or not" },
 	{ "soft_unmap", vc_cmd_soft_unmap, "[0|1|off|on]", "show or set soft-unmap aging" },
 	{ "ref_source", vc_cmd_ref_source, "[faults|soft-unmap|accessed|both]",
 	  "show or set where the policy's references come from" },

@@ -142,6 +142,7 @@ int vc_cmd_watermarks(int argc, char **argv);
 int vc_cmd_readahead(int argc, char **argv);
 int vc_cmd_soft_unmap(int argc, char **argv);
 int vc_cmd_ra_adaptive(int argc, char **argv);
+int vc_cmd_ra_async(int argc, char **argv);
 int vc_cmd_fail(int argc, char **argv);
 
 /* Frame state counts from "frames" (shared by frames -s and top). */
