@@ -476,6 +476,7 @@ struct vmp_obj *vmp_obj_create(struct super_block *sb);
 void vmp_obj_destroy(struct vmp_obj *obj);
 int vmp_obj_mmap(struct vmp_obj *obj, struct vm_area_struct *vma);
 void vmp_obj_info(struct vmp_obj *obj, struct vmpager_obj_info *info);
+int vmp_obj_copy(struct vmp_obj *dst, const struct vmpager_copy *cp);
 
 /* rmap: visit every (mm, address, vma) mapping @index of @obj */
 typedef void (*vmp_rmap_fn)(struct vm_area_struct *vma, unsigned long addr,

@@ -244,6 +244,13 @@ static long vmp_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			return -EFAULT;
 		return vmp_file_bind(file->private_data, &mf);
 	}
+	case VMPAGER_IOC_COPY: {
+		struct vmpager_copy cp;
+
+		if (copy_from_user(&cp, uarg, sizeof(cp)))
+			return -EFAULT;
+		return vmp_obj_copy(file->private_data, &cp);
+	}
 	default:
 		return -ENOTTY;
 	}

@@ -15,6 +15,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
@@ -699,16 +700,15 @@ static struct page *vmp_major_done(struct vmp_obj *obj, struct page *page,
 }
 
 /*
- * Find, create or swap in page @index of @obj. Returns it locked, with a
- * reference for the caller, or an ERR_PTR: -ENOMEM when no frame could be
- * had, -EIO when its swap read failed. *kind says how it was served.
+ * The page at @index of @obj, locked, with a reference, rechecked under its
+ * lock; or NULL with *@entryp the entry found there instead: NULL (never
+ * held) or a swap slot's value.
  */
-static struct page *vmp_obj_get_page(struct vmp_obj *obj, pgoff_t index,
-				     enum vmp_fault_kind *kind)
+static struct page *vmp_obj_find_lock(struct vmp_obj *obj, pgoff_t index,
+				      void **entryp)
 {
 	struct page *page;
-	void *entry, *old;
-	int ret;
+	void *entry;
 
 retry:
 	xa_lock(&obj->pages);
@@ -724,24 +724,43 @@ retry:
 		}
 	}
 	xa_unlock(&obj->pages);
+	*entryp = entry;
+	if (!page)
+		return NULL;
+	if (!trylock_page(page)) {
+		/* its read, by read-ahead or another fault, in flight? */
+		if (!PageUptodate(page))
+			vmp_count(VMPAGER_STAT_read_waits);
+		lock_page(page);
+	}
+	/*
+	 * Re-check the slot under the page lock: whoever takes a page out of
+	 * obj->pages holds its lock while doing so.
+	 */
+	if (unlikely(xa_load(&obj->pages, index) != page)) {
+		unlock_page(page);
+		put_page(page);
+		vmp_count(VMPAGER_STAT_faults_retry);
+		goto retry;
+	}
+	return page;
+}
 
+/*
+ * Find, create or swap in page @index of @obj. Returns it locked, with a
+ * reference for the caller, or an ERR_PTR: -ENOMEM when no frame could be
+ * had, -EIO when its swap read failed. *kind says how it was served.
+ */
+static struct page *vmp_obj_get_page(struct vmp_obj *obj, pgoff_t index,
+				     enum vmp_fault_kind *kind)
+{
+	struct page *page;
+	void *entry, *old;
+	int ret;
+
+retry:
+	page = vmp_obj_find_lock(obj, index, &entry);
 	if (page) {
-		if (!trylock_page(page)) {
-			/* its read, by read-ahead or another fault, in flight? */
-			if (!PageUptodate(page))
-				vmp_count(VMPAGER_STAT_read_waits);
-			lock_page(page);
-		}
-		/*
-		 * Re-check the slot under the page lock: whoever takes a page
-		 * out of obj->pages holds its lock while doing so.
-		 */
-		if (unlikely(xa_load(&obj->pages, index) != page)) {
-			unlock_page(page);
-			put_page(page);
-			vmp_count(VMPAGER_STAT_faults_retry);
-			goto retry;
-		}
 		if (unlikely(!PageUptodate(page))) {
 			/* an earlier swap-in of it failed: read again */
 			ret = vmp_read_locked(obj, page, index, false);
@@ -798,6 +817,142 @@ retry:
 	vmp_frame_activate(obj, page, index, 0);
 	*kind = VMP_ZERO;
 	return page;
+}
+
+/* ---- copies (VMPAGER_IOC_COPY) ---- */
+
+/*
+ * Page @index of @src for a copy, locked, with a reference: a resident page
+ * as it is, a swapped one read in as a fault reads it (no read-ahead); NULL
+ * for a page @src never held, or an ERR_PTR (-ENOMEM, -EIO). Not a
+ * reference for the policy.
+ */
+static struct page *vmp_copy_src_page(struct vmp_obj *src, pgoff_t index)
+{
+	enum vmp_fault_kind kind;
+	struct page *page;
+	void *entry;
+	int ret;
+
+retry:
+	page = vmp_obj_find_lock(src, index, &entry);
+	if (page) {
+		if (likely(PageUptodate(page)))
+			return page;
+		ret = vmp_read_locked(src, page, index, false);
+		if (!ret)
+			return page;
+		unlock_page(page);
+		put_page(page);
+		return ERR_PTR(ret);
+	}
+	if (!entry)
+		return NULL;
+	page = vmp_install_swapped(src, index, entry, true);
+	if (!page) {
+		if (xa_load(&src->pages, index) != entry)
+			goto retry;	/* a fault swapped it in meanwhile */
+		return ERR_PTR(-ENOMEM);
+	}
+	get_page(page);
+	return vmp_major_done(src, page, index,
+			      vmp_read_locked(src, page, index, false), &kind);
+}
+
+/* A new frame of @dst at @index holding a copy of locked @from; 0 or -errno. */
+static int vmp_copy_page(struct vmp_obj *dst, pgoff_t index, struct page *from)
+{
+	struct page *page = vmp_frame_alloc(dst, index);
+	void *old;
+
+	if (!page)
+		return -ENOMEM;
+	copy_highpage(page, from);
+	SetPageDirty(page);	/* its only copy: eviction writes it */
+	old = xa_store(&dst->pages, index, page, GFP_KERNEL);
+	if (xa_is_err(old)) {
+		vmp_frame_release(page);
+		return xa_err(old);
+	}
+	atomic_long_inc(&dst->resident);
+	vmp_frame_activate(dst, page, index, 0);
+	vmp_count(VMPAGER_STAT_copy_pages);
+	return 0;
+}
+
+/*
+ * VMPAGER_IOC_COPY: fill fresh @dst with a copy of the object behind
+ * @cp->fd. A batch of the source's pages at a time is locked, unmapped from
+ * every mapper (a fault on them waits for the page lock; a write through an
+ * old PTE is over once unmap_mapping_pages() has flushed it) and copied, so
+ * each page is copied whole. The batch is small enough for the pool to
+ * hold it and its copies (the source pages are locked: reclaim skips them).
+ * dst->lock is held throughout, so nothing maps @dst before it is whole.
+ */
+int vmp_obj_copy(struct vmp_obj *dst, const struct vmpager_copy *cp)
+{
+	struct page *src_pages[16];
+	u32 batch = clamp_t(u32, vmp_pool.nframes / 16, 1,
+			    ARRAY_SIZE(src_pages));
+	pgoff_t size, base;
+	struct vmp_obj *src;
+	struct file *f;
+	int ret;
+	u32 i, n;
+
+	if (cp->flags || cp->reserved[0] || cp->reserved[1])
+		return -EINVAL;
+	f = fget(cp->fd);
+	if (!f)
+		return -EBADF;
+	ret = -EINVAL;
+	if (f->f_op != vmp_misc_fops())
+		goto put;
+	src = f->private_data;
+	if (src == dst || src->backing)
+		goto put;
+	ret = -EACCES;
+	if (!(f->f_mode & FMODE_READ))
+		goto put;
+	mutex_lock(&dst->lock);
+	ret = -EBUSY;
+	if (dst->backing || dst->nr_vmas || dst->size ||
+	    !xa_empty(&dst->pages))
+		goto unlock;
+	size = READ_ONCE(src->size);
+	ret = -EFBIG;
+	if (size > dst->max_size)
+		goto unlock;
+	ret = 0;
+	for (base = 0; base < size && !ret; base += batch) {
+		n = min_t(pgoff_t, size - base, batch);
+		for (i = 0; i < n; i++) {
+			src_pages[i] = vmp_copy_src_page(src, base + i);
+			if (IS_ERR(src_pages[i])) {
+				ret = PTR_ERR(src_pages[i]);
+				n = i;
+				break;
+			}
+		}
+		if (!ret)
+			unmap_mapping_pages(src->mapping, base, n, false);
+		for (i = 0; i < n; i++) {
+			if (!src_pages[i])
+				continue;
+			if (!ret)
+				ret = vmp_copy_page(dst, base + i, src_pages[i]);
+			unlock_page(src_pages[i]);
+			put_page(src_pages[i]);
+		}
+		cond_resched();
+	}
+	if (!ret)
+		WRITE_ONCE(dst->size, size);
+unlock:
+	mutex_unlock(&dst->lock);
+put:
+	fput(f);
+	return ret;
 }
 
 static vm_fault_t vmp_fault(struct vm_fault *vmf)

@@ -71,6 +71,7 @@ static const char *const vmp_stat_names[] = {
 	[VMPAGER_STAT_file_binds_bio] = "file_binds_bio",
 	[VMPAGER_STAT_readahead_async] = "readahead_async",
 	[VMPAGER_STAT_read_waits] = "read_waits",
+	[VMPAGER_STAT_copy_pages] = "copy_pages",
 };
 
 #endif /* _VMP_STAT_NAMES_H */

@@ -18,7 +18,8 @@
  * fields file_pages and flags, and the file_* counters. ABI 2.2 adds
  * block-level I/O for file-backed objects: the map_file flag
  * VMPAGER_FILE_CACHED and the obj_info flag VMPAGER_OBJ_BIO. ABI 2.3 adds
- * the counters readahead_async and read_waits (asynchronous read-ahead).
+ * the counters readahead_async and read_waits (asynchronous read-ahead),
+ * VMPAGER_IOC_COPY and the counter copy_pages.
  */
 #ifndef _UAPI_LINUX_VMPAGER_H
 #define _UAPI_LINUX_VMPAGER_H
@@ -99,6 +100,7 @@ enum vmpager_stat_id {
 	VMPAGER_STAT_file_binds_bio,	/* MAP_FILE binds whose file is read with bios (2.2) */
 	VMPAGER_STAT_readahead_async,	/* pages read by asynchronous read-ahead (2.3) */
 	VMPAGER_STAT_read_waits,	/* faults that waited for a read in flight of their page (2.3) */
+	VMPAGER_STAT_copy_pages,	/* pages copied by VMPAGER_IOC_COPY (2.3) */
 	VMPAGER_NR_STATS
 };
 
@@ -166,6 +168,24 @@ struct vmpager_map_file {
 
 #define VMPAGER_FILE_RDONLY	(1U << 0)
 #define VMPAGER_FILE_CACHED	(1U << 1)	/* through the page cache, never bios (2.2) */
+
+/*
+ * VMPAGER_IOC_COPY (ABI 2.3): make a fresh object (never mapped nor bound,
+ * no page) a copy of the object behind @fd, an fd of /dev/vmpager open for
+ * reading: every page that object holds, in the pool or in swap, as it is
+ * at the instant it is copied, becomes a page of this one (pages it never
+ * held stay holes, reading zero); the object's size is copied too. Each
+ * page is copied whole: its mappings are unmapped and it is locked while
+ * it is copied, so a write lands before or after its copy. The two objects
+ * are independent afterwards. Pages copied count in copy_pages. A
+ * file-backed source is refused (EINVAL). libvmpager uses it to give a
+ * forked child its copy of a module region.
+ */
+struct vmpager_copy {
+	__s32 fd;		/* the source object */
+	__u32 flags;		/* zero */
+	__u64 reserved[2];	/* zero */
+};
 
 /* VMPAGER_IOC_GLOBAL_INFO: the pool and every counter. */
 struct vmpager_global_info {
@@ -274,5 +294,7 @@ struct vmpager_srv_cmd {	/* sqe->cmd, 16 bytes */
 #define VMPAGER_IOC_SRV_DETACH	_IO(VMPAGER_IOC_MAGIC, 0x06)
 /* Bind this fd's fresh object to a file range (struct vmpager_map_file). */
 #define VMPAGER_IOC_MAP_FILE	_IOW(VMPAGER_IOC_MAGIC, 0x07, struct vmpager_map_file)
+/* fill this fresh object with a copy of another one (ABI 2.3) */
+#define VMPAGER_IOC_COPY	_IOW(VMPAGER_IOC_MAGIC, 0x08, struct vmpager_copy)
 
 #endif /* _UAPI_LINUX_VMPAGER_H */

@@ -408,6 +408,115 @@ TEST_F(swaperr, async_readahead_from_swap)
 	EXPECT_EQ(-1, vmp_check(self->p, 0, NPG, 0x79));
 }
 
+/* Every page but the holes (pg % 7 == 3) holds @seed's pattern; -1 if so. */
+static long check_holed(const char *p, uint64_t seed)
+{
+	size_t pg;
+
+	for (pg = 0; pg < NPG; pg++) {
+		if (pg % 7 == 3) {
+			if (vmp_check_zero(p + pg * PG, 1) != -1)
+				return (long)pg;
+		} else if (vmp_check(p + pg * PG, pg, 1, seed) != -1) {
+			return (long)pg;
+		}
+	}
+	return -1;
+}
+
+/*
+ * VMPAGER_IOC_COPY: a fresh object becomes a copy of one 3x the pool (pages
+ * in the pool and in swap, holes never written); the copy reads the same,
+ * its holes are still holes, and each object's later writes are its own.
+ * Bad input is refused with its errno.
+ */
+TEST(copy_ioctl)
+{
+	struct vmpager_copy cp = { 0 };
+	struct vmpager_global_info a, b;
+	struct vmpager_obj_info si, di;
+	unsigned long long held = 0;
+	int src, dst, fd3, r;
+	size_t pg;
+	char *p, *q;
+
+	swap_path(false);
+	r = load_with_swap("lru2", 4 * NPG);
+	ASSERT_EQ(0, r) TH_LOG("load: %s", strerror(-r));
+	src = vmp_open();
+	ASSERT_LE(0, src);
+	p = vmp_map(src, 0, NPG, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, p);
+	for (pg = 0; pg < NPG; pg++) {
+		if (pg % 7 == 3)
+			continue;
+		vmp_fill(p + pg * PG, pg, 1, 0x81);
+		held++;
+	}
+	ASSERT_EQ(0, vmp_obj(src, &si));
+	EXPECT_LT(0ULL, (unsigned long long)si.swapped);
+	dst = vmp_open();
+	ASSERT_LE(0, dst);
+	ASSERT_EQ(0, vmp_global_fd(src, &a));
+	cp.fd = src;
+	ASSERT_EQ(0, ioctl(dst, VMPAGER_IOC_COPY, &cp)) TH_LOG("COPY: %s", strerror(errno));
+	ASSERT_EQ(0, vmp_global_fd(src, &b));
+	EXPECT_EQ(held, DST(a, b, copy_pages));
+	ASSERT_EQ(0, vmp_obj(dst, &di));
+	EXPECT_EQ((__u64)NPG, di.size);
+	EXPECT_EQ(held, (unsigned long long)(di.resident + di.swapped));
+	/* a second copy into a filled object, or into itself */
+	EXPECT_EQ(-1, ioctl(dst, VMPAGER_IOC_COPY, &cp));
+	EXPECT_EQ(EBUSY, errno);
+	q = vmp_map(dst, 0, NPG, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, q);
+	EXPECT_EQ(-1, check_holed(q, 0x81));
+	EXPECT_EQ(-1, check_holed(p, 0x81));
+	/* independent: the source's rewrite is not the copy's, and back */
+	for (pg = 0; pg < NPG; pg++)
+		if (pg % 7 != 3)
+			vmp_fill(p + pg * PG, pg, 1, 0x82);
+	EXPECT_EQ(-1, check_holed(q, 0x81));
+	for (pg = 0; pg < NPG; pg++)
+		if (pg % 7 != 3)
+			vmp_fill(q + pg * PG, pg, 1, 0x83);
+	EXPECT_EQ(-1, check_holed(p, 0x82));
+	EXPECT_EQ(-1, check_holed(q, 0x83));
+
+	/* bad input */
+	fd3 = vmp_open();
+	ASSERT_LE(0, fd3);
+	cp.fd = fd3;
+	EXPECT_EQ(-1, ioctl(fd3, VMPAGER_IOC_COPY, &cp));
+	EXPECT_EQ(EINVAL, errno);	/* itself */
+	cp.fd = -1;
+	EXPECT_EQ(-1, ioctl(fd3, VMPAGER_IOC_COPY, &cp));
+	EXPECT_EQ(EBADF, errno);
+	cp.fd = open("/dev/null", O_RDONLY);	/* not an object of the device */
+	ASSERT_LE(0, cp.fd);
+	EXPECT_EQ(-1, ioctl(fd3, VMPAGER_IOC_COPY, &cp));
+	EXPECT_EQ(EINVAL, errno);
+	close(cp.fd);
+	cp.fd = src;
+	cp.flags = 1;
+	EXPECT_EQ(-1, ioctl(fd3, VMPAGER_IOC_COPY, &cp));
+	EXPECT_EQ(EINVAL, errno);
+	cp.flags = 0;
+	cp.reserved[1] = 1;
+	EXPECT_EQ(-1, ioctl(fd3, VMPAGER_IOC_COPY, &cp));
+	EXPECT_EQ(EINVAL, errno);
+	cp.reserved[1] = 0;
+	/* still fresh after the refusals: a copy of the copy */
+	cp.fd = dst;
+	EXPECT_EQ(0, ioctl(fd3, VMPAGER_IOC_COPY, &cp));
+	close(fd3);
+	munmap(p, NPG * PG);
+	munmap(q, NPG * PG);
+	close(src);
+	close(dst);
+	expect_clean_unload(_metadata);
+}
+
 /* Swap full: the overrunning child gets SIGBUS, the data already written survives. */
 TEST(swap_full_sigbus)
 {

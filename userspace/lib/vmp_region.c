@@ -514,6 +514,27 @@ static int watchdog_start_locked(void);
  * handed to the daemon with the fork's token. 0, or -1 with nothing left
  * mapped.
  */
+/*
+ * In the child: map the copy of module region @r (r->fork_memfd, an object
+ * of the device filled by VMPAGER_IOC_COPY before fork()) at the region's
+ * address; it is the child's region from now on. 0, or -1 (nothing mapped).
+ */
+static int fork_child_attach_module(struct region *r)
+{
+	void *p = vmp__mmap((void *)r->base, r->size, PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_FIXED_NOREPLACE, r->fork_memfd, 0);
+
+	if (p != (void *)r->base) {
+		if (p != MAP_FAILED)
+			vmp__munmap(p, r->size);
+		return -1;
+	}
+	madvise(p, r->size, MADV_DONTFORK);
+	r->fd = r->fork_memfd;
+	r->fork_memfd = -1;
+	return 0;
+}
+
 static int fork_child_attach(struct region *r)
 {
 	struct uffdio_api api = { .api = UFFD_API, .features = VMPD_UFFD_FEATURES };
@@ -610,6 +631,15 @@ static void atfork_child(void)
 		r->forked = true;
 		if (r->fork_memfd < 0)
 			continue;
+		if (r->backend == VMP_BACKEND_MODULE) {
+			if (fork_child_attach_module(r)) {
+				close(r->fork_memfd);
+				r->fork_memfd = -1;
+			} else {
+				r->forked = false;
+			}
+			continue;
+		}
 		if (fork_child_attach(r)) {
 			close(r->fork_memfd);
 			r->fork_memfd = -1;
@@ -643,6 +673,26 @@ static void atfork_child(void)
  * r->fork_token and r->fork_memfd; nothing if it cannot have one. Lock
  * held: the watchdog cannot take the answer, so it is read here.
  */
+/*
+ * Before fork(): a copy of module region @r for the child, a new object of
+ * the device filled by VMPAGER_IOC_COPY, in r->fork_memfd; nothing (-1) if
+ * it cannot have one.
+ */
+static void fork_prepare_module_locked(struct region *r)
+{
+	struct vmpager_copy cp = { .fd = r->fd };
+	int fd = open(DEVICE, O_RDWR | O_CLOEXEC);
+
+	if (fd >= 0 && !ioctl(fd, VMPAGER_IOC_COPY, &cp)) {
+		r->fork_memfd = fd;
+		return;
+	}
+	say("libvmpager: pid %d: region %#lx is not copied for the child (it has nothing mapped there): copy of the module object: %s\n",
+	    getpid(), (unsigned long)r->base, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
 static void fork_prepare_locked(struct region *r)
 {
 	struct vmpd_fork f = { .magic = VMPD_MAGIC, .version = VMPD_VERSION,
@@ -660,6 +710,11 @@ static void fork_prepare_locked(struct region *r)
 
 	r->fork_token = 0;
 	r->fork_memfd = -1;
+	if (r->base && r->size && !r->forked && !r->file &&
+	    r->backend == VMP_BACKEND_MODULE) {
+		fork_prepare_module_locked(r);
+		return;
+	}
 	if (!r->base || !r->size || r->forked || r->lost || r->detached ||
 	    r->backend != VMP_BACKEND_DAEMON || r->file)
 		return;
