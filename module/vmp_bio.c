@@ -48,8 +48,9 @@
  * may merge them). Bios are submitted by the faulting or reclaiming task itself,
  * with mmap_lock possibly held: no filesystem lock is taken here, which is
  * what made the kiocb path hand its I/O to a workqueue. A bio completes in
- * interrupt context and completes each of its pages' vmp_io (one with an
- * end_io callback, a file object's write-back, in the vmpager_io worker).
+ * interrupt context and completes each of its pages' vmp_io there (a
+ * write with an end_io callback, a file object's write-back, in the
+ * vmpager_io worker; a read-ahead's end_io runs in interrupt context).
  *
  * A device that fails or times out a bio (the block layer's own timeouts:
  * a remote device's driver fails it after its timeout) fails the pages of
@@ -500,9 +501,10 @@ static void vmp_bio_end(struct bio *bio)
 
 	bio_put(bio);
 	/*
-	 * Each page holds a count of its batch: the submitter cannot return
-	 * (and free these vmp_io) before the last of them is completed, and
-	 * io->next is read before io is.
+	 * Each page holds a count of its batch, or of its read-ahead request
+	 * (an asynchronous batch: vmp_ra_req.left): their vmp_io are not freed
+	 * before the last of them is completed, and io->next is read before
+	 * io is.
 	 */
 	for (; io; io = next) {
 		next = io->next;

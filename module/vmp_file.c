@@ -234,7 +234,7 @@ int vmp_file_bind(struct vmp_obj *obj, const struct vmpager_map_file *mf)
 		 !(file->f_mode & FMODE_WRITE) || !file->f_op->write_iter;
 
 	mutex_lock(&obj->lock);
-	if (obj->backing || obj->nr_vmas || obj->size ||
+	if (obj->backing || obj->nr_vmas || obj->size || obj->copying ||
 	    !xa_empty(&obj->pages))
 		ret = -EBUSY;
 	else if (fb->npages > obj->max_size)
@@ -248,9 +248,9 @@ int vmp_file_bind(struct vmp_obj *obj, const struct vmpager_map_file *mf)
 	if (ret)
 		goto free;
 	mutex_lock(&obj->lock);
-	if (obj->backing || obj->nr_vmas || obj->size ||
+	if (obj->backing || obj->nr_vmas || obj->size || obj->copying ||
 	    !xa_empty(&obj->pages))
-		ret = -EBUSY;	/* a racing bind or mmap won */
+		ret = -EBUSY;	/* a racing bind, mmap or copy won */
 	else
 		obj->backing = fb;
 	mutex_unlock(&obj->lock);

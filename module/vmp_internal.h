@@ -356,7 +356,8 @@ void vmp_batch_init(struct vmp_batch *b);
 void vmp_io_submit(struct vmp_batch *b, struct vmp_io *io, int rw);
 void vmp_batch_submit(struct vmp_batch *b);
 void vmp_batch_wait(struct vmp_batch *b);
-void vmp_io_queue(struct work_struct *work);
+void vmp_ra_queue(struct work_struct *work);
+void vmp_io_drain(void);
 
 static inline u32 vmp_page_frame(struct page *page)
 {
@@ -446,6 +447,7 @@ struct vmp_obj {
 	struct vmp_backing *backing;	/* file-backed objects (vmp_file.c) */
 	atomic_t wb_inflight;		/* file-backed: write-backs in flight */
 	atomic_t wb_errors;		/* file-backed: write-backs that failed */
+	bool copying;			/* VMPAGER_IOC_COPY fills it; lock */
 };
 
 /*

@@ -338,6 +338,7 @@ static void __exit vmp_exit(void)
 	simple_release_fs(&vmp_mnt, &vmp_mnt_count);
 	vmp_params_stop();
 	vmp_reclaim_exit();
+	vmp_io_drain();		/* a worker may still be unlocking a frame */
 	vmp_pool_exit();
 	vmp_swap_exit();
 	free_percpu(vmp_stats);

@@ -211,6 +211,12 @@ int vmp_obj_mmap(struct vmp_obj *obj, struct vm_area_struct *vma)
 		return -ENOMEM;
 	/* one section with MAP_FILE's check that nothing maps the object */
 	mutex_lock(&obj->lock);
+	if (obj->copying) {
+		/* VMPAGER_IOC_COPY is filling it: mapped once it is whole */
+		mutex_unlock(&obj->lock);
+		kfree(rec);
+		return -EBUSY;
+	}
 	if (obj->backing && obj->backing->ro && (vma->vm_flags & VM_SHARED)) {
 		/* as a shared mapping of a file not open for writing */
 		if (vma->vm_flags & VM_WRITE) {
@@ -312,11 +318,13 @@ void vmp_pol_trace(const struct vmp_pol_snap *b, const struct vmp_pol_snap *a,
 }
 
 /*
- * The object holds @page now: let the policy see it. @ra: 0 for the page a
- * fault maps, else the read-ahead flags of the frame (VMP_FRAME_RA...).
+ * The object holds @page now: let the policy see it. @flags: VMP_FRAME_FRESH
+ * for the page a fault maps (on the harvest's fresh ring), the read-ahead
+ * flags (VMP_FRAME_RA...) for a page read ahead, 0 for a page nothing maps
+ * yet (a failed read-ahead, a copy).
  */
 static void vmp_frame_activate(struct vmp_obj *obj, struct page *page,
-			       pgoff_t index, u16 ra)
+			       pgoff_t index, u16 flags)
 {
 	u32 frame = vmp_page_frame(page);
 	u64 key = vmp_page_key(obj, index);
@@ -326,10 +334,9 @@ static void vmp_frame_activate(struct vmp_obj *obj, struct page *page,
 	vmp_pol_snap(&b);
 	vmp_frame_insert_locked(frame, key);
 	vmp_pol_snap(&a);
-	if (ra)
-		vmp_pool.frames[frame].flags |= ra;
-	else
+	if (flags & VMP_FRAME_FRESH)
 		vmp_harvest_fresh_locked(frame);	/* the fault maps it */
+	vmp_pool.frames[frame].flags |= flags & ~VMP_FRAME_FRESH;
 	spin_unlock(&vmp_pool.lock);
 	vmp_pol_trace(&b, &a, frame, key);
 }
@@ -536,9 +543,11 @@ static void vmp_read_done(struct vmp_obj *obj, struct vmp_io *io,
 static void vmp_ra_page_done(struct vmp_obj *obj, struct vmp_io *io,
 			     pgoff_t index, bool mark)
 {
+	u16 flags = VMP_FRAME_RA | (mark ? VMP_FRAME_RA_MARK : 0);
+
 	vmp_read_done(obj, io, index);
-	vmp_frame_activate(obj, io->page, index,
-			   VMP_FRAME_RA | (mark ? VMP_FRAME_RA_MARK : 0));
+	/* a failed read is no read-ahead: its next fault reads it again */
+	vmp_frame_activate(obj, io->page, index, io->result ? 0 : flags);
 	unlock_page(io->page);
 }
 
@@ -618,7 +627,7 @@ static void vmp_ra_req_put(struct vmp_ra_req *req)
 {
 	/* fully ordered: every read's io->result is seen by the worker */
 	if (atomic_dec_and_test(&req->left))
-		vmp_io_queue(&req->work);
+		vmp_ra_queue(&req->work);
 }
 
 /* Any context (a bio's completion): the page's part is done in vmpager_io. */
@@ -657,7 +666,8 @@ static void vmp_ra_async(struct vmp_obj *obj, pgoff_t index)
 	if (first > index + VMP_RA_ASYNC_MAX)
 		return;		/* all there already */
 	window = clamp_t(u32, 2 * (first - index), ra, 4 * ra);
-	req = kmalloc(struct_size(req, io, window), GFP_KERNEL | __GFP_NOWARN);
+	/* in a fault, for pages nobody asked for yet: no reclaim for it */
+	req = kmalloc(struct_size(req, io, window), GFP_NOWAIT | __GFP_NOWARN);
 	if (!req)
 		return;
 	n = vmp_ra_collect(obj, req->io, 0, first, window);
@@ -689,7 +699,7 @@ static struct page *vmp_major_done(struct vmp_obj *obj, struct page *page,
 				   pgoff_t index, int ret,
 				   enum vmp_fault_kind *kind)
 {
-	vmp_frame_activate(obj, page, index, 0);
+	vmp_frame_activate(obj, page, index, VMP_FRAME_FRESH);
 	if (ret) {
 		unlock_page(page);
 		put_page(page);
@@ -814,7 +824,7 @@ retry:
 		return vmp_major_done(obj, page, index,
 				      vmp_read_locked(obj, page, index, true),
 				      kind);
-	vmp_frame_activate(obj, page, index, 0);
+	vmp_frame_activate(obj, page, index, VMP_FRAME_FRESH);
 	*kind = VMP_ZERO;
 	return page;
 }
@@ -860,7 +870,8 @@ retry:
 }
 
 /* A new frame of @dst at @index holding a copy of locked @from; 0 or -errno. */
-static int vmp_copy_page(struct vmp_obj *dst, pgoff_t index, struct page *from)
+static int vmp_copy_page(struct vmp_obj *dst, pgoff_t index,
+			 struct page *from)
 {
 	struct page *page = vmp_frame_alloc(dst, index);
 	void *old;
@@ -881,27 +892,95 @@ static int vmp_copy_page(struct vmp_obj *dst, pgoff_t index, struct page *from)
 }
 
 /*
+ * @src's size, and whether it can be copied into @dst: 0, or -errno. A
+ * file-backed object is shared through its file, not copied; with no swap,
+ * the copies must fit in the free frames above the high watermark (dirty
+ * copies cannot be evicted, and a copy that ate the free frames would make
+ * other faults fail).
+ */
+static int vmp_copy_check(struct vmp_obj *src, struct vmp_obj *dst,
+			  pgoff_t *size)
+{
+	long need;
+
+	mutex_lock(&src->lock);
+	*size = src->size;
+	need = src->backing ? -1 : atomic_long_read(&src->resident);
+	mutex_unlock(&src->lock);
+	if (need < 0)
+		return -EINVAL;
+	if (*size > dst->max_size)
+		return -EFBIG;
+	if (!vmp_swap_configured() &&
+	    need + READ_ONCE(vmp_pool.wmark_high) >
+	    READ_ONCE(vmp_pool.buddy.free_pages))
+		return -ENOMEM;
+	return 0;
+}
+
+/*
+ * Copy pages @base..@base + @n - 1 of @src into @dst: each is locked and
+ * unmapped from every mapper before it is copied (a fault on it waits for
+ * the page lock; a write through an old PTE is over once
+ * unmap_mapping_pages() has flushed it), so each page is copied whole. A
+ * clean page with no slot is a zero page (what reclaim drops as
+ * evict_zero): it stays a hole. 0 or -errno.
+ */
+static int vmp_copy_batch(struct vmp_obj *src, struct vmp_obj *dst,
+			  pgoff_t base, u32 n, struct page **pages)
+{
+	int ret = 0;
+	u32 i, got;
+
+	for (got = 0; got < n; got++) {
+		pages[got] = vmp_copy_src_page(src, base + got);
+		if (IS_ERR(pages[got])) {
+			ret = PTR_ERR(pages[got]);
+			break;
+		}
+	}
+	if (!ret)
+		unmap_mapping_pages(src->mapping, base, n, false);
+	for (i = 0; i < got; i++) {
+		struct page *page = pages[i];
+
+		if (!page)
+			continue;
+		if (!ret && (PageDirty(page) ||
+			     vmp_pool.frames[vmp_page_frame(page)].slot != VMP_NIL))
+			ret = vmp_copy_page(dst, base + i, page);
+		unlock_page(page);
+		put_page(page);
+	}
+	return ret;
+}
+
+/*
  * VMPAGER_IOC_COPY: fill fresh @dst with a copy of the object behind
- * @cp->fd. A batch of the source's pages at a time is locked, unmapped from
- * every mapper (a fault on them waits for the page lock; a write through an
- * old PTE is over once unmap_mapping_pages() has flushed it) and copied, so
- * each page is copied whole. The batch is small enough for the pool to
- * hold it and its copies (the source pages are locked: reclaim skips them).
- * dst->lock is held throughout, so nothing maps @dst before it is whole.
+ * @cp->fd, a batch of its pages at a time (vmp_copy_batch()), the holes
+ * skipped. The batch is small enough for the pool to hold it and its
+ * copies (the source pages are locked: reclaim skips them). @dst is marked
+ * copying under its lock, so nothing maps or binds it before it is whole;
+ * the lock itself is not held during the copy (the rmap walk and debugfs
+ * take it under other locks).
  */
 int vmp_obj_copy(struct vmp_obj *dst, const struct vmpager_copy *cp)
 {
 	struct page *src_pages[16];
 	u32 batch = clamp_t(u32, vmp_pool.nframes / 16, 1,
 			    ARRAY_SIZE(src_pages));
+	unsigned long idx;
 	pgoff_t size, base;
 	struct vmp_obj *src;
 	struct file *f;
 	int ret;
-	u32 i, n;
+	u32 n;
 
 	if (cp->flags || cp->reserved[0] || cp->reserved[1])
 		return -EINVAL;
+	/* a server reading its own area would wait on itself */
+	if (vmp_srv_is_server_mm(current->mm))
+		return -EPERM;
 	f = fget(cp->fd);
 	if (!f)
 		return -EBADF;
@@ -909,46 +988,37 @@ int vmp_obj_copy(struct vmp_obj *dst, const struct vmpager_copy *cp)
 	if (f->f_op != vmp_misc_fops())
 		goto put;
 	src = f->private_data;
-	if (src == dst || src->backing)
+	if (src == dst)
 		goto put;
 	ret = -EACCES;
 	if (!(f->f_mode & FMODE_READ))
 		goto put;
 	mutex_lock(&dst->lock);
-	ret = -EBUSY;
-	if (dst->backing || dst->nr_vmas || dst->size ||
+	if (dst->backing || dst->nr_vmas || dst->size || dst->copying ||
 	    !xa_empty(&dst->pages))
-		goto unlock;
-	size = READ_ONCE(src->size);
-	ret = -EFBIG;
-	if (size > dst->max_size)
-		goto unlock;
-	ret = 0;
-	for (base = 0; base < size && !ret; base += batch) {
+		ret = -EBUSY;
+	else
+		ret = vmp_copy_check(src, dst, &size);
+	if (!ret)
+		dst->copying = true;
+	mutex_unlock(&dst->lock);
+	if (ret)
+		goto put;
+	for (base = 0; base < size && !ret; base += n) {
+		idx = base;
+		if (!xa_find(&src->pages, &idx, size - 1, XA_PRESENT))
+			break;		/* holes to the end */
+		base = idx;
 		n = min_t(pgoff_t, size - base, batch);
-		for (i = 0; i < n; i++) {
-			src_pages[i] = vmp_copy_src_page(src, base + i);
-			if (IS_ERR(src_pages[i])) {
-				ret = PTR_ERR(src_pages[i]);
-				n = i;
-				break;
-			}
-		}
-		if (!ret)
-			unmap_mapping_pages(src->mapping, base, n, false);
-		for (i = 0; i < n; i++) {
-			if (!src_pages[i])
-				continue;
-			if (!ret)
-				ret = vmp_copy_page(dst, base + i, src_pages[i]);
-			unlock_page(src_pages[i]);
-			put_page(src_pages[i]);
-		}
+		ret = vmp_copy_batch(src, dst, base, n, src_pages);
+		if (!ret && fatal_signal_pending(current))
+			ret = -EINTR;
 		cond_resched();
 	}
+	mutex_lock(&dst->lock);
+	dst->copying = false;
 	if (!ret)
 		WRITE_ONCE(dst->size, size);
-unlock:
 	mutex_unlock(&dst->lock);
 put:
 	fput(f);

@@ -32,7 +32,11 @@
  * I/O where the file allows it, completing inline otherwise. A batch counts
  * its I/Os in flight and the submitter sleeps until the last completes;
  * completions only record the result and wake it, so they are safe in
- * interrupt context.
+ * interrupt context. An asynchronous batch (read-ahead, vmp_obj.c) waits
+ * for nothing: its I/Os complete through their end_io, and the pages are
+ * finished in vmpager_ra, a workqueue of its own that never runs file I/O,
+ * so a task that holds a file's lock while it waits for such a page never
+ * waits behind a worker blocked on that lock.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -50,6 +54,7 @@
 
 struct vmp_swap vmp_swap;
 static struct workqueue_struct *vmp_io_wq;
+static struct workqueue_struct *vmp_ra_wq;	/* read-ahead completions only */
 
 static struct vmp_swap_area *vmp_swap_area_of(u32 slot);
 
@@ -208,8 +213,12 @@ int vmp_swap_init(const char *paths, u32 pages_per_file)
 	spin_lock_init(&vmp_swap.lock);
 	mutex_init(&vmp_swap.add_lock);
 	vmp_io_wq = alloc_workqueue("vmpager_io", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
-	if (!vmp_io_wq)
+	vmp_ra_wq = alloc_workqueue("vmpager_ra",
+				    WQ_MEM_RECLAIM | WQ_UNBOUND | WQ_HIGHPRI, 0);
+	if (!vmp_io_wq || !vmp_ra_wq) {
+		vmp_swap_exit();
 		return -ENOMEM;
+	}
 	ret = vmp_bio_init();
 	if (ret) {
 		vmp_swap_exit();
@@ -398,6 +407,9 @@ void vmp_swap_exit(void)
 	if (vmp_io_wq)
 		destroy_workqueue(vmp_io_wq);
 	vmp_io_wq = NULL;
+	if (vmp_ra_wq)
+		destroy_workqueue(vmp_ra_wq);
+	vmp_ra_wq = NULL;
 	vmp_bio_exit();		/* after the worker: it completes write-backs */
 	for (i = 0; i < vmp_swap.nfiles; i++)
 		vmp_swap_put_file(&vmp_swap.files[i]);
@@ -829,8 +841,20 @@ void vmp_batch_wait(struct vmp_batch *b)
 		wait_for_completion(&b->done);
 }
 
-/* Run @work in vmpager_io, the worker I/O submissions and completions use. */
-void vmp_io_queue(struct work_struct *work)
+/*
+ * Run @work in vmpager_ra: the end of an asynchronous read-ahead, which
+ * must never wait behind file I/O (see the top of this file).
+ */
+void vmp_ra_queue(struct work_struct *work)
 {
-	queue_work(vmp_io_wq, work);
+	queue_work(vmp_ra_wq, work);
+}
+
+/* Before the pool goes: no read-ahead end or write-back end still runs. */
+void vmp_io_drain(void)
+{
+	if (vmp_ra_wq)
+		flush_workqueue(vmp_ra_wq);
+	if (vmp_io_wq)
+		flush_workqueue(vmp_io_wq);
 }

@@ -224,4 +224,28 @@ TEST_F_TIMEOUT(integ, fork_child_gets_a_copy, 300)
 	}
 }
 
+/*
+ * A region no longer mapped whole (a part munmap()ed) is not copied, on
+ * both backends: the child has nothing mapped there, the parent keeps the
+ * rest.
+ */
+TEST_F_TIMEOUT(integ, partly_unmapped_region_is_not_copied, 120)
+{
+	pid_t pid;
+
+	NEED_REGION();
+	vmp_fill(self->p, 0, 64, 0x57);
+	ASSERT_EQ(0, munmap(self->p + (NPG - 16) * PG, 16 * PG));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		uint64_t v;
+
+		vmp_no_core();
+		_exit(vmp_try_read(self->p, &v, NULL) == SIGSEGV ? 0 : 1);
+	}
+	EXPECT_EQ(0, vmp_wait(pid));
+	EXPECT_EQ(-1, vmp_check(self->p, 0, 64, 0x57));
+}
+
 TEST_HARNESS_MAIN

@@ -74,6 +74,7 @@ struct region {
 	uint32_t gen;		/* bumped on reuse: stale watchdog events */
 	bool lost;
 	bool forked;		/* inherited by fork: nothing mapped */
+	bool setting_up;	/* held by region_create(), not published yet */
 	bool file;		/* vmp_region_map_file() */
 	uint64_t budget, cache;
 	bool releasing;		/* region_release() waits for its flush */
@@ -317,6 +318,29 @@ static unsigned int region_maps(const struct region *r,
 	return n;
 }
 
+/*
+ * Is module region @r still mapped whole, every page at its own offset of
+ * its object (no munmap of a part, nothing mapped over one)? The device's
+ * mappings all show the device node in /proc/self/maps, so only those
+ * inside the region's range count.
+ */
+static bool module_region_whole(const struct region *r)
+{
+	struct vmpd_hello_ext ext[64];
+	unsigned int n = region_maps(r, ext, 64), i;
+	uint64_t pages = 0;
+
+	for (i = 0; i < n; i++) {
+		if (ext[i].start < r->base || ext[i].start >= r->base + r->size)
+			continue;
+		if (ext[i].pgoff != (ext[i].start - r->base) / PG ||
+		    ext[i].start + ext[i].npages * PG > r->base + r->size)
+			return false;
+		pages += ext[i].npages;
+	}
+	return pages == r->size / PG;
+}
+
 /* How long a detached region waits: VMPAGER_REATTACH_MS, 0 = never. */
 static uint64_t reattach_ms(void)
 {
@@ -509,12 +533,6 @@ static int uffd_create(bool *user_only);
 static int watchdog_start_locked(void);
 
 /*
- * The child's copy of daemon region @r (lock held, in the child): its
- * memfd mapped where the region is, registered with a new userfaultfd and
- * handed to the daemon with the fork's token. 0, or -1 with nothing left
- * mapped.
- */
-/*
  * In the child: map the copy of module region @r (r->fork_memfd, an object
  * of the device filled by VMPAGER_IOC_COPY before fork()) at the region's
  * address; it is the child's region from now on. 0, or -1 (nothing mapped).
@@ -535,6 +553,12 @@ static int fork_child_attach_module(struct region *r)
 	return 0;
 }
 
+/*
+ * The child's copy of daemon region @r (lock held, in the child): its
+ * memfd mapped where the region is, registered with a new userfaultfd and
+ * handed to the daemon with the fork's token. 0, or -1 with nothing left
+ * mapped.
+ */
 static int fork_child_attach(struct region *r)
 {
 	struct uffdio_api api = { .api = UFFD_API, .features = VMPD_UFFD_FEATURES };
@@ -633,6 +657,9 @@ static void atfork_child(void)
 			continue;
 		if (r->backend == VMP_BACKEND_MODULE) {
 			if (fork_child_attach_module(r)) {
+				say("libvmpager: pid %d: region %#lx: its copy cannot be mapped there (%s): nothing is mapped\n",
+				    getpid(), (unsigned long)r->base,
+				    strerror(errno));
 				close(r->fork_memfd);
 				r->fork_memfd = -1;
 			} else {
@@ -669,11 +696,6 @@ static void atfork_child(void)
 }
 
 /*
- * Before fork(): a copy of daemon region @r for the child (VMPD_FORK), in
- * r->fork_token and r->fork_memfd; nothing if it cannot have one. Lock
- * held: the watchdog cannot take the answer, so it is read here.
- */
-/*
  * Before fork(): a copy of module region @r for the child, a new object of
  * the device filled by VMPAGER_IOC_COPY, in r->fork_memfd; nothing (-1) if
  * it cannot have one.
@@ -681,18 +703,29 @@ static void atfork_child(void)
 static void fork_prepare_module_locked(struct region *r)
 {
 	struct vmpager_copy cp = { .fd = r->fd };
-	int fd = open(DEVICE, O_RDWR | O_CLOEXEC);
+	const char *why = NULL;
+	int fd = -1;
 
-	if (fd >= 0 && !ioctl(fd, VMPAGER_IOC_COPY, &cp)) {
+	if (!module_region_whole(r))
+		why = "no longer mapped whole";
+	else if ((fd = open(DEVICE, O_RDWR | O_CLOEXEC)) < 0 ||
+		 ioctl(fd, VMPAGER_IOC_COPY, &cp))
+		why = strerror(errno);
+	if (!why) {
 		r->fork_memfd = fd;
 		return;
 	}
-	say("libvmpager: pid %d: region %#lx is not copied for the child (it has nothing mapped there): copy of the module object: %s\n",
-	    getpid(), (unsigned long)r->base, strerror(errno));
+	say("libvmpager: pid %d: region %#lx is not copied for the child (it has nothing mapped there): %s\n",
+	    getpid(), (unsigned long)r->base, why);
 	if (fd >= 0)
 		close(fd);
 }
 
+/*
+ * Before fork(): a copy of daemon region @r for the child (VMPD_FORK), in
+ * r->fork_token and r->fork_memfd; nothing if it cannot have one. Lock
+ * held: the watchdog cannot take the answer, so it is read here.
+ */
 static void fork_prepare_locked(struct region *r)
 {
 	struct vmpd_fork f = { .magic = VMPD_MAGIC, .version = VMPD_VERSION,
@@ -710,6 +743,8 @@ static void fork_prepare_locked(struct region *r)
 
 	r->fork_token = 0;
 	r->fork_memfd = -1;
+	if (r->setting_up)
+		return;		/* another thread is making it: not the child's */
 	if (r->base && r->size && !r->forked && !r->file &&
 	    r->backend == VMP_BACKEND_MODULE) {
 		fork_prepare_module_locked(r);
@@ -890,10 +925,13 @@ static int module_region(struct region *r, size_t size,
 		if (f->rdonly)
 			prot = PROT_READ;
 	}
+	/* no fork() between the mmap and MADV_DONTFORK (atfork takes lock) */
+	pthread_mutex_lock(&lock);
 	p = vmp__mmap(NULL, size, prot, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED) {
 		int e = errno;
 
+		pthread_mutex_unlock(&lock);
 		seterr(e, "mapping %zu bytes of " DEVICE ": %s%s", size,
 		       strerror(e), e == EFBIG ? " (max_obj_pages)" : "");
 		close(fd);
@@ -905,6 +943,7 @@ static int module_region(struct region *r, size_t size,
 	r->fd = fd;
 	r->uffd = r->sock = -1;
 	r->backend = VMP_BACKEND_MODULE;
+	pthread_mutex_unlock(&lock);
 	return 0;
 }
 
@@ -1171,12 +1210,14 @@ static void *region_create(size_t size, int flags,
 	r->token = 0;
 	r->detached = false;
 	r->fork_memfd = -1;
+	r->setting_up = true;
 	pthread_mutex_unlock(&lock);
 	if (backend == VMP_BACKEND_MODULE)
 		ret = module_region(r, size, f);
 	else
 		ret = daemon_region(r, size, opts, f);
 	pthread_mutex_lock(&lock);
+	r->setting_up = false;
 	if (ret) {
 		int e = errno;
 
