@@ -15,9 +15,9 @@
  * kernel as before. VMPAGER_PRELOAD_VERBOSE=1 reports each region.
  *
  * Differences an unmodified program can see (docs/libvmpager.md):
- *  - fork: regions are not inherited; a child that touches one gets
- *    SIGSEGV (the range is unmapped in the child). Children that exec, or
- *    only use small allocations, are unaffected.
+ *  - fork: each region is copied for the child by the library's fork
+ *    handlers (docs/libvmpager.md "Fork"), at a cost per fork; one that
+ *    cannot be copied leaves the child SIGSEGV there.
  *  - a mmap()ed region is shared memory of this process (no difference
  *    without fork), and mprotect/madvise on it act on a shared mapping.
  *  - munmap of part of a mmap()ed region unmaps that part; the rest stays

@@ -26,10 +26,13 @@
  * the same address and hands it to the daemon as a region of its own
  * (VMPD_HELLO_FORK): the child sees the parent's data as of the fork, and
  * each side's later writes are its own, as with fork() of private memory.
- * A region that cannot be copied (a file-backed one, a daemon that
- * refuses) is marked forked in the child: nothing mapped (SIGSEGV), and
- * freeing it in the child only forgets it. The child's copies of the
- * parent's region fds are closed.
+ * For a module region the prepare handler fills a new object of the device
+ * with a copy of the region's (VMPAGER_IOC_COPY) and the child handler maps
+ * it there. A region that cannot be copied (a file-backed one, one no
+ * longer mapped whole, a daemon that refuses, a copy that fails) is marked
+ * forked in the child: nothing mapped (SIGSEGV), and freeing it in the
+ * child only forgets it. The child's copies of the parent's region fds are
+ * closed.
  */
 #include <errno.h>
 #include <fcntl.h>
