@@ -993,13 +993,15 @@ int vmp_obj_copy(struct vmp_obj *dst, const struct vmpager_copy *cp)
 	ret = -EACCES;
 	if (!(f->f_mode & FMODE_READ))
 		goto put;
+	/* the source's lock, then this one's: never both at once */
+	ret = vmp_copy_check(src, dst, &size);
+	if (ret)
+		goto put;
 	mutex_lock(&dst->lock);
 	if (dst->backing || dst->nr_vmas || dst->size || dst->copying ||
 	    !xa_empty(&dst->pages))
 		ret = -EBUSY;
 	else
-		ret = vmp_copy_check(src, dst, &size);
-	if (!ret)
 		dst->copying = true;
 	mutex_unlock(&dst->lock);
 	if (ret)
