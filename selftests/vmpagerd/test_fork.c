@@ -6,11 +6,13 @@
  * written by another thread during the fork is copied whole, swap copies
  * are shared until both sides are done with them, forks nest, and a
  * file-backed region leaves the child nothing mapped (docs/libvmpager.md
- * "Fork").
+ * "Fork"); a copy the daemon answers too late is no later fork's
+ * (reliability bug 22, against a stand-in daemon).
  */
 #include <pthread.h>
 
 #include "vmpd_test.h"
+#include "vmpd_proto.h"
 
 #define NPG	1024
 #define ARGS	"--frames 128 --client-cache 32 --policy fifo"
@@ -332,6 +334,177 @@ TEST_F_TIMEOUT(fk, file_region_child_has_nothing_mapped, 120)
 	EXPECT_EQ(0, vmp_region_free(p));
 	close(fd);
 	unlink(path);
+}
+
+/* ---- reliability bug 22: an answer to a fork request that came late ---- */
+
+struct standin {
+	int lfd;		/* its listening socket */
+	int tokfd;		/* the token of each child's hello goes here */
+	int forks;		/* fork requests seen */
+};
+
+/* One message of up to @len bytes from @fd; its fds are closed. */
+static ssize_t standin_recv(int fd, void *buf, size_t len)
+{
+	char cbuf[CMSG_SPACE(4 * sizeof(int))];
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr m = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm;
+	ssize_t n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
+	size_t k;
+
+	for (cm = n >= 0 ? CMSG_FIRSTHDR(&m) : NULL; cm;
+	     cm = CMSG_NXTHDR(&m, cm)) {
+		int *fds = (int *)CMSG_DATA(cm);
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (k = 0; k < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); k++)
+			close(fds[k]);
+	}
+	return n;
+}
+
+static void standin_reply(int fd, uint32_t type, uint64_t token)
+{
+	struct vmpd_reply r = { .magic = VMPD_MAGIC, .version = VMPD_VERSION,
+				.type = type, .token = token };
+
+	if (send(fd, &r, sizeof(r), MSG_NOSIGNAL) != sizeof(r))
+		fprintf(stderr, "# stand-in: reply not sent: %s\n",
+			strerror(errno));
+}
+
+/*
+ * A daemon that serves no fault: it welcomes the region, answers its
+ * first fork request only when the second comes (the late answer, token 1,
+ * then the second's, token 2, as a daemon stalled past the client's wait
+ * would), and welcomes each child's copy after writing its token to tokfd.
+ * It ends when the region's connection closes.
+ */
+static void *standin_run(void *arg)
+{
+	struct standin *s = arg;
+	int region = -1, kids[4], nkids = 0;
+	uint64_t buf[64];
+
+	for (;;) {
+		struct pollfd pfd[2] = {
+			{ .fd = s->lfd, .events = POLLIN },
+			{ .fd = region, .events = POLLIN },
+		};
+		struct vmpd_hello *h = (void *)buf;
+		struct vmpd_fork *f = (void *)buf;
+		ssize_t n;
+
+		if (poll(pfd, 2, -1) < 0)
+			continue;
+		if (pfd[0].revents & POLLIN) {
+			int c = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
+
+			if (c < 0)
+				continue;
+			n = standin_recv(c, buf, sizeof(buf));
+			if (n < (ssize_t)sizeof(*h) || h->magic != VMPD_MAGIC) {
+				close(c);
+				continue;
+			}
+			if (h->flags & VMPD_HELLO_FORK) {
+				uint64_t token = h->token;
+
+				if (write(s->tokfd, &token, sizeof(token)) < 0)
+					fprintf(stderr, "# stand-in: %s\n",
+						strerror(errno));
+				standin_reply(c, VMPD_WELCOME, 0);
+				if (nkids < 4)
+					kids[nkids++] = c;
+				else
+					close(c);
+				continue;
+			}
+			region = c;
+			standin_reply(c, VMPD_WELCOME, 0);
+		}
+		if (region >= 0 && pfd[1].revents) {
+			n = standin_recv(region, buf, sizeof(buf));
+			if (n <= 0)
+				break;		/* the region is gone */
+			if (n != sizeof(*f) || f->type != VMPD_FORK)
+				continue;
+			if (++s->forks == 1)
+				continue;	/* stalled: no answer in time */
+			standin_reply(region, VMPD_FORKED, 1);	/* the late one */
+			standin_reply(region, VMPD_FORKED, 2);
+		}
+	}
+	close(region);
+	while (nkids)
+		close(kids[--nkids]);
+	return NULL;
+}
+
+/*
+ * A fork whose copy is not answered within VMPAGER_FORK_WAIT_MS leaves the
+ * child nothing mapped; when that answer comes late, in front of the next
+ * fork's, the next child gets the next answer (token 2), not the late one
+ * (token 1: before the fix, a copy made for a memfd the child does not
+ * have).
+ */
+TEST(late_fork_answer_is_not_the_next_forks)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct standin s = { .lfd = -1 };
+	struct vmp_region_opts o = { 0 };
+	uint64_t token = 0;
+	pthread_t th;
+	int tok[2];
+	pid_t pid;
+	char *p;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/tmp/vmpd-standin.%d.sock",
+		 getpid());
+	unlink(sa.sun_path);
+	s.lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, s.lfd);
+	ASSERT_EQ(0, bind(s.lfd, (struct sockaddr *)&sa, sizeof(sa)));
+	ASSERT_EQ(0, listen(s.lfd, 4));
+	ASSERT_EQ(0, pipe2(tok, O_CLOEXEC));
+	s.tokfd = tok[1];
+	ASSERT_EQ(0, pthread_create(&th, NULL, standin_run, &s));
+	ASSERT_EQ(0, setenv("VMPAGER_FORK_WAIT_MS", "300", 1));
+	o.socket = sa.sun_path;
+	p = vmp_region_alloc_opts(16 * PG, VMP_BACKEND_DAEMON, &o);
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+
+	pid = fork();		/* no answer in time: nothing for the child */
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		uint64_t v;
+
+		vmp_no_core();
+		_exit(vmp_try_read(p, &v, NULL) == SIGSEGV ? 0 : 1);
+	}
+	EXPECT_EQ(0, vmp_wait(pid));
+	pid = fork();		/* the late answer comes first: dropped */
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(0);
+	EXPECT_EQ(0, vmp_wait(pid));
+	ASSERT_EQ((ssize_t)sizeof(token), read(tok[0], &token, sizeof(token)));
+	EXPECT_EQ(2ULL, (unsigned long long)token)
+		TH_LOG("the child's copy is the one made for the first fork");
+	EXPECT_EQ(2, s.forks);
+	unsetenv("VMPAGER_FORK_WAIT_MS");
+	EXPECT_EQ(0, vmp_region_free(p));
+	pthread_join(th, NULL);
+	close(s.lfd);
+	close(tok[0]);
+	close(tok[1]);
+	unlink(sa.sun_path);
 }
 
 TEST_HARNESS_MAIN

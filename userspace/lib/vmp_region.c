@@ -66,6 +66,7 @@
 #define DEVICE		"/dev/vmpager"
 #define RETRY_MS	50		/* a detached region's reconnect interval */
 #define REATTACH_MS	30000		/* VMPAGER_REATTACH_MS's default */
+#define FORK_WAIT_MS	10000		/* VMPAGER_FORK_WAIT_MS's default */
 
 struct region {
 	uintptr_t base;		/* 0: free entry */
@@ -344,6 +345,15 @@ static bool module_region_whole(const struct region *r)
 	return pages == r->size / PG;
 }
 
+/* How long fork() waits for the daemon's copy: VMPAGER_FORK_WAIT_MS. */
+static int fork_wait_ms(void)
+{
+	const char *e = getenv("VMPAGER_FORK_WAIT_MS");
+	long v = e && *e ? strtol(e, NULL, 0) : 0;
+
+	return v > 0 && v <= 600000 ? (int)v : FORK_WAIT_MS;
+}
+
 /* How long a detached region waits: VMPAGER_REATTACH_MS, 0 = never. */
 static uint64_t reattach_ms(void)
 {
@@ -536,11 +546,11 @@ static int uffd_create(bool *user_only);
 static int watchdog_start_locked(void);
 
 /*
- * In the child: map the copy of module region @r (r->fork_memfd, an object
- * of the device filled by VMPAGER_IOC_COPY before fork()) at the region's
- * address; it is the child's region from now on. 0, or -1 (nothing mapped).
+ * In the child: map r->fork_memfd, the child's copy of region @r, where the
+ * region is, not inherited by a fork of the child. 0, or -1 (nothing
+ * mapped).
  */
-static int fork_child_attach_module(struct region *r)
+static int fork_map_copy(struct region *r)
 {
 	void *p = vmp__mmap((void *)r->base, r->size, PROT_READ | PROT_WRITE,
 			    MAP_SHARED | MAP_FIXED_NOREPLACE, r->fork_memfd, 0);
@@ -551,6 +561,18 @@ static int fork_child_attach_module(struct region *r)
 		return -1;
 	}
 	madvise(p, r->size, MADV_DONTFORK);
+	return 0;
+}
+
+/*
+ * In the child: map the copy of module region @r (r->fork_memfd, an object
+ * of the device filled by VMPAGER_IOC_COPY before fork()) at the region's
+ * address; it is the child's region from now on. 0, or -1 (nothing mapped).
+ */
+static int fork_child_attach_module(struct region *r)
+{
+	if (fork_map_copy(r))
+		return -1;
 	r->fd = r->fork_memfd;
 	r->fork_memfd = -1;
 	return 0;
@@ -572,16 +594,9 @@ static int fork_child_attach(struct region *r)
 	struct vmpd_reply rep;
 	int uffd = -1, sock = -1;
 	bool user_only;
-	void *p;
 
-	p = vmp__mmap((void *)r->base, r->size, PROT_READ | PROT_WRITE,
-		      MAP_SHARED | MAP_FIXED_NOREPLACE, r->fork_memfd, 0);
-	if (p != (void *)r->base) {
-		if (p != MAP_FAILED)
-			vmp__munmap(p, r->size);
+	if (fork_map_copy(r))
 		return -1;
-	}
-	madvise(p, r->size, MADV_DONTFORK);
 	uffd = uffd_create(&user_only);
 	reg = (struct uffdio_register){
 		.range = { .start = r->base, .len = r->size },
@@ -783,7 +798,7 @@ static void fork_prepare_locked(struct region *r)
 		 */
 		for (;;) {
 			pfd = (struct pollfd){ .fd = r->sock, .events = POLLIN };
-			if (poll(&pfd, 1, 10000) != 1) {
+			if (poll(&pfd, 1, fork_wait_ms()) != 1) {
 				got = -1;
 				r->fork_owed++;
 				break;
