@@ -1039,13 +1039,17 @@ static int daemon_region(struct region *r, size_t size,
 		seterr(errno, "memfd of %zu bytes: %s", size, strerror(errno));
 		goto fail;
 	}
+	/* no fork() between the mmap and MADV_DONTFORK (atfork takes lock) */
+	pthread_mutex_lock(&lock);
 	p = vmp__mmap(NULL, size, f && f->rdonly ? PROT_READ :
 		      PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	if (p != MAP_FAILED)
+		madvise(p, size, MADV_DONTFORK);
+	pthread_mutex_unlock(&lock);
 	if (p == MAP_FAILED) {
 		seterr(errno, "mapping %zu bytes: %s", size, strerror(errno));
 		goto fail;
 	}
-	madvise(p, size, MADV_DONTFORK);
 	uffd = uffd_create(&user_only);
 	if (uffd < 0) {
 		seterr(errno, "userfaultfd: %s", strerror(errno));
