@@ -757,6 +757,49 @@ retry:
 }
 
 /*
+ * Page @index of @obj as it holds it, locked, with a reference: resident
+ * (*kind VMP_MINOR; no reference for the policy yet), or read now (*kind
+ * VMP_MAJOR): from swap, with read-ahead if @ra, or again after an earlier
+ * read of it failed. NULL if @obj never held the page, or an ERR_PTR:
+ * -ENOMEM when no frame could be had, -EIO when the read failed.
+ */
+static struct page *vmp_obj_read_page(struct vmp_obj *obj, pgoff_t index,
+				      bool ra, enum vmp_fault_kind *kind)
+{
+	struct page *page;
+	void *entry;
+	int ret;
+
+retry:
+	page = vmp_obj_find_lock(obj, index, &entry);
+	if (page) {
+		*kind = VMP_MINOR;
+		if (likely(PageUptodate(page)))
+			return page;
+		/* an earlier read of it failed: read again */
+		ret = vmp_read_locked(obj, page, index, false);
+		if (ret) {
+			unlock_page(page);
+			put_page(page);
+			return ERR_PTR(ret);
+		}
+		*kind = VMP_MAJOR;
+		return page;
+	}
+	if (!xa_is_value(entry))
+		return NULL;
+	page = vmp_install_swapped(obj, index, entry, true);
+	if (!page) {
+		if (xa_load(&obj->pages, index) != entry)
+			goto retry;	/* someone else swapped it in */
+		return ERR_PTR(-ENOMEM);
+	}
+	get_page(page);		/* the caller's reference */
+	return vmp_major_done(obj, page, index,
+			      vmp_read_locked(obj, page, index, ra), kind);
+}
+
+/*
  * Find, create or swap in page @index of @obj. Returns it locked, with a
  * reference for the caller, or an ERR_PTR: -ENOMEM when no frame could be
  * had, -EIO when its swap read failed. *kind says how it was served.
@@ -765,40 +808,15 @@ static struct page *vmp_obj_get_page(struct vmp_obj *obj, pgoff_t index,
 				     enum vmp_fault_kind *kind)
 {
 	struct page *page;
-	void *entry, *old;
-	int ret;
+	void *old;
 
 retry:
-	page = vmp_obj_find_lock(obj, index, &entry);
+	page = vmp_obj_read_page(obj, index, true, kind);
 	if (page) {
-		if (unlikely(!PageUptodate(page))) {
-			/* an earlier swap-in of it failed: read again */
-			ret = vmp_read_locked(obj, page, index, false);
-			if (ret) {
-				unlock_page(page);
-				put_page(page);
-				return ERR_PTR(ret);
-			}
-			*kind = VMP_MAJOR;
-			return page;
-		}
-		if (vmp_frame_touch(page, true))
+		if (!IS_ERR(page) && *kind == VMP_MINOR &&
+		    vmp_frame_touch(page, true))
 			vmp_ra_async(obj, index);
-		*kind = VMP_MINOR;
 		return page;
-	}
-
-	if (xa_is_value(entry)) {
-		page = vmp_install_swapped(obj, index, entry, true);
-		if (!page) {
-			if (xa_load(&obj->pages, index) != entry)
-				goto retry;	/* someone else swapped it in */
-			return ERR_PTR(-ENOMEM);
-		}
-		get_page(page);		/* the fault's reference */
-		return vmp_major_done(obj, page, index,
-				      vmp_read_locked(obj, page, index, true),
-				      kind);
 	}
 
 	page = vmp_frame_alloc(obj, index);
@@ -830,44 +848,6 @@ retry:
 }
 
 /* ---- copies (VMPAGER_IOC_COPY) ---- */
-
-/*
- * Page @index of @src for a copy, locked, with a reference: a resident page
- * as it is, a swapped one read in as a fault reads it (no read-ahead); NULL
- * for a page @src never held, or an ERR_PTR (-ENOMEM, -EIO). Not a
- * reference for the policy.
- */
-static struct page *vmp_copy_src_page(struct vmp_obj *src, pgoff_t index)
-{
-	enum vmp_fault_kind kind;
-	struct page *page;
-	void *entry;
-	int ret;
-
-retry:
-	page = vmp_obj_find_lock(src, index, &entry);
-	if (page) {
-		if (likely(PageUptodate(page)))
-			return page;
-		ret = vmp_read_locked(src, page, index, false);
-		if (!ret)
-			return page;
-		unlock_page(page);
-		put_page(page);
-		return ERR_PTR(ret);
-	}
-	if (!entry)
-		return NULL;
-	page = vmp_install_swapped(src, index, entry, true);
-	if (!page) {
-		if (xa_load(&src->pages, index) != entry)
-			goto retry;	/* a fault swapped it in meanwhile */
-		return ERR_PTR(-ENOMEM);
-	}
-	get_page(page);
-	return vmp_major_done(src, page, index,
-			      vmp_read_locked(src, page, index, false), &kind);
-}
 
 /* A new frame of @dst at @index holding a copy of locked @from; 0 or -errno. */
 static int vmp_copy_page(struct vmp_obj *dst, pgoff_t index,
@@ -929,11 +909,13 @@ static int vmp_copy_check(struct vmp_obj *src, struct vmp_obj *dst,
 static int vmp_copy_batch(struct vmp_obj *src, struct vmp_obj *dst,
 			  pgoff_t base, u32 n, struct page **pages)
 {
+	enum vmp_fault_kind kind;
 	int ret = 0;
 	u32 i, got;
 
 	for (got = 0; got < n; got++) {
-		pages[got] = vmp_copy_src_page(src, base + got);
+		/* read in as a fault would, no read-ahead; not a reference */
+		pages[got] = vmp_obj_read_page(src, base + got, false, &kind);
 		if (IS_ERR(pages[got])) {
 			ret = PTR_ERR(pages[got]);
 			break;
