@@ -275,10 +275,13 @@ static int send_hello_ext(int sock, const struct vmpd_hello *h, int memfd,
 /*
  * Where region @r's memfd is mapped in this process now, from
  * /proc/self/maps (no malloc: the shim may be malloc): up to @max pieces
- * into @ext, their number; 0 if it cannot be read.
+ * into @ext, their number; 0 if it cannot be read. @within: only pieces
+ * that start inside the region's range (every mapping of the device names
+ * the same inode, whatever its object).
  */
 static unsigned int region_maps(const struct region *r,
-				struct vmpd_hello_ext *ext, unsigned int max)
+				struct vmpd_hello_ext *ext, unsigned int max,
+				bool within)
 {
 	char buf[4096];
 	size_t have = 0;
@@ -308,7 +311,9 @@ static unsigned int region_maps(const struct region *r,
 			if (sscanf(line, "%lx-%lx %*s %lx %x:%x %lu", &lo, &hi,
 				   &off, &maj, &min, &ino) == 6 &&
 			    ino == (unsigned long)st.st_ino &&
-			    makedev(maj, min) == st.st_dev && n < max)
+			    makedev(maj, min) == st.st_dev && n < max &&
+			    (!within || (lo >= r->base &&
+					 lo < r->base + r->size)))
 				ext[n++] = (struct vmpd_hello_ext){
 					lo, (hi - lo) / PG, off / PG };
 			line = nl + 1;
@@ -331,12 +336,10 @@ static unsigned int region_maps(const struct region *r,
 static bool module_region_whole(const struct region *r)
 {
 	struct vmpd_hello_ext ext[64];
-	unsigned int n = region_maps(r, ext, 64), i;
+	unsigned int n = region_maps(r, ext, 64, true), i;
 	uint64_t pages = 0;
 
 	for (i = 0; i < n; i++) {
-		if (ext[i].start < r->base || ext[i].start >= r->base + r->size)
-			continue;
 		if (ext[i].pgoff != (ext[i].start - r->base) / PG ||
 		    ext[i].start + ext[i].npages * PG > r->base + r->size)
 			return false;
@@ -428,7 +431,7 @@ static bool region_reattach_locked(struct region *r, int i)
 	tv = (struct timeval){ .tv_sec = (time_t)(wait_ms / 1000),
 			       .tv_usec = (suseconds_t)(wait_ms % 1000) * 1000 };
 	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	next = region_maps(r, ext, VMPD_REATTACH_EXT);
+	next = region_maps(r, ext, VMPD_REATTACH_EXT, false);
 	n = send_hello_ext(sock, &h, r->fd, r->uffd, r->filefd, ext, next) ?
 	    -1 : recv(sock, &rep, sizeof(rep), 0);
 	if (n != sizeof(rep) || rep.magic != VMPD_MAGIC) {
