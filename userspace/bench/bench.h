@@ -102,6 +102,20 @@ double median(double *v, size_t n);	/* sorts v */
  */
 #include "vmp_zipf.h"
 
+/*
+ * The floor of a userfaultfd pager (uffd_floor.c): the latency of a missing
+ * fault on a memfd region whose handler, a thread of this process or
+ * another process, does one 4 KiB O_DIRECT pread of a random page of the
+ * first @pages of @path (@read) and one UFFDIO_COPY. p50, p99 and mean in
+ * us of @samples faults; false with a "check failed" line.
+ */
+struct floor_opts {
+	const char *path;
+	size_t pages, samples;
+	bool process, read;
+};
+bool uffd_floor(const struct floor_opts *o, double *p50, double *p99, double *mean);
+
 /* ---- the module ----------------------------------------------------------- */
 
 /* Load $VMP_KO (default /modules/vmpager.ko), unloading a loaded copy. -errno */

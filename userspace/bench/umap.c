@@ -39,7 +39,17 @@
  *                    faults of the phase, vs the p50 of odirect-pread-4k:
  *                    1.0 means that a major fault costs one raw 4 KiB read.
  *
- * The raw figures per side and phase go to umap.csv.
+ * Beside the daemon, on its swap file, the floor of any userfaultfd pager
+ * here (uffd_floor.c): the p50 latency of a fault whose handler does only
+ * a UFFDIO_COPY (umap-uffd-roundtrip-thread, -process) or one raw read and
+ * the copy (umap-uffd-pager-thread, -process), in a thread of the faulting
+ * process (Umap's shape) or in another process (vmpagerd's), each vs
+ * odirect-pread-4k; and umap-P-majfault-vs-floor, the daemon's cost per
+ * major fault (a mean) vs the mean of uffd-pager-process: what the daemon
+ * adds to that floor.
+ *
+ * The raw figures per side and phase go to umap.csv, the floors to
+ * umap_floor.csv.
  *
  *   vmpbench umap [-b BACKENDS] [-p POOL] [-x RATIO] [-s SEED] [-S SAMPLES]
  */
@@ -90,6 +100,12 @@ struct ures {
 	uint64_t outs;		/* swap-outs over the whole run */
 };
 
+/* The userfaultfd floors measured beside the daemon (uffd_floor()). */
+enum floor { FL_RT_THREAD, FL_RT_PROCESS, FL_PAGER_THREAD, FL_PAGER_PROCESS, FL_NR };
+static const char *const fl_names[FL_NR] = {
+	"roundtrip-thread", "roundtrip-process", "pager-thread", "pager-process",
+};
+
 struct side {
 	bool probed;		/* selected and not skipped */
 	bool ran;		/* the child completed: r holds figures */
@@ -98,6 +114,8 @@ struct side {
 	struct ures r;
 	size_t npread;
 	double pread_p50, pread_p99;
+	bool floor_ok;			/* daemon side: uffd_floor() ran, all four */
+	double floor_p50[FL_NR], floor_p99[FL_NR], floor_mean[FL_NR];
 };
 
 /* ---- the workload child ------------------------------------------------------------ */
@@ -350,6 +368,28 @@ static bool pread_device(const struct uopts *o, const char *path, struct side *s
 	return sane(s->pread_p50, "pread p50") && sane(s->pread_p99, "pread p99");
 }
 
+/*
+ * Beside the daemon, on its swap file: the latency of a fault whose
+ * userfaultfd handler does nothing but one UFFDIO_COPY (round trip), or a
+ * raw read of a written page and the copy (pager), in a thread of the
+ * faulting process and in another process (the daemon's shape).
+ */
+static bool floors(const struct uopts *o, const char *path, struct side *s)
+{
+	struct floor_opts f = { .path = path, .samples = o->samples };
+	int i;
+
+	f.pages = s->r.outs < o->ws + o->pool ? s->r.outs : o->ws + o->pool;
+	for (i = 0; i < FL_NR; i++) {
+		f.read = i >= FL_PAGER_THREAD;
+		f.process = i == FL_RT_PROCESS || i == FL_PAGER_PROCESS;
+		progress("daemon: userfaultfd floor: %zu faults, %s", o->samples, fl_names[i]);
+		if (!uffd_floor(&f, &s->floor_p50[i], &s->floor_p99[i], &s->floor_mean[i]))
+			return false;
+	}
+	return true;
+}
+
 static void run_backend(const struct uopts *o, enum backend b, struct side *s)
 {
 	struct bk k;
@@ -361,6 +401,8 @@ static void run_backend(const struct uopts *o, enum backend b, struct side *s)
 		progress("%s: device limit: %zu random 4 KiB O_DIRECT preads of %s",
 			 backend_names[b], o->samples, k.swap);
 		s->pread_ok = pread_device(o, k.swap, s);
+		if (b == BK_DAEMON && s->pread_ok)
+			s->floor_ok = floors(o, k.swap, s);
 	}
 	s->ok = !bk_stop(&k);
 }
@@ -473,9 +515,35 @@ static void report(const struct uopts *o, enum backend b, enum phase ph,
 			cost = (double)(u->ns - a->ns) / 1000.0 / (double)u->major;
 			figure(fig, b, "us", cost, "odirect-pread-4k", s->pread_p50, "lower",
 			       clock0);
+			/* what the daemon adds to the least a uffd pager pays */
+			snprintf(fig, sizeof(fig), "umap-%s%s-majfault-vs-floor",
+				 ph_names[ph], tsuffix(o, ph));
+			if (b == BK_DAEMON && s->floor_ok)
+				figure(fig, b, "us", cost, "uffd-pager-process-mean",
+				       s->floor_mean[FL_PAGER_PROCESS], "lower", clock0);
 		}
 	}
 	subtest(true, name);
+}
+
+/* The userfaultfd floors, each against the raw read: subtest umap.uffd-floor. */
+static void report_floor(const struct side *d)
+{
+	char fig[64];
+	int i;
+
+	if (!d->ran || !d->floor_ok) {
+		subtest(false, "umap.uffd-floor");
+		return;
+	}
+	for (i = 0; i < FL_NR; i++) {
+		snprintf(fig, sizeof(fig), "umap-uffd-%s", fl_names[i]);
+		figure(fig, BK_DAEMON, "us", d->floor_p50[i], "odirect-pread-4k", d->pread_p50,
+		       "lower", false);
+		csv_row("umap_floor.csv", "%s,%zu,%.2f,%.2f,%.2f,%.2f", fl_names[i], d->npread,
+			d->floor_p50[i], d->floor_p99[i], d->floor_mean[i], d->pread_p50);
+	}
+	subtest(true, "umap.uffd-floor");
 }
 
 static void usage(void)
@@ -528,9 +596,10 @@ int bench_umap(int argc, char **argv)
 	o.ws = o.pool * o.ratio;
 	memset(sides, 0, sizeof(sides));
 	memset(&anon, 0, sizeof(anon));
-	out_init("umap", PH_NR * __builtin_popcount(mask) + 1);
+	out_init("umap", PH_NR * __builtin_popcount(mask) + 1 + !!(mask & 1U << BK_DAEMON));
 	csv_header("umap.csv",
 		   "side,phase,pool_pages,region_pages,pages,seconds,pages_per_s,major_faults,swap_ins,swap_outs,ratio_to_anon,majfault_cost_us,pread_samples,pread_p50_us,pread_p99_us");
+	csv_header("umap_floor.csv", "variant,samples,p50_us,p99_us,mean_us,pread_p50_us");
 
 	o.disk = disk_dir(reason, sizeof(reason));
 	for (b = 0; b < BK_NR; b++) {
@@ -538,6 +607,8 @@ int bench_umap(int argc, char **argv)
 			continue;
 		if (!o.disk || backend_probe(b, reason, sizeof(reason))) {
 			skip_cells("umap", b, PH_NR, reason);
+			if (b == BK_DAEMON)
+				subtest_skip("umap.uffd-floor", reason);
 			continue;
 		}
 		sides[b].probed = any = true;
@@ -572,5 +643,7 @@ int bench_umap(int argc, char **argv)
 		for (b = 0; b < BK_NR; b++)
 			if (sides[b].probed)
 				report(&o, b, ph, sides, &anon, mask);
+	if (sides[BK_DAEMON].probed)
+		report_floor(&sides[BK_DAEMON]);
 	return out_finish();
 }
