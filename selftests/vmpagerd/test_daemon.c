@@ -510,6 +510,37 @@ TEST_F_TIMEOUT(vmpd, evictor_keeps_the_high_watermark_free, 180)
 }
 
 /*
+ * A fault that reads its page from swap evicts for its client while the
+ * read is in flight (reclaim_overlap): the batch that the serving thread
+ * would otherwise run after it, where the next fault could find it busy.
+ * Every page survives, and the budget holds.
+ */
+TEST_F_TIMEOUT(vmpd, evicts_while_a_fault_reads_swap, 180)
+{
+	long long over, ins;
+	char *s, *p;
+
+	s = vmpd_ctl(&self->d, "watermarks 8,16,32");
+	EXPECT_STREQ("8,16,32\nend\n", s);
+	free(s);
+	p = vmpd_region(&self->d, NPG, 0);
+	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+	vmp_fill(p, 0, NPG, 0x4d);
+	over = vmpd_stat(&self->d, "reclaim_overlap");
+	ins = vmpd_stat(&self->d, "swap_ins");
+	EXPECT_EQ(-1, read_strided(p, 0x4d));
+	ins = vmpd_stat(&self->d, "swap_ins") - ins;
+	over = vmpd_stat(&self->d, "reclaim_overlap") - over;
+	EXPECT_LT(NPG / 2, ins) TH_LOG("a strided read of %d pages through %d frames read %lld from swap",
+				       NPG, BUDGET, ins);
+	EXPECT_LT(0, over) TH_LOG("no eviction while %lld swap reads were in flight", ins);
+	EXPECT_GE(BUDGET, client_resident(&self->d, getpid()));
+	EXPECT_EQ(-1, read_strided(p, 0x4d));
+	TH_LOG("%lld swap reads, %lld eviction batches during them", ins, over);
+	EXPECT_EQ(0, vmp_region_free(p));
+}
+
+/*
  * A client that writes every page it reads gets its read faults filled
  * writable (one round trip per miss, not two); once it only reads, the
  * guess stops and clean pages are dropped without writes again.

@@ -118,6 +118,7 @@ void vmpd_log(int level, const char *fmt, ...)
 	X(reclaim_direct)	/* ... run by a fault: free < min, or none */ \
 	X(kthread_wakeups)	/* evictor woken below low, not already busy */ \
 	X(reclaim_idle)		/* ... batches run by a thread waiting for its client's next fault */ \
+	X(reclaim_overlap)	/* ... batches run while the fault's own swap read was in flight */ \
 	X(reclaim_scans)	/* victims the policies offered */	\
 	X(evict_zero)		/* never-written pages dropped, no I/O */ \
 	X(evict_clean)		/* clean pages with a slot dropped, no I/O */ \
@@ -432,6 +433,9 @@ struct vmpd_thread {
 	uint32_t ring_batch;		/* own thread only: number of the next ring_run() */
 	void *bounce;			/* one arena page of its own */
 	void *runbuf;			/* handlers: VMPD_RUN_PAGES arena pages */
+	struct vmpd_client *overlap;	/* own thread only: ring_run() evicts for it
+					 * while its reads are in flight (c->lock held) */
+	bool overlapping;		/* own thread only: in that eviction, no ring I/O */
 };
 
 /* ---- the daemon ---- */
@@ -509,6 +513,7 @@ void *vmpd_arena_page(uint32_t i);
  * all with c->lock held.
  */
 void vmpd_evictor_wait(struct vmpd_client *c);
+void vmpd_evict_overlap(struct vmpd_thread *t, struct vmpd_client *c);
 unsigned int vmpd_evict_batch(struct vmpd_thread *t, struct vmpd_client *c,
 			      unsigned int want, bool unlock);
 int vmpd_cache_flush(struct vmpd_thread *t, struct vmpd_client *c);

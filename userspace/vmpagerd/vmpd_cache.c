@@ -223,7 +223,8 @@ static int cache_flush(struct vmpd_thread *t, struct vmpd_client *c)
 
 /*
  * A free cache entry (not on the FIFO, flags USED), or VMP_NIL. Without
- * @io only a free entry or one of the oldest clean ones is taken.
+ * @io (or inside vmpd_evict_overlap(), whose read holds the ring) only a
+ * free entry or one of the oldest clean ones is taken.
  */
 uint32_t cache_get(struct vmpd_thread *t, struct vmpd_client *c,
 		   bool io)
@@ -240,7 +241,7 @@ uint32_t cache_get(struct vmpd_thread *t, struct vmpd_client *c,
 			}
 		}
 	}
-	if (!c->ncfree && io)
+	if (!c->ncfree && io && !t->overlapping)
 		cache_flush(t, c);
 	if (!c->ncfree)
 		return VMP_NIL;

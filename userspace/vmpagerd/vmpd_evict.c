@@ -392,6 +392,42 @@ unsigned int vmpd_evict_batch(struct vmpd_thread *t, struct vmpd_client *c,
 	return evict_batch(t, c, want, unlock);
 }
 
+/*
+ * Called by ring_run() (t->overlap) once a fault's swap reads are out,
+ * c->lock held: the serving thread evicts for the fault's client up to the
+ * high watermark while the device works. That is the batch it would
+ * otherwise run after this fault, while it waits for the next one
+ * (idle_reclaim() in vmpd_client.c), where the next fault could find it
+ * busy; here the thread has nothing else to do. Only as many victims as the
+ * cache has free entries, so that no victim needs a write-back (the ring is
+ * the read's until it completes: t->overlapping makes cache_get() take no
+ * I/O), and at most VMPD_OVERLAP_MAX, about what one read hides.
+ */
+#define VMPD_OVERLAP_MAX	8
+
+void vmpd_evict_overlap(struct vmpd_thread *t, struct vmpd_client *c)
+{
+	uint32_t m[3], f, want;
+
+	if (c->dead || !c->resident)
+		return;
+	vmpd_client_marks(c, m);
+	f = vmpd_free_frames(c);
+	if (f >= m[2])
+		return;
+	want = m[2] - f;
+	if (want > c->ncfree)
+		want = c->ncfree;
+	if (want > VMPD_OVERLAP_MAX)
+		want = VMPD_OVERLAP_MAX;
+	if (!want)
+		return;
+	count(reclaim_overlap);
+	t->overlapping = true;
+	evict_batch(t, c, want, false);
+	t->overlapping = false;
+}
+
 /* Evict one frame of @c chosen by its policy: 0 or -EBUSY/-EAGAIN. */
 static int evict_one(struct vmpd_thread *t, struct vmpd_client *c)
 {

@@ -428,10 +428,12 @@ static int fault_missing(struct vmpd_thread *t, struct vmpd_client *c,
 		if (f != VMP_NIL && fa)
 			around_plan(c, addr, idx, w < fa ? w : fa, &a);
 		t0 = vmpd_now_ns();
+		t->overlap = c;		/* evict while it is read */
 		if (a.n)
 			src = around_read(t, c, idx, &a);
 		else
 			src = swap_in(t, c, idx, w, &e);
+		t->overlap = NULL;
 		count_n(fault_read_ns, vmpd_now_ns() - t0);
 		why = "swap read failed";
 	} else if (c->filefd >= 0) {
@@ -771,7 +773,9 @@ static void read_queued(struct vmpd_thread *t, struct vmpd_client *c)
 			ce_free(c, ents[i]);
 		return;
 	}
+	t->overlap = c;
 	swap_rw(t, false, slots, bufs, (unsigned int)n, res);
+	t->overlap = NULL;
 	count(read_batches);
 	for (i = 0; i < n; i++) {
 		if (inject(&vmpd.fail_reads, res[i]) != (int)PG) {

@@ -47,6 +47,10 @@ static uint64_t ring_tag(struct vmpd_thread *t, unsigned int i)
  * leaves I/O the daemon can no longer account for: it stops at once
  * rather than hand those buffers or slots to anything else (clients then
  * get SIGBUS, never wrong data).
+ *
+ * With t->overlap set (a fault's reads, its client's lock held), the
+ * thread evicts for that client once everything is submitted, before it
+ * waits (vmpd_evict_overlap(): no I/O on this ring), and clears it.
  */
 static void ring_run(struct vmpd_thread *t, unsigned int n, int *res)
 {
@@ -74,11 +78,20 @@ static void ring_run(struct vmpd_thread *t, unsigned int n, int *res)
 		if (got == n)
 			break;
 		if (io_uring_sq_ready(&t->ring))
-			ret = io_uring_submit_and_wait(&t->ring, 1);
+			ret = t->overlap ? io_uring_submit(&t->ring) :
+			      io_uring_submit_and_wait(&t->ring, 1);
 		else
 			ret = io_uring_wait_cqe(&t->ring, &cqe);
-		if (ret >= 0)
+		if (ret >= 0) {
+			if (t->overlap && !io_uring_sq_ready(&t->ring)) {
+				/* all out: evict while they are read, once */
+				struct vmpd_client *c = t->overlap;
+
+				t->overlap = NULL;
+				vmpd_evict_overlap(t, c);
+			}
 			continue;
+		}
 		if (ret == -EINTR) {
 			count(io_interrupted);
 			continue;
