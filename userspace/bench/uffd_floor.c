@@ -30,7 +30,7 @@
 
 #include "bench.h"
 
-#define FLOOR_SEED	0x666c6f6fULL	/* "floo" */
+#define FLOOR_SEED	0x666c6f6fULL	/* "floo"; ^ 1 in a process: other pages */
 
 struct floor_run {
 	const struct floor_opts *o;
@@ -43,42 +43,49 @@ struct floor_run {
 static int floor_handler(struct floor_run *r)
 {
 	const struct floor_opts *o = r->o;
-	uint64_t rng = FLOOR_SEED, *buf, addr;
+	uint64_t rng = FLOOR_SEED ^ o->process, *buf, addr;
 	struct uffdio_copy cp;
 	struct uffd_msg m;
 	size_t served = 0;
+	int err = 0;
 	ssize_t n;
 
-	if (posix_memalign((void **)&buf, PG, PG))
+	if (posix_memalign((void **)&buf, PG, PG)) {
+		close(r->uffd);	/* the client's faults are resolved without us */
 		return ENOMEM;
+	}
 	while (served < o->samples) {
 		n = read(r->uffd, &m, sizeof(m));
 		if (n < 0 && errno == EAGAIN)
 			continue;
-		if (n != (ssize_t)sizeof(m) || m.event != UFFD_EVENT_PAGEFAULT)
+		if (n != (ssize_t)sizeof(m) || m.event != UFFD_EVENT_PAGEFAULT) {
+			err = n < 0 ? errno : EPROTO;
 			break;
+		}
 		addr = m.arg.pagefault.address & ~(uint64_t)(PG - 1);
 		cp = (struct uffdio_copy){ .dst = addr, .src = (uintptr_t)buf, .len = PG };
 
 		if (o->read) {
 			off_t off = (off_t)(rng_next(&rng) % o->pages) * PG;
 
-			if (pread(r->fd, buf, PG, off) != (ssize_t)PG)
+			n = pread(r->fd, buf, PG, off);
+			if (n != (ssize_t)PG) {
+				err = n < 0 ? errno : EIO;
 				break;
+			}
 		} else {
 			buf[0] = (addr - r->base) / PG;
 		}
-		if (ioctl(r->uffd, UFFDIO_COPY, &cp))
+		if (ioctl(r->uffd, UFFDIO_COPY, &cp)) {
+			err = errno;
 			break;
+		}
 		served++;
 	}
 	free(buf);
-	if (served == o->samples)
-		return 0;
-	/* released: the client's faults are resolved without us (zero pages) */
-	n = errno ? errno : EIO;
-	close(r->uffd);
-	return (int)n;
+	if (err)	/* released: the client's faults are resolved without us */
+		close(r->uffd);
+	return err;
 }
 
 static void *floor_thread(void *arg)

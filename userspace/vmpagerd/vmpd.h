@@ -118,7 +118,7 @@ void vmpd_log(int level, const char *fmt, ...)
 	X(reclaim_direct)	/* ... run by a fault: free < min, or none */ \
 	X(kthread_wakeups)	/* evictor woken below low, not already busy */ \
 	X(reclaim_idle)		/* ... batches run by a thread waiting for its client's next fault */ \
-	X(reclaim_overlap)	/* ... batches run while the fault's own swap read was in flight */ \
+	X(reclaim_overlap)	/* ... batches that freed frames while a fault's own swap read was in flight */ \
 	X(reclaim_scans)	/* victims the policies offered */	\
 	X(evict_zero)		/* never-written pages dropped, no I/O */ \
 	X(evict_clean)		/* clean pages with a slot dropped, no I/O */ \

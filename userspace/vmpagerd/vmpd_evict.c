@@ -407,6 +407,7 @@ unsigned int vmpd_evict_batch(struct vmpd_thread *t, struct vmpd_client *c,
 
 void vmpd_evict_overlap(struct vmpd_thread *t, struct vmpd_client *c)
 {
+	struct vmpd_client *saved;
 	uint32_t m[3], f, want;
 
 	if (c->dead || !c->resident)
@@ -422,10 +423,20 @@ void vmpd_evict_overlap(struct vmpd_thread *t, struct vmpd_client *c)
 		want = VMPD_OVERLAP_MAX;
 	if (!want)
 		return;
-	count(reclaim_overlap);
+	/*
+	 * Not as the serving thread: a victim whose ioctl meets a pending
+	 * event is given back (uffd_ioctl() drains events only for the
+	 * client served), so no event is read here that the caller (the
+	 * fault, read_queued()) would not apply before the next fault; the
+	 * fault's own UFFDIO_COPY then meets it and is retried.
+	 */
+	saved = serving;
+	serving = NULL;
 	t->overlapping = true;
-	evict_batch(t, c, want, false);
+	if (evict_batch(t, c, want, false))
+		count(reclaim_overlap);
 	t->overlapping = false;
+	serving = saved;
 }
 
 /* Evict one frame of @c chosen by its policy: 0 or -EBUSY/-EAGAIN. */

@@ -125,7 +125,10 @@ static void *swap_in(struct vmpd_thread *t, struct vmpd_client *c,
 		slots[i] = c->pages[idxs[i]].slot;
 		bufs[i] = i ? ce_buf(c, ents[i]) : buf;
 	}
+	/* evict while they are read (after cache_get(): a flush is no read) */
+	t->overlap = c;
 	swap_rw(t, false, slots, bufs, n, res);
+	t->overlap = NULL;
 	for (i = 0; i < n; i++)
 		res[i] = inject(&vmpd.fail_reads, res[i]);
 	for (i = 1; i < n; i++) {
@@ -327,7 +330,9 @@ static void *around_read(struct vmpd_thread *t, struct vmpd_client *c,
 		slots[i] = c->pages[idx + i].slot;
 		bufs[i] = (char *)t->runbuf + i * PG;
 	}
+	t->overlap = c;		/* evict while it is read */
 	swap_rw(t, false, slots, bufs, a->n + 1, res);
+	t->overlap = NULL;
 	for (i = 0; i <= a->n; i++)
 		res[i] = inject(&vmpd.fail_reads, res[i]);
 	for (i = 1; i <= a->n && res[i] == (int)PG; i++)
@@ -428,12 +433,10 @@ static int fault_missing(struct vmpd_thread *t, struct vmpd_client *c,
 		if (f != VMP_NIL && fa)
 			around_plan(c, addr, idx, w < fa ? w : fa, &a);
 		t0 = vmpd_now_ns();
-		t->overlap = c;		/* evict while it is read */
 		if (a.n)
 			src = around_read(t, c, idx, &a);
 		else
 			src = swap_in(t, c, idx, w, &e);
-		t->overlap = NULL;
 		count_n(fault_read_ns, vmpd_now_ns() - t0);
 		why = "swap read failed";
 	} else if (c->filefd >= 0) {
