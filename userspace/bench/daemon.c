@@ -90,7 +90,9 @@ static bool swap_in(struct bk *k, const struct dopts *o, struct side *s)
 	}
 	swap_fill(&reg, &rate, &ok);
 	ok &= swap_flush(&reg);
+	region_dump_stats(&reg, "swapin-start");
 	ok &= swapin_samples(&reg, o->samples, -1, 0, lat, &n, NULL, &np);
+	region_dump_stats(&reg, "swapin");
 	region_unmap(&reg);
 	qsort(lat, n, sizeof(double), cmp_double);
 	s->in_p50 = quantile(lat, n, 0.5);
