@@ -623,6 +623,23 @@ static inline int vmp_wait(pid_t pid)
 }
 
 /*
+ * fork() a child that reads @addr and exits 0 if the read got SIGSEGV
+ * (nothing mapped there in the child), 1 otherwise. The child's pid, or
+ * -1 when fork() failed.
+ */
+static inline pid_t vmp_fork_expect_segv(const void *addr)
+{
+	pid_t pid = fork();
+	uint64_t v;
+
+	if (pid == 0) {
+		vmp_no_core();
+		_exit(vmp_try_read(addr, &v, NULL) == SIGSEGV ? 0 : 1);
+	}
+	return pid;
+}
+
+/*
  * Run argv[0] with @argv, its stdout and stderr into @out (NUL-terminated,
  * at most @size - 1 bytes), with @alone in a session and process group of
  * its own; @env (NULL-terminated, or NULL) holds "NAME=VALUE" to set and

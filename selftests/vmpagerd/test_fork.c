@@ -292,14 +292,8 @@ TEST_F_TIMEOUT(fk, partly_unmapped_region_is_not_copied, 120)
 	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
 	vmp_fill(p, 0, NPG, 0x81);
 	ASSERT_EQ(0, munmap(p + (NPG - 16) * PG, 16 * PG));
-	pid = fork();
+	pid = vmp_fork_expect_segv(p);
 	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		uint64_t v;
-
-		vmp_no_core();
-		_exit(vmp_try_read(p, &v, NULL) == SIGSEGV ? 0 : 1);
-	}
 	EXPECT_EQ(0, vmp_wait(pid));
 	EXPECT_EQ(1, vmpd_stat(&self->d, "fork_refused"));
 	EXPECT_EQ(-1, vmp_check(p, 0, NPG - 16, 0x81));
@@ -321,14 +315,8 @@ TEST_F_TIMEOUT(fk, file_region_child_has_nothing_mapped, 120)
 	p = vmp_region_map_file(fd, 0, 64 * PG, VMP_BACKEND_DAEMON);
 	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
 	vmp_fill(p, 0, 64, 0x51);
-	pid = fork();
+	pid = vmp_fork_expect_segv(p);
 	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		uint64_t v;
-
-		vmp_no_core();
-		_exit(vmp_try_read(p, &v, NULL) == SIGSEGV ? 0 : 1);
-	}
 	EXPECT_EQ(0, vmp_wait(pid));
 	EXPECT_EQ(-1, vmp_check(p, 0, 64, 0x51));
 	EXPECT_EQ(0, vmp_region_free(p));
@@ -480,14 +468,9 @@ TEST(late_fork_answer_is_not_the_next_forks)
 	p = vmp_region_alloc_opts(16 * PG, VMP_BACKEND_DAEMON, &o);
 	ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
 
-	pid = fork();		/* no answer in time: nothing for the child */
+	/* no answer in time: nothing for the child */
+	pid = vmp_fork_expect_segv(p);
 	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		uint64_t v;
-
-		vmp_no_core();
-		_exit(vmp_try_read(p, &v, NULL) == SIGSEGV ? 0 : 1);
-	}
 	EXPECT_EQ(0, vmp_wait(pid));
 	pid = fork();		/* the late answer comes first: dropped */
 	ASSERT_LE(0, pid);
