@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Build everything one guest run needs for one kernel, then boot it.
 #
-# usage: guest-suite.sh [-K stock|debug|IMAGE] [-D KDIR] [-r | -b | -B PLAN | -P PLANFILE] [-o GLOB] [-t SECS]
+# usage: guest-suite.sh [-K stock|debug|IMAGE] [-D KDIR] [-r | -b | -B PLAN | -P PLANFILE] [-o GLOB] [-x GLOB] [-t SECS]
 #   -K  stock: Debian's linux-image-amd64 (6.1) with linux-headers-amd64 (default)
 #       debug: the debug kernel of build-kernel.sh (built and cached on first use)
 #       IMAGE: any bzImage; -D names the kernel tree to build the module against
@@ -11,12 +11,13 @@
 #   -B  like -b with another plan file (make bench-quick: userspace/bench/plan-quick)
 #   -P  run PLANFILE instead of the check plan (make stress: selftests/stress/stress.plan)
 #   -o  run only the plan lines whose name matches GLOB
+#   -x  leave out the plan lines whose name matches GLOB (comma-separated patterns)
 # stdout is the guest's KTAP stream; build output and progress go to stderr.
 # Logs: build/logs/guest-<kernel>-<mode>/ (console.log holds the whole kernel log).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-K=stock D= mode=check only= total= benchplan=$top/userspace/bench/plan
-while getopts K:D:rbB:P:o:t: opt; do
+K=stock D= mode=check only= skip= total= benchplan=$top/userspace/bench/plan
+while getopts K:D:rbB:P:o:x:t: opt; do
 	case $opt in
 	K) K=$OPTARG ;;
 	D) D=$OPTARG ;;
@@ -25,8 +26,9 @@ while getopts K:D:rbB:P:o:t: opt; do
 	B) mode=bench benchplan=$OPTARG ;;
 	P) mode=plan planfile=$(realpath "$OPTARG") ;;
 	o) only=$OPTARG ;;
+	x) skip=$OPTARG ;;
 	t) total=$OPTARG ;;
-	*) sed -n '3,14p' "$0" >&2; exit 2 ;;
+	*) sed -n '3,15p' "$0" >&2; exit 2 ;;
 	esac
 done
 
@@ -113,6 +115,19 @@ plan) plans=("$planfile") ;;
 esac
 plan=$top/build/guest/$tag-$mode.plan
 cat "${plans[@]}" > "$plan"
+if [ -n "$skip" ]; then
+	# -x: drop the lines whose first word matches one of the patterns.
+	IFS=, read -ra pats <<< "$skip"
+	while IFS= read -r line; do
+		name=${line%%[[:space:]]*}
+		for p in "${pats[@]}"; do
+			# shellcheck disable=SC2053 # $p is a glob on purpose
+			[[ $line != \#* && -n $name && $name == $p ]] && continue 2
+		done
+		printf '%s\n' "$line"
+	done < "$plan" > "$plan.tmp"
+	mv "$plan.tmp" "$plan"
+fi
 # Whole-run timeout: the sum of the per-test ones plus boot and kmemleak time.
 if [ -z "$total" ]; then
 	total=$(awk '!/^#/ && NF >= 3 { s += ($2 ~ /^[0-9]+$/ ? $2 : 45) } END { print s + 180 }' "$plan")

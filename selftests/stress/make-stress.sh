@@ -8,7 +8,10 @@
 #                     fault-injection sweep
 #                     (every injection point), isolation and regression tests add
 #                     a few minutes on top
-#   STRESS_KERNEL=K   debug (default: KASAN, lockdep, kmemleak) or stock
+#   STRESS_KERNEL=K   debug (default: KASAN, lockdep, kmemleak) or stock; on the
+#                     debug kernel the plan ends with the daemon-only check suites
+#                     that make check runs on the stock kernel only
+#                     (selftests/qemu/check-stock-only, about 17 minutes)
 # Writes build/guest/stress.plan from selftests/stress/stress.plan, runs it with
 # guest-suite.sh -P, keeps the KTAP in build/logs/stress-K.ktap and ends with
 # the "N passed, N failed" line. The guest run fails on any kernel splat.
@@ -31,6 +34,16 @@ sed -e "s/@KERNEL@/$k/g; s/@T_KERNEL@/$((k + 300))/g" \
     -e "s/@FUZZ@/$f/g; s/@T_FUZZ@/$((f + 180))/g" \
     -e "s/@TRINITY@/$t/g; s/@T_TRINITY@/$((t + 120))/g" \
     "$top/selftests/stress/stress.plan" > "$plan"
+if [ "$kernel" = debug ]; then
+	# The check plan's lines named in check-stock-only, as make check would run them.
+	grep -v '^#' "$top/selftests/qemu/check-stock-only" | while read -r pat; do
+		[ -n "$pat" ] || continue
+		cat "$top"/selftests/*/plan | while read -r name rest; do
+			# shellcheck disable=SC2053 # $pat is a glob on purpose
+			[[ $name != \#* && $name == $pat ]] && printf '%s %s\n' "$name" "$rest"
+		done
+	done >> "$plan"
+fi
 echo "make stress: ${secs}s on the $kernel kernel: vmpstress ${k}s + ${u}s (io_uring server)," \
      "vmpdstress ${d}s (vmpagerd), vmpfuzz ${f}s, trinity ${t}s, then the full fault-injection sweep" >&2
 log=$top/build/logs/stress-$kernel.ktap
