@@ -113,6 +113,8 @@ struct floor_opts {
 	const char *path;
 	size_t pages, samples;
 	bool process, read;
+	bool sleep;		/* the handler blocks in poll() between faults */
+	unsigned int gap_us;	/* the client sleeps this long between touches */
 };
 bool uffd_floor(const struct floor_opts *o, double *p50, double *p99, double *mean);
 

@@ -972,11 +972,47 @@ unsigned long long region_daemon_stat(const struct region *r, const char *stat)
  * figures do not show (fault_around, reclaim_direct, ...); then its fault
  * service latency histogram, "daemon-hist LABEL LE_US COUNT".
  */
+/*
+ * VMPBENCH_TRACE_MARK=1: "vmpbench BACKEND LABEL" in the kernel's trace
+ * buffer (tracefs trace_marker), and tracing on from a label ending in
+ * "-start" to the next label, so a trace holds only the phases that
+ * region_dump_stats() brackets (userspace/bench/trace-swapin.sh).
+ */
+static void trace_write(const char *file, const char *text)
+{
+	char path[96];
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/kernel/tracing/%s", file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		note("VMPBENCH_TRACE_MARK: %s: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+static void trace_mark(const struct region *r, const char *label)
+{
+	size_t n = strlen(label);
+	bool start = n >= 6 && !strcmp(label + n - 6, "-start");
+	char line[96];
+
+	if (!getenv("VMPBENCH_TRACE_MARK"))
+		return;
+	snprintf(line, sizeof(line), "vmpbench %s %s\n", backend_names[r->b], label);
+	if (start)
+		trace_write("tracing_on", "1");
+	trace_write("trace_marker", line);
+	if (!start)
+		trace_write("tracing_on", "0");
+}
+
 void region_dump_stats(const struct region *r, const char *label)
 {
 	char *ans, *line, *save = NULL, name[64];
 	unsigned long long v;
 
+	trace_mark(r, label);
 	if (r->b != BK_DAEMON || !getenv("VMPBENCH_DAEMON_STATS"))
 		return;
 	ans = daemon_cmd(daemon_ctl, "stats");
@@ -1030,6 +1066,37 @@ int region_stats_after(const struct region *r, const struct vmpager_global_info 
 	return 0;
 }
 
+/*
+ * VMPBENCH_DAEMON_CMDS="poll_us 100000;watermarks 8,16,32": control commands
+ * sent to every vmpagerd the benchmark starts, once it answers, for
+ * experiments with its knobs. A command the daemon refuses is an error.
+ */
+static int daemon_extra_cmds(const char *ctl)
+{
+	const char *env = getenv("VMPBENCH_DAEMON_CMDS");
+	char *list, *cmd, *save = NULL, *ans;
+	int ret = 0;
+
+	if (!env || !*env)
+		return 0;
+	list = strdup(env);
+	if (!list)
+		return -ENOMEM;
+	for (cmd = strtok_r(list, ";", &save); cmd && !ret; cmd = strtok_r(NULL, ";", &save)) {
+		ans = daemon_cmd(ctl, cmd);
+		if (!ans || !strstr(ans, "end\n") || strstr(ans, "error")) {
+			printf("check failed: VMPBENCH_DAEMON_CMDS: '%s': %s\n", cmd,
+			       ans ? ans : "no answer");
+			ret = -EINVAL;
+		} else {
+			note("vmpagerd: %s", cmd);
+		}
+		free(ans);
+	}
+	free(list);
+	return ret;
+}
+
 static int start_daemon(struct bk *k, size_t pool, size_t swap_pages, const char *disk,
 			const char *extra)
 {
@@ -1080,7 +1147,7 @@ static int start_daemon(struct bk *k, size_t pool, size_t swap_pages, const char
 			free(ans);
 			snprintf(daemon_sock, sizeof(daemon_sock), "%s", k->sock);
 			snprintf(daemon_ctl, sizeof(daemon_ctl), "%s", k->ctl);
-			return 0;
+			return daemon_extra_cmds(k->ctl);
 		}
 		free(ans);
 		if (waitpid(k->server, &st, WNOHANG) == k->server) {

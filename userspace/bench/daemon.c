@@ -12,6 +12,18 @@
  *                              major faults per 1000 accesses, as in
  *                              "vmpbench overcommit"
  *
+ * Beside the daemon's swap-ins, on its swap file, the floor of any
+ * userfaultfd pager for the same isolated faults (uffd_floor.c, subtest
+ * daemon.swapin-floor): a handler process that does nothing but one raw
+ * 4 KiB O_DIRECT read and one UFFDIO_COPY per fault, the client sleeping
+ * 1 ms between touches as the samples' stats queries make it. The handler
+ * spins on the userfaultfd (the least any pager pays) or sleeps in poll()
+ * (a pager that does not keep a CPU spinning, as vmpagerd after poll_us):
+ *   daemon-swapin-floor-spin-p50, -sleep-p50   each floor against the module
+ *   daemon-swapin-p50-vs-floor                 the daemon's p50 over the
+ *                                              spinning floor's: what the
+ *                                              daemon adds to it
+ *
  * The module runs with its in-kernel swap backend; the daemon gets a swap
  * file of the same size on the same disk and frame budget + soft-eviction
  * cache = the module's pool (bk_start()). The ratio is daemon / module.
@@ -28,10 +40,14 @@
 #include "bench.h"
 
 #define NFIG	4
+#define FLOOR_GAP_US	1000
 
 struct side {
 	double ft_p50, ft_p99, in_p50, in_p99, oc_tput, oc_maj;
 	bool ok[NFIG];		/* first touch, swap-in, overcommit */
+	/* the daemon's side: the userfaultfd floor, [0] spinning, [1] sleeping */
+	double fl_p50[2], fl_p99[2];
+	bool fl_ok;
 };
 
 struct dopts {
@@ -72,9 +88,28 @@ static bool first_touch(enum backend b, size_t pages, struct side *s)
 	       sane(s->ft_p50, "first-touch p50") && sane(s->ft_p99, "first-touch p99");
 }
 
+/* The floor of a userfaultfd pager for isolated swap-ins, on @path. */
+static bool swapin_floor(const struct dopts *o, const char *path, size_t written,
+			 struct side *s)
+{
+	struct floor_opts f = { .path = path, .pages = written, .samples = o->samples,
+				.process = true, .read = true, .gap_us = FLOOR_GAP_US };
+	double mean;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		f.sleep = i;
+		progress("daemon: userfaultfd floor: %zu isolated faults, the handler %s",
+			 o->samples, i ? "sleeping" : "spinning");
+		if (!uffd_floor(&f, &s->fl_p50[i], &s->fl_p99[i], &mean))
+			return false;
+	}
+	return true;
+}
+
 static bool swap_in(struct bk *k, const struct dopts *o, struct side *s)
 {
-	size_t ws = o->pool * 4, n, np;
+	size_t ws = o->pool * 4, n, np, outs;
 	double *lat = calloc(o->samples, sizeof(double)), rate;
 	struct region reg;
 	bool ok = true;
@@ -88,12 +123,15 @@ static bool swap_in(struct bk *k, const struct dopts *o, struct side *s)
 		free(lat);
 		return false;
 	}
-	swap_fill(&reg, &rate, &ok);
+	outs = swap_fill(&reg, &rate, &ok);
 	ok &= swap_flush(&reg);
 	region_dump_stats(&reg, "swapin-start");
 	ok &= swapin_samples(&reg, o->samples, -1, 0, lat, &n, NULL, &np);
 	region_dump_stats(&reg, "swapin");
 	region_unmap(&reg);
+	/* slots are taken next-fit from the first: the fill wrote the first @outs */
+	if (ok && k->b == BK_DAEMON && outs)
+		s->fl_ok = swapin_floor(o, k->swap, outs, s);
 	qsort(lat, n, sizeof(double), cmp_double);
 	s->in_p50 = quantile(lat, n, 0.5);
 	s->in_p99 = quantile(lat, n, 0.99);
@@ -124,6 +162,33 @@ static void measure(enum backend b, const struct dopts *o, struct side *s)
 			      &s->oc_maj) && sane(s->oc_tput, "accesses/s");
 	if (bk_stop(&k))
 		s->ok[0] = s->ok[1] = s->ok[2] = false;
+}
+
+/* The floors against the module, and the daemon against the spinning one. */
+static void report_floor(const struct side *mod, const struct side *dmn)
+{
+	static const char *const names[2] = { "spin", "sleep" };
+	char fig[64];
+	int i;
+
+	if (!dmn->fl_ok || !mod->ok[1] || !dmn->ok[1]) {
+		subtest(false, "daemon.swapin-floor");
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		snprintf(fig, sizeof(fig), "daemon-swapin-floor-%s-p50", names[i]);
+		result(fig, BK_DAEMON, "us", dmn->fl_p50[i], "module", mod->in_p50, "lower");
+		csv_row("daemon.csv", "%s,us,%.2f,%.2f,%.4f", fig, dmn->fl_p50[i], mod->in_p50,
+			dmn->fl_p50[i] / mod->in_p50);
+		snprintf(fig, sizeof(fig), "daemon-swapin-floor-%s-p99", names[i]);
+		csv_row("daemon.csv", "%s,us,%.2f,%.2f,%.4f", fig, dmn->fl_p99[i], mod->in_p99,
+			dmn->fl_p99[i] / mod->in_p99);
+	}
+	result("daemon-swapin-p50-vs-floor", BK_DAEMON, "us", dmn->in_p50,
+	       "uffd-floor-spin-p50", dmn->fl_p50[0], "lower");
+	csv_row("daemon.csv", "daemon-swapin-p50-vs-floor,us,%.2f,%.2f,%.4f", dmn->in_p50,
+		dmn->fl_p50[0], dmn->in_p50 / dmn->fl_p50[0]);
+	subtest(true, "daemon.swapin-floor");
 }
 
 static void usage(void)
@@ -167,7 +232,7 @@ int bench_daemon(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
-	out_init("daemon", 3);
+	out_init("daemon", 4);
 	csv_header("daemon.csv",
 		   "figure,unit,daemon,module,ratio");
 	csv_header("swapin_cdf.csv", "backend,side,quantile,us");
@@ -178,6 +243,7 @@ int bench_daemon(int argc, char **argv)
 			result_skip(cells[i] + 7, BK_DAEMON, reason);
 			subtest_skip(cells[i], reason);
 		}
+		subtest_skip("daemon.swapin-floor", reason);
 		return out_finish();
 	}
 	measure(BK_KERNEL, &o, &mod);
@@ -217,5 +283,6 @@ int bench_daemon(int argc, char **argv)
 		}
 		subtest(true, cells[i]);
 	}
+	report_floor(&mod, &dmn);
 	return out_finish();
 }

@@ -14,10 +14,16 @@
  * every fault of a region of SAMPLES pages, touched once each in order by
  * the client, which times each touch. Without the read it copies a page
  * holding the page's number, which the client checks: the round trip alone.
+ *
+ * For "vmpbench daemon" (isolated swap-ins) the client can sleep GAP_US
+ * between touches, and the handler can sleep in poll() until a fault comes
+ * (sleep), as any pager that does not keep a CPU spinning must once its
+ * polling window has passed.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,8 +62,15 @@ static int floor_handler(struct floor_run *r)
 	}
 	while (served < o->samples) {
 		n = read(r->uffd, &m, sizeof(m));
-		if (n < 0 && errno == EAGAIN)
+		if (n < 0 && errno == EAGAIN) {
+			struct pollfd pfd = { .fd = r->uffd, .events = POLLIN };
+
+			if (o->sleep && poll(&pfd, 1, -1) < 0 && errno != EINTR) {
+				err = errno;
+				break;
+			}
 			continue;
+		}
 		if (n != (ssize_t)sizeof(m) || m.event != UFFD_EVENT_PAGEFAULT) {
 			err = n < 0 ? errno : EPROTO;
 			break;
@@ -154,8 +167,12 @@ bool uffd_floor(const struct floor_opts *o, double *p50, double *p99, double *me
 		goto out;
 	}
 	for (i = 0; i < o->samples; i++) {
-		uint64_t t0 = now_ns(), v = p[i * (PG / 8)];
+		uint64_t t0, v;
 
+		if (o->gap_us)
+			usleep(o->gap_us);
+		t0 = now_ns();
+		v = p[i * (PG / 8)];
 		lat[i] = (double)(now_ns() - t0) / 1000.0;
 		if (!o->read && v != i)
 			bad++;
