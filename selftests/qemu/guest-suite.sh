@@ -122,7 +122,9 @@ if [ -n "$skip" ]; then
 		name=${line%%[[:space:]]*}
 		for p in "${pats[@]}"; do
 			# shellcheck disable=SC2053 # $p is a glob on purpose
-			[[ $line != \#* && -n $name && $name == $p ]] && continue 2
+			if [[ $line != \#* && -n $name && $name == $p ]]; then
+				continue 2
+			fi
 		done
 		printf '%s\n' "$line"
 	done < "$plan" > "$plan.tmp"

@@ -40,7 +40,9 @@ if [ "$kernel" = debug ]; then
 		[ -n "$pat" ] || continue
 		cat "$top"/selftests/*/plan | while read -r name rest; do
 			# shellcheck disable=SC2053 # $pat is a glob on purpose
-			[[ $name != \#* && $name == $pat ]] && printf '%s %s\n' "$name" "$rest"
+			if [[ $name != \#* && $name == $pat ]]; then
+				printf '%s %s\n' "$name" "$rest"
+			fi
 		done
 	done >> "$plan"
 fi

@@ -966,38 +966,43 @@ unsigned long long region_daemon_stat(const struct region *r, const char *stat)
 }
 
 /*
- * With VMPBENCH_DAEMON_STATS set, print every nonzero counter of the
- * daemon's "stats" (cumulative since it started) as progress lines
- * "daemon-stats LABEL NAME VALUE": the daemon's own counters, which the
- * figures do not show (fault_around, reclaim_direct, ...); then its fault
- * service latency histogram, "daemon-hist LABEL LE_US COUNT".
- */
-/*
- * VMPBENCH_TRACE_MARK=1: "vmpbench BACKEND LABEL" in the kernel's trace
- * buffer (tracefs trace_marker), and tracing on from a label ending in
- * "-start" to the next label, so a trace holds only the phases that
- * region_dump_stats() brackets (userspace/bench/trace-swapin.sh).
+ * VMPBENCH_TRACE_MARK=DIR (a tracefs directory; any other value means
+ * /sys/kernel/tracing): at a label ending in "-start", tracing on and
+ * "vmpbench BACKEND LABEL" in the trace buffer (trace_marker); at the next
+ * label, its marker and tracing off. So a trace holds only the phases that
+ * region_dump_stats() brackets (userspace/bench/trace-swapin.sh); labels
+ * outside such a pair write nothing.
  */
 static void trace_write(const char *file, const char *text)
 {
-	char path[96];
+	const char *dir = getenv("VMPBENCH_TRACE_MARK");
+	size_t len = strlen(text);
+	char path[256];
+	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/sys/kernel/tracing/%s", file);
+	snprintf(path, sizeof(path), "%s/%s",
+		 dir && dir[0] == '/' ? dir : "/sys/kernel/tracing", file);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+	if (fd < 0) {
 		note("VMPBENCH_TRACE_MARK: %s: %s", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
+		return;
+	}
+	n = write(fd, text, len);
+	if (n != (ssize_t)len)
+		note("VMPBENCH_TRACE_MARK: %s: %s", path,
+		     n < 0 ? strerror(errno) : "short write");
+	close(fd);
 }
 
 static void trace_mark(const struct region *r, const char *label)
 {
+	static bool on;
 	size_t n = strlen(label);
 	bool start = n >= 6 && !strcmp(label + n - 6, "-start");
 	char line[96];
 
-	if (!getenv("VMPBENCH_TRACE_MARK"))
+	if (!getenv("VMPBENCH_TRACE_MARK") || (!start && !on))
 		return;
 	snprintf(line, sizeof(line), "vmpbench %s %s\n", backend_names[r->b], label);
 	if (start)
@@ -1005,8 +1010,16 @@ static void trace_mark(const struct region *r, const char *label)
 	trace_write("trace_marker", line);
 	if (!start)
 		trace_write("tracing_on", "0");
+	on = start;
 }
 
+/*
+ * With VMPBENCH_DAEMON_STATS set, print every nonzero counter of the
+ * daemon's "stats" (cumulative since it started) as progress lines
+ * "daemon-stats LABEL NAME VALUE": the daemon's own counters, which the
+ * figures do not show (fault_around, reclaim_direct, ...); then its fault
+ * service latency histogram, "daemon-hist LABEL LE_US COUNT".
+ */
 void region_dump_stats(const struct region *r, const char *label)
 {
 	char *ans, *line, *save = NULL, name[64];
@@ -1083,8 +1096,11 @@ static int daemon_extra_cmds(const char *ctl)
 	if (!list)
 		return -ENOMEM;
 	for (cmd = strtok_r(list, ";", &save); cmd && !ret; cmd = strtok_r(NULL, ";", &save)) {
+		cmd += strspn(cmd, " \t");
+		if (!*cmd)
+			continue;
 		ans = daemon_cmd(ctl, cmd);
-		if (!ans || !strstr(ans, "end\n") || strstr(ans, "error")) {
+		if (!ans || !strstr(ans, "end\n") || !strncmp(ans, "error ", 6)) {
 			printf("check failed: VMPBENCH_DAEMON_CMDS: '%s': %s\n", cmd,
 			       ans ? ans : "no answer");
 			ret = -EINVAL;

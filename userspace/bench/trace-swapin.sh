@@ -14,10 +14,13 @@
 #           attempt returned EAGAIN), and the mean submit-to-completion time
 #           of the punted ones and of those issued inline
 #   read    for the reads issued inline: submission to block issue, the
-#           device, and block completion to the io_uring completion (which
-#           includes waking the thread that waits for it)
+#           device, and block completion to the io_uring completion (posted
+#           when the thread returns to user space: from its wait, or from a
+#           system call of the eviction it runs meanwhile)
 # TRACE_EXTRA="sched/sched_switch ..." enables more events; TRACE_RAW=K prints
-# the raw trace from each phase's K-th read request to its (K+3)-th.
+# the raw trace from each phase's K-th block read request up to its (K+3)-th.
+# Block requests other than reads and writes (flushes, discards) are counted
+# apart. The trace settings it changes are put back at the end.
 # Nothing here changes what is measured; the tracepoints add a little time to
 # each event on both sides.
 set -u
@@ -27,22 +30,30 @@ if [ ! -w "$T/trace_marker" ]; then
 	echo "trace-swapin: no writable tracefs (mount -t tracefs nodev /sys/kernel/tracing)" >&2
 	exit 4
 fi
+was_on=$(cat "$T/tracing_on")
+was_kb=$(cat "$T/buffer_size_kb")
+was_clock=$(sed 's/.*\[\(.*\)\].*/\1/' "$T/trace_clock")
 echo 0 > "$T/tracing_on"
 echo > "$T/trace"
 echo global > "$T/trace_clock"
 echo 8192 > "$T/buffer_size_kb"
-n=0
+n=0 enabled=
 for e in io_uring/io_uring_submit_sqe io_uring/io_uring_submit_req \
 	 io_uring/io_uring_queue_async_work io_uring/io_uring_complete \
 	 block/block_rq_issue block/block_rq_complete ${TRACE_EXTRA:-}; do
 	[ -e "$T/events/$e/enable" ] || continue
-	echo 1 > "$T/events/$e/enable" && n=$((n + 1))
+	[ "$(cat "$T/events/$e/enable")" = 1 ] && continue	# on before: left on
+	echo 1 > "$T/events/$e/enable" && n=$((n + 1)) && enabled="$enabled $e"
 done
 echo "trace-swapin: $n tracepoints on"
-VMPBENCH_TRACE_MARK=1 ./vmpbench daemon "$@"
+VMPBENCH_TRACE_MARK=$T ./vmpbench daemon "$@"
 rc=$?
 echo 0 > "$T/tracing_on"
-echo 0 > "$T/events/enable"
+for e in $enabled; do
+	echo 0 > "$T/events/$e/enable"
+done
+lost=$(cat "$T"/per_cpu/cpu*/stats 2>/dev/null | awk '/^overrun:/ { s += $2 } END { print s + 0 }')
+[ "$lost" = 0 ] || echo "trace-swapin: the trace buffer overran ($lost events lost): a phase may be missing or cut; fewer TRACE_EXTRA events"
 awk -v raw="${TRACE_RAW:-0}" '
 function ts(   i) {
 	for (i = 1; i <= NF; i++)
@@ -59,8 +70,8 @@ function field(re,   s) {
 	return s
 }
 function report(   k) {
-	printf "trace-swapin: %s: %d block requests (%d reads, %d writes), device mean %.1f us\n",
-	       side, nrq, nrd, nwr, ndev ? dev / ndev * 1e6 : 0
+	printf "trace-swapin: %s: %d block requests (%d reads, %d writes, %d other), device mean %.1f us\n",
+	       side, nrq, nrd, nwr, noth, ndev ? dev / ndev * 1e6 : 0
 	for (k in by)
 		printf "trace-swapin: %s:   issued by %s: %d\n", side, k, by[k]
 	for (k in opn)
@@ -73,20 +84,22 @@ function report(   k) {
 }
 /tracing_mark_write: vmpbench [a-z]+ swapin-start/ {
 	side = $(NF - 1); on = 1
-	nrq = nrd = nwr = ndev = dev = nsqe = nasync = ns = st = na = at = 0
+	nrq = nrd = nwr = noth = ndev = dev = nsqe = nasync = ns = st = na = at = 0
 	split("", by); split("", iss); split("", sub_t); split("", async); split("", opn); split("", opa); split("", opof); split("", rsec); split("", rcmp)
 	nch = c1 = c2 = c3 = nrd = 0; lastread = ""
 	next
 }
 /tracing_mark_write: vmpbench [a-z]+ swapin$/ { if (on) report(); on = 0; next }
 !on { next }
-raw && nrd >= raw && nrd < raw + 3 { print "trace-swapin: raw: " $0 }
+{ k = nrd + ($0 ~ /block_rq_issue: [0-9]+,[0-9]+ R/) }
+raw && k >= raw && k < raw + 3 { print "trace-swapin: raw: " $0 }
 /block_rq_issue:/ {
 	if (!match($0, "\\) [0-9]+ \\+")) next
 	sec = substr($0, RSTART + 2, RLENGTH - 4)
 	iss[sec] = ts(); nrq++
 	task = $1; sub(/-[0-9]+$/, "", task); by[task]++
 	if ($0 ~ / [0-9]+,[0-9]+ W/) { nwr++; next }
+	if ($0 !~ / [0-9]+,[0-9]+ R/) { noth++; next }
 	nrd++
 	if (lastread != "") { rsec[lastread] = sec; lastread = "" }
 	next
@@ -125,4 +138,7 @@ raw && nrd >= raw && nrd < raw + 3 { print "trace-swapin: raw: " $0 }
 }
 ' "$T/trace"
 echo > "$T/trace"
+echo "$was_kb" > "$T/buffer_size_kb"
+echo "$was_clock" > "$T/trace_clock"
+echo "$was_on" > "$T/tracing_on"
 exit $rc
