@@ -541,6 +541,57 @@ TEST_F_TIMEOUT(vmpd, evicts_while_a_fault_reads_swap, 180)
 }
 
 /*
+ * A client whose faults come 1 ms apart, well after poll_us (200) has run
+ * out each time, gets its polling window doubled until the serving thread
+ * is still watching when the next fault comes (poll_grow, faults_polled).
+ * With poll_max_us at poll_us the window never grows and the spaced faults
+ * each wake a sleeping thread. Each round is a new client (window state is
+ * per client).
+ */
+TEST_F_TIMEOUT(vmpd, polling_window_grows_for_spaced_faults, 120)
+{
+	static const char *const max[2] = { "poll_max_us 200", "poll_max_us 20000" };
+	long long polled, grow, faults;
+	int round, i;
+	char *p, *s;
+
+	free(vmpd_ctl(&self->d, "fault_around 0"));
+	s = vmpd_ctl(&self->d, "poll_us 200");
+	EXPECT_STREQ("200\nend\n", s);
+	free(s);
+	for (round = 0; round < 2; round++) {
+		s = vmpd_ctl(&self->d, max[round]);
+		EXPECT_STREQ(round ? "20000\nend\n" : "200\nend\n", s);
+		free(s);
+		p = vmpd_region(&self->d, 64, 0);
+		ASSERT_NE(NULL, p) TH_LOG("%s", vmp_region_strerror());
+		settle(&self->d);
+		polled = vmpd_stat(&self->d, "faults_polled");
+		grow = vmpd_stat(&self->d, "poll_grow");
+		faults = vmpd_stat(&self->d, "faults");
+		for (i = 0; i < 64; i++) {
+			usleep(1000);
+			EXPECT_EQ(0ULL, vmp_touch_read(p + (size_t)i * PG, 1));
+		}
+		settle(&self->d);
+		polled = vmpd_stat(&self->d, "faults_polled") - polled;
+		grow = vmpd_stat(&self->d, "poll_grow") - grow;
+		faults = vmpd_stat(&self->d, "faults") - faults;
+		TH_LOG("%s: %lld faults, %lld found by a polling thread, %lld windows doubled",
+		       max[round], faults, polled, grow);
+		EXPECT_EQ(64, faults);
+		if (round) {
+			EXPECT_LT(0, grow);
+			EXPECT_LT(32, polled);
+		} else {
+			EXPECT_EQ(0, grow);
+			EXPECT_GT(8, polled);
+		}
+		EXPECT_EQ(0, vmp_region_free(p));
+	}
+}
+
+/*
  * A client that writes every page it reads gets its read faults filled
  * writable (one round trip per miss, not two); once it only reads, the
  * guess stops and clean pages are dropped without writes again.
@@ -1915,6 +1966,38 @@ TEST(region_larger_than_the_maximum_refused)
 	EXPECT_EQ(EFBIG, errno);
 	EXPECT_EQ(2, vmpd_stat(&d, "clients_refused"));
 	EXPECT_EQ(2, vmpd_stat(&d, "clients_accepted"));
+	EXPECT_EQ(0, vmpd_stop(&d));
+}
+
+/*
+ * The one handler thread watches client A for 100 ms after each of its
+ * faults (poll_us); a fault of client B meanwhile is not left waiting for
+ * that window: the thread sees B's event in the epoll set and goes back for
+ * it (poll_yield), and A's next fault is served all the same.
+ */
+TEST(polling_thread_yields_to_another_client)
+{
+	struct vmpd_inst d;
+	long long yields, faults;
+	char *a, *b;
+	int r;
+
+	r = vmpd_start(&d, "--frames 64 --client-cache 32 --threads 1 --poll-us 100000 "
+			   "--poll-max-us 0 --fault-around 0");
+	ASSERT_EQ(0, r) TH_LOG("starting vmpagerd: %s", strerror(-r));
+	a = vmpd_region(&d, 16, 0);
+	b = vmpd_region(&d, 16, 0);
+	ASSERT_NE(NULL, a) TH_LOG("%s", vmp_region_strerror());
+	ASSERT_NE(NULL, b) TH_LOG("%s", vmp_region_strerror());
+	yields = vmpd_stat(&d, "poll_yield");
+	faults = vmpd_stat(&d, "faults");
+	EXPECT_EQ(0ULL, vmp_touch_read(a, 1));	/* the thread now watches A */
+	EXPECT_EQ(0ULL, vmp_touch_read(b, 1));
+	EXPECT_EQ(0ULL, vmp_touch_read(a + PG, 1));
+	EXPECT_LE(yields + 1, vmpd_stat(&d, "poll_yield"));
+	EXPECT_EQ(faults + 3, vmpd_stat(&d, "faults"));
+	EXPECT_EQ(0, vmp_region_free(a));
+	EXPECT_EQ(0, vmp_region_free(b));
 	EXPECT_EQ(0, vmpd_stop(&d));
 }
 

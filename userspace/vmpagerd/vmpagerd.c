@@ -117,6 +117,7 @@ static void config_defaults(struct vmpd_config *c)
 	c->max_region_pages = 1u << 22;	/* 16 GiB: 64 MiB of page states */
 	c->wmark_auto = 1;		/* budget / 64, / 32, * 3 / 64 */
 	c->poll_us = 500;
+	c->poll_max_us = 2000;
 	c->dirty_guess = 1;
 	c->fault_around = VMP_RA_MAX;
 	c->threads = 2;
@@ -175,6 +176,7 @@ static int config_set(struct vmpd_config *c, const char *key, const char *val,
 	NUM("hello_timeout", hello_timeout, 10, 600000)
 	NUM("max_region_pages", max_region_pages, 1, VMP_NIL - 1)
 	NUM("poll_us", poll_us, 0, 100000)
+	NUM("poll_max_us", poll_max_us, 0, 100000)
 	NUM("dirty_guess", dirty_guess, 0, 1)
 	NUM("fault_around", fault_around, 0, VMP_RA_MAX)
 	NUM("reattach_timeout", reattach_timeout, 1, 86400)
@@ -313,6 +315,9 @@ static void usage(FILE *f)
 "      --poll-us US        after serving a client, watch its userfaultfd\n"
 "                          this long for the next fault before sleeping\n"
 "                          (default 500 us; 0: sleep at once)\n"
+"      --poll-max-us US    let a client's window grow up to US while its next\n"
+"                          fault keeps coming soon after the window ended\n"
+"                          (default 2000 us; at most poll-us: no growth)\n"
 "      --dirty-guess 0|1   fill read faults writable while most of them get\n"
 "                          written (default 1)\n"
 "      --fault-around N    map up to N more pages at a fault: the following\n"
@@ -363,6 +368,7 @@ static int config_args(struct vmpd_config *c, int argc, char **argv)
 		{ "fault-around", required_argument, NULL, 22 },
 		{ "state-dir", required_argument, NULL, 23 },
 		{ "reattach-timeout", required_argument, NULL, 24 },
+		{ "poll-max-us", required_argument, NULL, 25 },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -373,7 +379,7 @@ static int config_args(struct vmpd_config *c, int argc, char **argv)
 		"readahead", "threads", "allow_uid", "allow_gid",
 		"ctl_allow_uid", "log_level", "ra_adaptive", "hello_timeout",
 		"max_region_pages", "watermarks", "poll_us", "dirty_guess",
-		"fault_around", "state_dir", "reattach_timeout",
+		"fault_around", "state_dir", "reattach_timeout", "poll_max_us",
 	};
 	const char *conf = NULL;
 	int o, i, ret;

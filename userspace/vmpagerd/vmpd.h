@@ -110,6 +110,10 @@ void vmpd_log(int level, const char *fmt, ...)
 	X(faults_major)		/* ... with a swap read */		\
 	X(faults_zero)		/* ... by a zero page */		\
 	X(faults_retry)		/* duplicate or stale faults: only woken */ \
+	X(faults_polled)	/* serve() rounds started by a thread watching the client (poll_us) */ \
+	X(poll_grow)		/* polling windows doubled: the next fault came soon after one ran out */ \
+	X(poll_shrink)		/* ... halved: it came later than poll_max_us after */ \
+	X(poll_yield)		/* windows ended early: another client's event waited in epoll */ \
 	X(mkwrite)		/* WP faults: first write to a clean page */ \
 	X(fill_dirty_guess)	/* read faults filled writable: writes expected */ \
 	X(swap_ins)		/* pages read from swap (incl. readahead) */ \
@@ -212,6 +216,7 @@ struct vmpd_config {
 	 * the control thread while others read: wmark_seq odd during a write.
 	 */
 	unsigned int poll_us;		/* spin for the next fault this long; atomic */
+	unsigned int poll_max_us;	/* a client's window grows up to this; atomic */
 	unsigned int dirty_guess;	/* 1: fill read faults writable when most get written; atomic */
 	unsigned int fault_around;	/* pages mapped after a faulting one, 0..VMP_RA_MAX; atomic */
 	unsigned int wmark[3];
@@ -290,6 +295,14 @@ struct vmpd_client {
 	gid_t gid;
 	int sock, uffd, memfd, pidfd;	/* invariant until freed */
 	bool user_mode_only;
+	/*
+	 * The adaptive polling window (serve_polling()), touched only by the
+	 * thread that holds the client's userfaultfd event (EPOLLONESHOT):
+	 * its length in us (0: poll_us), and when it last ran out (ns, 0:
+	 * it has not since a fault found the thread polling).
+	 */
+	unsigned int poll_win_us;
+	uint64_t poll_end_ns;
 	/*
 	 * A file-backed region (VMPD_HELLO_FILE, vmpd_file.c), invariant:
 	 * a page with no copy here (no frame, cache entry or slot) is the

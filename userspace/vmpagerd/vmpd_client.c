@@ -443,24 +443,74 @@ static bool idle_reclaim(struct vmpd_thread *t, struct vmpd_client *c)
 }
 
 /*
+ * The client's polling window, in us, for a round that a wake-up from
+ * epoll_wait() started: poll_us, or more while the client's faults keep
+ * coming soon after its window ran out. Like the kernel's haltpoll
+ * governor: a fault that came within poll_max_us of the end of the window
+ * would have been caught by a longer one, so the window doubles (up to
+ * poll_max_us); one that came later halves it (down to poll_us). A client
+ * faulting every millisecond thus gets a thread watching it all the time;
+ * one that pauses for longer gets the plain poll_us back.
+ */
+static unsigned int poll_window(struct vmpd_client *c)
+{
+	unsigned int base = __atomic_load_n(&vmpd.cfg.poll_us, __ATOMIC_RELAXED);
+	unsigned int max = __atomic_load_n(&vmpd.cfg.poll_max_us, __ATOMIC_RELAXED);
+	unsigned int win = c->poll_win_us;
+	uint64_t late;
+
+	if (!base || max <= base) {
+		c->poll_win_us = 0;
+		return base;
+	}
+	if (win < base || win > max)
+		win = base;
+	if (c->poll_end_ns) {
+		late = (vmpd_now_ns() - c->poll_end_ns) / 1000;
+		if (late < max && win < max) {
+			win = win > max / 2 ? max : win * 2;
+			count(poll_grow);
+		} else if (late >= max && win > base) {
+			win = win / 2 < base ? base : win / 2;
+			count(poll_shrink);
+		}
+	}
+	c->poll_win_us = win;
+	return win;
+}
+
+/*
  * poll_us: a client that faults again soon after its last fault was served
  * (a sequential or random reader) finds this thread still watching its
  * userfaultfd, not asleep in epoll_wait(): the wake-up of a sleeping thread
  * is part of every fault's round trip otherwise. Without c->lock, reclaiming
- * for the client (idle_reclaim()) or yielding the CPU between looks.
+ * for the client (idle_reclaim()) or yielding the CPU between looks. The
+ * window is poll_window()'s. It ends early when the epoll set has an event
+ * that no thread has taken (another client's fault while every thread is
+ * busy): this thread goes back to epoll_wait() for it (poll_yield), and the
+ * window's end says nothing about this client's next fault.
  */
 static void serve_polling(struct vmpd_thread *t, struct vmpd_client *c)
 {
-	unsigned int us = __atomic_load_n(&vmpd.cfg.poll_us, __ATOMIC_RELAXED);
-	struct pollfd pfd = { .fd = c->uffd, .events = POLLIN };
+	unsigned int us = poll_window(c);
+	struct pollfd pfd[2] = {
+		{ .fd = c->uffd, .events = POLLIN },
+		{ .fd = vmpd.epfd, .events = POLLIN },
+	};
 	uint64_t until;
 
+	c->poll_end_ns = 0;
 	if (!us)
 		return;
 	until = vmpd_now_ns() + (uint64_t)us * 1000;
 	while (!vmpd.stop && !__atomic_load_n(&c->dead, __ATOMIC_RELAXED) &&
 	       vmpd_now_ns() < until) {
-		if (poll(&pfd, 1, 0) > 0) {
+		if (poll(pfd, 2, 0) > 0) {
+			if (!pfd[0].revents) {
+				count(poll_yield);
+				return;
+			}
+			count(faults_polled);
 			serve(t, c);
 			until = vmpd_now_ns() + (uint64_t)us * 1000;
 			continue;
@@ -469,6 +519,7 @@ static void serve_polling(struct vmpd_thread *t, struct vmpd_client *c)
 			continue;
 		sched_yield();
 	}
+	c->poll_end_ns = vmpd_now_ns();
 }
 
 void vmpd_client_event(struct vmpd_thread *t, uint64_t data)

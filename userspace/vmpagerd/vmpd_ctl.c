@@ -17,6 +17,8 @@
  *   dirty_guess [0|1]   fill read faults writable while most get written
  *   fault_around [N]    pages mapped after a sequential fault (0-16)
  *   poll_us [N]         watch a served client's userfaultfd N us (0-100000)
+ *   poll_max_us [N]     ... and up to N us while its faults keep coming soon
+ *                       after the window (0-100000; <= poll_us: no growth)
  *   watermarks [W]      free frames the evictor keeps: "auto", "off" or
  *                       MIN,LOW,HIGH (vmpd_reclaim.c)
  *   hist                fault latency: "LE_US COUNT" lines, cumulative,
@@ -287,6 +289,8 @@ static void run_command(struct out *o, char *line)
 		cmd_knob(o, cmd, &vmpd.cfg.fault_around, VMP_RA_MAX, arg);
 	else if (!strcmp(cmd, "poll_us"))
 		cmd_knob(o, cmd, &vmpd.cfg.poll_us, 100000, arg);
+	else if (!strcmp(cmd, "poll_max_us"))
+		cmd_knob(o, cmd, &vmpd.cfg.poll_max_us, 100000, arg);
 	else if (!strcmp(cmd, "watermarks"))
 		cmd_watermarks(o, arg);
 	else if (!strcmp(cmd, "hist") && !arg)
@@ -299,7 +303,7 @@ static void run_command(struct out *o, char *line)
 		cmd_fail(o, &vmpd.fail_again, arg);
 	else
 		say_error(o, EINVAL,
-			  "unknown command '%s' (stats clients policy readahead ra_adaptive max_region_pages dirty_guess fault_around poll_us watermarks hist fail_reads fail_writes fail_again)",
+			  "unknown command '%s' (stats clients policy readahead ra_adaptive max_region_pages dirty_guess fault_around poll_us poll_max_us watermarks hist fail_reads fail_writes fail_again)",
 			  cmd);
 	say(o, "end\n");
 	flush_out(o);
