@@ -600,14 +600,22 @@ static int drop_privileges(void)
 /* ------------------------------------------------------------------ */
 /* Threads.                                                            */
 
+/*
+ * One event per epoll_wait(): an event this thread would hold while it
+ * serves (and watches, poll_us) another client stays in the epoll set for a
+ * thread that is free, or for this one's early end of its window
+ * (serve_polling()). vmpd.idle_threads counts the threads in epoll_wait().
+ */
 static void *worker(void *arg)
 {
 	struct vmpd_thread *t = arg;
-	struct epoll_event evs[16];
+	struct epoll_event evs[1];
 	int n, i;
 
 	while (!vmpd.stop) {
-		n = epoll_wait(vmpd.epfd, evs, 16, -1);
+		__atomic_add_fetch(&vmpd.idle_threads, 1, __ATOMIC_RELAXED);
+		n = epoll_wait(vmpd.epfd, evs, 1, -1);
+		__atomic_sub_fetch(&vmpd.idle_threads, 1, __ATOMIC_RELAXED);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

@@ -298,8 +298,9 @@ struct vmpd_client {
 	/*
 	 * The adaptive polling window (serve_polling()), touched only by the
 	 * thread that holds the client's userfaultfd event (EPOLLONESHOT):
-	 * its length in us (0: poll_us), and when it last ran out (ns, 0:
-	 * it has not since a fault found the thread polling).
+	 * its length in us (0: poll_us), and when it last ran out (ns; 0
+	 * while a window runs, and after one that a fault or another
+	 * client's event ended).
 	 */
 	unsigned int poll_win_us;
 	uint64_t poll_end_ns;
@@ -456,6 +457,7 @@ struct vmpd_thread {
 struct vmpd {
 	struct vmpd_config cfg;
 	int epfd;
+	int idle_threads;		/* handler threads in epoll_wait(); atomic */
 	int lsock;			/* client socket */
 	int ctlsock;			/* control socket */
 	struct vmp_uswap *swap;		/* NULL: no swap, dirty pages stay */

@@ -444,20 +444,22 @@ static bool idle_reclaim(struct vmpd_thread *t, struct vmpd_client *c)
 
 /*
  * The client's polling window, in us, for a round that a wake-up from
- * epoll_wait() started: poll_us, or more while the client's faults keep
- * coming soon after its window ran out. Like the kernel's haltpoll
- * governor: a fault that came within poll_max_us of the end of the window
- * would have been caught by a longer one, so the window doubles (up to
- * poll_max_us); one that came later halves it (down to poll_us). A client
- * faulting every millisecond thus gets a thread watching it all the time;
- * one that pauses for longer gets the plain poll_us back.
+ * epoll_wait() started, at @woke (before that fault was served): poll_us,
+ * or more while the client's faults keep coming soon after its window ran
+ * out. Like the kernel's haltpoll governor, on the whole idle time (the
+ * window plus the time after it): a fault that came within poll_max_us of
+ * the window's start would have been caught by a window of poll_max_us, so
+ * the window doubles (up to poll_max_us); one that came later halves it
+ * (down to poll_us). A client faulting every millisecond thus gets a thread
+ * watching it all the time; one that pauses for longer than poll_max_us
+ * gets the plain poll_us back, a halving per pause.
  */
-static unsigned int poll_window(struct vmpd_client *c)
+static unsigned int poll_window(struct vmpd_client *c, uint64_t woke)
 {
 	unsigned int base = __atomic_load_n(&vmpd.cfg.poll_us, __ATOMIC_RELAXED);
 	unsigned int max = __atomic_load_n(&vmpd.cfg.poll_max_us, __ATOMIC_RELAXED);
 	unsigned int win = c->poll_win_us;
-	uint64_t late;
+	uint64_t idle;
 
 	if (!base || max <= base) {
 		c->poll_win_us = 0;
@@ -465,12 +467,12 @@ static unsigned int poll_window(struct vmpd_client *c)
 	}
 	if (win < base || win > max)
 		win = base;
-	if (c->poll_end_ns) {
-		late = (vmpd_now_ns() - c->poll_end_ns) / 1000;
-		if (late < max && win < max) {
+	if (c->poll_end_ns && woke > c->poll_end_ns) {
+		idle = win + (woke - c->poll_end_ns) / 1000;
+		if (idle <= max && win < max) {
 			win = win > max / 2 ? max : win * 2;
 			count(poll_grow);
-		} else if (late >= max && win > base) {
+		} else if (idle > max && win > base) {
 			win = win / 2 < base ? base : win / 2;
 			count(poll_shrink);
 		}
@@ -485,19 +487,24 @@ static unsigned int poll_window(struct vmpd_client *c)
  * userfaultfd, not asleep in epoll_wait(): the wake-up of a sleeping thread
  * is part of every fault's round trip otherwise. Without c->lock, reclaiming
  * for the client (idle_reclaim()) or yielding the CPU between looks. The
- * window is poll_window()'s. It ends early when the epoll set has an event
- * that no thread has taken (another client's fault while every thread is
- * busy): this thread goes back to epoll_wait() for it (poll_yield), and the
- * window's end says nothing about this client's next fault.
+ * window is poll_window()'s. It ends early when the epoll set holds an
+ * event that no thread has taken while no other thread waits in
+ * epoll_wait() (each takes one event at a time, worker()): this thread goes
+ * back for it (poll_yield), before its own client's next fault if both are
+ * there, and that end says nothing about this client's next fault. The
+ * epoll set is looked at only then: a poll() of it costs a lock in the
+ * kernel.
  */
-static void serve_polling(struct vmpd_thread *t, struct vmpd_client *c)
+static void serve_polling(struct vmpd_thread *t, struct vmpd_client *c,
+			  uint64_t woke)
 {
-	unsigned int us = poll_window(c);
+	unsigned int us = poll_window(c, woke);
 	struct pollfd pfd[2] = {
 		{ .fd = c->uffd, .events = POLLIN },
 		{ .fd = vmpd.epfd, .events = POLLIN },
 	};
 	uint64_t until;
+	int nfds;
 
 	c->poll_end_ns = 0;
 	if (!us)
@@ -505,8 +512,9 @@ static void serve_polling(struct vmpd_thread *t, struct vmpd_client *c)
 	until = vmpd_now_ns() + (uint64_t)us * 1000;
 	while (!vmpd.stop && !__atomic_load_n(&c->dead, __ATOMIC_RELAXED) &&
 	       vmpd_now_ns() < until) {
-		if (poll(pfd, 2, 0) > 0) {
-			if (!pfd[0].revents) {
+		nfds = __atomic_load_n(&vmpd.idle_threads, __ATOMIC_RELAXED) ? 1 : 2;
+		if (poll(pfd, (nfds_t)nfds, 0) > 0) {
+			if (nfds == 2 && pfd[1].revents) {
 				count(poll_yield);
 				return;
 			}
@@ -526,6 +534,7 @@ void vmpd_client_event(struct vmpd_thread *t, uint64_t data)
 {
 	struct vmpd_client *c = vmpd_client_get((data >> 8) & 0xffffff);
 	int tag = data & 0xff;
+	uint64_t woke;
 
 	if (!c)
 		return;
@@ -537,8 +546,9 @@ void vmpd_client_event(struct vmpd_thread *t, uint64_t data)
 	}
 	switch (tag) {
 	case VMPD_EP_UFFD:
+		woke = vmpd_now_ns();
 		serve(t, c);
-		serve_polling(t, c);
+		serve_polling(t, c, woke);
 		vmpd_ep_arm(c->uffd, c, VMPD_EP_UFFD, EPOLLIN, EPOLL_CTL_MOD);
 		break;
 	case VMPD_EP_SOCK:
