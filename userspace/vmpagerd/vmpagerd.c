@@ -609,12 +609,12 @@ static int drop_privileges(void)
 static void *worker(void *arg)
 {
 	struct vmpd_thread *t = arg;
-	struct epoll_event evs[1];
-	int n, i;
+	struct epoll_event ev;
+	int n;
 
 	while (!vmpd.stop) {
 		__atomic_add_fetch(&vmpd.idle_threads, 1, __ATOMIC_RELAXED);
-		n = epoll_wait(vmpd.epfd, evs, 1, -1);
+		n = epoll_wait(vmpd.epfd, &ev, 1, -1);
 		__atomic_sub_fetch(&vmpd.idle_threads, 1, __ATOMIC_RELAXED);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -622,13 +622,8 @@ static void *worker(void *arg)
 			err("epoll_wait: %s", strerror(errno));
 			break;
 		}
-		for (i = 0; i < n && !vmpd.stop; i++) {
-			uint32_t tag = evs[i].data.u64 & 0xff;
-
-			if (tag == VMPD_EP_STOP)
-				break;
-			vmpd_client_event(t, evs[i].data.u64);
-		}
+		if (n == 1 && !vmpd.stop && (ev.data.u64 & 0xff) != VMPD_EP_STOP)
+			vmpd_client_event(t, ev.data.u64);
 	}
 	return NULL;
 }

@@ -111,8 +111,8 @@ void vmpd_log(int level, const char *fmt, ...)
 	X(faults_zero)		/* ... by a zero page */		\
 	X(faults_retry)		/* duplicate or stale faults: only woken */ \
 	X(faults_polled)	/* serve() rounds started by a thread watching the client (poll_us) */ \
-	X(poll_grow)		/* polling windows doubled: the next fault came soon after one ran out */ \
-	X(poll_shrink)		/* ... halved: it came later than poll_max_us after */ \
+	X(poll_grow)		/* polling windows doubled: after one ran out, the next fault came within poll_max_us of its start */ \
+	X(poll_shrink)		/* ... halved: it came later than that */ \
 	X(poll_yield)		/* windows ended early: another client's event waited in epoll */ \
 	X(mkwrite)		/* WP faults: first write to a clean page */ \
 	X(fill_dirty_guess)	/* read faults filled writable: writes expected */ \
